@@ -1,0 +1,144 @@
+"""The registry of checks: a check is a template notebook plus the library functions it calls.
+
+Like papermill's engine registry: a dict, ``register``, lookup by name. An unknown name is an
+:class:`~validation.errors.UnknownCheckError` that lists the names that exist.
+
+Templates live in ``notebooks/`` at the project root (``VALIDATION_TEMPLATES`` overrides it). Each
+has one cell tagged ``parameters``; the runner always sets ``spec`` and ``version`` and the spec
+may set the others (``checks: {drift: {bins: 20}}``).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from validation.errors import UnknownCheckError
+
+RUNNER_PARAMETERS = ("spec", "version")
+"""Parameters every template takes and the runner always sets."""
+
+
+def templates_dir() -> Path:
+    """Folder of the template notebooks."""
+    configured = os.environ.get("VALIDATION_TEMPLATES")
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parent.parent / "notebooks"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One registered check.
+
+    Attributes
+    ----------
+    name
+        The check's name in specs, packs and results (``drift``).
+    template
+        File name of its notebook in :func:`templates_dir`.
+    description
+        One line for ``validation checks``.
+    not_applicable
+        Given a model version spec, the reason the check does not apply to it, or ``None``.
+    """
+
+    name: str
+    template: str
+    description: str
+    not_applicable: Callable[[object], str | None] = field(default=lambda spec: None)
+
+    @property
+    def path(self) -> Path:
+        return templates_dir() / self.template
+
+    def parameters(self) -> dict[str, dict[str, str]]:
+        """The template's parameters as papermill reads them: name -> {default, help, ...}."""
+        return dict(_inspect(str(self.path)))
+
+    def user_parameters(self) -> set[str]:
+        """Parameters a spec may set (all but the runner's own)."""
+        return set(self.parameters()) - set(RUNNER_PARAMETERS)
+
+
+@functools.lru_cache(maxsize=None)
+def _inspect(path: str) -> dict[str, dict[str, str]]:
+    import papermill
+
+    return {name: dict(info) for name, info in papermill.inspect_notebook(path).items()}
+
+
+class CheckRegistry:
+    """Checks by name."""
+
+    def __init__(self) -> None:
+        self._checks: dict[str, Check] = {}
+
+    def register(self, check: Check) -> None:
+        if check.name in self._checks:
+            raise ValueError(f"a check named {check.name!r} is already registered")
+        self._checks[check.name] = check
+
+    def names(self) -> list[str]:
+        return list(self._checks)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._checks
+
+    def __getitem__(self, name: str) -> Check:
+        try:
+            return self._checks[name]
+        except KeyError:
+            raise UnknownCheckError(name, self.names()) from None
+
+    def __iter__(self) -> Iterator[Check]:
+        return iter(self._checks.values())
+
+
+def _fairness_not_applicable(spec: object) -> str | None:
+    data = getattr(spec, "data")
+    model = getattr(spec, "model")
+    if model.type != "classification":
+        return "fairness of credit decisions applies to classification models"
+    if not data.protected:
+        return "no protected attributes in the spec (data.protected)"
+    return None
+
+
+def _explainability_not_applicable(spec: object) -> str | None:
+    model = getattr(spec, "model")
+    if model.type != "classification":
+        return "explainability applies to classification models"
+    if not model.artifact:
+        return "no model artifact (model.artifact): scores come from elsewhere and cannot be explained"
+    return None
+
+
+def _drift_not_applicable(spec: object) -> str | None:
+    if getattr(spec, "model").type != "classification":
+        return "drift of features applies to classification models"
+    return None
+
+
+def _backtesting_not_applicable(spec: object) -> str | None:
+    if getattr(spec, "model").type == "var":
+        return "VaR backtesting is not implemented yet (issue: backtesting check)"
+    return None
+
+
+REGISTRY = CheckRegistry()
+REGISTRY.register(Check("drift", "drift.ipynb",
+                        "PSI, KS, chi-square and Jensen-Shannon drift of the score and each feature",
+                        _drift_not_applicable))
+REGISTRY.register(Check("fairness", "fairness.ipynb",
+                        "approval rates, disparate impact (four-fifths rule) and parity differences "
+                        "per protected group", _fairness_not_applicable))
+REGISTRY.register(Check("explainability", "explainability.ipynb",
+                        "SHAP importances in log-odds, additivity, stability against the previous "
+                        "version", _explainability_not_applicable))
+REGISTRY.register(Check("backtesting", "backtesting.ipynb",
+                        "AUC/Gini/KS with DeLong, AUC change test, Jeffreys, binomial and "
+                        "Hosmer-Lemeshow per grade", _backtesting_not_applicable))

@@ -1,0 +1,212 @@
+"""Loading and checking the reference and current samples of a model version.
+
+Checks happen here, where data enters (DESIGN.md; STYLE.md): every column the spec names must be
+in both samples with compatible types; the target must be 0/1 with no missing values; scores must
+be numbers in [0, 1] with no missing values. Identifier columns (``data.ids``) are dropped on load,
+so no statistic, table or plot can ever see them. Every problem is a
+:class:`~validation.errors.DataError` naming the file, the spec key it came from and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from validation.errors import DataError
+from validation.metrics.drift import is_numeric
+from validation.models import load_artifact, predict_scores
+from validation.spec import ModelVersionSpec
+
+SCORE_FROM_ARTIFACT = "score"
+"""Column name of scores computed from the artifact when the spec names no score column."""
+
+
+@dataclass(frozen=True)
+class Samples:
+    """The two samples of a model version, checked, identifiers removed.
+
+    Attributes
+    ----------
+    reference, current
+        Development and monitoring samples.
+    features
+        The model's input features.
+    score
+        The score column (computed from the artifact when the spec names none).
+    target
+        The outcome column (classification models).
+    model
+        The loaded artifact, when the spec has one.
+    """
+
+    reference: pd.DataFrame
+    current: pd.DataFrame
+    features: list[str]
+    score: str | None
+    target: str | None
+    model: Any = None
+
+    @property
+    def categorical(self) -> list[str]:
+        """Features that are not numeric in the reference sample."""
+        return [f for f in self.features if not is_numeric(self.reference[f])]
+
+
+def _header_duplicates(path: Path) -> list[str]:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        header = next(csv.reader(handle), [])
+    seen: set[str] = set()
+    return sorted({c for c in header if c in seen or seen.add(c)})  # type: ignore[func-returns-value]
+
+
+def read_table(path: str | Path, role: str) -> pd.DataFrame:
+    """Read a parquet or CSV file; ``role`` is the spec key it comes from, for messages."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(path, None, "file not found; check the path (relative to the spec)", role)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in {".parquet", ".pq"}:
+            import pyarrow.parquet as pq
+
+            names = pq.read_schema(path).names
+            duplicates = sorted({n for n in names if names.count(n) > 1})
+            if duplicates:
+                raise DataError(path, duplicates[0], "appears more than once in the file; "
+                                "rename the duplicate columns", role)
+            frame = pd.read_parquet(path)
+        elif suffix in {".csv", ".txt"}:
+            duplicates = _header_duplicates(path)
+            if duplicates:
+                raise DataError(path, duplicates[0], "appears more than once in the header; "
+                                "rename the duplicate columns", role)
+            frame = pd.read_csv(path)
+        else:
+            raise DataError(path, None, f"unknown file type '{suffix}'; use .parquet or .csv", role)
+    except DataError:
+        raise
+    except Exception as exc:  # a parser's failure is the file's problem, named plainly
+        raise DataError(path, None, f"could not be read ({type(exc).__name__}: "
+                        f"{str(exc).splitlines()[0] if str(exc) else ''})", role) from None
+    if frame.empty:
+        raise DataError(path, None, "has no rows; a sample needs at least one row", role)
+    return frame
+
+
+def _require(frame: pd.DataFrame, column: str, key: str, path: str, role: str) -> None:
+    if column not in frame.columns:
+        raise DataError(path, column, f"named in {key} but missing from the file; "
+                        f"it has: {', '.join(map(str, frame.columns[:20]))}", role)
+
+
+def _check_target(frame: pd.DataFrame, column: str, path: str, role: str) -> pd.Series:
+    values = frame[column]
+    if values.isna().any():
+        raise DataError(path, column, f"target has {int(values.isna().sum())} missing values; "
+                        "every row needs an observed outcome 0 or 1", role)
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype(np.int64)
+    if not pd.api.types.is_numeric_dtype(values):
+        raise DataError(path, column, f"target must be 0/1, got values such as "
+                        f"{values.astype(str).unique()[:3].tolist()}", role)
+    bad = ~values.isin([0, 1])
+    if bad.any():
+        raise DataError(path, column, f"target must be 0 or 1 (1 = event); found "
+                        f"{values[bad].unique()[:3].tolist()}", role)
+    return values.astype(np.int64)
+
+
+def _check_score(frame: pd.DataFrame, column: str, path: str, role: str) -> None:
+    values = frame[column]
+    if not is_numeric(values):
+        raise DataError(path, column, "score must be a probability between 0 and 1; "
+                        f"got {values.dtype} values", role)
+    if values.isna().any():
+        raise DataError(path, column, f"score has {int(values.isna().sum())} missing values; "
+                        "every row needs a score", role)
+    out = (values < 0) | (values > 1)
+    if out.any():
+        raise DataError(path, column, f"score must lie in [0, 1]; {int(out.sum())} values do not "
+                        f"(e.g. {float(values[out].iloc[0])})", role)
+
+
+def load_samples(spec: ModelVersionSpec, *, load_model: bool = True) -> Samples:
+    """Load, check and prepare the reference and current samples of one model version.
+
+    Parameters
+    ----------
+    spec
+        The resolved model version.
+    load_model
+        Load the artifact (when the spec has one) and compute scores from it when the spec names
+        no score column.
+
+    Raises
+    ------
+    DataError, ArtifactError
+        Naming the file, the spec key and the column.
+    """
+    d = spec.data
+    frames = {"data.reference": read_table(d.reference, "data.reference"),
+              "data.current": read_table(d.current, "data.current")}
+    first = frames["data.reference"]
+    features = spec.feature_columns([str(c) for c in first.columns])
+    if not features and spec.model.type == "classification":
+        raise DataError(d.reference, None, "no feature columns; list them in data.features", "data.reference")
+
+    named: dict[str, str] = {}
+    for key in ("target", "score", "time", "exposure", "lgd", "pnl", "var"):
+        value = getattr(d, key)
+        if value:
+            named[value] = f"data.{key}"
+    for key in ("protected", "segments"):
+        for value in getattr(d, key):
+            named[value] = f"data.{key}"
+    for value in features:
+        named.setdefault(value, "data.features")
+
+    prepared: dict[str, pd.DataFrame] = {}
+    for role, frame in frames.items():
+        path = d.reference if role == "data.reference" else d.current
+        for column, key in named.items():
+            _require(frame, column, key, path, role)
+        frame = frame.drop(columns=[c for c in d.ids if c in frame.columns])
+        if d.target:
+            frame[d.target] = _check_target(frame, d.target, path, role)
+        if d.score:
+            _check_score(frame, d.score, path, role)
+        for column in (d.pnl, d.var):
+            if column and not is_numeric(frame[column]):
+                raise DataError(path, column, "must be numeric", role)
+        prepared[role] = frame
+
+    reference, current = prepared["data.reference"], prepared["data.current"]
+    for column, key in named.items():
+        if is_numeric(reference[column]) != is_numeric(current[column]):
+            kinds = ("numeric", "text") if is_numeric(reference[column]) else ("text", "numeric")
+            raise DataError(d.current, column, f"is {kinds[1]} here but {kinds[0]} in the "
+                            f"reference sample ({d.reference}); make the types agree", "data.current")
+
+    model = None
+    score = d.score
+    if load_model and spec.model.artifact:
+        model = load_artifact(spec.model.artifact, spec.model.artifact_sha256 or "")
+        if score is None:
+            score = SCORE_FROM_ARTIFACT
+            for role, frame in (("data.reference", reference), ("data.current", current)):
+                if score in frame.columns:
+                    raise DataError(d.reference if role == "data.reference" else d.current, score,
+                                    "clashes with the scores computed from the artifact; "
+                                    "name it as data.score or rename it", role)
+                try:
+                    frame[score] = predict_scores(model, frame[features])
+                except Exception as exc:
+                    raise DataError(d.reference if role == "data.reference" else d.current, None,
+                                    f"the model could not score this sample ({type(exc).__name__}: "
+                                    f"{exc}); check data.features against the model", role) from None
+    return Samples(reference, current, features, score, d.target, model)

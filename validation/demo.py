@@ -1,0 +1,165 @@
+"""The demo: two versions of a PD model on the Statlog German credit data, validated end to end.
+
+Deterministic, from the vendored ``validation/datasets/german.csv`` (1,000 applicants; licence note
+beside it) and fixed seeds:
+
+- ``default = 1 - risk`` (1 = bad credit risk, the event); ``applicant_id`` 1..1000 (an identifier,
+  never a feature); ``age_band`` (``<25``, ``25-34``, ``35-49``, ``50+``) derived from ``age`` as a
+  protected attribute beside ``sex``.
+- **Development sample**: 600 applicants drawn at random (seed 20251231).
+- **Monitoring sample**: 500 draws *with replacement* from the other 400 applicants, with weights
+  ``exp(-(age - 35) / 15) * sqrt(credit_amount / median credit_amount)``: the monitored population
+  is younger and borrows more than the development one (a seeded re-sampling, so the outcomes are
+  the applicants' real outcomes).
+- **v1**: logistic regression on one-hot categoricals and standardised numerics.
+  **v2**: gradient boosting (200 trees of depth 3, learning rate 0.05, subsample 0.8, seed 7).
+  Both are fitted on the development sample and saved with skops; their sha256 goes into the spec.
+- The spec ``params/german_credit_pd.yaml`` lists both versions. Its decision threshold (approve
+  when PD < 0.35) and master scale are fixed here, before any result is seen; whatever the
+  statistics then say is what the packs say.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from validation.models import sha256_file
+
+SEED = 20251231
+DEMO_MODEL = "german_credit_pd"
+FEATURES = ["checking_account", "saving_accounts", "credit_amount", "duration", "purpose",
+            "housing", "job", "age"]
+CATEGORICAL = ["checking_account", "saving_accounts", "purpose", "housing"]
+NUMERIC = ["credit_amount", "duration", "job", "age"]
+THRESHOLD = 0.35
+MASTER_SCALE = [0.05, 0.10, 0.15, 0.20, 0.30, 0.40, 0.55, 0.70, 1.0]
+
+
+def project_root() -> Path:
+    """The checkout this package is installed from (editable install), else the working folder."""
+    here = Path(__file__).resolve().parent.parent
+    return here if (here / "pyproject.toml").is_file() else Path.cwd()
+
+
+def german_credit() -> pd.DataFrame:
+    """The vendored German credit data with ``default``, ``applicant_id`` and ``age_band``."""
+    raw = pd.read_csv(Path(__file__).resolve().parent / "datasets" / "german.csv")
+    frame = raw.drop(columns=["risk"]).copy()
+    frame.insert(0, "applicant_id", np.arange(1, len(raw) + 1))
+    frame["default"] = (1 - raw["risk"]).astype(np.int64)
+    frame["age_band"] = pd.cut(raw["age"], bins=[0, 24, 34, 49, 200],
+                               labels=["<25", "25-34", "35-49", "50+"]).astype(str)
+    return frame
+
+
+def build_samples(frame: pd.DataFrame, seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Development and monitoring samples (see the module docstring)."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(frame))
+    development = frame.iloc[order[:600]].reset_index(drop=True)
+    pool = frame.iloc[order[600:]].reset_index(drop=True)
+    weights = np.exp(-(pool["age"] - 35) / 15) * np.sqrt(pool["credit_amount"] / pool["credit_amount"].median())
+    draws = rng.choice(len(pool), size=500, replace=True, p=(weights / weights.sum()).to_numpy())
+    monitoring = pool.iloc[draws].reset_index(drop=True)
+    return development, monitoring
+
+
+def train_models(development: pd.DataFrame) -> dict[str, Any]:
+    """v1 (logistic regression) and v2 (gradient boosting), fitted with fixed seeds."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import GradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    def encoder() -> OneHotEncoder:
+        return OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+
+    v1 = Pipeline([
+        ("prep", ColumnTransformer([("cat", encoder(), CATEGORICAL), ("num", StandardScaler(), NUMERIC)])),
+        ("model", LogisticRegression(max_iter=2000)),
+    ])
+    v2 = Pipeline([
+        ("prep", ColumnTransformer([("cat", encoder(), CATEGORICAL), ("num", "passthrough", NUMERIC)])),
+        ("model", GradientBoostingClassifier(n_estimators=200, max_depth=3, learning_rate=0.05,
+                                             subsample=0.8, random_state=7)),
+    ])
+    x, y = development[FEATURES], development["default"]
+    return {"1": v1.fit(x, y), "2": v2.fit(x, y)}
+
+
+def _write_atomic(path: Path, write: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def prepare_demo(root: Path | None = None) -> Path:
+    """Build the demo data, models and spec under ``root`` (default: the project root).
+
+    Writes ``demo/data/{development,monitoring}.parquet``, ``demo/models/german_credit_v{1,2}.skops``
+    and ``params/german_credit_pd.yaml``; returns the spec's path.
+    """
+    import skops.io as sio
+
+    root = root or project_root()
+    development, monitoring = build_samples(german_credit())
+    data_dir, model_dir = root / "demo" / "data", root / "demo" / "models"
+    for name, sample in (("development", development), ("monitoring", monitoring)):
+        _write_atomic(data_dir / f"{name}.parquet", lambda p, s=sample: s.to_parquet(p, index=False))
+    versions = []
+    for version, model in train_models(development).items():
+        artifact = model_dir / f"german_credit_v{version}.skops"
+        _write_atomic(artifact, lambda p, m=model: sio.dump(m, p))
+        versions.append({"version": version,
+                         "artifact": os.path.relpath(artifact, root / "params"),
+                         "artifact_sha256": sha256_file(artifact)})
+    spec = {
+        "model": {
+            "name": DEMO_MODEL,
+            "version": versions[-1]["version"],
+            "type": "classification",
+            "owner": "Retail Credit Risk (demo)",
+            "purpose": "Probability of default of consumer loan applicants (Statlog German credit data)",
+            "tier": 2,
+        },
+        "data": {
+            "reference": os.path.relpath(data_dir / "development.parquet", root / "params"),
+            "current": os.path.relpath(data_dir / "monitoring.parquet", root / "params"),
+            "target": "default",
+            "features": FEATURES,
+            "protected": ["sex", "age_band"],
+            "ids": ["applicant_id"],
+        },
+        "decision": {"threshold": THRESHOLD, "favourable": "below"},
+        "grades": MASTER_SCALE,
+        "checks": ["drift", "fairness", "explainability", "backtesting"],
+        "versions": versions,
+    }
+    spec_path = root / "params" / f"{DEMO_MODEL}.yaml"
+    header = ("# Written by `validation demo` (validation/demo.py); re-created on every demo run.\n"
+              "# Two versions of one PD model; scores are computed from each version's artifact.\n")
+    _write_atomic(spec_path, lambda p: p.write_text(header + yaml.safe_dump(spec, sort_keys=False)))
+    return spec_path
+
+
+def ensure_demo(root: Path | None = None) -> Path:
+    """The demo spec's path, building the demo first if it is not there yet."""
+    root = root or project_root()
+    spec_path = root / "params" / f"{DEMO_MODEL}.yaml"
+    if not spec_path.is_file():
+        return prepare_demo(root)
+    return spec_path

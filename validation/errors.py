@@ -1,0 +1,173 @@
+"""Exceptions of the validation package.
+
+Two families:
+
+- :class:`InputError` and its subclasses: the user gave us something we cannot use (a spec, a data
+  file, an artifact, a command-line option). The CLI prints the message and exits with code 2;
+  nothing is run and nothing is written.
+- :class:`CheckExecutionError`: a check's notebook could not run to the end (a cell raised, a cell
+  timed out, the kernel died). The runner records it as that check's ``error`` status; the other
+  checks go on and the CLI exits with code 3.
+
+Every exception carries the fields a caller needs and pickles, because it crosses process (and
+Dask) boundaries: ``__reduce__`` rebuilds it from its fields.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+class ValidationError(Exception):
+    """Base class of every error raised on purpose by this package."""
+
+
+class InputError(ValidationError):
+    """Invalid input from the user (exit code 2)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, (self.message,))
+
+
+class SpecError(InputError):
+    """A validation spec is missing, unreadable or invalid.
+
+    Parameters
+    ----------
+    path
+        The spec file.
+    key
+        The dotted key path inside the spec (``data.target``, ``versions[1].artifact``), or ``""``
+        for the file as a whole.
+    problem
+        What is wrong and how to fix it.
+    """
+
+    def __init__(self, path: str | Path, key: str, problem: str) -> None:
+        self.path = str(path)
+        self.key = key
+        self.problem = problem
+        where = f"{self.path}: {key}: " if key else f"{self.path}: "
+        super().__init__(where + problem)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, (self.path, self.key, self.problem))
+
+
+class DataError(InputError):
+    """A data file is missing, unreadable, or its content breaks the spec's expectations.
+
+    Parameters
+    ----------
+    path
+        The data file.
+    column
+        The offending column, or ``None`` when the problem is the file itself.
+    problem
+        What is wrong and how to fix it.
+    role
+        The spec key the file comes from (``data.reference``, ``data.current``).
+    """
+
+    def __init__(self, path: str | Path, column: str | None, problem: str, role: str = "") -> None:
+        self.path = str(path)
+        self.column = column
+        self.problem = problem
+        self.role = role
+        subject = f"column '{column}': " if column is not None else ""
+        source = f"{role}: {self.path}" if role else self.path
+        super().__init__(f"{subject}{problem} ({source})")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, (self.path, self.column, self.problem, self.role))
+
+
+class ArtifactError(InputError):
+    """A model artifact is missing, does not match its declared hash, or cannot be loaded."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"model.artifact: {self.path}: {problem}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, (self.path, self.problem))
+
+
+class UnknownCheckError(InputError):
+    """A check name that is not registered."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        self.known = list(known)
+        super().__init__(
+            f"unknown check '{name}'; known checks: {', '.join(self.known)}"
+            " (list them with `validation checks`)"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, (self.name, self.known))
+
+
+class CheckExecutionError(ValidationError):
+    """A check's notebook did not run to the end.
+
+    Parameters
+    ----------
+    check
+        The check's name.
+    notebook
+        The executed notebook's path (it is kept as evidence).
+    kind
+        ``cell_error``, ``timeout`` or ``dead_kernel``.
+    reason
+        One line for people: what failed.
+    cell_index
+        Index of the failing cell in the notebook, when known.
+    ename, evalue
+        The exception's name and value inside the kernel (``cell_error`` only).
+    traceback
+        The traceback text, when there is one.
+    """
+
+    def __init__(
+        self,
+        check: str,
+        notebook: str,
+        kind: str,
+        reason: str,
+        cell_index: int | None = None,
+        ename: str | None = None,
+        evalue: str | None = None,
+        traceback: str | None = None,
+    ) -> None:
+        self.check = check
+        self.notebook = notebook
+        self.kind = kind
+        self.reason = reason
+        self.cell_index = cell_index
+        self.ename = ename
+        self.evalue = evalue
+        self.traceback = traceback
+        cell = f" in cell {cell_index}" if cell_index is not None else ""
+        super().__init__(f"check '{check}' failed{cell}: {reason}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            self.__class__,
+            (
+                self.check,
+                self.notebook,
+                self.kind,
+                self.reason,
+                self.cell_index,
+                self.ename,
+                self.evalue,
+                self.traceback,
+            ),
+        )

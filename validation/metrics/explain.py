@@ -1,0 +1,197 @@
+"""Explainability: SHAP values in the model's margin units, global importance, stability.
+
+Explainer choice (shap): ``TreeExplainer`` for tree models, ``LinearExplainer`` for linear models,
+a model-agnostic ``PermutationExplainer`` on a seeded background sample otherwise. For a
+scikit-learn ``Pipeline`` the final estimator is explained on the preprocessed columns and the
+SHAP values of the columns derived from one input feature (one-hot columns, say) are summed back
+to that feature; SHAP values are additive, so the sum is that feature's contribution.
+
+- ``shap_importance`` of a feature: ``mean_i |phi_i(feature)|`` over the explained sample
+  (Lundberg & Lee 2017), in margin units (log-odds for classifiers).
+- additivity: ``max_i |base + sum_f phi_i(f) - margin_i|``, the margin computed independently
+  by the model (``decision_function`` or ``logit(predict_proba)``).
+- ``importance_rank_correlation``: Spearman's rank correlation between two versions' importances
+  over the union of their features (a feature absent from one version has importance 0).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from validation.models import margin
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """SHAP values of a sample, per input feature.
+
+    Attributes
+    ----------
+    values
+        One row per explained applicant, one column per input feature (never glued or shown
+        per row in a pack: aggregate it).
+    base_value
+        The explainer's expected margin.
+    margin
+        The model's own margin per row, for the additivity check.
+    explainer
+        Which shap explainer was used.
+    units
+        What the values measure (``log-odds`` for classifiers).
+    """
+
+    values: pd.DataFrame
+    base_value: float
+    margin: np.ndarray
+    explainer: str
+    units: str
+
+    def importance(self) -> pd.Series:
+        """Mean absolute SHAP value per feature, largest first (name ``shap_importance``)."""
+        result = self.values.abs().mean().sort_values(ascending=False)
+        result.name = "shap_importance"
+        result.index.name = "feature"
+        return result
+
+    def additivity_error(self) -> float:
+        """``max |base + sum of contributions - model margin|`` over the sample."""
+        reconstructed = self.base_value + self.values.to_numpy().sum(axis=1)
+        return float(np.max(np.abs(reconstructed - self.margin))) if len(self.margin) else math.nan
+
+
+def _split_pipeline(model: Any) -> tuple[Any | None, Any]:
+    steps = getattr(model, "steps", None)
+    if steps and len(steps) > 1:
+        from sklearn.pipeline import Pipeline
+
+        return Pipeline(steps[:-1]), steps[-1][1]
+    return None, model
+
+
+def _source_feature(name: str, features: list[str]) -> str:
+    """The input feature an output column of a transformer comes from (longest prefix match)."""
+    bare = name.split("__", 1)[1] if "__" in name else name
+    matches = [f for f in features if bare == f or bare.startswith(f + "_")]
+    if not matches:
+        raise ValueError(f"cannot tell which input feature the column {name!r} comes from")
+    return max(matches, key=len)
+
+
+_TREE_MODELS = ("DecisionTree", "RandomForest", "ExtraTrees", "GradientBoosting", "XGB", "LGBM")
+
+
+def _kind(estimator: Any) -> str:
+    name = type(estimator).__name__
+    if any(tree in name for tree in _TREE_MODELS):
+        return "tree"
+    if hasattr(estimator, "coef_") and hasattr(estimator, "intercept_"):
+        return "linear"
+    return "other"
+
+
+def explain(model: Any, sample: pd.DataFrame, *, background: pd.DataFrame | None = None,
+            seed: int = 0, background_size: int = 200) -> Explanation:
+    """SHAP values of ``sample`` in the model's margin units, per input feature.
+
+    Parameters
+    ----------
+    model
+        A fitted classifier or scikit-learn ``Pipeline`` ending in one.
+    sample
+        The rows to explain (input features only).
+    background
+        Rows for the explainer's baseline; default a seeded draw of ``background_size`` rows
+        from ``sample``.
+    seed
+        Seed for the background draw and the permutation explainer.
+    """
+    import shap
+
+    features = list(sample.columns)
+    if background is None:
+        background = sample.sample(n=min(background_size, len(sample)), random_state=seed)
+    preprocess, estimator = _split_pipeline(model)
+    if preprocess is not None:
+        x = preprocess.transform(sample)
+        bg = preprocess.transform(background)
+        x = x.toarray() if hasattr(x, "toarray") else np.asarray(x, dtype=float)
+        bg = bg.toarray() if hasattr(bg, "toarray") else np.asarray(bg, dtype=float)
+        columns = [str(c) for c in preprocess.get_feature_names_out()]
+    else:
+        x = sample.to_numpy(dtype=float)
+        bg = background.to_numpy(dtype=float)
+        columns = features
+    kind = _kind(estimator)
+    if kind == "tree":
+        explainer = shap.TreeExplainer(estimator)
+        raw = explainer.shap_values(x, check_additivity=False)
+        name = "TreeExplainer"
+    elif kind == "linear":
+        explainer = shap.LinearExplainer(estimator, bg)
+        raw = explainer.shap_values(x)
+        name = "LinearExplainer"
+    else:
+        def margin_of(rows: np.ndarray) -> np.ndarray:
+            return margin(estimator, rows)
+
+        explainer = shap.PermutationExplainer(margin_of, bg, seed=seed)
+        result = explainer(x)
+        raw = result.values
+        name = "PermutationExplainer"
+    values = np.asarray(raw[1] if isinstance(raw, list) else raw, dtype=float)
+    if values.ndim == 3:  # (rows, columns, classes): keep the event class
+        values = values[:, :, -1]
+    base = explainer.expected_value
+    base_value = float(np.ravel(base)[-1])
+    per_column = pd.DataFrame(values, columns=columns)
+    sources = [_source_feature(c, features) for c in columns]
+    per_feature = per_column.T.groupby(np.array(sources), sort=False).sum().T
+    per_feature = per_feature.reindex(columns=features, fill_value=0.0)
+    units = "log-odds" if hasattr(estimator, "predict_proba") else "model output"
+    return Explanation(per_feature, base_value, margin(model, sample), name, units)
+
+
+def importance_rank_correlation(current: pd.Series, previous: pd.Series) -> float:
+    """Spearman rank correlation of two importance vectors over the union of their features.
+
+    >>> importance_rank_correlation(pd.Series({"a": 3.0, "b": 2.0, "c": 1.0}),
+    ...                             pd.Series({"a": 0.3, "b": 0.1, "c": 0.2}))
+    0.5
+    """
+    union = current.index.union(previous.index)
+    a = current.reindex(union, fill_value=0.0)
+    b = previous.reindex(union, fill_value=0.0)
+    if len(union) < 2:
+        return math.nan
+    return float(stats.spearmanr(a.to_numpy(), b.to_numpy()).statistic)
+
+
+def top_k_overlap(current: pd.Series, previous: pd.Series, k: int = 5) -> float:
+    """Jaccard overlap of the top-``k`` features of two importance vectors."""
+    a = set(current.sort_values(ascending=False).index[:k])
+    b = set(previous.sort_values(ascending=False).index[:k])
+    return len(a & b) / len(a | b) if a | b else math.nan
+
+
+def explain_findings(explanation: Explanation, *, rank_correlation: float | None,
+                     previous_version: str | None) -> list[dict[str, object]]:
+    """Findings of the explainability check: ``shap_importance`` per feature, the additivity
+    error, and ``importance_rank_correlation`` against the previous version when there is one."""
+    from validation.findings import finding
+
+    items: list[dict[str, object]] = [
+        finding("shap_importance", f"feature:{feature}", value, note=explanation.units)
+        for feature, value in explanation.importance().items()
+    ]
+    items.append(finding("shap_additivity_error", "score", explanation.additivity_error(),
+                         note=f"{explanation.explainer}, {explanation.units}"))
+    if previous_version is not None:
+        items.append(finding("importance_rank_correlation", "score", rank_correlation,
+                             note=f"Spearman vs version {previous_version}"))
+    return items

@@ -1,0 +1,80 @@
+"""Helpers for the template notebooks (and for modelers' own notebooks).
+
+A template's first cells are always::
+
+    spec = None       # path of a validation spec; None: the bundled demo
+    version = None    # a version in that spec; None: its last version
+    ...
+    ctx = open_check(spec, version)
+
+``ctx`` holds the resolved model version and its checked samples. Everything else a template does
+is a call into :mod:`validation.metrics`, a table, a plot, and :func:`validation.scraps.glue_findings`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import pandas as pd
+
+from validation.data import Samples, load_samples
+from validation.findings import judge_finding
+from validation.spec import ModelVersionSpec, load_spec
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What a check needs: the model version's spec and its samples."""
+
+    spec: ModelVersionSpec
+    samples: Samples
+
+    @property
+    def reference(self) -> pd.DataFrame:
+        return self.samples.reference
+
+    @property
+    def current(self) -> pd.DataFrame:
+        return self.samples.current
+
+    def previous(self) -> ModelVersionSpec | None:
+        """The version listed before this one in the same spec, if any."""
+        if self.spec.previous_version is None:
+            return None
+        return load_spec(self.spec.path).version(self.spec.previous_version)
+
+
+def open_check(spec: str | Path | None = None, version: str | None = None) -> CheckContext:
+    """Load a model version and its samples for a check.
+
+    Parameters
+    ----------
+    spec
+        A spec file; ``None`` uses the demo spec, building the demo data and models on first use.
+    version
+        A version label in that spec; ``None`` takes the last version listed.
+    """
+    if spec is None:
+        from validation.demo import ensure_demo
+
+        spec = ensure_demo()
+    loaded = load_spec(spec)
+    entry = loaded.versions[-1] if version is None else loaded.version(str(version))
+    return CheckContext(entry, load_samples(entry))
+
+
+def findings_table(findings: Iterable[Mapping[str, Any]], spec: ModelVersionSpec | None = None) -> pd.DataFrame:
+    """Findings with their status under the spec's thresholds, for display in a notebook."""
+    overrides = spec.thresholds if spec is not None else None
+    rows = [judge_finding(item, overrides) for item in findings]
+    columns = ["metric", "subject", "value", "status", "amber", "red", "note"]
+    return pd.DataFrame(rows).reindex(columns=columns).fillna({"note": ""})
+
+
+def show(figure: Any) -> None:
+    """Display a matplotlib figure in the notebook (as a PNG) and free it."""
+    from IPython.display import display
+
+    display(figure)

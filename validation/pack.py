@@ -1,0 +1,225 @@
+"""Validation packs: planning the tasks of a model version, then assembling its folder.
+
+Layout (DESIGN.md, "Pack layout")::
+
+    <out>/<model>/<version>/<run_id>/
+      index.html  results.json  manifest.json  notebooks/<check>.ipynb  html/<check>.html
+
+A pack is written in a hidden staging folder next to its final place (``.<run_id>.partial``) and
+renamed when complete: a reader, a scheduler or a crash never sees a half-written pack under its
+final name. The pack holds aggregates only: the executed notebooks glue and show aggregates, and
+no data file is ever copied into it (inputs are recorded by path and sha256).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import platform
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from validation.checks import REGISTRY, RUNNER_PARAMETERS
+from validation.findings import judge_finding
+from validation.models import sha256_file
+from validation.policy import SEVERITY, worst
+from validation.runner import DEFAULT_CELL_TIMEOUT, Task, TaskResult, validate_parameter_names
+from validation.spec import ModelVersionSpec
+
+SCHEMA_VERSION = 1
+PACKAGES = ("validation", "papermill", "nbconvert", "nbclient", "ipykernel", "scrapbook", "pandas",
+            "numpy", "scipy", "scikit-learn", "shap", "fairlearn", "matplotlib", "pyarrow", "skops",
+            "pydantic", "jinja2")
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: UTC time and 6 random hex digits."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class PackPlan:
+    """Everything needed to execute and assemble one pack."""
+
+    spec: ModelVersionSpec
+    run_id: str
+    staging: Path
+    final: Path
+    tasks: list[Task]
+    not_applicable: dict[str, str]
+    checks: list[str]
+    started_at: str
+    inputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    features: list[str] = field(default_factory=list)
+
+
+def input_hashes(spec: ModelVersionSpec, checks: list[str]) -> dict[str, dict[str, str]]:
+    """sha256 of the spec, the data files, the artifact and the templates used."""
+    inputs = {"spec": {"path": str(spec.path), "sha256": spec.sha256}}
+    for key in ("reference", "current"):
+        path = getattr(spec.data, key)
+        inputs[f"data.{key}"] = {"path": path, "sha256": sha256_file(path)}
+    if spec.model.artifact:
+        inputs["model.artifact"] = {"path": spec.model.artifact, "sha256": sha256_file(spec.model.artifact)}
+    for name in checks:
+        template = REGISTRY[name].path
+        inputs[f"template:{name}"] = {"path": str(template), "sha256": sha256_file(template)}
+    return inputs
+
+
+def plan_pack(spec: ModelVersionSpec, checks: list[str], out: Path, *,
+              timeout: int = DEFAULT_CELL_TIMEOUT, rows: dict[str, int] | None = None,
+              features: list[str] | None = None) -> PackPlan:
+    """Plan one pack: a task per applicable check, the others recorded as not applicable."""
+    run_id = new_run_id()
+    parent = out / spec.name / spec.version
+    staging = parent / f".{run_id}.partial"
+    tasks: list[Task] = []
+    not_applicable: dict[str, str] = {}
+    for name in checks:
+        check = REGISTRY[name]
+        reason = check.not_applicable(spec)
+        if reason:
+            not_applicable[name] = reason
+            continue
+        user = dict(spec.checks.get(name, {}))
+        if user:
+            validate_parameter_names(user, check.user_parameters(), check=name)
+        parameters = {"spec": str(spec.path), "version": spec.version, **user}
+        assert set(RUNNER_PARAMETERS) <= set(parameters)
+        tasks.append(Task(
+            key=(spec.name, spec.version, name), template=str(check.path),
+            notebook=str(staging / "notebooks" / f"{name}.ipynb"),
+            html=str(staging / "html" / f"{name}.html"), parameters=parameters, timeout=timeout,
+            title=f"{name}: {spec.name} version {spec.version}",
+        ))
+    return PackPlan(spec, run_id, staging, parent / run_id, tasks, not_applicable, list(checks),
+                    _now(), input_hashes(spec, [t.check for t in tasks]), dict(rows or {}),
+                    list(features or []))
+
+
+def _error_record(result: TaskResult) -> dict[str, Any] | None:
+    if result.error is None:
+        return None
+    e = result.error
+    return {"kind": e.kind, "reason": e.reason, "cell_index": e.cell_index, "ename": e.ename,
+            "evalue": e.evalue, "traceback": e.traceback}
+
+
+def check_records(plan: PackPlan, results: list[TaskResult]) -> list[dict[str, Any]]:
+    """The ``checks`` list of ``results.json``, in the spec's order."""
+    by_check = {r.key[2]: r for r in results}
+    records = []
+    for name in plan.checks:
+        if name in plan.not_applicable:
+            records.append({"name": name, "status": "not_applicable", "error": None,
+                            "reason": plan.not_applicable[name], "notebook": None, "html": None,
+                            "findings": []})
+            continue
+        result = by_check[name]
+        notebook = plan.staging / "notebooks" / f"{name}.ipynb"
+        findings = [] if result.error else [judge_finding(f, plan.spec.thresholds) for f in result.findings]
+        status = "error" if result.error else worst([f["status"] for f in findings])
+        records.append({
+            "name": name, "status": status, "error": _error_record(result),
+            "notebook": f"notebooks/{name}.ipynb" if notebook.exists() else None,
+            "html": f"html/{name}.html" if result.html_ok else None,
+            "duration_seconds": round(result.duration, 3),
+            "summary": result.summary,
+            "findings": findings,
+        })
+    return records
+
+
+def _git_commit() -> str | None:
+    root = Path(__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        return None
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("-dirty" if dirty else "")
+
+
+def environment() -> dict[str, Any]:
+    """Python, platform, package versions, git commit, user and host."""
+    packages = {}
+    for name in PACKAGES:
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            packages[name] = "not installed"
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return {"python": platform.python_version(), "platform": platform.platform(),
+            "executable": sys.executable, "packages": packages, "git_commit": _git_commit(),
+            "user": user, "host": socket.gethostname()}
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def finish_pack(plan: PackPlan, results: list[TaskResult]) -> tuple[Path, dict[str, Any]]:
+    """Write ``results.json``, ``index.html`` and ``manifest.json``, then move the pack into place.
+
+    Returns the final pack folder and the results document.
+    """
+    from validation.render import render_index
+
+    spec = plan.spec
+    records = check_records(plan, results)
+    results_doc = {
+        "schema_version": SCHEMA_VERSION,
+        "model": {"name": spec.name, "version": spec.version, "type": spec.model.type},
+        "run": {"id": plan.run_id, "started_at": plan.started_at, "finished_at": _now(),
+                "spec_sha256": spec.sha256},
+        "status": worst([r["status"] for r in records]),
+        "checks": records,
+    }
+    plan.staging.mkdir(parents=True, exist_ok=True)
+    _write_json(plan.staging / "results.json", results_doc)
+    manifest: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "run_id": plan.run_id,
+                                "inputs": plan.inputs, "environment": environment(), "files": {}}
+    findings = [dict(f, check=r["name"]) for r in records for f in r["findings"]]
+    findings.sort(key=lambda f: (-SEVERITY.get(f["status"], -1), f["check"]))
+    counts = {s: sum(1 for f in findings if f["status"] == s) for s in ("green", "amber", "red", "info")}
+    counts["error"] = sum(1 for r in records if r["status"] == "error")
+    index = render_index({
+        "results": results_doc, "findings": findings, "counts": counts, "manifest": manifest,
+        "model": spec.model, "decision": spec.decision, "features": plan.features,
+        "protected": list(spec.data.protected), "rows": plan.rows,
+    })
+    (plan.staging / "index.html").write_text(index, encoding="utf-8")
+    manifest["files"] = {
+        str(p.relative_to(plan.staging)): sha256_file(p)
+        for p in sorted(plan.staging.rglob("*")) if p.is_file() and p.name != "manifest.json"
+    }
+    _write_json(plan.staging / "manifest.json", manifest)
+    os.replace(plan.staging, plan.final)
+    return plan.final, results_doc
+
+
+def discard(plan: PackPlan) -> None:
+    """Remove a plan's staging folder (after a failure before the pack was complete)."""
+    shutil.rmtree(plan.staging, ignore_errors=True)

@@ -1,0 +1,113 @@
+"""Plots for the check notebooks, drawn from aggregates only (bin shares, group rates, grades).
+
+Every function returns a matplotlib ``Figure`` sized to read in a pack (about 7 x 3.5 inches) and
+never plots individual applicants, so a figure is small and leaks no rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from scipy import stats
+
+_SIZE = (7.0, 3.4)
+_REFERENCE = "#4c72b0"
+_CURRENT = "#dd8452"
+_AMBER = "#c98a00"
+_RED = "#c0392b"
+
+
+def _figure(size: tuple[float, float] = _SIZE) -> tuple[Figure, Any]:
+    figure = Figure(figsize=size, dpi=90, layout="constrained")
+    return figure, figure.add_subplot()
+
+
+def bin_shares(table: pd.DataFrame, title: str) -> Figure:
+    """Reference vs current share per bin (a :meth:`ColumnDrift.bin_table`)."""
+    figure, ax = _figure()
+    x = np.arange(len(table))
+    ax.bar(x - 0.2, table["reference_share"], width=0.4, label="reference", color=_REFERENCE)
+    ax.bar(x + 0.2, table["current_share"], width=0.4, label="current", color=_CURRENT)
+    ax.set_xticks(x, [str(i) for i in table.index], rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("share")
+    ax.set_title(title)
+    ax.legend()
+    return figure
+
+
+def ranked_bars(values: pd.Series, title: str, *, amber: float | None = None,
+                red: float | None = None, xlabel: str = "") -> Figure:
+    """Horizontal bars, largest on top, with optional amber and red reference lines."""
+    ordered = values.sort_values()
+    figure, ax = _figure((7.0, max(2.0, 0.32 * len(ordered) + 0.9)))
+    ax.barh([str(i) for i in ordered.index], ordered.to_numpy(), color=_REFERENCE)
+    for bound, colour, label in ((amber, _AMBER, "amber"), (red, _RED, "red")):
+        if bound is not None:
+            ax.axvline(bound, color=colour, linestyle="--", label=f"{label} {bound:g}")
+    if amber is not None or red is not None:
+        ax.legend(fontsize=8)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    return figure
+
+
+def approval_rates(table: pd.DataFrame, attribute: str) -> Figure:
+    """Approval rate per group with the four-fifths line (0.8 x the highest judged rate)."""
+    figure, ax = _figure()
+    colours = [_REFERENCE if judged else "#bbbbbb" for judged in table["judged"]]
+    ax.bar([str(i) for i in table.index], table["approval_rate"], color=colours)
+    judged = table.loc[table["judged"], "approval_rate"]
+    if len(judged):
+        ax.axhline(0.8 * judged.max(), color=_AMBER, linestyle="--", label="four-fifths of the highest rate")
+        ax.legend(fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("approval rate")
+    ax.set_title(f"Approval rate by {attribute} (grey: too few applicants to judge)")
+    return figure
+
+
+def roc_curve(y: np.ndarray, score: np.ndarray, *, reference: tuple[np.ndarray, np.ndarray] | None = None,
+              max_points: int = 200) -> Figure:
+    """ROC curve of the current sample (and the reference), thinned to ``max_points`` points."""
+    from sklearn.metrics import roc_curve as sk_roc
+
+    figure, ax = _figure((4.6, 4.2))
+    samples = [("current", y, score, _CURRENT)]
+    if reference is not None:
+        samples.insert(0, ("reference", reference[0], reference[1], _REFERENCE))
+    for label, yy, ss, colour in samples:
+        fpr, tpr, _ = sk_roc(yy, ss)
+        keep = np.unique(np.linspace(0, len(fpr) - 1, min(max_points, len(fpr))).astype(int))
+        ax.plot(fpr[keep], tpr[keep], color=colour, label=label)
+    ax.plot([0, 1], [0, 1], color="#999999", linestyle=":")
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.set_title("ROC")
+    ax.legend(fontsize=8)
+    return figure
+
+
+def calibration(table: pd.DataFrame) -> Figure:
+    """Observed default rate vs mean PD per grade, with Jeffreys 95% intervals
+    (``Beta(D + 1/2, N - D + 1/2)`` quantiles)."""
+    figure, ax = _figure()
+    d, n = table["defaults"].to_numpy(), table["n"].to_numpy()
+    # Jeffreys interval, lower bound 0 when D = 0 and upper bound 1 when D = N
+    # (Brown, Cai & DasGupta 2001, section 4.1.2)
+    low = np.where(d == 0, 0.0, stats.beta.ppf(0.025, d + 0.5, n - d + 0.5))
+    high = np.where(d == n, 1.0, stats.beta.ppf(0.975, d + 0.5, n - d + 0.5))
+    odr = table["odr"].to_numpy()
+    low, high = np.minimum(low, odr), np.maximum(high, odr)
+    x = np.arange(len(table))
+    ax.errorbar(x, odr, yerr=[odr - low, high - odr], fmt="o",
+                color=_CURRENT, label="observed default rate (Jeffreys 95%)")
+    ax.plot(x, table["pd"], marker="_", markersize=18, linestyle="none", color=_REFERENCE, label="mean PD")
+    ax.set_xticks(x, [f"{g}" for g in table.index])
+    ax.set_xlabel("grade")
+    ax.set_ylabel("rate")
+    ax.set_title("Calibration per grade")
+    ax.legend(fontsize=8)
+    return figure

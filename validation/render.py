@@ -1,0 +1,61 @@
+"""Rendering: executed notebooks to HTML (nbconvert), and the pack's ``index.html`` (Jinja2).
+
+Both load nothing from the network. The nbconvert template ``validation`` extends ``lab`` with the
+require.js, MathJax, mermaid and widget blocks emptied, code hidden by default and a navigation
+bar back to the summary. The index template is autoescaped: every model name, group name
+(``<25``), purpose or error text from a spec or data is escaped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def render_notebook(notebook: str | Path, html: str | Path, *, title: str = "") -> None:
+    """Render an executed notebook to a self-contained HTML page (code hidden by default)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    book = nbformat.read(str(notebook), as_version=4)
+    for cell in book.cells:  # scraps are data for the runner, not for people
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not _is_scrap(o)]
+    if title:
+        book.metadata["title"] = title
+    exporter = HTMLExporter(template_name="validation",
+                            extra_template_basedirs=[str(_TEMPLATES / "nbconvert")])
+    body, _ = exporter.from_notebook_node(book, resources={"metadata": {"name": Path(notebook).stem}})
+    Path(html).write_text(body, encoding="utf-8")
+
+
+def _is_scrap(output: Any) -> bool:
+    data = output.get("data", {})
+    return bool(data) and all(key.startswith("application/scrapbook.scrap") for key in data)
+
+
+def _environment() -> Any:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    env = Environment(loader=FileSystemLoader(str(_TEMPLATES)), autoescape=select_autoescape(["html", "j2"]),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["value"] = format_value
+    return env
+
+
+def format_value(value: Any) -> str:
+    """A finding's value for people: 4 significant digits, ``-`` for undefined."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.4g}"
+
+
+def render_index(context: dict[str, Any]) -> str:
+    """The pack summary page from the results and lineage."""
+    return str(_environment().get_template("index.html.j2").render(**context))

@@ -1,0 +1,231 @@
+"""Executing checks: one papermill run per (model version, check), in parallel worker processes.
+
+A task runs in a worker process: papermill executes the template with the spec's parameters in
+this environment's kernel (:mod:`validation.kernel`) with a per-cell timeout; scrapbook reads the
+glued findings back; nbconvert renders the executed notebook to HTML. A failure never escapes the
+task: it becomes the task's ``error`` with its kind, reason, failing cell and traceback, and the
+other tasks go on.
+
+papermill marks a cell that raised, but after a cell timeout or a dead kernel it saves the notebook
+with every cell marked ``completed``. :func:`execute_task` detects both from the exception, finds
+the cell that was running (the last one papermill started) and marks it in the saved notebook: an
+error output on the cell and a banner at the top, so the evidence says what happened.
+"""
+
+from __future__ import annotations
+
+import keyword
+import os
+import time
+import traceback as tb
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, Callable
+
+from validation.errors import CheckExecutionError, InputError
+
+DEFAULT_CELL_TIMEOUT = 600
+
+
+@dataclass(frozen=True)
+class Task:
+    """One notebook to execute.
+
+    Attributes
+    ----------
+    key
+        Identifies the task in results (model, version, check).
+    template
+        The template notebook.
+    notebook, html
+        Where the executed notebook and its HTML rendering go.
+    parameters
+        papermill parameters (names already validated).
+    timeout
+        Per-cell timeout in seconds.
+    title
+        Title of the HTML page.
+    """
+
+    key: tuple[str, str, str]
+    template: str
+    notebook: str
+    html: str
+    parameters: dict[str, Any]
+    timeout: int = DEFAULT_CELL_TIMEOUT
+    title: str = ""
+
+    @property
+    def check(self) -> str:
+        return self.key[2]
+
+
+@dataclass
+class TaskResult:
+    """What a task produced: raw findings and summary, or an error; and how long it took."""
+
+    key: tuple[str, str, str]
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    error: CheckExecutionError | None = None
+    duration: float = 0.0
+    html_ok: bool = False
+
+
+def validate_parameter_names(parameters: dict[str, Any], known: set[str], *, check: str) -> None:
+    """Refuse parameter names papermill would write unescaped into code.
+
+    A name must be an identifier, not a keyword, and one the template declares (papermill's
+    notebook inspection), so ``{"x=1;import os;os.system('...')#": 0}`` never reaches a kernel.
+    """
+    for name in parameters:
+        if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+            raise InputError(f"checks.{check}: parameter name {name!r} is not a Python identifier")
+        if name not in known:
+            raise InputError(f"checks.{check}: the template has no parameter {name!r}; "
+                             f"it takes: {', '.join(sorted(known))}")
+
+
+def _failing_cell(notebook: Any) -> int | None:
+    """Index of the last cell papermill started (the one running when execution stopped)."""
+    started = [i for i, cell in enumerate(notebook.cells)
+               if cell.get("metadata", {}).get("papermill", {}).get("start_time")]
+    return started[-1] if started else None
+
+
+def _mark_failure(path: Path, kind: str, reason: str, cell_index: int | None) -> None:
+    """Write the failure into the saved notebook: an error output on the cell, a banner on top."""
+    import nbformat
+
+    if not path.exists():
+        return
+    notebook = nbformat.read(str(path), as_version=4)
+    if cell_index is not None and cell_index < len(notebook.cells):
+        cell = notebook.cells[cell_index]
+        cell.metadata.setdefault("papermill", {}).update({"status": "failed", "exception": True})
+        if cell.cell_type == "code":
+            cell.outputs.append(nbformat.v4.new_output("error", ename=kind, evalue=reason, traceback=[reason]))
+    notebook.metadata.setdefault("papermill", {})["exception"] = True
+    where = f" in cell {cell_index}" if cell_index is not None else ""
+    banner = nbformat.v4.new_markdown_cell(
+        f'<span style="color:red; font-size:1.3em">**Execution stopped{where}: {kind.replace("_", " ")}.** '
+        f"{reason}</span>")
+    banner.metadata["tags"] = ["validation-error-cell"]
+    notebook.cells.insert(0, banner)
+    nbformat.write(notebook, str(path))
+
+
+def _execute(task: Task) -> None:
+    import papermill as pm
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    from validation.kernel import KERNEL_NAME
+
+    output = Path(task.notebook)
+    try:
+        pm.execute_notebook(
+            task.template, str(output), parameters=task.parameters, kernel_name=KERNEL_NAME,
+            kernel_manager_class="validation.kernel.EnvironmentKernelManager",
+            execution_timeout=task.timeout, progress_bar=False, log_output=False,
+            cwd=str(Path(task.template).parent),
+        )
+    except PapermillExecutionError as exc:
+        raise CheckExecutionError(
+            task.check, str(output), "cell_error", f"{exc.ename}: {exc.evalue}",
+            cell_index=exc.cell_index, ename=exc.ename, evalue=exc.evalue,
+            traceback=_strip_ansi("\n".join(exc.traceback)),
+        ) from None
+    except CellTimeoutError:
+        reason = f"a cell ran longer than the {task.timeout} s cell timeout"
+        raise _after_stop(task, output, "timeout", reason) from None
+    except DeadKernelError as exc:
+        reason = f"the kernel died ({str(exc).strip() or 'no message'})"
+        raise _after_stop(task, output, "dead_kernel", reason) from None
+
+
+def _after_stop(task: Task, output: Path, kind: str, reason: str) -> CheckExecutionError:
+    import nbformat
+
+    cell_index = None
+    if output.exists():
+        cell_index = _failing_cell(nbformat.read(str(output), as_version=4))
+        _mark_failure(output, kind, reason, cell_index)
+    return CheckExecutionError(task.check, str(output), kind, reason, cell_index=cell_index)
+
+
+def _strip_ansi(text: str) -> str:
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
+
+
+def execute_task(task: Task) -> TaskResult:
+    """Run one task to completion; never raises (failures are the result's ``error``)."""
+    from validation.render import render_notebook
+    from validation.scraps import FINDINGS, SUMMARY, read_scraps
+
+    started = time.perf_counter()
+    result = TaskResult(task.key)
+    Path(task.notebook).parent.mkdir(parents=True, exist_ok=True)
+    Path(task.html).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _execute(task)
+        scraps = read_scraps(task.notebook)
+        if FINDINGS not in scraps:
+            raise CheckExecutionError(task.check, task.notebook, "no_findings",
+                                      "the notebook ran but glued no findings")
+        result.findings = list(scraps[FINDINGS])
+        result.summary = dict(scraps.get(SUMMARY) or {})
+    except CheckExecutionError as exc:
+        result.error = exc
+    except Exception as exc:  # anything else in the runner itself: keep it with its traceback
+        result.error = CheckExecutionError(task.check, task.notebook, "runner_error",
+                                           f"{type(exc).__name__}: {exc}", traceback=tb.format_exc())
+    if Path(task.notebook).exists():
+        try:
+            render_notebook(task.notebook, task.html, title=task.title)
+            result.html_ok = True
+        except Exception as exc:
+            if result.error is None:
+                result.error = CheckExecutionError(task.check, task.notebook, "render_error",
+                                                   f"HTML rendering failed: {type(exc).__name__}: {exc}",
+                                                   traceback=tb.format_exc())
+    result.duration = time.perf_counter() - started
+    return result
+
+
+def default_workers() -> int:
+    return os.cpu_count() or 1
+
+
+def run_tasks(tasks: list[Task], *, workers: int | None = None,
+              on_done: Callable[[TaskResult], None] | None = None) -> list[TaskResult]:
+    """Execute tasks in a pool of ``workers`` processes (default: CPU count); results in task order.
+
+    A worker process that dies (not only its kernel) fails only its own task.
+    """
+    workers = max(1, min(workers or default_workers(), len(tasks) or 1))
+    results: dict[tuple[str, str, str], TaskResult] = {}
+    if workers == 1:
+        for task in tasks:
+            results[task.key] = execute_task(task)
+            if on_done:
+                on_done(results[task.key])
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(execute_task, task): task for task in tasks}
+            for future in as_completed(futures):
+                task = futures[future]
+                try:
+                    result = future.result()
+                except Exception as exc:  # the worker process itself died
+                    result = TaskResult(task.key, error=CheckExecutionError(
+                        task.check, task.notebook, "worker_died",
+                        f"the worker process running this check died ({type(exc).__name__}: {exc})"))
+                results[task.key] = result
+                if on_done:
+                    on_done(result)
+    return [results[task.key] for task in tasks]

@@ -1,0 +1,462 @@
+"""Validation specs: ``params/<model>.yaml`` read, checked and resolved.
+
+A spec names one model and the data to validate it on (DESIGN.md, "Spec"). It may list several
+``versions``, each overriding ``model.version``, ``model.artifact*`` and any ``data.*`` key. The
+loader returns one :class:`ModelVersionSpec` per version, with every path resolved relative to the
+spec file, so the rest of the package never sees relative paths or version overrides.
+
+Every problem is a :class:`~validation.errors.SpecError` naming the file and the key path, e.g.
+``params/pd.yaml: data.target: field required; expected the name of the 0/1 outcome column``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import keyword
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from validation.errors import SpecError
+
+NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
+_NAME_RE = re.compile(NAME_PATTERN)
+_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+#: Spec keys users see in messages, with what each expects (used to word pydantic errors).
+EXPECTED = {
+    "model.name": "a name of letters, digits, '_', '.' or '-' (it is used in paths)",
+    "model.version": "a version label of letters, digits, '_', '.' or '-', e.g. \"2\"",
+    "model.type": "'classification' or 'var'",
+    "data.reference": "the path of the development sample (parquet or csv), relative to the spec",
+    "data.current": "the path of the monitoring sample (parquet or csv), relative to the spec",
+    "decision.favourable": "'below' (score < threshold is favourable) or 'above'",
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_name(value: str, what: str) -> str:
+    if not _NAME_RE.match(value) or value in {".", ".."}:
+        raise ValueError(
+            f"{value!r} is not a valid {what}: use letters, digits, '_', '.' or '-' only"
+        )
+    return value
+
+
+def _number_to_text(value: Any) -> Any:
+    """YAML reads ``version: 2`` as a number; a version is a label."""
+    return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
+class ModelSection(_Strict):
+    name: str
+    version: str
+    type: Literal["classification", "var"] = "classification"
+    owner: str | None = None
+    purpose: str | None = None
+    tier: int | None = None
+    artifact: str | None = None
+    artifact_sha256: str | None = None
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_to_text(cls, value: Any) -> Any:
+        return _number_to_text(value)
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        return _check_name(value, "model name")
+
+    @field_validator("version")
+    @classmethod
+    def _valid_version(cls, value: str) -> str:
+        return _check_name(value, "version")
+
+    @field_validator("artifact_sha256")
+    @classmethod
+    def _valid_sha(cls, value: str | None) -> str | None:
+        if value is not None and not _SHA256_RE.match(value.lower()):
+            raise ValueError("expected 64 hexadecimal characters (the artifact file's sha256)")
+        return value.lower() if value is not None else None
+
+
+class DataSection(_Strict):
+    reference: str
+    current: str
+    target: str | None = None
+    score: str | None = None
+    features: list[str] | None = None
+    protected: list[str] = Field(default_factory=list)
+    time: str | None = None
+    segments: list[str] = Field(default_factory=list)
+    exposure: str | None = None
+    lgd: str | None = None
+    ids: list[str] = Field(default_factory=list)
+    pnl: str | None = None
+    var: str | None = None
+    var_level: float | None = Field(default=None, gt=0.0, lt=1.0)
+
+
+class DataOverride(_Strict):
+    """``data.*`` keys a version may override: every key optional."""
+
+    reference: str | None = None
+    current: str | None = None
+    target: str | None = None
+    score: str | None = None
+    features: list[str] | None = None
+    protected: list[str] | None = None
+    time: str | None = None
+    segments: list[str] | None = None
+    exposure: str | None = None
+    lgd: str | None = None
+    ids: list[str] | None = None
+    pnl: str | None = None
+    var: str | None = None
+    var_level: float | None = Field(default=None, gt=0.0, lt=1.0)
+
+
+class VersionEntry(_Strict):
+    version: str
+    artifact: str | None = None
+    artifact_sha256: str | None = None
+    data: DataOverride | None = None
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_to_text(cls, value: Any) -> Any:
+        return _number_to_text(value)
+
+    @field_validator("version")
+    @classmethod
+    def _valid_version(cls, value: str) -> str:
+        return _check_name(value, "version")
+
+
+class Decision(_Strict):
+    threshold: float = Field(gt=0.0, lt=1.0)
+    favourable: Literal["below", "above"] = "below"
+
+
+class Threshold(_Strict):
+    amber: float | None = None
+    red: float | None = None
+
+
+class SpecFile(_Strict):
+    """The YAML document, as written."""
+
+    model: ModelSection
+    data: DataSection
+    decision: Decision | None = None
+    grades: list[float] | None = None
+    checks: list[str] | dict[str, dict[str, Any] | None] = Field(
+        default_factory=lambda: ["drift", "fairness", "explainability", "backtesting"]
+    )
+    thresholds: dict[str, Threshold] = Field(default_factory=dict)
+    versions: list[VersionEntry] | None = None
+
+
+class ModelVersionSpec(BaseModel):
+    """One model version, fully resolved: absolute paths, checks as a mapping, overrides applied."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: Path
+    sha256: str
+    model: ModelSection
+    data: DataSection
+    decision: Decision | None
+    grades: tuple[float, ...] | None
+    checks: dict[str, dict[str, Any]]
+    thresholds: dict[str, Threshold]
+    previous_version: str | None = None
+    """The version listed just before this one in the same spec, if any."""
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def version(self) -> str:
+        return self.model.version
+
+    @property
+    def artifact_path(self) -> Path | None:
+        return Path(self.model.artifact) if self.model.artifact else None
+
+    def feature_columns(self, available: list[str]) -> list[str]:
+        """The model's features: ``data.features``, or every column with no other role."""
+        if self.data.features is not None:
+            return list(self.data.features)
+        taken = set(self.role_columns()) | set(self.data.protected)
+        return [c for c in available if c not in taken]
+
+    def role_columns(self) -> list[str]:
+        """Columns with a role other than feature (target, score, ids, time, ...)."""
+        d = self.data
+        single = [d.target, d.score, d.time, d.exposure, d.lgd, d.pnl, d.var]
+        return [c for c in single if c] + list(d.ids)
+
+
+class Spec(BaseModel):
+    """A loaded spec file: its path, hash and one resolved entry per model version."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: Path
+    sha256: str
+    versions: tuple[ModelVersionSpec, ...]
+
+    def version(self, label: str) -> ModelVersionSpec:
+        for entry in self.versions:
+            if entry.version == label:
+                return entry
+        known = ", ".join(v.version for v in self.versions)
+        raise SpecError(self.path, "model.version", f"no version {label!r} in this spec; it has: {known}")
+
+
+_TYPE_LABELS = {"str", "int", "float", "bool", "dict", "list", "none"}
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1:] = [f"{parts[-1]}[{item}]" if parts else f"[{item}]"]
+        elif isinstance(item, str) and (item in _TYPE_LABELS or "[" in item or "(" in item):
+            continue  # pydantic's labels of union members are not keys
+        else:
+            parts.append(str(item))
+    return ".".join(parts)
+
+
+def _describe(error: dict[str, Any], key: str) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key; remove it or check its spelling (see DESIGN.md, 'Spec')"
+    if kind == "missing":
+        hint = EXPECTED.get(key, "")
+        return "required key is missing" + (f"; expected {hint}" if hint else "")
+    message = str(error["msg"]).removeprefix("Value error, ")
+    hint = EXPECTED.get(key)
+    got = error.get("input")
+    shown = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"
+    return message + shown + (f"; expected {hint}" if hint and kind.startswith("literal") else "")
+
+
+def _parse_yaml(path: Path) -> tuple[dict[str, Any], bytes]:
+    if not path.exists():
+        raise SpecError(path, "", "spec file not found; give the path of a YAML spec (see params/)")
+    if path.is_dir():
+        raise SpecError(path, "", "is a folder; give the path of a YAML spec file")
+    raw = path.read_bytes()
+    try:
+        document = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SpecError(path, "", f"YAML syntax error at {where}{problem}") from None
+    if not isinstance(document, dict):
+        raise SpecError(path, "", "expected a YAML mapping with keys model, data, checks, ...")
+    return document, raw
+
+
+def _resolve(path: Path, value: str | None) -> str | None:
+    if value is None or "://" in value:
+        return value
+    candidate = Path(value).expanduser()
+    return str(candidate if candidate.is_absolute() else (path.parent / candidate).resolve())
+
+
+def _check_semantics(path: Path, key_prefix: str, entry: ModelVersionSpec) -> None:
+    model, data = entry.model, entry.data
+    if model.artifact and not model.artifact_sha256:
+        raise SpecError(path, f"{key_prefix}artifact_sha256", "required when an artifact is given: "
+                        "the artifact file's sha256 (run `sha256sum` on it)")
+    if model.type == "classification":
+        if not data.target:
+            raise SpecError(path, "data.target", "required for a classification model: "
+                            "the name of the 0/1 outcome column (1 = event)")
+        if not data.score and not model.artifact:
+            raise SpecError(path, "data.score", "give the score column, or a model.artifact to "
+                            "compute scores from")
+    else:
+        for key in ("pnl", "var", "var_level"):
+            if getattr(data, key) is None:
+                raise SpecError(path, f"data.{key}", "required for a 'var' model")
+    roles = {"target": data.target, "score": data.score, "time": data.time}
+    for feature in data.features or []:
+        for role, column in roles.items():
+            if feature == column:
+                raise SpecError(path, "data.features", f"column '{feature}' is also data.{role}; "
+                                "remove it from the features")
+        if feature in data.ids:
+            raise SpecError(path, "data.features", f"column '{feature}' is an identifier (data.ids); "
+                            "identifiers are never features")
+    for column in data.protected:
+        if column in data.ids:
+            raise SpecError(path, "data.protected", f"column '{column}' is an identifier (data.ids)")
+
+
+def _check_grades(path: Path, grades: list[float] | None) -> tuple[float, ...] | None:
+    if grades is None:
+        return None
+    if len(grades) < 2:
+        raise SpecError(path, "grades", "a master scale needs at least two grades")
+    if any(not 0.0 < g <= 1.0 for g in grades):
+        raise SpecError(path, "grades", "grade upper bounds must be PDs in (0, 1]")
+    if any(b <= a for a, b in zip(grades, grades[1:])):
+        raise SpecError(path, "grades", f"grade upper bounds must increase strictly; got {grades}")
+    if grades[-1] != 1.0:
+        raise SpecError(path, "grades", f"the last grade's upper bound must be 1.0 so every score "
+                        f"has a grade; got {grades[-1]}")
+    return tuple(grades)
+
+
+def _check_thresholds(path: Path, thresholds: dict[str, Threshold]) -> None:
+    from validation.policy import DEFAULT_POLICY
+
+    for metric, bounds in thresholds.items():
+        rule = DEFAULT_POLICY.get(metric)
+        if rule is None:
+            known = ", ".join(sorted(DEFAULT_POLICY))
+            raise SpecError(path, f"thresholds.{metric}", f"unknown metric; known metrics: {known}")
+        if rule.direction == "categorical":
+            raise SpecError(path, f"thresholds.{metric}", "this metric's status comes from its "
+                            "value's name and takes no thresholds")
+        amber, red = bounds.amber, bounds.red
+        if amber is not None and red is not None:
+            if rule.direction == "higher_is_worse" and red < amber:
+                raise SpecError(path, f"thresholds.{metric}", f"red ({red}) must not be below amber "
+                                f"({amber}): higher values of {metric} are worse")
+            if rule.direction == "lower_is_worse" and red > amber:
+                raise SpecError(path, f"thresholds.{metric}", f"red ({red}) must not be above amber "
+                                f"({amber}): lower values of {metric} are worse")
+
+
+def _check_checks(path: Path, checks: list[str] | dict[str, dict[str, Any] | None]) -> dict[str, dict[str, Any]]:
+    from validation.checks import REGISTRY
+
+    if isinstance(checks, list):
+        mapping: dict[str, dict[str, Any]] = {name: {} for name in checks}
+        if len(mapping) != len(checks):
+            raise SpecError(path, "checks", "a check is listed twice")
+    else:
+        mapping = {name: dict(params or {}) for name, params in checks.items()}
+    if not mapping:
+        raise SpecError(path, "checks", "no checks listed; name at least one of: "
+                        + ", ".join(REGISTRY.names()))
+    for name, params in mapping.items():
+        if name not in REGISTRY:
+            raise SpecError(path, f"checks.{name}", "unknown check; known checks: "
+                            + ", ".join(REGISTRY.names()))
+        known = REGISTRY[name].user_parameters() if params else set()
+        for param, value in params.items():
+            if not isinstance(param, str) or not param.isidentifier() or keyword.iskeyword(param):
+                raise SpecError(path, f"checks.{name}.{param}", "parameter names must be Python "
+                                "identifiers that are not keywords")
+            if param not in known:
+                listed = ", ".join(sorted(known)) or "none"
+                raise SpecError(path, f"checks.{name}.{param}", "the template has no such "
+                                f"parameter; it takes: {listed}")
+            if not _is_plain(value):
+                raise SpecError(path, f"checks.{name}.{param}", "values must be numbers, strings, "
+                                "booleans, or lists and mappings of them")
+    return mapping
+
+
+def _is_plain(value: Any) -> bool:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, list):
+        return all(_is_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+    return False
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read, validate and resolve a spec file.
+
+    Parameters
+    ----------
+    path
+        A YAML spec (DESIGN.md, "Spec").
+
+    Returns
+    -------
+    Spec
+        One :class:`ModelVersionSpec` per version, paths absolute.
+
+    Raises
+    ------
+    SpecError
+        For anything wrong, naming the file and the key path.
+    """
+    path = Path(path).expanduser().resolve() if Path(path).exists() else Path(path)
+    document, raw = _parse_yaml(path)
+    try:
+        parsed = SpecFile.model_validate(document)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = errors[0]
+        key = _key_path(tuple(first["loc"]))
+        more = f" (and {len(errors) - 1} more problem{'s' * (len(errors) > 2)})" if len(errors) > 1 else ""
+        raise SpecError(path, key, _describe(dict(first), key) + more) from None
+
+    digest = hashlib.sha256(raw).hexdigest()
+    grades = _check_grades(path, parsed.grades)
+    _check_thresholds(path, parsed.thresholds)
+    checks = _check_checks(path, parsed.checks)
+
+    entries = parsed.versions if parsed.versions is not None else [None]
+    if parsed.versions is not None and not parsed.versions:
+        raise SpecError(path, "versions", "an empty list; list at least one version or drop the key")
+    labels = [e.version for e in parsed.versions or []]
+    if len(set(labels)) != len(labels):
+        raise SpecError(path, "versions", f"a version is listed twice: {labels}")
+
+    resolved: list[ModelVersionSpec] = []
+    previous: str | None = None
+    for index, entry in enumerate(entries):
+        model = parsed.model
+        data = parsed.data
+        prefix = "model."
+        if entry is not None:
+            prefix = f"versions[{index}]."
+            updates: dict[str, Any] = {"version": entry.version}
+            if entry.artifact is not None:
+                updates["artifact"] = entry.artifact
+                updates["artifact_sha256"] = entry.artifact_sha256
+            elif entry.artifact_sha256 is not None:
+                raise SpecError(path, f"{prefix}artifact_sha256", "given without an artifact")
+            model = model.model_copy(update=updates)
+            if entry.data is not None:
+                overrides = entry.data.model_dump(exclude_none=True)
+                data = data.model_copy(update=overrides)
+        model = model.model_copy(update={"artifact": _resolve(path, model.artifact)})
+        data = data.model_copy(update={
+            "reference": _resolve(path, data.reference),
+            "current": _resolve(path, data.current),
+        })
+        item = ModelVersionSpec(
+            path=path, sha256=digest, model=model, data=data, decision=parsed.decision,
+            grades=grades, checks=checks, thresholds=dict(parsed.thresholds),
+            previous_version=previous,
+        )
+        _check_semantics(path, prefix, item)
+        if "fairness" in checks and data.protected and parsed.decision is None:
+            raise SpecError(path, "decision", "required by the fairness check: "
+                            "{threshold: <score cut-off>, favourable: below|above}")
+        resolved.append(item)
+        previous = model.version
+    return Spec(path=path, sha256=digest, versions=tuple(resolved))
