@@ -43,7 +43,11 @@ MASTER_SCALE = [0.05, 0.10, 0.15, 0.20, 0.30, 0.40, 0.55, 0.70, 1.0]
 
 
 def project_root() -> Path:
-    """The checkout this package is installed from (editable install), else the working folder."""
+    """Where the demo lives: ``VALIDATION_DEMO_ROOT`` if set, else the checkout this package is
+    installed from (editable install), else the working folder."""
+    configured = os.environ.get("VALIDATION_DEMO_ROOT")
+    if configured:
+        return Path(configured)
     here = Path(__file__).resolve().parent.parent
     return here if (here / "pyproject.toml").is_file() else Path.cwd()
 

@@ -74,7 +74,11 @@ def findings_table(findings: Iterable[Mapping[str, Any]], spec: ModelVersionSpec
 
 
 def show(figure: Any) -> None:
-    """Display a matplotlib figure in the notebook (as a PNG) and free it."""
-    from IPython.display import display
+    """Display a matplotlib figure in the notebook as a PNG (works with any backend)."""
+    import io
 
-    display(figure)
+    from IPython.display import Image, display
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    display(Image(data=buffer.getvalue(), format="png"))

@@ -53,10 +53,11 @@ def validate_specs(specs: list[Path], *, version: str | None = None,
     for spec_path in specs:
         spec = load_spec(spec_path)
         for entry in select_versions(spec, version):
+            selected = select_checks(entry, checks)
             samples = load_samples(entry)
             rows = {"reference": len(samples.reference), "current": len(samples.current)}
-            plans.append(plan_pack(entry, select_checks(entry, checks), out, timeout=timeout,
-                                   rows=rows, features=samples.features))
+            plans.append(plan_pack(entry, selected, out, timeout=timeout, rows=rows,
+                                   features=samples.features))
     if not plans:
         raise InputError("nothing to validate: no model versions selected")
     return plans

@@ -35,9 +35,12 @@ def glue_findings(findings: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]
 
 def glue_summary(summary: Mapping[str, Any]) -> None:
     """Glue a small summary of the check (scrap ``summary``): sample sizes, settings used."""
+    import sys
+
     import scrapbook as sb
 
-    sb.glue(SUMMARY, plain(dict(summary)), encoder="json")
+    # lineage: the interpreter the kernel ran, so a pack shows which environment computed it
+    sb.glue(SUMMARY, plain({**dict(summary), "kernel_python": sys.executable}), encoder="json")
 
 
 def read_scraps(notebook: str | Path) -> dict[str, Any]:

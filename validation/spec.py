@@ -15,7 +15,7 @@ import hashlib
 import keyword
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -238,10 +238,34 @@ def _key_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
+def _section_model(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation such as ``list[VersionEntry] | None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = _section_model(argument)
+        if found is not None:
+            return found
+    return None
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys allowed beside the unknown key at ``loc``."""
+    section: type[BaseModel] | None = SpecFile
+    for item in loc[:-1]:
+        if isinstance(item, int) or section is None:
+            continue
+        field = section.model_fields.get(str(item))
+        section = _section_model(field.annotation) if field is not None else None
+    return list(section.model_fields) if section is not None else []
+
+
 def _describe(error: dict[str, Any], key: str) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
-        return "unknown key; remove it or check its spelling (see DESIGN.md, 'Spec')"
+        allowed = _allowed_keys(tuple(error["loc"]))
+        listed = f"; allowed here: {', '.join(allowed)}" if allowed else ""
+        return f"unknown key; remove it or check its spelling{listed}"
     if kind == "missing":
         hint = EXPECTED.get(key, "")
         return "required key is missing" + (f"; expected {hint}" if hint else "")

@@ -133,7 +133,8 @@ def explain(model: Any, sample: pd.DataFrame, *, background: pd.DataFrame | None
         raw = explainer.shap_values(x, check_additivity=False)
         name = "TreeExplainer"
     elif kind == "linear":
-        explainer = shap.LinearExplainer(estimator, bg)
+        # every background row counts (shap would otherwise subsample 100 of them)
+        explainer = shap.LinearExplainer(estimator, shap.maskers.Independent(bg, max_samples=len(bg)))
         raw = explainer.shap_values(x)
         name = "LinearExplainer"
     else:

@@ -1,0 +1,81 @@
+"""`validation demo`: two versions of the German credit model, validated end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from validation import demo
+
+
+def test_demo_data_is_deterministic_and_shifted() -> None:
+    frame = demo.german_credit()
+    assert len(frame) == 1000 and frame["default"].sum() == 300  # Statlog: 300 bad, 700 good
+    dev1, mon1 = demo.build_samples(frame)
+    dev2, mon2 = demo.build_samples(frame)
+    pd.testing.assert_frame_equal(dev1, dev2)
+    pd.testing.assert_frame_equal(mon1, mon2)
+    assert (len(dev1), len(mon1)) == (600, 500)
+    assert set(dev1["applicant_id"]).isdisjoint(mon1["applicant_id"])  # out of sample
+    # the documented shift: younger applicants borrowing more
+    assert mon1["age"].median() < dev1["age"].median()
+    assert mon1["credit_amount"].median() > dev1["credit_amount"].median()
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    root = tmp_path_factory.mktemp("demo")
+    env = {**os.environ, "VALIDATION_DEMO_ROOT": str(root)}
+    result = subprocess.run([sys.executable, "-m", "validation", "demo", "--out", str(root / "reports")],
+                            capture_output=True, text=True, timeout=900, env=env)
+    return {"root": root, "result": result, "env": env}
+
+
+def test_demo_writes_two_complete_packs(demo_run: dict[str, object]) -> None:
+    result = demo_run["result"]
+    assert isinstance(result, subprocess.CompletedProcess)
+    assert result.returncode in (0, 1), result.stderr
+    packs = [Path(line) for line in result.stdout.strip().splitlines()]
+    assert [p.parent.name for p in packs] == ["1", "2"]
+    for pack in packs:
+        assert (pack / "index.html").is_file() and (pack / "manifest.json").is_file()
+        doc = json.loads((pack / "results.json").read_text())
+        for check in doc["checks"]:
+            assert check["status"] not in ("error", "not_applicable"), check
+            assert len(check["findings"]) >= 3, check["name"]
+            assert (pack / f"notebooks/{check['name']}.ipynb").is_file()
+            assert (pack / f"html/{check['name']}.html").is_file()
+        # protected group names such as "<25" are escaped on the summary page
+        index = (pack / "index.html").read_text()
+        assert "age_band:&lt;25" in index and "age_band:<25" not in index
+    first, second = (json.loads((p / "results.json").read_text()) for p in packs)
+    metrics = lambda doc: {(f["metric"], f["subject"]) for c in doc["checks"] for f in c["findings"]}  # noqa: E731
+    assert ("importance_rank_correlation", "score") in metrics(second)
+    assert ("importance_rank_correlation", "score") not in metrics(first)  # no previous version
+
+
+def test_run_reproduces_the_demo_pack(demo_run: dict[str, object]) -> None:
+    root = demo_run["root"]
+    assert isinstance(root, Path)
+    spec = root / "params" / "german_credit_pd.yaml"
+    out = root / "rerun"
+    env = demo_run["env"]
+    assert isinstance(env, dict)
+    result = subprocess.run([sys.executable, "-m", "validation", "run", str(spec), "--version", "2",
+                             "--out", str(out)], capture_output=True, text=True, timeout=900, env=env)
+    assert result.returncode in (0, 1), result.stderr
+    again = json.loads((Path(result.stdout.strip().splitlines()[-1]) / "results.json").read_text())
+    demo_result = demo_run["result"]
+    assert isinstance(demo_result, subprocess.CompletedProcess)
+    original_pack = Path(demo_result.stdout.strip().splitlines()[-1])
+    original = json.loads((original_pack / "results.json").read_text())
+    values = lambda doc: {(c["name"], f["metric"], f["subject"]): f["value"]  # noqa: E731
+                          for c in doc["checks"] for f in c["findings"]}
+    assert values(again) == values(original)
+    assert again["status"] == original["status"]

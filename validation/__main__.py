@@ -1,0 +1,5 @@
+"""``python -m validation``: the command line."""
+
+from validation.cli import main
+
+main()
