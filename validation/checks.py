@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from validation.errors import UnknownCheckError
+from validation.errors import InputError, UnknownCheckError
 
 RUNNER_PARAMETERS = ("spec", "version")
 """Parameters every template takes and the runner always sets."""
@@ -67,6 +67,10 @@ class Check:
 @functools.lru_cache(maxsize=None)
 def _inspect(path: str) -> dict[str, dict[str, str]]:
     import papermill
+
+    if not Path(path).is_file():
+        raise InputError(f"template not found: {path}; the templates live in notebooks/ of the "
+                         "project checkout (or set VALIDATION_TEMPLATES to their folder)")
 
     return {name: dict(info) for name, info in papermill.inspect_notebook(path).items()}
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from validation.errors import InputError
+from validation.run import PackOutcome
 from validation.runner import DEFAULT_CELL_TIMEOUT, TaskResult
 
 EXIT_USAGE = 2
@@ -36,12 +37,15 @@ def _split_checks(value: str | None) -> list[str] | None:
 
 
 class _Group(click.Group):
-    def main(self, *args, **kwargs):  # type: ignore[no-untyped-def, override]
-        # click's usage errors exit 2 already; make sure ours do too and never show a traceback
+    """click's usage errors exit 2 already; ours (bad spec, data, artifact) do too, as one line
+    on standard error and never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
         try:
-            return super().main(*args, standalone_mode=True, **kwargs)
-        except InputError as error:  # pragma: no cover - commands catch their own
+            return super().invoke(ctx)
+        except InputError as error:
             _fail(error)
+            raise  # unreachable: _fail exits
 
 
 @click.group(cls=_Group)
@@ -50,7 +54,7 @@ def main() -> None:
     """Validation packs for model risk management."""
 
 
-def _report(outcomes: list, code: int) -> None:  # type: ignore[type-arg]
+def _report(outcomes: list[PackOutcome], code: int) -> None:
     for outcome in outcomes:
         click.echo(f"{outcome.results['model']['name']} v{outcome.results['model']['version']}: "
                    f"{outcome.status}", err=True)
@@ -76,11 +80,8 @@ def run(spec: Path, version: str | None, checks: str | None, out: Path, workers:
     """
     from validation.run import run as run_specs
 
-    try:
-        outcomes, code = run_specs([spec], version=version, checks=_split_checks(checks), out=out,
-                                   workers=workers, timeout=timeout, on_done=_progress)
-    except InputError as error:
-        _fail(error)
+    outcomes, code = run_specs([spec], version=version, checks=_split_checks(checks), out=out,
+                               workers=workers, timeout=timeout, on_done=_progress)
     _report(outcomes, code)
 
 
@@ -95,10 +96,7 @@ def demo(out: Path, workers: int | None) -> None:
 
     spec = prepare_demo()
     click.echo(f"demo spec: {spec}", err=True)
-    try:
-        outcomes, code = run_specs([spec], out=out, workers=workers, on_done=_progress)
-    except InputError as error:
-        _fail(error)
+    outcomes, code = run_specs([spec], out=out, workers=workers, on_done=_progress)
     _report(outcomes, code)
 
 

@@ -180,9 +180,9 @@ def load_samples(spec: ModelVersionSpec, *, load_model: bool = True) -> Samples:
             frame[d.target] = _check_target(frame, d.target, path, role)
         if d.score:
             _check_score(frame, d.score, path, role)
-        for column in (d.pnl, d.var):
-            if column and not is_numeric(frame[column]):
-                raise DataError(path, column, "must be numeric", role)
+        for numeric in (d.pnl, d.var):
+            if numeric and not is_numeric(frame[numeric]):
+                raise DataError(path, numeric, "must be numeric", role)
         prepared[role] = frame
 
     reference, current = prepared["data.reference"], prepared["data.current"]

@@ -21,7 +21,10 @@ KERNEL_NAME = "python3"
 """The name papermill is given; the spec behind it is always :data:`ENVIRONMENT_KERNEL`."""
 
 ENVIRONMENT_KERNEL = KernelSpec(
-    argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+    # the kernel's own log (start-up notices, shutdown chatter) is not evidence: keep it quiet;
+    # cell output, warnings and errors are recorded in the executed notebook as always
+    argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+          "--IPKernelApp.log_level=CRITICAL"],
     display_name=f"Python {sys.version_info.major}.{sys.version_info.minor} ({sys.prefix})",
     language="python",
     metadata={"debugger": False},

@@ -123,7 +123,7 @@ def _error_record(result: TaskResult) -> dict[str, Any] | None:
 def check_records(plan: PackPlan, results: list[TaskResult]) -> list[dict[str, Any]]:
     """The ``checks`` list of ``results.json``, in the spec's order."""
     by_check = {r.key[2]: r for r in results}
-    records = []
+    records: list[dict[str, Any]] = []
     for name in plan.checks:
         if name in plan.not_applicable:
             records.append({"name": name, "status": "not_applicable", "error": None,

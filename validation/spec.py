@@ -266,11 +266,10 @@ def _describe(error: dict[str, Any], key: str) -> str:
         allowed = _allowed_keys(tuple(error["loc"]))
         listed = f"; allowed here: {', '.join(allowed)}" if allowed else ""
         return f"unknown key; remove it or check its spelling{listed}"
+    hint = EXPECTED.get(key, "")
     if kind == "missing":
-        hint = EXPECTED.get(key, "")
         return "required key is missing" + (f"; expected {hint}" if hint else "")
     message = str(error["msg"]).removeprefix("Value error, ")
-    hint = EXPECTED.get(key)
     got = error.get("input")
     shown = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"
     return message + shown + (f"; expected {hint}" if hint and kind.startswith("literal") else "")
