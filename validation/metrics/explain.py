@@ -17,6 +17,7 @@ to that feature; SHAP values are additive, so the sum is that feature's contribu
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,7 +112,10 @@ def explain(model: Any, sample: pd.DataFrame, *, background: pd.DataFrame | None
     seed
         Seed for the background draw and the permutation explainer.
     """
-    import shap
+    with warnings.catch_warnings():
+        # shap imports tqdm.auto, which warns in a kernel without ipywidgets: not our business
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import shap
 
     features = list(sample.columns)
     if background is None:
