@@ -22,9 +22,10 @@ def synthetic_sample(n: int, *, seed: int, shift: float = 0.0) -> pd.DataFrame:
     logit = -1.5 - 0.8 * (np.log(income) - 10) + 0.3 * tenure
     pd_score = 1 / (1 + np.exp(-logit))
     default = (rng.random(n) < pd_score).astype(int)
+    month = np.array(["2025-01", "2025-02", "2025-03"])[np.arange(n) % 3]
     return pd.DataFrame({"customer_id": np.arange(n) + seed * 100_000, "income": income,
                          "tenure": tenure, "region": region, "sex": sex, "pd": pd_score,
-                         "default": default})
+                         "default": default, "month": month})
 
 
 @pytest.fixture

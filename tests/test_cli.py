@@ -80,9 +80,10 @@ def small_pack(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                   "purpose": "a <b>test</b> model"},
         "data": {"reference": "data/ref.parquet", "current": "data/cur.parquet", "target": "default",
                  "score": "pd", "features": ["income", "tenure", "region"], "protected": ["sex"],
-                 "ids": ["customer_id"]},
+                 "ids": ["customer_id"], "time": "month"},
         "decision": {"threshold": 0.2, "favourable": "below"},
-        "checks": {"drift": {"bins": 10}, "fairness": None, "explainability": None, "backtesting": None},
+        "checks": {"drift": {"bins": 10, "psi_rule": "critical"}, "fairness": None, "explainability": None,
+                   "backtesting": None},
         "thresholds": {"psi": {"amber": 0.05, "red": 0.5}},
     }
     (root / "spec.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
@@ -123,9 +124,23 @@ def test_results_json_contract(small_pack: dict[str, Any]) -> None:
     worst = max((c["status"] for c in doc["checks"] if c["status"] in severity), key=severity.__getitem__)
     assert doc["status"] == worst
     assert small_pack["result"].returncode == (1 if worst == "red" else 0)
-    # the spec's threshold override is the one applied
-    psi = [f for f in checks["drift"]["findings"] if f["metric"] == "psi"]
-    assert all((f["amber"], f["red"]) == (0.05, 0.5) for f in psi)
+    # psi_rule: critical: each PSI judged against its own critical values, not the spec's 0.05 / 0.5
+    psi = [f for f in checks["drift"]["findings"] if f["metric"] == "psi" and not f["subject"].startswith("period:")]
+    # chi2.ppf(q, B - 1) * (1/N + 1/M) with N = 400, M = 300 (Yurdakul 2018): 10 bins for income and
+    # the score, 3 categories for region
+    from scipy import stats
+
+    bounds = {f["subject"]: (f["amber"], f["red"]) for f in psi}
+    for subject, n_bins in (("feature:income", 10), ("score", 10), ("feature:region", 3)):
+        expected = [stats.chi2.ppf(q, n_bins - 1) * (1 / 400 + 1 / 300) for q in (0.95, 0.999)]
+        assert bounds[subject] == pytest.approx(expected, rel=1e-12)
+    assert all(f"critical values {f['amber']:.4f} (95%)" in f["note"] for f in psi)
+    assert checks["drift"]["summary"]["psi_rule"] == "critical"
+    # by period: the score's PSI and the default rate per month of the current sample
+    periods = {(f["metric"], f["subject"]) for f in checks["drift"]["findings"] if f["subject"].startswith("period:")}
+    assert periods == {(m, f"period:2025-0{k}") for m in ("psi", "default_rate") for k in (1, 2, 3)}
+    assert {f["metric"] for f in checks["drift"]["findings"]} >= {"psi", "ks_stat", "ks_pvalue", "chi2_pvalue",
+                                                                  "js_distance", "wasserstein_norm"}
 
 
 def test_numbers_are_reproducible_from_the_data(small_pack: dict[str, Any]) -> None:

@@ -28,7 +28,7 @@ def test_identifiers_are_dropped(write_spec: Callable[..., Path]) -> None:
 
 
 def test_default_features_exclude_roles_and_protected(write_spec: Callable[..., Path]) -> None:
-    samples = _load(write_spec({"data": {"features": None}}))
+    samples = _load(write_spec({"data": {"features": None, "time": "month"}}))
     assert samples.features == ["income", "tenure", "region"]
 
 

@@ -40,7 +40,7 @@ CASES: list[tuple[str, dict[str, Any] | None, str | None, str, str]] = [
     ("wrong type", {"data": {"features": "income"}}, None, "data.features", "valid list"),
     ("unknown check", {"checks": ["drift", "stress"]}, None, "checks.stress", "known checks: drift, fairness"),
     ("unknown check parameter", {"checks": {"drift": {"binz": 5}}}, None, "checks.drift.binz",
-     "it takes: bins, max_discrete"),
+     "it takes: bins, max_categories, max_discrete, psi_rule, top"),
     ("hostile parameter name", {"checks": {"drift": {"x=1;import os#": 1}}}, None, "checks.drift.x=1;import os#",
      "Python identifiers"),
     ("unknown threshold metric", {"thresholds": {"psy": {"amber": 0.1}}}, None, "thresholds.psy", "known metrics"),

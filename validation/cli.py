@@ -100,6 +100,34 @@ def demo(out: Path, workers: int | None) -> None:
     _report(outcomes, code)
 
 
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--version", "version", help="The model version whose reference sample to profile "
+              "(default: the last one).")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The profile file to write (JSON).")
+def profile(spec: Path, version: str | None, out: Path) -> None:
+    """Profile SPEC's reference sample once, for drift checks that reuse it
+    (``data.reference_profile``)."""
+    from validation.data import load_samples
+    from validation.models import sha256_file
+    from validation.profile import build_profile, save_profile
+    from validation.spec import load_spec
+
+    loaded = load_spec(spec)
+    entry = loaded.version(version) if version else loaded.versions[-1]
+    samples = load_samples(entry)
+    settings = {k: v for k, v in entry.checks.get("drift", {}).items()
+                if k in ("bins", "max_discrete", "max_categories")}
+    columns = [c for c in [samples.score, *samples.features] if c]
+    built = build_profile(samples.reference, columns, **settings, source={
+        "path": entry.data.reference, "sha256": sha256_file(entry.data.reference),
+        "rows": len(samples.reference), "spec": str(entry.path), "version": entry.version})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_profile(built, out)
+    click.echo(str(out))
+
+
 @main.command(name="checks")
 def list_checks() -> None:
     """List the checks, their templates and their parameters."""

@@ -135,6 +135,29 @@ def _check_score(frame: pd.DataFrame, column: str, path: str, role: str) -> None
                         f"(e.g. {float(values[out].iloc[0])})", role)
 
 
+def _check_finite(frame: pd.DataFrame, columns: list[str], path: str, role: str) -> None:
+    for column in columns:
+        values = frame[column]
+        if is_numeric(values):
+            infinite = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
+            if infinite.any():
+                raise DataError(path, column, f"has {int(infinite.sum())} infinite values; replace them "
+                                "with finite values or leave them missing", role)
+
+
+def _check_profile(path: str, current: pd.DataFrame, columns: list[str]) -> None:
+    from validation.profile import load_profile
+
+    profile = load_profile(path)
+    for column in columns:
+        stored = profile.column(column)
+        if stored.sample.numeric != is_numeric(current[column]):
+            kinds = ("numeric", "text") if stored.sample.numeric else ("text", "numeric")
+            raise DataError(path, column, f"is {kinds[0]} in the reference profile but {kinds[1]} in "
+                            "the current sample (data.current); rebuild the profile or fix the types",
+                            "data.reference_profile")
+
+
 def load_samples(spec: ModelVersionSpec, *, load_model: bool = True) -> Samples:
     """Load, check and prepare the reference and current samples of one model version.
 
@@ -174,6 +197,8 @@ def load_samples(spec: ModelVersionSpec, *, load_model: bool = True) -> Samples:
     for role, frame in frames.items():
         path = d.reference if role == "data.reference" else d.current
         for column, key in named.items():
+            if key == "data.time" and role == "data.reference":
+                continue  # periods are a view of the current sample; the reference needs none
             _require(frame, column, key, path, role)
         frame = frame.drop(columns=[c for c in d.ids if c in frame.columns])
         if d.target:
@@ -186,11 +211,20 @@ def load_samples(spec: ModelVersionSpec, *, load_model: bool = True) -> Samples:
         prepared[role] = frame
 
     reference, current = prepared["data.reference"], prepared["data.current"]
+    numeric_named = [c for c, key in named.items() if key in ("data.features", "data.score", "data.exposure",
+                                                             "data.lgd", "data.pnl", "data.var")]
+    for role, frame in prepared.items():
+        _check_finite(frame, numeric_named, d.reference if role == "data.reference" else d.current, role)
     for column, key in named.items():
+        if column not in reference.columns:
+            continue
         if is_numeric(reference[column]) != is_numeric(current[column]):
             kinds = ("numeric", "text") if is_numeric(reference[column]) else ("text", "numeric")
             raise DataError(d.current, column, f"is {kinds[1]} here but {kinds[0]} in the "
                             f"reference sample ({d.reference}); make the types agree", "data.current")
+
+    if d.reference_profile:
+        _check_profile(d.reference_profile, current, [c for c in [d.score, *features] if c])
 
     model = None
     score = d.score

@@ -7,10 +7,11 @@ beside it) and fixed seeds:
   never a feature); ``age_band`` (``<25``, ``25-34``, ``35-49``, ``50+``) derived from ``age`` as a
   protected attribute beside ``sex``.
 - **Development sample**: 600 applicants drawn at random (seed 20251231).
-- **Monitoring sample**: 500 draws *with replacement* from the other 400 applicants, with weights
-  ``exp(-(age - 35) / 15) * sqrt(credit_amount / median credit_amount)``: the monitored population
-  is younger and borrows more than the development one (a seeded re-sampling, so the outcomes are
-  the applicants' real outcomes).
+- **Monitoring sample**: five months (``month`` 2025-07 to 2025-11) of 100 draws each, *with
+  replacement*, from the other 400 applicants, with weights
+  ``exp(-s (age - 35) / 15) * (credit_amount / median credit_amount)^(s / 2)`` and a shift strength
+  ``s`` growing 0.2, 0.4, ..., 1.0 month by month: the monitored population gets younger and
+  borrows more over time (a seeded re-sampling, so the outcomes are the applicants' real outcomes).
 - **v1**: logistic regression on one-hot categoricals and standardised numerics.
   **v2**: gradient boosting (200 trees of depth 3, learning rate 0.05, subsample 0.8, seed 7).
   Both are fitted on the development sample and saved with skops; their sha256 goes into the spec.
@@ -63,15 +64,23 @@ def german_credit() -> pd.DataFrame:
     return frame
 
 
+MONTHS = ["2025-07", "2025-08", "2025-09", "2025-10", "2025-11"]
+
+
 def build_samples(frame: pd.DataFrame, seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Development and monitoring samples (see the module docstring)."""
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(frame))
     development = frame.iloc[order[:600]].reset_index(drop=True)
     pool = frame.iloc[order[600:]].reset_index(drop=True)
-    weights = np.exp(-(pool["age"] - 35) / 15) * np.sqrt(pool["credit_amount"] / pool["credit_amount"].median())
-    draws = rng.choice(len(pool), size=500, replace=True, p=(weights / weights.sum()).to_numpy())
-    monitoring = pool.iloc[draws].reset_index(drop=True)
+    months = []
+    for index, month in enumerate(MONTHS, start=1):
+        strength = index / len(MONTHS)  # the shift grows month by month: 0.2, 0.4, ..., 1.0
+        weights = (np.exp(-strength * (pool["age"] - 35) / 15)
+                   * (pool["credit_amount"] / pool["credit_amount"].median()) ** (0.5 * strength))
+        draws = rng.choice(len(pool), size=100, replace=True, p=(weights / weights.sum()).to_numpy())
+        months.append(pool.iloc[draws].assign(month=month))
+    monitoring = pd.concat(months, ignore_index=True)
     return development, monitoring
 
 
@@ -147,6 +156,7 @@ def prepare_demo(root: Path | None = None) -> Path:
             "features": FEATURES,
             "protected": ["sex", "age_band"],
             "ids": ["applicant_id"],
+            "time": "month",
         },
         "decision": {"threshold": THRESHOLD, "favourable": "below"},
         "grades": MASTER_SCALE,

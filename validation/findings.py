@@ -8,6 +8,7 @@ used, exactly as ``results.json`` holds them (DESIGN.md, "results.json").
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 from typing import Any, Mapping
 
 from validation.policy import judge
@@ -27,7 +28,7 @@ def plain(value: Any) -> Any:
 
 
 def finding(metric: str, subject: str, value: Any, *, judged: bool = True,
-            note: str | None = None) -> dict[str, Any]:
+            note: str | None = None, thresholds: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """One raw finding.
 
     Parameters
@@ -43,17 +44,25 @@ def finding(metric: str, subject: str, value: Any, *, judged: bool = True,
         False to report without judging (a group below the minimum size, say).
     note
         A short remark shown beside the finding.
+    thresholds
+        ``{"amber": x, "red": y}`` for this finding alone (e.g. a PSI's own critical values),
+        taking precedence over the policy and the spec.
     """
     item: dict[str, Any] = {"metric": metric, "subject": subject, "value": plain(value)}
     if not judged:
         item["judged"] = False
     if note:
         item["note"] = note
+    if thresholds is not None:
+        item["thresholds"] = {"amber": plain(thresholds.get("amber")), "red": plain(thresholds.get("red"))}
     return item
 
 
 def judge_finding(raw: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A raw finding with its ``status``, ``amber``, ``red`` and ``direction``."""
+    own = raw.get("thresholds")
+    if own is not None:
+        overrides = {str(raw["metric"]): SimpleNamespace(amber=own.get("amber"), red=own.get("red"))}
     verdict = judge(str(raw["metric"]), raw.get("value"), overrides)
     status = verdict.status if raw.get("judged", True) else "info"
     judged: dict[str, Any] = {

@@ -73,6 +73,9 @@ def input_hashes(spec: ModelVersionSpec, checks: list[str]) -> dict[str, dict[st
     for key in ("reference", "current"):
         path = getattr(spec.data, key)
         inputs[f"data.{key}"] = {"path": path, "sha256": sha256_file(path)}
+    if spec.data.reference_profile:
+        inputs["data.reference_profile"] = {"path": spec.data.reference_profile,
+                                            "sha256": sha256_file(spec.data.reference_profile)}
     if spec.model.artifact:
         inputs["model.artifact"] = {"path": spec.model.artifact, "sha256": sha256_file(spec.model.artifact)}
     for name in checks:

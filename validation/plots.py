@@ -111,3 +111,23 @@ def calibration(table: pd.DataFrame) -> Figure:
     ax.set_title("Calibration per grade")
     ax.legend(fontsize=8)
     return figure
+
+
+def heatmap(frame: pd.DataFrame, title: str, *, amber: float | None = None, red: float | None = None) -> Figure:
+    """A rows x columns heat map with each cell's value written in it (PSI by feature and period).
+
+    Colours run from white (0) to red at ``red`` (or the largest value); ``amber`` is marked in the
+    colour bar."""
+    figure, ax = _figure((7.0, max(2.2, 0.35 * len(frame) + 1.2)))
+    top = red if red is not None else float(np.nanmax(frame.to_numpy())) or 1.0
+    image = ax.imshow(frame.to_numpy(dtype=float), cmap="Reds", vmin=0, vmax=top, aspect="auto")
+    ax.set_xticks(range(frame.shape[1]), [str(c) for c in frame.columns], rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(range(frame.shape[0]), [str(i) for i in frame.index], fontsize=8)
+    for (row, column), value in np.ndenumerate(frame.to_numpy(dtype=float)):
+        ax.text(column, row, f"{value:.2f}", ha="center", va="center", fontsize=7,
+                color="white" if value > 0.6 * top else "black")
+    bar = figure.colorbar(image, ax=ax)
+    if amber is not None:
+        bar.ax.axhline(amber, color=_AMBER, linewidth=2)
+    ax.set_title(title)
+    return figure

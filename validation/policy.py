@@ -62,6 +62,8 @@ DEFAULT_POLICY: dict[str, Rule] = {
     "ks_pvalue": Rule("none", source="reported; p-values shrink with sample size, so not judged by default"),
     "chi2_pvalue": Rule("none", source="reported; p-values shrink with sample size, so not judged by default"),
     "js_distance": Rule("none", source="reported"),
+    "wasserstein_norm": Rule("none", source="reported; Evidently's default drift threshold is 0.1"),
+    "default_rate": Rule("none", source="reported per period"),
     # fairness
     "approval_rate": Rule("none", source="reported per group"),
     "disparate_impact_ratio": Rule("lower_is_worse", 0.8, None, "four-fifths rule (EEOC Uniform Guidelines, 29 CFR 1607.4(D))"),

@@ -33,6 +33,7 @@ EXPECTED = {
     "model.type": "'classification' or 'var'",
     "data.reference": "the path of the development sample (parquet or csv), relative to the spec",
     "data.current": "the path of the monitoring sample (parquet or csv), relative to the spec",
+    "data.reference_profile": "the path of a reference profile (JSON) from `validation profile`",
     "decision.favourable": "'below' (score < threshold is favourable) or 'above'",
 }
 
@@ -90,6 +91,7 @@ class ModelSection(_Strict):
 class DataSection(_Strict):
     reference: str
     current: str
+    reference_profile: str | None = None
     target: str | None = None
     score: str | None = None
     features: list[str] | None = None
@@ -109,6 +111,7 @@ class DataOverride(_Strict):
 
     reference: str | None = None
     current: str | None = None
+    reference_profile: str | None = None
     target: str | None = None
     score: str | None = None
     features: list[str] | None = None
@@ -470,6 +473,7 @@ def load_spec(path: str | Path) -> Spec:
         data = data.model_copy(update={
             "reference": _resolve(path, data.reference),
             "current": _resolve(path, data.current),
+            "reference_profile": _resolve(path, data.reference_profile),
         })
         item = ModelVersionSpec(
             path=path, sha256=digest, model=model, data=data, decision=parsed.decision,

@@ -6,23 +6,40 @@ Conventions (DESIGN.md, "Metric names and conventions"):
   its reference deciles into right-closed bins ``(-inf, q1], (q1, q2], ..., (q9, inf)`` (duplicate
   edges merged). A numeric column with few distinct values (integers 1-4, say) and every
   categorical column is binned by value; values seen only in the current sample keep bins of their
-  own. Missing values are a bin of their own whenever either sample has one.
+  own. Missing values are a bin of their own whenever either sample has one. A categorical column
+  with more than ``max_categories`` values keeps its ``max_categories - 1`` most frequent reference
+  categories and pools the rest in an ``(other)`` bin (said in the column's note). A column with no
+  reference values at all is cut at the current sample's deciles, so its move from missing to
+  present still shows.
 - **PSI** ``= sum_i (a_i - e_i) ln(a_i / e_i)`` over the bins, ``e`` the reference share and ``a``
   the current share; a share of 0 is floored at ``1e-4`` (no renormalisation).
   Source: Siddiqi, *Credit Risk Scorecards* (2006), ch. 8; Yurdakul (2018), "Statistical
-  properties of population stability index".
-- **KS**: ``scipy.stats.ks_2samp`` with its defaults, on the non-missing values (numeric only).
+  properties of the population stability index", *Journal of Risk Model Validation*.
+- **PSI critical values.** Under "no drift" ``PSI ~ chi2_{B-1} (1/N + 1/M)`` approximately (Yurdakul
+  2018), ``B`` bins, ``N`` and ``M`` the sample sizes; the critical values at ``q = 0.95`` and
+  ``0.999`` are ``chi2.ppf(q, B - 1) * (1/N + 1/M)``. With ``psi_rule: critical`` they replace
+  the fixed thresholds as amber and red.
+- **KS**: two-sample Kolmogorov-Smirnov statistic and p-value exactly as ``scipy.stats.ks_2samp``
+  with its defaults (exact p-value up to 10,000 rows per sample, Smirnov's asymptotic one above),
+  on the non-missing values of numeric columns.
 - **Chi-square**: test of homogeneity on the 2 x k table of reference and current counts over the
   PSI bins, ``scipy.stats.chi2_contingency`` without continuity correction.
 - **JS distance**: Jensen-Shannon distance with natural logarithms over the PSI bins
-  (unfloored shares), ``scipy.spatial.distance.jensenshannon(e, a)``; between 0 and sqrt(ln 2).
+  (unfloored shares), as ``scipy.spatial.distance.jensenshannon(e, a)``; in [0, sqrt(ln 2)].
+- **Normalised Wasserstein distance** (numeric columns): ``W1(reference, current) / sd(reference)``
+  (population standard deviation), ``W1 = integral |F_ref(x) - F_cur(x)| dx`` as
+  ``scipy.stats.wasserstein_distance``; undefined for a constant reference column.
+
+Speed: each numeric column is sorted once per sample; bin counts come from a binary search of the
+edges in the sorted values, and KS and Wasserstein from one linear merge of the two sorted arrays
+(no per-row Python, no second sort). Categorical columns are counted once with pandas.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -31,13 +48,90 @@ from scipy.spatial.distance import jensenshannon
 
 SHARE_FLOOR = 1e-4
 MISSING_LABEL = "(missing)"
+OTHER_LABEL = "(other)"
+KS_EXACT_MAX_N = 10_000
+"""Up to this many values per sample the KS p-value is exact (as scipy's ``method='auto'``)."""
 
 BinKind = Literal["numeric", "discrete", "categorical"]
 
 
+def is_numeric(values: pd.Series) -> bool:
+    """Numeric for drift purposes: a numeric dtype that is not boolean."""
+    return bool(pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values))
+
+
+# --- one sample's summary of one column ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ColumnSample:
+    """What the statistics need from one sample of one column.
+
+    Attributes
+    ----------
+    numeric
+        Whether the column is numeric.
+    n
+        Rows, missing values included.
+    n_missing
+        Missing values.
+    sorted_values
+        Numeric columns: the non-missing values, sorted (in memory only: never stored or glued).
+    quantiles
+        Numeric columns read from a stored reference profile: 1,001 quantiles standing in for
+        ``sorted_values`` (KS and Wasserstein are then approximate; see :mod:`validation.profile`).
+    categories
+        Categorical columns: value -> count, non-missing values.
+    """
+
+    numeric: bool
+    n: int
+    n_missing: int
+    sorted_values: np.ndarray | None = None
+    quantiles: np.ndarray | None = None
+    categories: dict[str, int] | None = None
+    stored_sd: float = math.nan
+
+    @property
+    def values_for_distance(self) -> np.ndarray | None:
+        """Sorted values for KS and Wasserstein: exact values, else profile quantiles."""
+        return self.sorted_values if self.sorted_values is not None else self.quantiles
+
+    @property
+    def sd(self) -> float:
+        """Population standard deviation of the non-missing values (numeric columns)."""
+        if self.sorted_values is not None:
+            return float(np.std(self.sorted_values)) if len(self.sorted_values) else math.nan
+        return self.stored_sd
+
+
+def column_sample(values: pd.Series) -> ColumnSample:
+    """Summarise one sample of one column (numeric: sorted values; categorical: counts).
+
+    Raises
+    ------
+    ValueError
+        For infinite values (the data loader refuses them first, naming file and column).
+    """
+    missing = values.isna()
+    n_missing = int(missing.sum())
+    if is_numeric(values):
+        present = values.to_numpy(dtype=float, na_value=np.nan)
+        present = present[~np.isnan(present)]
+        if np.isinf(present).any():
+            raise ValueError(f"column {values.name!r} has infinite values")
+        return ColumnSample(True, len(values), n_missing, sorted_values=np.sort(present))
+    counts = values[~missing].astype(str).value_counts(sort=False)
+    return ColumnSample(False, len(values), n_missing,
+                        categories={str(k): int(v) for k, v in counts.items()})
+
+
+# --- bins --------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Binning:
-    """The bins of one column, fitted on the reference (and the current sample's extra values).
+    """The PSI bins of one column.
 
     Attributes
     ----------
@@ -47,107 +141,149 @@ class Binning:
     edges
         Interior cut points of a ``numeric`` binning (bins are right-closed); empty otherwise.
     categories
-        The values of a ``discrete`` or ``categorical`` binning: reference values first (sorted),
-        then current-only values (sorted).
+        The values of a ``discrete`` or ``categorical`` binning: reference values first, then
+        current-only values.
+    has_other
+        Whether a categorical binning pools rare categories in an ``(other)`` bin (after the
+        categories).
     has_missing
         Whether the last bin holds missing values.
+    note
+        What a validator should know about this binning (a cap, a fallback), or ``""``.
     """
 
     kind: BinKind
-    edges: tuple[float, ...]
-    categories: tuple[object, ...]
-    has_missing: bool
+    edges: tuple[float, ...] = ()
+    categories: tuple[Any, ...] = ()
+    has_other: bool = False
+    has_missing: bool = False
+    note: str = ""
 
     @property
     def n_bins(self) -> int:
         body = len(self.edges) + 1 if self.kind == "numeric" else len(self.categories)
-        return body + int(self.has_missing)
+        return body + int(self.has_other) + int(self.has_missing)
 
     def labels(self) -> list[str]:
-        """Readable bin labels, e.g. ``(25, 31]`` or ``rent``."""
+        """Readable bin labels, e.g. ``(25, 31]``, ``rent``, ``(other)``, ``(missing)``."""
         if self.kind == "numeric":
             bounds = [-math.inf, *self.edges, math.inf]
             body = [f"({_fmt(lo)}, {_fmt(hi)}]" if hi != math.inf else f"({_fmt(lo)}, inf)"
                     for lo, hi in zip(bounds, bounds[1:])]
         elif self.kind == "discrete":
-            body = [_fmt(float(c)) for c in self.categories]  # type: ignore[arg-type]
+            body = [_fmt(float(c)) for c in self.categories]
         else:
             body = [str(c) for c in self.categories]
-        return body + ([MISSING_LABEL] if self.has_missing else [])
+        return body + [OTHER_LABEL] * self.has_other + [MISSING_LABEL] * self.has_missing
 
-    def counts(self, values: pd.Series) -> np.ndarray:
-        """Counts of ``values`` per bin, in bin order (vectorised: one searchsorted or one
-        categorical coding, then one bincount)."""
-        missing = values.isna().to_numpy()
+    def counts(self, sample: ColumnSample) -> np.ndarray:
+        """Counts of a sample per bin, in bin order (binary search of the edges in the sorted
+        values for numeric columns; a lookup of the value counts for the others)."""
         if self.kind == "numeric":
-            x = values.to_numpy(dtype=float, na_value=np.nan)
-            index = np.searchsorted(np.asarray(self.edges, dtype=float), x[~missing], side="left")
+            values = sample.sorted_values
+            if values is None:
+                raise ValueError("a numeric column needs its sorted values to be binned")
+            cumulative = np.searchsorted(values, np.asarray(self.edges, dtype=float), side="right")
+            body = np.diff(np.concatenate([[0], cumulative, [len(values)]]))
+        elif self.kind == "discrete":
+            values = sample.sorted_values
+            if values is None:
+                raise ValueError("a numeric column needs its sorted values to be binned")
+            points = np.asarray(self.categories, dtype=float)
+            body = np.searchsorted(values, points, side="right") - np.searchsorted(values, points, side="left")
+            if body.sum() != len(values):
+                raise ValueError("values outside the binning")
         else:
-            present = values[~missing]
-            if self.kind == "categorical":
-                present = present.astype(str)
-            else:
-                present = present.astype(float)
-            codes = pd.Categorical(present, categories=list(self.categories)).codes
-            if (codes < 0).any():
-                unknown = sorted(set(present[codes < 0].astype(str)))[:5]
-                raise ValueError(f"values outside the binning: {unknown}")
-            index = codes.astype(np.int64)
-        body = len(self.edges) + 1 if self.kind == "numeric" else len(self.categories)
-        counts = np.bincount(index, minlength=body)
+            counts = sample.categories or {}
+            body = np.array([counts.get(str(c), 0) for c in self.categories], dtype=np.int64)
+            if self.has_other:
+                body = np.append(body, sum(counts.values()) - body.sum())
+            elif body.sum() != sum(counts.values()):
+                raise ValueError("categories outside the binning")
+        body = np.asarray(body, dtype=np.int64)
         if self.has_missing:
-            counts = np.append(counts, missing.sum())
-        elif missing.any():
+            return np.append(body, sample.n_missing)
+        if sample.n_missing:
             raise ValueError("missing values but the binning has no missing bin")
-        return counts
+        return body
+
+    def assign(self, values: pd.Series) -> np.ndarray:
+        """Bin index of every row (for counts by period): one vectorised pass."""
+        missing = values.isna().to_numpy()
+        index = np.empty(len(values), dtype=np.int64)
+        present = values[~missing]
+        if self.kind == "numeric":
+            index[~missing] = np.searchsorted(np.asarray(self.edges, dtype=float),
+                                              present.to_numpy(dtype=float), side="left")
+        else:
+            keys = present.astype(float) if self.kind == "discrete" else present.astype(str)
+            codes = pd.Categorical(keys, categories=list(self.categories)).codes.astype(np.int64)
+            if (codes < 0).any():
+                if not self.has_other:
+                    raise ValueError("values outside the binning")
+                codes[codes < 0] = len(self.categories)
+            index[~missing] = codes
+        if missing.any():
+            if not self.has_missing:
+                raise ValueError("missing values but the binning has no missing bin")
+            index[missing] = self.n_bins - 1
+        return index
 
 
 def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
-def is_numeric(values: pd.Series) -> bool:
-    """Numeric for drift purposes: a numeric dtype that is not boolean."""
-    return bool(pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values))
-
-
-def fit_bins(reference: pd.Series, current: pd.Series, *, bins: int = 10,
-             max_discrete: int = 10) -> Binning:
-    """Fit the PSI bins of one column.
-
-    Parameters
-    ----------
-    reference, current
-        The column in the two samples.
-    bins
-        Number of quantile bins for numeric columns (10: deciles).
-    max_discrete
-        A numeric column with at most this many distinct reference values is binned by value.
+def fit_bins(reference: ColumnSample, current: ColumnSample, *, bins: int = 10,
+             max_discrete: int = 10, max_categories: int = 50) -> Binning:
+    """Fit the PSI bins of one column (see the module docstring for the rules).
 
     Examples
     --------
-    >>> b = fit_bins(pd.Series(range(1, 1001)), pd.Series([5, 500]))
-    >>> b.kind, len(b.edges), b.counts(pd.Series(range(1, 1001))).tolist()
+    >>> ref = column_sample(pd.Series(range(1, 1001)))
+    >>> b = fit_bins(ref, column_sample(pd.Series([5, 500])))
+    >>> b.kind, len(b.edges), b.counts(ref).tolist()
     ('numeric', 9, [100, 100, 100, 100, 100, 100, 100, 100, 100, 100])
     """
-    has_missing = bool(reference.isna().any() or current.isna().any())
-    ref = reference.dropna()
-    cur = current.dropna()
-    if is_numeric(reference) and is_numeric(current):
-        distinct = np.unique(ref.to_numpy(dtype=float))
-        if len(distinct) > max_discrete:
-            quantiles = np.quantile(ref.to_numpy(dtype=float), np.arange(1, bins) / bins)
-            return Binning("numeric", tuple(float(q) for q in np.unique(quantiles)), (), has_missing)
-        extra = np.setdiff1d(np.unique(cur.to_numpy(dtype=float)), distinct)
-        values = [*distinct.tolist(), *extra.tolist()]
-        return Binning("discrete", (), tuple(values), has_missing)
-    ref_values = sorted(pd.unique(ref.astype(str)))
-    extra_values = sorted(set(pd.unique(cur.astype(str))) - set(ref_values))
-    return Binning("categorical", (), tuple([*ref_values, *extra_values]), has_missing)
+    has_missing = bool(reference.n_missing or current.n_missing)
+    if reference.numeric != current.numeric:
+        raise ValueError("the column is numeric in one sample and not in the other")
+    if reference.numeric:
+        ref_values, cur_values = reference.sorted_values, current.sorted_values
+        if ref_values is None or cur_values is None:
+            raise ValueError("bins are fitted on samples' values (a stored profile has its own bins)")
+        note = ""
+        basis = ref_values
+        if len(ref_values) == 0:
+            basis, note = cur_values, "no reference values: bins cut at the current sample's deciles"
+        distinct = np.unique(basis)
+        if len(distinct) <= max_discrete:
+            extra = np.setdiff1d(np.unique(cur_values), distinct)
+            values = [*distinct.tolist(), *extra.tolist()]
+            return Binning("discrete", categories=tuple(values), has_missing=has_missing, note=note)
+        edges = np.unique(np.quantile(basis, np.arange(1, bins) / bins))
+        return Binning("numeric", edges=tuple(float(e) for e in edges), has_missing=has_missing, note=note)
+    ref_counts = reference.categories or {}
+    cur_counts = current.categories or {}
+    ref_labels = sorted(ref_counts)
+    new_labels = sorted(set(cur_counts) - set(ref_counts))
+    if len(ref_labels) + len(new_labels) <= max_categories:
+        return Binning("categorical", categories=tuple([*ref_labels, *new_labels]), has_missing=has_missing)
+    kept = sorted(sorted(ref_counts, key=lambda c: (-ref_counts[c], c))[: max_categories - 1])
+    if len(kept) < max_categories - 1:  # room left for the most frequent current-only categories
+        room = max_categories - 1 - len(kept)
+        kept += sorted(sorted(new_labels, key=lambda c: (-cur_counts[c], c))[:room])
+    total = len(ref_labels) + len(new_labels)
+    note = (f"{total:,} categories: the {len(kept)} most frequent kept, "
+            f"{total - len(kept):,} pooled in {OTHER_LABEL}")
+    return Binning("categorical", categories=tuple(kept), has_other=True, has_missing=has_missing, note=note)
+
+
+# --- statistics --------------------------------------------------------------------------------
 
 
 def shares(counts: np.ndarray) -> np.ndarray:
-    """Counts as shares of their total (exact: integer counts divided once)."""
+    """Counts as shares of their total (integer counts divided once: exact tenths stay exact)."""
     total = counts.sum()
     return counts / total if total else np.zeros(len(counts))
 
@@ -156,15 +292,6 @@ def psi(expected: np.ndarray, actual: np.ndarray, *, floor: float = SHARE_FLOOR)
     """Population stability index between two share vectors over the same bins.
 
     ``PSI = sum_i (a_i - e_i) * ln(a_i / e_i)``, each share floored at ``floor`` (1e-4).
-
-    Parameters
-    ----------
-    expected
-        Reference shares ``e_i`` (summing to 1).
-    actual
-        Current shares ``a_i`` (summing to 1).
-    floor
-        Lower bound applied to every share before the logarithm.
 
     Examples
     --------
@@ -176,6 +303,19 @@ def psi(expected: np.ndarray, actual: np.ndarray, *, floor: float = SHARE_FLOOR)
     e = np.maximum(np.asarray(expected, dtype=float), floor)
     a = np.maximum(np.asarray(actual, dtype=float), floor)
     return float(np.sum((a - e) * np.log(a / e)))
+
+
+def psi_critical_value(n_bins: int, n_reference: int, n_current: int, q: float) -> float:
+    """Critical value of the PSI under "no drift": ``chi2.ppf(q, B - 1) * (1/N + 1/M)``.
+
+    Source: Yurdakul (2018), PSI is approximately ``chi2_{B-1} (1/N + 1/M)`` under the null.
+
+    >>> round(psi_critical_value(10, 1000, 1000, 0.95), 5)   # 16.919 * 0.002
+    0.03384
+    """
+    if n_bins < 2 or n_reference <= 0 or n_current <= 0:
+        return math.nan
+    return float(stats.chi2.ppf(q, n_bins - 1) * (1.0 / n_reference + 1.0 / n_current))
 
 
 def chi2_homogeneity_pvalue(reference_counts: np.ndarray, current_counts: np.ndarray) -> float:
@@ -192,11 +332,55 @@ def chi2_homogeneity_pvalue(reference_counts: np.ndarray, current_counts: np.nda
 
 
 def js_distance(expected: np.ndarray, actual: np.ndarray) -> float:
-    """Jensen-Shannon distance (natural log) between two share vectors.
-
-    ``JS = sqrt( (KL(e || m) + KL(a || m)) / 2 )`` with ``m = (e + a) / 2``.
-    """
+    """Jensen-Shannon distance (natural log) between two share vectors:
+    ``sqrt((KL(e || m) + KL(a || m)) / 2)``, ``m = (e + a) / 2``."""
+    if not expected.sum() or not actual.sum():
+        return math.nan
     return float(jensenshannon(expected, actual, base=math.e))
+
+
+def ks_and_wasserstein(reference_sorted: np.ndarray, current_sorted: np.ndarray, *,
+                       n_reference: int | None = None) -> tuple[float, float, float]:
+    """KS statistic and p-value, and the Wasserstein-1 distance, from two sorted arrays.
+
+    One linear merge: every value's position in the merged order comes from a binary search in
+    the other array; the two empirical CDFs are then cumulative counts. The statistic is
+    ``max |F_ref - F_cur|`` at the end of each run of tied values (as ``scipy.stats.ks_2samp``);
+    ``W1 = sum |F_ref - F_cur| * (x_(k+1) - x_(k))`` over the merged values (as
+    ``scipy.stats.wasserstein_distance``). The p-value is ``ks_2samp``'s: exact up to 10,000
+    values per sample, else Smirnov's ``kstwo.sf(D, round(n m / (n + m)))``.
+
+    Parameters
+    ----------
+    reference_sorted, current_sorted
+        Sorted non-missing values.
+    n_reference
+        Size of the reference sample when ``reference_sorted`` are profile quantiles standing in
+        for it (the p-value then uses this size).
+    """
+    n1, n2 = len(reference_sorted), len(current_sorted)
+    if n1 == 0 or n2 == 0:
+        return math.nan, math.nan, math.nan
+    pos_ref = np.arange(n1) + np.searchsorted(current_sorted, reference_sorted, side="left")
+    pos_cur = np.arange(n2) + np.searchsorted(reference_sorted, current_sorted, side="right")
+    merged = np.empty(n1 + n2)
+    merged[pos_ref] = reference_sorted
+    merged[pos_cur] = current_sorted
+    from_ref = np.zeros(n1 + n2, dtype=bool)
+    from_ref[pos_ref] = True
+    count_ref = np.cumsum(from_ref)
+    cdf_ref = count_ref / n1
+    cdf_cur = (np.arange(1, n1 + n2 + 1) - count_ref) / n2
+    run_ends = np.r_[merged[1:] != merged[:-1], True]
+    statistic = float(np.max(np.abs(cdf_ref[run_ends] - cdf_cur[run_ends])))
+    wasserstein = float(np.sum(np.abs(cdf_ref[:-1] - cdf_cur[:-1]) * np.diff(merged)))
+    size_ref = n_reference if n_reference is not None else n1
+    if n_reference is None and max(n1, n2) <= KS_EXACT_MAX_N:
+        pvalue = float(stats.ks_2samp(reference_sorted, current_sorted).pvalue)
+    else:
+        m, n = sorted([float(size_ref), float(n2)], reverse=True)
+        pvalue = float(np.clip(stats.kstwo.sf(statistic, np.round(m * n / (m + n))), 0.0, 1.0))
+    return statistic, pvalue, wasserstein
 
 
 @dataclass(frozen=True)
@@ -208,10 +392,14 @@ class ColumnDrift:
     reference_counts: np.ndarray
     current_counts: np.ndarray
     psi: float
+    psi_critical_95: float
+    psi_critical_999: float
     js_distance: float
     chi2_pvalue: float
-    ks_stat: float
-    ks_pvalue: float
+    ks_stat: float = math.nan
+    ks_pvalue: float = math.nan
+    wasserstein_norm: float = math.nan
+    notes: tuple[str, ...] = field(default=())
 
     def bin_table(self) -> pd.DataFrame:
         """Bins with counts and shares in both samples (an aggregate: safe to show and glue)."""
@@ -226,65 +414,155 @@ class ColumnDrift:
         )
 
 
-def column_drift(reference: pd.Series, current: pd.Series, *, bins: int = 10,
-                 max_discrete: int = 10) -> ColumnDrift:
-    """All drift statistics of one column (see the module docstring for the conventions)."""
-    binning = fit_bins(reference, current, bins=bins, max_discrete=max_discrete)
-    ref_counts = binning.counts(reference)
+def compare(name: str, reference: ColumnSample, current: ColumnSample, *, bins: int = 10,
+            max_discrete: int = 10, max_categories: int = 50,
+            binning: Binning | None = None, reference_counts: np.ndarray | None = None) -> ColumnDrift:
+    """All drift statistics of one column from its two samples.
+
+    ``binning`` and ``reference_counts`` may come from a stored reference profile (they are then
+    extended with the current sample's new values and missing bin).
+    """
+    if binning is None:
+        binning = fit_bins(reference, current, bins=bins, max_discrete=max_discrete,
+                           max_categories=max_categories)
+        ref_counts = binning.counts(reference)
+    else:
+        assert reference_counts is not None
+        binning, ref_counts = extend(binning, np.asarray(reference_counts, dtype=np.int64), current,
+                                     max_categories=max_categories)
     cur_counts = binning.counts(current)
     e, a = shares(ref_counts), shares(cur_counts)
-    ks_stat = ks_p = math.nan
-    if binning.kind != "categorical":
-        ref = reference.dropna().to_numpy(dtype=float)
-        cur = current.dropna().to_numpy(dtype=float)
-        if len(ref) and len(cur):
-            result = stats.ks_2samp(ref, cur)
-            ks_stat, ks_p = float(result.statistic), float(result.pvalue)
+    notes = [binning.note] if binning.note else []
+    result: dict[str, Any] = {}
+    if reference.numeric:
+        ref_values, cur_values = reference.values_for_distance, current.values_for_distance
+        assert ref_values is not None and cur_values is not None
+        approximate = reference.sorted_values is None
+        statistic, pvalue, wasserstein = ks_and_wasserstein(
+            ref_values, cur_values, n_reference=(reference.n - reference.n_missing) if approximate else None)
+        spread = reference.sd
+        result = {"ks_stat": statistic, "ks_pvalue": pvalue,
+                  "wasserstein_norm": wasserstein / spread if spread > 0 else math.nan}
+        if approximate:
+            notes.append("KS and Wasserstein from the reference profile's 1,001 quantiles (approximate)")
+        if len(ref_values) == 0 or len(cur_values) == 0:
+            notes.append("KS and Wasserstein undefined: a sample has no values")
+        elif not spread > 0:
+            notes.append("normalised Wasserstein undefined: the reference column is constant")
+    chi2_p = chi2_homogeneity_pvalue(ref_counts, cur_counts)
+    if math.isnan(chi2_p):
+        notes.append("chi-square undefined: fewer than two bins hold values")
     return ColumnDrift(
-        column=str(reference.name),
-        binning=binning,
-        reference_counts=ref_counts,
-        current_counts=cur_counts,
+        column=name, binning=binning, reference_counts=ref_counts, current_counts=cur_counts,
         psi=psi(e, a),
-        js_distance=js_distance(e, a),
-        chi2_pvalue=chi2_homogeneity_pvalue(ref_counts, cur_counts),
-        ks_stat=ks_stat,
-        ks_pvalue=ks_p,
+        psi_critical_95=psi_critical_value(binning.n_bins, reference.n, current.n, 0.95),
+        psi_critical_999=psi_critical_value(binning.n_bins, reference.n, current.n, 0.999),
+        js_distance=js_distance(e, a), chi2_pvalue=chi2_p, notes=tuple(notes), **result,
     )
 
 
-def drift_table(reference: pd.DataFrame, current: pd.DataFrame, columns: list[str], *,
-                bins: int = 10, max_discrete: int = 10) -> tuple[pd.DataFrame, dict[str, ColumnDrift]]:
+def extend(binning: Binning, reference_counts: np.ndarray, current: ColumnSample, *,
+           max_categories: int = 50) -> tuple[Binning, np.ndarray]:
+    """A stored binning with the current sample's new values (and missing bin) added, reference
+    counts 0 in the new bins."""
+    body = reference_counts[:-1] if binning.has_missing else reference_counts
+    missing = int(reference_counts[-1]) if binning.has_missing else 0
+    categories = list(binning.categories)
+    other = binning.has_other
+    if binning.kind == "discrete" and current.sorted_values is not None:
+        new = np.setdiff1d(np.unique(current.sorted_values), np.asarray(categories, dtype=float)).tolist()
+        categories += new
+        body = np.append(body, np.zeros(len(new), dtype=np.int64))
+    elif binning.kind == "categorical" and not other:
+        new = sorted(set(current.categories or {}) - set(map(str, categories)))
+        if len(categories) + len(new) <= max_categories:
+            categories += new
+            body = np.append(body, np.zeros(len(new), dtype=np.int64))
+        else:
+            other = True
+            body = np.append(body, 0)
+    has_missing = binning.has_missing or current.n_missing > 0
+    counts = np.append(body, missing) if has_missing else body
+    extended = Binning(binning.kind, binning.edges, tuple(categories), other, has_missing, binning.note)
+    return extended, counts.astype(np.int64)
+
+
+def column_drift(reference: pd.Series, current: pd.Series, *, bins: int = 10, max_discrete: int = 10,
+                 max_categories: int = 50) -> ColumnDrift:
+    """All drift statistics of one column, from the two samples' values."""
+    return compare(str(reference.name), column_sample(reference), column_sample(current), bins=bins,
+                   max_discrete=max_discrete, max_categories=max_categories)
+
+
+TABLE_COLUMNS = ["kind", "bins", "psi", "psi_critical_95", "psi_critical_999", "ks_stat", "ks_pvalue",
+                 "chi2_pvalue", "js_distance", "wasserstein_norm", "note"]
+
+
+def drift_table(reference: pd.DataFrame | dict[str, ColumnSample], current: pd.DataFrame, columns: list[str], *,
+                bins: int = 10, max_discrete: int = 10, max_categories: int = 50,
+                profile: Any = None) -> tuple[pd.DataFrame, dict[str, ColumnDrift]]:
     """Drift statistics for several columns.
+
+    Parameters
+    ----------
+    reference
+        The reference sample (ignored for columns the ``profile`` holds).
+    current
+        The current sample.
+    columns
+        Columns to compare.
+    profile
+        A :class:`validation.profile.ReferenceProfile` to take reference bins and counts from.
 
     Returns
     -------
     table
-        One row per column (index ``column``), sorted by PSI descending, with ``kind``, ``psi``,
-        ``ks_stat``, ``ks_pvalue``, ``chi2_pvalue``, ``js_distance``, ``bins``.
+        One row per column (index ``column``), sorted by PSI descending, with the columns of
+        :data:`TABLE_COLUMNS`.
     details
         The :class:`ColumnDrift` of each column, for bin tables and plots.
     """
-    details = {c: column_drift(reference[c], current[c], bins=bins, max_discrete=max_discrete)
-               for c in columns}
-    table = pd.DataFrame(
-        [
-            {
-                "column": c,
-                "kind": d.binning.kind,
-                "bins": d.binning.n_bins,
-                "psi": d.psi,
-                "ks_stat": d.ks_stat,
-                "ks_pvalue": d.ks_pvalue,
-                "chi2_pvalue": d.chi2_pvalue,
-                "js_distance": d.js_distance,
-            }
-            for c, d in details.items()
-        ]
-    )
-    if table.empty:
-        return table, details
-    return table.set_index("column").sort_values("psi", ascending=False), details
+    details: dict[str, ColumnDrift] = {}
+    for column in columns:
+        cur = column_sample(current[column])
+        if profile is not None:
+            stored = profile.column(column)
+            details[column] = compare(column, stored.sample, cur, binning=stored.binning,
+                                      reference_counts=stored.counts, max_categories=max_categories)
+        else:
+            ref = (column_sample(reference[column]) if isinstance(reference, pd.DataFrame)
+                   else reference[column])
+            details[column] = compare(column, ref, cur, bins=bins, max_discrete=max_discrete,
+                                      max_categories=max_categories)
+    rows = [{"column": c, "kind": d.binning.kind, "bins": d.binning.n_bins, "psi": d.psi,
+             "psi_critical_95": d.psi_critical_95, "psi_critical_999": d.psi_critical_999,
+             "ks_stat": d.ks_stat, "ks_pvalue": d.ks_pvalue, "chi2_pvalue": d.chi2_pvalue,
+             "js_distance": d.js_distance, "wasserstein_norm": d.wasserstein_norm,
+             "note": "; ".join(d.notes)} for c, d in details.items()]
+    table = pd.DataFrame(rows, columns=["column", *TABLE_COLUMNS])
+    return table.set_index("column").sort_values("psi", ascending=False, kind="stable"), details
+
+
+def psi_by_period(details: dict[str, ColumnDrift], current: pd.DataFrame, time: str) -> pd.DataFrame:
+    """PSI of each column per period of the current sample, against the whole reference.
+
+    Every row is assigned to its bin once (the binning of the overall comparison); counts per
+    (period, bin) come from one ``bincount``. Returns a DataFrame indexed by column with one
+    column per period (in the time column's order).
+    """
+    periods = current[time]
+    order = pd.Index(pd.unique(periods.dropna())).sort_values()
+    codes = pd.Categorical(periods, categories=order).codes.astype(np.int64)
+    keep = codes >= 0
+    result = {}
+    for column, detail in details.items():
+        n_bins = detail.binning.n_bins
+        index = detail.binning.assign(current[column])
+        counts = np.bincount(codes[keep] * n_bins + index[keep], minlength=len(order) * n_bins)
+        per_period = counts.reshape(len(order), n_bins)
+        e = shares(detail.reference_counts)
+        result[column] = [psi(e, shares(row)) for row in per_period]
+    return pd.DataFrame(result, index=pd.Index([str(p) for p in order], name="period")).T
 
 
 def subject_of(column: str, score: str | None) -> str:
@@ -292,18 +570,75 @@ def subject_of(column: str, score: str | None) -> str:
     return "score" if column == score else f"feature:{column}"
 
 
-def drift_findings(table: pd.DataFrame, score: str | None) -> list[dict[str, object]]:
-    """Findings of a :func:`drift_table`: psi, js_distance and chi2_pvalue for every column,
-    ks_stat and ks_pvalue for numeric ones."""
+PSI_RULES = ("fixed", "critical")
+
+
+def drift_findings(table: pd.DataFrame, score: str | None, *, psi_rule: str = "fixed") -> list[dict[str, object]]:
+    """Findings of a :func:`drift_table`: ``psi``, ``js_distance`` and ``chi2_pvalue`` for every
+    column; ``ks_stat``, ``ks_pvalue`` and ``wasserstein_norm`` for numeric ones.
+
+    With ``psi_rule="critical"`` each PSI is judged against its own critical values (amber at
+    95%, red at 99.9%) instead of the fixed thresholds; the note says which rule applied.
+    """
     from validation.findings import finding
 
+    if psi_rule not in PSI_RULES:
+        raise ValueError(f"psi_rule must be one of {PSI_RULES}, got {psi_rule!r}")
     items: list[dict[str, object]] = []
     for column, row in table.iterrows():
         subject = subject_of(str(column), score)
-        items.append(finding("psi", subject, row["psi"]))
+        critical = (f"critical values {row['psi_critical_95']:.4f} (95%) / "
+                    f"{row['psi_critical_999']:.4f} (99.9%)")
+        note = "; ".join(x for x in (critical, row["note"]) if x)
+        bounds = ({"amber": row["psi_critical_95"], "red": row["psi_critical_999"]}
+                  if psi_rule == "critical" else None)
+        items.append(finding("psi", subject, row["psi"], note=note, thresholds=bounds))
         if row["kind"] != "categorical":
             items.append(finding("ks_stat", subject, row["ks_stat"]))
             items.append(finding("ks_pvalue", subject, row["ks_pvalue"]))
+            items.append(finding("wasserstein_norm", subject, row["wasserstein_norm"]))
         items.append(finding("chi2_pvalue", subject, row["chi2_pvalue"]))
         items.append(finding("js_distance", subject, row["js_distance"]))
+    return items
+
+
+def headline(table: pd.DataFrame, statuses: dict[str, str], score: str | None) -> str:
+    """One plain sentence for the summary, e.g. "3 of 8 features moved beyond amber; the largest
+    is age (PSI 0.37, red). The score's PSI is 0.23 (amber)."."""
+    features = [c for c in table.index if c != score]
+    moved = [c for c in features if statuses.get(c) in ("amber", "red")]
+    parts = [f"{len(moved)} of {len(features)} features moved beyond amber"]
+    if features:
+        top = max(features, key=lambda c: table.loc[c, "psi"])
+        parts[0] += f"; the largest is {top} (PSI {table.loc[top, 'psi']:.2f}, {statuses.get(top, 'info')})"
+    text = parts[0] + "."
+    if score is not None and score in table.index:
+        text += f" The score's PSI is {table.loc[score, 'psi']:.2f} ({statuses.get(score, 'info')})."
+    return text
+
+
+def period_findings(by_period: pd.DataFrame, details: dict[str, ColumnDrift], current: pd.DataFrame, *,
+                    time: str, score: str | None, target: str | None, reference_default_rate: float | None,
+                    psi_rule: str = "fixed") -> list[dict[str, object]]:
+    """Findings per period: the score's ``psi`` (judged, by the same rule as the whole sample)
+    and, with a target, the period's ``default_rate`` (reported). Subjects ``period:<value>``."""
+    from validation.findings import finding
+
+    items: list[dict[str, object]] = []
+    sizes = current[time].astype(str).value_counts()
+    rates = current.groupby(current[time].astype(str))[target].mean() if target else None
+    for period in by_period.columns:
+        subject = f"period:{period}"
+        n = int(sizes.get(period, 0))
+        if score is not None and score in by_period.index:
+            detail = details[score]
+            n_ref = int(detail.reference_counts.sum())
+            crit95 = psi_critical_value(detail.binning.n_bins, n_ref, n, 0.95)
+            crit999 = psi_critical_value(detail.binning.n_bins, n_ref, n, 0.999)
+            bounds = {"amber": crit95, "red": crit999} if psi_rule == "critical" else None
+            items.append(finding("psi", subject, by_period.loc[score, period], thresholds=bounds,
+                                 note=f"score, {n:,} rows; critical values {crit95:.4f} / {crit999:.4f}"))
+        if rates is not None:
+            note = f"{n:,} rows" + (f"; reference {reference_default_rate:.4f}" if reference_default_rate is not None else "")
+            items.append(finding("default_rate", subject, rates.get(period), note=note))
     return items
