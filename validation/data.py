@@ -57,6 +57,19 @@ class Samples:
         return [f for f in self.features if not is_numeric(self.reference[f])]
 
 
+def release_memory() -> None:
+    """Return freed sample memory to the system (call after dropping loaded samples)."""
+    _release_arrow_memory()
+
+
+def _release_arrow_memory() -> None:
+    """Hand the memory pyarrow's pool kept from reading a file back to the system: its pool
+    otherwise holds on to the transient table (about 1 GB after reading 1M rows x 30 columns)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
 def _header_duplicates(path: Path) -> list[str]:
     with open(path, newline="", encoding="utf-8-sig") as handle:
         header = next(csv.reader(handle), [])
@@ -64,8 +77,13 @@ def _header_duplicates(path: Path) -> list[str]:
     return sorted({c for c in header if c in seen or seen.add(c)})  # type: ignore[func-returns-value]
 
 
-def read_table(path: str | Path, role: str) -> pd.DataFrame:
-    """Read a parquet or CSV file; ``role`` is the spec key it comes from, for messages."""
+def read_table(path: str | Path, role: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a parquet or CSV file; ``role`` is the spec key it comes from, for messages.
+
+    With ``columns``, only those of them the file has are read (a missing one is reported by the
+    caller, which knows which spec key names it): at a million rows, loading 25 columns of 60
+    saves both time and memory.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError(path, None, "file not found; check the path (relative to the spec)", role)
@@ -79,13 +97,21 @@ def read_table(path: str | Path, role: str) -> pd.DataFrame:
             if duplicates:
                 raise DataError(path, duplicates[0], "appears more than once in the file; "
                                 "rename the duplicate columns", role)
-            frame = pd.read_parquet(path)
+            wanted = None if columns is None else [c for c in dict.fromkeys(columns) if c in names]
+            table = pq.read_table(path, columns=wanted)
+            # convert column by column, freeing each Arrow buffer once converted: peak memory
+            # stays near one copy of the data instead of two
+            frame = table.to_pandas(self_destruct=True, split_blocks=True)
+            del table
+            _release_arrow_memory()
         elif suffix in {".csv", ".txt"}:
             duplicates = _header_duplicates(path)
             if duplicates:
                 raise DataError(path, duplicates[0], "appears more than once in the header; "
                                 "rename the duplicate columns", role)
-            frame = pd.read_csv(path)
+            header = set(pd.read_csv(path, nrows=0).columns)
+            wanted = None if columns is None else [c for c in dict.fromkeys(columns) if c in header]
+            frame = pd.read_csv(path, usecols=wanted)
         else:
             raise DataError(path, None, f"unknown file type '{suffix}'; use .parquet or .csv", role)
     except DataError:
@@ -175,8 +201,11 @@ def load_samples(spec: ModelVersionSpec, *, load_model: bool = True) -> Samples:
         Naming the file, the spec key and the column.
     """
     d = spec.data
-    frames = {"data.reference": read_table(d.reference, "data.reference"),
-              "data.current": read_table(d.current, "data.current")}
+    wanted = None
+    if d.features is not None:  # read only the columns with a role (ids too: to drop them visibly)
+        wanted = [*spec.role_columns(), *d.protected, *d.segments, *d.features]
+    frames = {"data.reference": read_table(d.reference, "data.reference", wanted),
+              "data.current": read_table(d.current, "data.current", wanted)}
     first = frames["data.reference"]
     features = spec.feature_columns([str(c) for c in first.columns])
     if not features and spec.model.type == "classification":
@@ -243,4 +272,5 @@ def load_samples(spec: ModelVersionSpec, *, load_model: bool = True) -> Samples:
                     raise DataError(d.reference if role == "data.reference" else d.current, None,
                                     f"the model could not score this sample ({type(exc).__name__}: "
                                     f"{exc}); check data.features against the model", role) from None
+    _release_arrow_memory()
     return Samples(reference, current, features, score, d.target, model)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from validation.checks import REGISTRY
-from validation.data import load_samples
+from validation.data import load_samples, release_memory
 from validation.errors import InputError
 from validation.pack import PackPlan, discard, finish_pack, plan_pack
 from validation.policy import exit_code, worst
@@ -56,8 +56,10 @@ def validate_specs(specs: list[Path], *, version: str | None = None,
             selected = select_checks(entry, checks)
             samples = load_samples(entry)
             rows = {"reference": len(samples.reference), "current": len(samples.current)}
-            plans.append(plan_pack(entry, selected, out, timeout=timeout, rows=rows,
-                                   features=samples.features))
+            features = samples.features
+            del samples  # checked: the notebooks load their own copy; free this one now
+            release_memory()
+            plans.append(plan_pack(entry, selected, out, timeout=timeout, rows=rows, features=features))
     if not plans:
         raise InputError("nothing to validate: no model versions selected")
     return plans

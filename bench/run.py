@@ -1,0 +1,171 @@
+"""Benchmarks: `make bench`.
+
+Each case runs in a fresh process; wall time is measured around the work and peak memory is the
+largest resident set of the whole process tree (the runner, its workers and their kernels),
+sampled every 50 ms with psutil. Results go to ``bench/results.json`` and a table with the targets.
+
+Cases (issue #3 drift targets; more land with issue #10):
+- ``drift-stats``: the drift statistics alone (``drift_table``) on 1M reference + 1M current rows,
+  20 numeric and 4 categorical features plus the score: target <= 5 s.
+- ``drift-notebook``: ``validation run --checks drift`` on the same data from parquet files:
+  papermill, the notebook, nbconvert and the pack: target <= 15 s wall, <= 1.5 GB peak.
+- the same at 100k rows, for scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+GIB = 1024**3
+
+
+def _tree_rss(process: Any) -> int:
+    import psutil
+
+    total = 0
+    for member in [process, *process.children(recursive=True)]:
+        try:
+            total += member.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def measure(command: list[str], *, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run a command; wall seconds, peak RSS of its process tree, exit code and last stdout line."""
+    import psutil
+
+    started = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env={**os.environ, **(env or {})})
+    handle = psutil.Process(child.pid)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            try:
+                peak = max(peak, _tree_rss(handle))
+            except psutil.Error:
+                pass
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = child.communicate()
+    done.set()
+    sampler.join()
+    wall = time.perf_counter() - started
+    if child.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(command)} failed ({child.returncode}):\n{err[-3000:]}")
+    return {"wall_s": wall, "peak_bytes": peak, "exit": child.returncode, "stdout": out.strip().splitlines()[-1:] }
+
+
+def write_inputs(folder: Path, rows: int) -> Path:
+    """Reference and current parquet files (current drifted) and a scores-only spec."""
+    import yaml
+
+    from synthetic import portfolio
+
+    folder.mkdir(parents=True, exist_ok=True)
+    reference = portfolio(rows, seed=1)
+    current = portfolio(rows, seed=2, drift=0.3)
+    reference.to_parquet(folder / "reference.parquet")
+    current.to_parquet(folder / "current.parquet")
+    features = [c for c in reference.columns if c.startswith(("num_", "cat_"))]
+    spec = {
+        "model": {"name": "bench_pd", "version": str(rows)},
+        "data": {"reference": "reference.parquet", "current": "current.parquet", "target": "default",
+                 "score": "pd", "features": features, "protected": ["sex"], "ids": ["customer_id"],
+                 "time": "month"},
+        "decision": {"threshold": 0.2, "favourable": "below"},
+        "checks": ["drift", "fairness", "backtesting"],
+    }
+    path = folder / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+def drift_stats_child(rows: int) -> None:
+    """In a fresh process: generate the data, then time the statistics alone."""
+    import resource
+
+    from synthetic import portfolio
+
+    from validation.metrics import drift
+
+    reference = portfolio(rows, seed=1)
+    current = portfolio(rows, seed=2, drift=0.3)
+    columns = ["pd", *[c for c in reference.columns if c.startswith(("num_", "cat_"))]]
+    started = time.perf_counter()
+    drift.drift_table(reference, current, columns)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"stats_s": seconds, "columns": len(columns), "process_peak_bytes": peak}))
+
+
+def bench(rows_list: list[int]) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = []
+    for rows in rows_list:
+        label = f"{rows // 1000}k" if rows < 1_000_000 else f"{rows // 1_000_000}M"
+        stats = measure([sys.executable, str(HERE / "run.py"), "--child-drift-stats", str(rows)])
+        figures = json.loads(stats["stdout"][0])
+        results.append({"case": f"drift statistics, {label} + {label} rows, {figures['columns']} columns",
+                        "seconds": figures["stats_s"], "peak_gib": figures["process_peak_bytes"] / GIB,
+                        "target_seconds": 5.0 if rows >= 1_000_000 else None, "target_gib": None,
+                        "note": "peak includes generating both samples in memory"})
+        with tempfile.TemporaryDirectory() as scratch:
+            spec = write_inputs(Path(scratch) / "inputs", rows)
+            run = measure([sys.executable, "-m", "validation", "run", str(spec), "--checks", "drift",
+                           "--out", str(Path(scratch) / "packs")])
+            pack = Path(run["stdout"][0])
+            size = sum(p.stat().st_size for p in pack.rglob("*") if p.is_file())
+            results.append({"case": f"drift notebook end to end (validation run --checks drift), {label} rows",
+                            "seconds": run["wall_s"], "peak_gib": run["peak_bytes"] / GIB,
+                            "target_seconds": 15.0 if rows >= 1_000_000 else None,
+                            "target_gib": 1.5 if rows >= 1_000_000 else None,
+                            "note": f"pack {size / 1e6:.2f} MB"})
+    return results
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    lines = [f"{'case':<72} {'seconds':>8} {'target':>7} {'peak GiB':>9} {'target':>7}  verdict  note"]
+    for r in results:
+        ok = ((r["target_seconds"] is None or r["seconds"] <= r["target_seconds"])
+              and (r["target_gib"] is None or r["peak_gib"] <= r["target_gib"]))
+        has_target = r["target_seconds"] is not None or r["target_gib"] is not None
+        lines.append(f"{r['case']:<72} {r['seconds']:>8.2f} {r['target_seconds'] or '-':>7} "
+                     f"{r['peak_gib']:>9.2f} {r['target_gib'] or '-':>7}  "
+                     f"{('met' if ok else 'MISSED') if has_target else '-':<7}  {r['note']}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, nargs="*", default=[100_000, 1_000_000])
+    parser.add_argument("--child-drift-stats", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_drift_stats:
+        drift_stats_child(args.child_drift_stats)
+        return
+    results = bench(args.rows)
+    machine = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    (HERE / "results.json").write_text(json.dumps({"machine": machine, "results": results}, indent=2) + "\n")
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()
