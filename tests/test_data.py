@@ -45,6 +45,8 @@ CASES = [
     ("score missing", lambda f: f.assign(pd=f["pd"].where(f.index > 5)), "pd", "score has 6 missing values"),
     ("score as text", lambda f: f.assign(pd=f["pd"].astype(str)), "pd", "must be a probability"),
     ("type mismatch", lambda f: f.assign(income=f["income"].astype(str)), "income", "text here but numeric"),
+    ("infinite values", lambda f: f.assign(income=np.where(f.index < 3, np.inf, f["income"])), "income",
+     "has 3 infinite values"),
 ]
 
 
