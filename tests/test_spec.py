@@ -36,7 +36,7 @@ CASES: list[tuple[str, dict[str, Any] | None, str | None, str, str]] = [
     ("bad model name", {"model": {"name": "../etc"}}, None, "model.name", "not a valid model name"),
     ("bad version", {"model": {"version": "1/2"}}, None, "model.version", "not a valid version"),
     ("bad type", {"model": {"type": "regression"}}, None, "model.type", "'classification' or 'var'"),
-    ("threshold out of range", {"decision": {"threshold": 1.5}}, None, "decision.threshold", "less than 1"),
+    ("threshold out of range", {"decision": {"threshold": 1.5}}, None, "decision.threshold", "less than or equal to 1"),
     ("wrong type", {"data": {"features": "income"}}, None, "data.features", "valid list"),
     ("unknown check", {"checks": ["drift", "stress"]}, None, "checks.stress", "known checks: drift, fairness"),
     ("unknown check parameter", {"checks": {"drift": {"binz": 5}}}, None, "checks.drift.binz",

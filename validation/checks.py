@@ -14,7 +14,7 @@ import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from validation.errors import InputError, UnknownCheckError
 
@@ -50,6 +50,9 @@ class Check:
     template: str
     description: str
     not_applicable: Callable[[object], str | None] = field(default=lambda spec: None)
+    validate_inputs: Callable[[Any, Any], None] = field(default=lambda spec, samples: None)
+    """Given the model version spec and its loaded samples, raise an InputError for anything the
+    check cannot use (checked before any notebook runs: exit 2, nothing written)."""
 
     @property
     def path(self) -> Path:
@@ -112,6 +115,50 @@ def _fairness_not_applicable(spec: object) -> str | None:
     return None
 
 
+MAX_GROUPS_UNBANDED = 20
+
+
+def _fairness_inputs(spec: Any, samples: Any) -> None:
+    from validation.errors import SpecError
+    from validation.metrics.drift import is_numeric
+
+    params = spec.checks.get("fairness", {})
+    protected = list(spec.data.protected)
+    bands = params.get("bands") or {}
+    intersections = params.get("intersections") or []
+    key = "checks.fairness"
+    current = samples.current
+    if not isinstance(bands, dict):
+        raise SpecError(spec.path, f"{key}.bands", "expected a mapping: attribute -> [band edges]")
+    for attribute, edges in bands.items():
+        if attribute not in protected:
+            raise SpecError(spec.path, f"{key}.bands.{attribute}", f"not a protected attribute; "
+                            f"data.protected lists: {', '.join(protected)}")
+        if (not isinstance(edges, list) or not edges
+                or not all(isinstance(e, (int, float)) and not isinstance(e, bool) for e in edges)
+                or any(b <= a for a, b in zip(edges, edges[1:]))):
+            raise SpecError(spec.path, f"{key}.bands.{attribute}", f"expected increasing numbers, e.g. "
+                            f"[25, 35, 50]; got {edges!r}")
+        if not is_numeric(current[attribute]):
+            raise SpecError(spec.path, f"{key}.bands.{attribute}", "the attribute is not numeric; bands "
+                            "apply to numeric attributes such as age")
+    if not isinstance(intersections, list):
+        raise SpecError(spec.path, f"{key}.intersections", "expected a list of lists, e.g. [[sex, age_band]]")
+    for index, combo in enumerate(intersections):
+        if (not isinstance(combo, list) or len(combo) < 2
+                or any(not isinstance(a, str) or a not in protected for a in combo)):
+            raise SpecError(spec.path, f"{key}.intersections[{index}]", "expected two or more protected "
+                            f"attributes (data.protected: {', '.join(protected)}); got {combo!r}")
+    for attribute in protected:
+        column = current[attribute]
+        if attribute not in bands and is_numeric(column):
+            distinct = int(column.nunique())
+            if distinct > MAX_GROUPS_UNBANDED:
+                raise SpecError(spec.path, f"{key}.bands", f"protected attribute '{attribute}' is numeric "
+                                f"with {distinct} distinct values; give band edges, e.g. "
+                                f"checks: {{fairness: {{bands: {{{attribute}: [25, 35, 50]}}}}}}")
+
+
 def _explainability_not_applicable(spec: object) -> str | None:
     model = getattr(spec, "model")
     if model.type != "classification":
@@ -138,8 +185,9 @@ REGISTRY.register(Check("drift", "drift.ipynb",
                         "PSI, KS, chi-square and Jensen-Shannon drift of the score and each feature",
                         _drift_not_applicable))
 REGISTRY.register(Check("fairness", "fairness.ipynb",
-                        "approval rates, disparate impact (four-fifths rule) and parity differences "
-                        "per protected group", _fairness_not_applicable))
+                        "approval rates, disparate impact (four-fifths rule) with significance, parity "
+                        "differences with bootstrap intervals, calibration per protected group",
+                        _fairness_not_applicable, _fairness_inputs))
 REGISTRY.register(Check("explainability", "explainability.ipynb",
                         "SHAP importances in log-odds, additivity, stability against the previous "
                         "version", _explainability_not_applicable))

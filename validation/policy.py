@@ -70,6 +70,8 @@ DEFAULT_POLICY: dict[str, Rule] = {
     "demographic_parity_difference": Rule("higher_is_worse", 0.10, 0.20, "common practice; set per policy"),
     "equal_opportunity_difference": Rule("higher_is_worse", 0.10, 0.20, "common practice; set per policy"),
     "equalized_odds_difference": Rule("higher_is_worse", 0.10, 0.20, "common practice; set per policy"),
+    "disparity_ztest_pvalue": Rule("none", source="reported: two-proportion z-test vs the most-approved group"),
+    "disparity_fisher_pvalue": Rule("none", source="reported: Fisher exact test vs the most-approved group"),
     # explainability
     "shap_importance": Rule("none", source="reported per feature"),
     "shap_additivity_error": Rule("higher_is_worse", 1e-4, 1e-2, "SHAP local accuracy: base + sum = margin"),

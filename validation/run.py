@@ -55,6 +55,9 @@ def validate_specs(specs: list[Path], *, version: str | None = None,
         for entry in select_versions(spec, version):
             selected = select_checks(entry, checks)
             samples = load_samples(entry)
+            for name in selected:
+                if not REGISTRY[name].not_applicable(entry):
+                    REGISTRY[name].validate_inputs(entry, samples)
             rows = {"reference": len(samples.reference), "current": len(samples.current)}
             features = samples.features
             del samples  # checked: the notebooks load their own copy; free this one now

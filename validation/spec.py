@@ -144,7 +144,7 @@ class VersionEntry(_Strict):
 
 
 class Decision(_Strict):
-    threshold: float = Field(gt=0.0, lt=1.0)
+    threshold: float = Field(ge=0.0, le=1.0)
     favourable: Literal["below", "above"] = "below"
 
 

@@ -71,3 +71,105 @@ def test_favourable_direction() -> None:
 def test_missing_attribute_is_its_own_group() -> None:
     table = fairness.group_table(np.zeros(3, dtype=int), np.ones(3, dtype=int), pd.Series(["a", None, "a"]))
     assert set(table.index) == {"a", fairness.MISSING_GROUP}
+
+
+# --- issue 4: published example, significance, bootstrap, groups -----------------------------
+
+# fairlearn user guide, "Advanced Usage of MetricFrame" (v0.10): the 18 applicants used in all its
+# examples. Read y_true as "good payer" (our event is 1 - y_true) and y_pred as "approved".
+GUIDE_Y_TRUE = [0, 1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1]
+GUIDE_Y_PRED = [0, 0, 1, 0, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0, 0, 1, 1, 0]
+GUIDE_SF = ["b", "b", "a", "b", "b", "c", "c", "c", "a", "a", "c", "a", "b", "c", "c", "b", "c", "c"]
+
+
+def test_fairlearn_user_guide_example() -> None:
+    from fairlearn.metrics import (demographic_parity_difference, equal_opportunity_difference,
+                                   equalized_odds_difference)
+
+    events = 1 - np.array(GUIDE_Y_TRUE)
+    table = fairness.group_table(events, np.array(GUIDE_Y_PRED), pd.Series(GUIDE_SF), min_group_size=1)
+    # by hand from the published arrays: a approves 3 of 4, b 3 of 6, c 4 of 8
+    assert table["approval_rate"].to_dict() == pytest.approx({"a": 0.75, "b": 0.5, "c": 0.5})
+    assert table["disparate_impact_ratio"].to_dict() == pytest.approx({"a": 1.0, "b": 2 / 3, "c": 2 / 3})
+    ours = fairness.attribute_differences(table)
+    # fairlearn's own top-level functions on the guide's data (independent code path from MetricFrame)
+    assert ours["demographic_parity_difference"] == pytest.approx(
+        demographic_parity_difference(GUIDE_Y_TRUE, GUIDE_Y_PRED, sensitive_features=GUIDE_SF))
+    assert ours["equal_opportunity_difference"] == pytest.approx(
+        equal_opportunity_difference(GUIDE_Y_TRUE, GUIDE_Y_PRED, sensitive_features=GUIDE_SF))
+    assert ours["equalized_odds_difference"] == pytest.approx(
+        equalized_odds_difference(GUIDE_Y_TRUE, GUIDE_Y_PRED, sensitive_features=GUIDE_SF))
+
+
+def test_two_proportion_test_equals_chi_square_on_the_2x2_table() -> None:
+    from scipy import stats
+
+    for x1, n1, x2, n2 in [(40, 100, 60, 100), (5, 12, 30, 40), (300, 1000, 330, 1000)]:
+        table = [[x1, n1 - x1], [x2, n2 - x2]]
+        expected = stats.chi2_contingency(table, correction=False).pvalue  # z^2 = chi^2 (1 dof)
+        assert fairness.two_proportion_pvalue(x1, n1, x2, n2) == pytest.approx(expected, rel=1e-10)
+
+
+def test_fisher_by_hand() -> None:
+    # table [[1, 3], [3, 1]]: hypergeometric probabilities of tables with the same margins
+    # (rows 4 and 4, 4 approvals): P(k) = C(4,k) C(4,4-k) / C(8,4) for k = 0..4 = 1,16,36,16,1 over 70;
+    # two-sided: tables at most as likely as the observed (k = 1: 16/70): k = 0, 1, 3, 4 -> 34/70
+    assert fairness.fisher_pvalue(1, 4, 3, 4) == pytest.approx(34 / 70, rel=1e-12)
+
+
+def test_significance_separates_big_and_small_gaps() -> None:
+    # ratio 0.80 on 2,000 applicants per group vs 0.70 on 12 applicants (issue 4's example)
+    big = fairness.fisher_pvalue(800, 2000, 1000, 2000)
+    small = fairness.fisher_pvalue(7, 12, 10, 12)  # 0.583 / 0.833 = 0.70
+    assert big < 0.001 and small > 0.05
+
+
+def test_bootstrap_matches_resampling_and_is_seeded() -> None:
+    rng = np.random.default_rng(9)
+    groups = pd.Series(rng.choice(["a", "b"], size=600, p=[0.6, 0.4]))
+    y = rng.integers(0, 2, 600)
+    approved = (rng.random(600) < np.where(groups == "a", 0.6, 0.45)).astype(int)
+    ours = fairness.bootstrap_differences(y, approved, groups, judged=["a", "b"], draws=4000, seed=1)
+    assert ours == fairness.bootstrap_differences(y, approved, groups, judged=["a", "b"], draws=4000, seed=1)
+    # brute force: resample applicants with replacement within each (group, outcome) cell
+    draws = []
+    for _ in range(4000):
+        rates = []
+        for g in ("a", "b"):
+            picked = []
+            for outcome in (0, 1):
+                cell = approved[(groups == g).to_numpy() & (y == outcome)]
+                picked.append(rng.choice(cell, size=len(cell), replace=True))
+            rates.append(np.concatenate(picked).mean())
+        draws.append(max(rates) - min(rates))
+    low, high = np.percentile(draws, [2.5, 97.5])
+    assert ours["demographic_parity_difference"][0] == pytest.approx(low, abs=0.015)
+    assert ours["demographic_parity_difference"][1] == pytest.approx(high, abs=0.015)
+
+
+def test_bands_and_intersections() -> None:
+    frame = pd.DataFrame({"age": [19, 25, 40, 70, None], "sex": ["f", "m", "f", "m", "f"]})
+    assert fairness.group_labels(frame, "age", bands=[25, 50]).tolist() == [
+        "<25", "[25, 50)", "[25, 50)", ">=50", "(missing)"]
+    crossed = fairness.group_labels(frame.assign(band=["x", "y", "x", "y", None]), "sex*band")
+    assert crossed.tolist() == ["f*x", "m*y", "f*x", "m*y", "f*(missing)"]
+
+
+def test_calibration_and_auc_per_group() -> None:
+    from scipy import stats
+    from sklearn.metrics import roc_auc_score
+
+    y = np.array([0, 1, 0, 1, 0, 0, 1, 1])
+    score = np.array([0.1, 0.8, 0.2, 0.6, 0.3, 0.4, 0.35, 0.9])
+    groups = pd.Series(["a"] * 4 + ["b"] * 4)
+    table = fairness.group_table(y, np.ones(8, dtype=int), groups, score=score, min_group_size=1)
+    assert table.loc["a", "mean_pd"] == pytest.approx(0.425)
+    assert table.loc["a", "jeffreys_pvalue"] == pytest.approx(stats.beta.cdf(0.425, 2.5, 2.5))
+    assert table.loc["b", "auc"] == pytest.approx(roc_auc_score(y[4:], score[4:]))
+
+
+def test_headline_says_what_moved_and_whether_it_is_significant() -> None:
+    y, approved, groups = _applicants()
+    text = fairness.headline({"sex": fairness.group_table(y, approved, groups.where(groups != "c"))})
+    assert text.startswith("sex: b approved at 0.80 times the rate of a (within four-fifths; Fisher p = ")
+    assert "10 applicants have no value (group (missing))" in text

@@ -25,12 +25,16 @@ in the maxima and minima. Missing attribute values form the group ``(missing)``.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from fairlearn.metrics import MetricFrame, count, selection_rate
+from scipy import stats
+from sklearn.metrics import roc_auc_score
 
 MISSING_GROUP = "(missing)"
+INTERSECTION = "*"
 
 
 def favourable_decision(score: np.ndarray | pd.Series, threshold: float, favourable: str) -> np.ndarray:
@@ -66,8 +70,81 @@ def _event_rate(y_event: np.ndarray, y_pred: np.ndarray) -> float:
     return float(np.asarray(y_event).mean()) if len(y_event) else math.nan
 
 
+def group_labels(frame: pd.DataFrame, attribute: str, *, bands: list[float] | None = None) -> pd.Series:
+    """Group of every applicant for one protected attribute, or an intersection of several
+    (``"sex*age_band"`` -> groups such as ``"female*<25"``).
+
+    Parameters
+    ----------
+    frame
+        The sample.
+    attribute
+        A column, or columns joined by ``*`` for an intersection.
+    bands
+        Increasing band edges for a numeric attribute: ``[25, 35, 50]`` gives ``<25``,
+        ``[25, 35)``, ``[35, 50)``, ``>=50``. Missing values are the group ``(missing)``.
+    """
+    parts = attribute.split(INTERSECTION)
+    labels: pd.Series | None = None
+    for part in parts:
+        values = frame[part]
+        if bands is not None and len(parts) == 1:
+            column = band(values, bands)
+        else:
+            column = values.astype("object").where(values.notna(), MISSING_GROUP).astype(str)
+        labels = column if labels is None else labels + INTERSECTION + column
+    assert labels is not None
+    return labels.rename(attribute)
+
+
+def band(values: pd.Series, edges: list[float]) -> pd.Series:
+    """Numeric values in bands ``<e1``, ``[e1, e2)``, ..., ``>=ek``; missing as ``(missing)``.
+
+    >>> band(pd.Series([20, 25, 49.5, 50, None]), [25, 50]).tolist()
+    ['<25', '[25, 50)', '[25, 50)', '>=50', '(missing)']
+    """
+    names = [f"<{edges[0]:g}"] + [f"[{lo:g}, {hi:g})" for lo, hi in zip(edges, edges[1:])] + [f">={edges[-1]:g}"]
+    x = values.to_numpy(dtype=float, na_value=np.nan)
+    index = np.searchsorted(np.asarray(edges, dtype=float), x, side="right")
+    out = np.array(names, dtype=object)[np.minimum(index, len(names) - 1)]
+    out[np.isnan(x)] = MISSING_GROUP
+    return pd.Series(out, index=values.index, name=values.name, dtype=object).astype(str)
+
+
+def two_proportion_pvalue(x1: int, n1: int, x2: int, n2: int) -> float:
+    """Two-sided pooled two-proportion z-test.
+
+    ``z = (p1 - p2) / sqrt(p (1 - p) (1/n1 + 1/n2))``, ``p = (x1 + x2) / (n1 + n2)``;
+    ``p-value = 2 (1 - Phi(|z|))`` (equal to the uncorrected chi-square test on the 2 x 2 table).
+
+    >>> round(two_proportion_pvalue(40, 100, 60, 100), 4)   # z = -2.8284
+    0.0047
+    """
+    if min(n1, n2) <= 0:
+        return math.nan
+    pooled = (x1 + x2) / (n1 + n2)
+    if pooled in (0.0, 1.0):
+        return 1.0
+    z = (x1 / n1 - x2 / n2) / math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    return float(2 * stats.norm.sf(abs(z)))
+
+
+def fisher_pvalue(x1: int, n1: int, x2: int, n2: int) -> float:
+    """Two-sided Fisher exact test on the 2 x 2 table of approvals and refusals
+    (``scipy.stats.fisher_exact``)."""
+    if min(n1, n2) <= 0:
+        return math.nan
+    return float(stats.fisher_exact([[x1, n1 - x1], [x2, n2 - x2]]).pvalue)
+
+
+def _auc(y_event: np.ndarray, score: np.ndarray) -> float:
+    if len(np.unique(y_event)) < 2:
+        return math.nan
+    return float(roc_auc_score(y_event, score))
+
+
 def group_table(y: np.ndarray | pd.Series, favourable: np.ndarray, groups: pd.Series, *,
-                min_group_size: int = 30) -> pd.DataFrame:
+                score: np.ndarray | pd.Series | None = None, min_group_size: int = 30) -> pd.DataFrame:
     """Decision metrics per group of one protected attribute.
 
     Parameters
@@ -77,41 +154,107 @@ def group_table(y: np.ndarray | pd.Series, favourable: np.ndarray, groups: pd.Se
     favourable
         Decisions, 1 = favourable (approved), from :func:`favourable_decision`.
     groups
-        The protected attribute, one value per applicant.
+        The group of every applicant (see :func:`group_labels`); missing values form ``(missing)``.
+    score
+        The PD scores, for calibration and discrimination per group.
     min_group_size
         Groups with fewer members are reported but not judged (``judged`` is False).
 
     Returns
     -------
     DataFrame
-        Index ``group``; columns ``n``, ``approval_rate``, ``default_rate``,
-        ``approval_rate_nonevents``, ``approval_rate_events``, ``judged`` and
-        ``disparate_impact_ratio`` (against the highest approval rate among judged groups).
+        Index ``group``; columns ``n``, ``approved``, ``approval_rate``, ``default_rate``,
+        ``approval_rate_nonevents``, ``approval_rate_events``, ``judged``,
+        ``disparate_impact_ratio`` (against the highest approval rate among judged groups), and
+        ``ztest_pvalue`` and ``fisher_pvalue`` of the group's approval rate against that group's;
+        with scores also ``mean_pd``, ``jeffreys_pvalue`` (ECB: BetaCDF(mean PD; D + 1/2,
+        N - D + 1/2)) and ``auc``.
     """
     labels = groups.astype("object").where(groups.notna(), MISSING_GROUP).astype(str)
-    frame = MetricFrame(
-        metrics={
-            "n": count,
-            "approval_rate": selection_rate,
-            "default_rate": _event_rate,
-            "approval_rate_nonevents": _favourable_rate_nonevents,
-            "approval_rate_events": _favourable_rate_events,
-        },
-        y_true=np.asarray(y, dtype=np.int64),
-        y_pred=np.asarray(favourable, dtype=np.int64),
-        sensitive_features=pd.Series(labels.to_numpy(), name="group"),
-    )
+    y_arr = np.asarray(y, dtype=np.int64)
+    fav = np.asarray(favourable, dtype=np.int64)
+    metrics: dict[str, Any] = {
+        "n": count,
+        "approval_rate": selection_rate,
+        "default_rate": _event_rate,
+        "approval_rate_nonevents": _favourable_rate_nonevents,
+        "approval_rate_events": _favourable_rate_events,
+    }
+    frame = MetricFrame(metrics=metrics, y_true=y_arr, y_pred=fav,
+                        sensitive_features=pd.Series(labels.to_numpy(), name="group"))
     table = frame.by_group.copy()
     table["n"] = table["n"].astype(np.int64)
+    table["approved"] = np.rint(table["approval_rate"] * table["n"]).astype(np.int64)
     table["judged"] = table["n"] >= min_group_size
     judged = table.loc[table["judged"], "approval_rate"]
-    best = judged.max() if len(judged) else math.nan
-    if best and math.isfinite(best):
-        table["disparate_impact_ratio"] = table["approval_rate"] / best
+    best_group = judged.idxmax() if len(judged) else None
+    best = float(judged.max()) if len(judged) else math.nan
+    table["disparate_impact_ratio"] = table["approval_rate"] / best if best and math.isfinite(best) else math.nan
+    if best_group is not None:
+        bx, bn = int(table.loc[best_group, "approved"]), int(table.loc[best_group, "n"])
+        table["ztest_pvalue"] = [two_proportion_pvalue(int(x), int(n), bx, bn) if g != best_group else math.nan
+                                 for g, x, n in zip(table.index, table["approved"], table["n"])]
+        table["fisher_pvalue"] = [fisher_pvalue(int(x), int(n), bx, bn) if g != best_group else math.nan
+                                  for g, x, n in zip(table.index, table["approved"], table["n"])]
     else:
-        table["disparate_impact_ratio"] = math.nan
+        table["ztest_pvalue"] = table["fisher_pvalue"] = math.nan
+    if score is not None:
+        s = np.asarray(score, dtype=float)
+        by = pd.DataFrame({"g": labels.to_numpy(), "y": y_arr, "s": s}).groupby("g", sort=False)
+        mean_pd = by["s"].mean()
+        defaults = by["y"].sum()
+        table["mean_pd"] = mean_pd.reindex(table.index)
+        table["jeffreys_pvalue"] = [
+            float(stats.beta.cdf(table.loc[g, "mean_pd"], defaults[g] + 0.5, table.loc[g, "n"] - defaults[g] + 0.5))
+            for g in table.index]
+        table["auc"] = [_auc(y_arr[labels.to_numpy() == g], s[labels.to_numpy() == g]) for g in table.index]
     table.index.name = "group"
     return table
+
+
+def best_group(table: pd.DataFrame) -> str | None:
+    """The most-approved group among those judged (the comparator of every ratio and test)."""
+    judged = table.loc[table["judged"], "approval_rate"]
+    return str(judged.idxmax()) if len(judged) else None
+
+
+def bootstrap_differences(y: np.ndarray | pd.Series, favourable: np.ndarray, groups: pd.Series, *,
+                          judged: list[str], draws: int = 1000, seed: int = 0,
+                          level: float = 0.95) -> dict[str, tuple[float, float]]:
+    """Percentile bootstrap confidence intervals of the three differences across judged groups.
+
+    Resampling is stratified by group and outcome (each group keeps its numbers of defaulters and
+    good payers): the number approved in a cell of ``n`` applicants with ``a`` approved is then
+    ``Binomial(n, a / n)``, the exact distribution of the approvals in a resample with replacement,
+    so the draws are vectorised. Seeded (``numpy.random.default_rng(seed)``).
+
+    Returns ``{metric: (low, high)}``; ``(nan, nan)`` with fewer than two judged groups.
+    """
+    names = ("demographic_parity_difference", "equal_opportunity_difference", "equalized_odds_difference")
+    if len(judged) < 2:
+        return {name: (math.nan, math.nan) for name in names}
+    rng = np.random.default_rng(seed)
+    labels = groups.astype("object").where(groups.notna(), MISSING_GROUP).astype(str).to_numpy()
+    y_arr = np.asarray(y, dtype=np.int64)
+    fav = np.asarray(favourable, dtype=np.int64)
+    rates = {"all": [], "nonevents": [], "events": []}  # type: dict[str, list[np.ndarray]]
+    for group in judged:
+        member = labels == group
+        cells = []
+        for outcome in (0, 1):
+            in_cell = member & (y_arr == outcome)
+            n = int(in_cell.sum())
+            a = int(fav[in_cell].sum())
+            cells.append((n, rng.binomial(n, a / n, size=draws) if n else np.zeros(draws)))
+        (n0, a0), (n1, a1) = cells
+        rates["all"].append((a0 + a1) / (n0 + n1))
+        rates["nonevents"].append(a0 / n0 if n0 else np.full(draws, np.nan))
+        rates["events"].append(a1 / n1 if n1 else np.full(draws, np.nan))
+    spread = {k: np.nanmax(np.vstack(v), axis=0) - np.nanmin(np.vstack(v), axis=0) for k, v in rates.items()}
+    values = {names[0]: spread["all"], names[1]: spread["nonevents"],
+              names[2]: np.fmax(spread["nonevents"], spread["events"])}
+    tail = (1 - level) / 2 * 100
+    return {k: (float(np.nanpercentile(v, tail)), float(np.nanpercentile(v, 100 - tail))) for k, v in values.items()}
 
 
 def attribute_differences(table: pd.DataFrame) -> dict[str, float]:
@@ -139,22 +282,81 @@ def attribute_differences(table: pd.DataFrame) -> dict[str, float]:
     }
 
 
-def fairness_findings(attribute: str, table: pd.DataFrame, *, min_group_size: int) -> list[dict[str, object]]:
-    """Findings of one protected attribute: per group ``approval_rate`` and
-    ``disparate_impact_ratio`` (not judged below ``min_group_size``), per attribute the three
-    differences."""
+def fairness_findings(attribute: str, table: pd.DataFrame, *, min_group_size: int,
+                      intervals: dict[str, tuple[float, float]] | None = None) -> list[dict[str, object]]:
+    """Findings of one protected attribute.
+
+    Per group (subject ``<attribute>:<group>``): ``approval_rate`` (reported), ``disparate_impact_ratio``
+    (judged unless the group is below ``min_group_size``; the note gives the Fisher test against
+    the most-approved group), ``disparity_ztest_pvalue`` and ``disparity_fisher_pvalue``
+    (reported), ``default_rate`` (reported) and, with scores, ``jeffreys_pvalue`` (calibration of
+    the group, judged like any Jeffreys test) and ``auc`` (reported).
+    Per attribute (subject ``<attribute>``): the three differences, with their bootstrap intervals.
+    """
     from validation.findings import finding
 
     items: list[dict[str, object]] = []
+    top = best_group(table)
     for group, row in table.iterrows():
         subject = f"{attribute}:{group}"
-        note = None if row["judged"] else f"insufficient data: {int(row['n'])} < {min_group_size} applicants"
+        n = int(row["n"])
+        small = None if row["judged"] else f"insufficient data: {n} < {min_group_size} applicants"
         items.append(finding("approval_rate", subject, row["approval_rate"], judged=False,
-                             note=f"n = {int(row['n'])}"))
+                             note=f"{int(row['approved'])} of {n} approved"))
+        if group == top:
+            note = small or "the most-approved group: the comparator"
+        else:
+            p = row["fisher_pvalue"]
+            verdict = "" if not math.isfinite(p) else (
+                f"Fisher p = {p:.3g} vs {top}: " + ("significant at 5%" if p < 0.05 else "not significant"))
+            note = "; ".join(x for x in (small, f"n = {n}", verdict) if x)
         items.append(finding("disparate_impact_ratio", subject, row["disparate_impact_ratio"],
                              judged=bool(row["judged"]), note=note))
+        if group != top:
+            items.append(finding("disparity_ztest_pvalue", subject, row["ztest_pvalue"], judged=False))
+            items.append(finding("disparity_fisher_pvalue", subject, row["fisher_pvalue"], judged=False))
+        items.append(finding("default_rate", subject, row["default_rate"], judged=False))
+        if "jeffreys_pvalue" in table.columns:
+            items.append(finding("jeffreys_pvalue", subject, row["jeffreys_pvalue"], judged=bool(row["judged"]),
+                                 note=small or f"mean PD {row['mean_pd']:.4f}, default rate {row['default_rate']:.4f}"))
+            items.append(finding("auc", subject, row["auc"], judged=False))
     judged_groups = int(table["judged"].sum())
-    note = None if judged_groups >= 2 else "fewer than two groups large enough to compare"
+    reason = None if judged_groups >= 2 else (
+        "only one group: nothing to compare" if len(table) == 1 else "fewer than two groups large enough to compare")
     for metric, value in attribute_differences(table).items():
-        items.append(finding(metric, attribute, value, judged=note is None, note=note))
+        interval = (intervals or {}).get(metric)
+        remark = reason
+        if reason is None and interval is not None:
+            remark = f"95% bootstrap interval {interval[0]:.3f} to {interval[1]:.3f}"
+        items.append(finding(metric, attribute, value, judged=reason is None, note=remark))
     return items
+
+
+def headline(tables: dict[str, pd.DataFrame]) -> str:
+    """Plain-language summary: per attribute, the least-approved judged group against the
+    most-approved one, whether the four-fifths rule flags it and whether the gap is significant."""
+    from validation.policy import judge
+
+    sentences = []
+    for attribute, table in tables.items():
+        judged = table[table["judged"]]
+        top = best_group(table)
+        small = table[~table["judged"]]
+        if len(judged) < 2 or top is None:
+            sentences.append(f"{attribute}: fewer than two groups large enough to compare.")
+            continue
+        low = judged["disparate_impact_ratio"].idxmin()
+        ratio = float(judged.loc[low, "disparate_impact_ratio"])
+        flagged = judge("disparate_impact_ratio", ratio).status != "green"
+        p = float(judged.loc[low, "fisher_pvalue"])
+        text = (f"{attribute}: {low} approved at {ratio:.2f} times the rate of {top} "
+                f"({'below' if flagged else 'within'} four-fifths"
+                + (f"; Fisher p = {p:.3g}, {'significant' if p < 0.05 else 'not significant'}" if math.isfinite(p) else "")
+                + ").")
+        if len(small):
+            text += f" {len(small)} group(s) too small to judge: " + ", ".join(
+                f"{g} ({int(n)})" for g, n in small["n"].items()) + "."
+        if MISSING_GROUP in table.index:
+            text += f" {int(table.loc[MISSING_GROUP, 'n'])} applicants have no value (group {MISSING_GROUP})."
+        sentences.append(text)
+    return " ".join(sentences)
