@@ -57,3 +57,36 @@ def test_banded_numeric_attribute_is_accepted(write_spec: Callable[..., Path], t
     (plan,) = validate_specs([path], out=tmp_path / "out")
     (task,) = plan.tasks
     assert task.parameters["bands"] == {"age": [25, 35, 50]}
+
+
+EXPLAIN_CASES: list[tuple[str, dict[str, Any], str, str]] = [
+    ("unknown feature", {"monotone": {"height": "increasing"}}, "checks.explainability.monotone.height", "not a feature"),
+    ("bad direction", {"monotone": {"income": "up"}}, "checks.explainability.monotone.income", "'increasing' or"),
+    ("categorical feature", {"monotone": {"region": "increasing"}}, "checks.explainability.monotone.region",
+     "numeric features"),
+    ("tiny sample", {"sample_size": 0}, "checks.explainability.sample_size", "whole number >= 10"),
+]
+
+
+@pytest.mark.parametrize(("case", "params", "key", "fragment"), EXPLAIN_CASES, ids=[c[0] for c in EXPLAIN_CASES])
+def test_explainability_inputs_are_checked(write_spec: Callable[..., Path], tmp_path: Path, case: str,
+                                           params: dict[str, Any], key: str, fragment: str) -> None:
+    import skops.io as sio
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from conftest import synthetic_sample
+    from validation.models import sha256_file
+
+    frame = synthetic_sample(300, seed=1)
+    model = Pipeline([("prep", ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), ["region"])],
+                                                 remainder="passthrough")),
+                      ("model", LogisticRegression(max_iter=500))]).fit(frame[["income", "tenure", "region"]], frame["default"])
+    sio.dump(model, tmp_path / "m.skops")
+    path = write_spec({"model": {"artifact": "m.skops", "artifact_sha256": sha256_file(tmp_path / "m.skops")},
+                       "checks": {"explainability": params}})
+    with pytest.raises(SpecError) as caught:
+        validate_specs([path], out=tmp_path / "out")
+    assert caught.value.key == key and fragment in caught.value.problem

@@ -159,6 +159,28 @@ def _fairness_inputs(spec: Any, samples: Any) -> None:
                                 f"checks: {{fairness: {{bands: {{{attribute}: [25, 35, 50]}}}}}}")
 
 
+def _explainability_inputs(spec: Any, samples: Any) -> None:
+    from validation.errors import SpecError
+    from validation.metrics.drift import is_numeric
+
+    params = spec.checks.get("explainability", {})
+    monotone = params.get("monotone") or {}
+    key = "checks.explainability.monotone"
+    if not isinstance(monotone, dict):
+        raise SpecError(spec.path, key, "expected a mapping: feature -> increasing | decreasing")
+    for feature, direction in monotone.items():
+        if feature not in samples.features:
+            raise SpecError(spec.path, f"{key}.{feature}", f"not a feature of the model; features: "
+                            f"{', '.join(samples.features)}")
+        if direction not in ("increasing", "decreasing"):
+            raise SpecError(spec.path, f"{key}.{feature}", f"expected 'increasing' or 'decreasing', got {direction!r}")
+        if not is_numeric(samples.current[feature]):
+            raise SpecError(spec.path, f"{key}.{feature}", "monotonicity applies to numeric features")
+    size = params.get("sample_size", 2000)
+    if not isinstance(size, int) or isinstance(size, bool) or size < 10:
+        raise SpecError(spec.path, "checks.explainability.sample_size", f"expected a whole number >= 10, got {size!r}")
+
+
 def _explainability_not_applicable(spec: object) -> str | None:
     model = getattr(spec, "model")
     if model.type != "classification":
@@ -189,8 +211,9 @@ REGISTRY.register(Check("fairness", "fairness.ipynb",
                         "differences with bootstrap intervals, calibration per protected group",
                         _fairness_not_applicable, _fairness_inputs))
 REGISTRY.register(Check("explainability", "explainability.ipynb",
-                        "SHAP importances in log-odds, additivity, stability against the previous "
-                        "version", _explainability_not_applicable))
+                        "SHAP importances in log-odds, additivity, reason codes, monotonicity (ICE), "
+                        "stability against the previous version", _explainability_not_applicable,
+                        _explainability_inputs))
 REGISTRY.register(Check("backtesting", "backtesting.ipynb",
                         "AUC/Gini/KS with DeLong, AUC change test, Jeffreys, binomial and "
                         "Hosmer-Lemeshow per grade", _backtesting_not_applicable))

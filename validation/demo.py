@@ -161,7 +161,7 @@ def prepare_demo(root: Path | None = None) -> Path:
         "decision": {"threshold": THRESHOLD, "favourable": "below"},
         "grades": MASTER_SCALE,
         "checks": {"drift": {}, "fairness": {"intersections": [["sex", "age_band"]]},
-                   "explainability": {}, "backtesting": {}},
+                   "explainability": {"monotone": {"duration": "increasing"}}, "backtesting": {}},
         "versions": versions,
     }
     spec_path = root / "params" / f"{DEMO_MODEL}.yaml"

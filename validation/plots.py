@@ -131,3 +131,52 @@ def heatmap(frame: pd.DataFrame, title: str, *, amber: float | None = None, red:
         bar.ax.axhline(amber, color=_AMBER, linewidth=2)
     ax.set_title(title)
     return figure
+
+
+def shap_distribution(values: pd.DataFrame, order: list[str], units: str) -> Figure:
+    """Distribution of SHAP values per feature as box plots (5th-95th percentile whiskers):
+    the aggregate counterpart of a beeswarm, with no applicant drawn as a point."""
+    figure, ax = _figure((7.0, max(2.2, 0.35 * len(order) + 1.0)))
+    data = [values[f].to_numpy() for f in reversed(order)]
+    ax.boxplot(data, orientation="horizontal", whis=(5, 95), showfliers=False, tick_labels=list(reversed(order)))
+    ax.axvline(0, color="#999999", linewidth=0.8)
+    ax.set_xlabel(f"SHAP value ({units})")
+    ax.set_title("Contributions per feature (boxes: quartiles; whiskers: 5th-95th percentiles)")
+    return figure
+
+
+def binned_dependence(feature_values: pd.Series, shap_values: pd.Series, units: str, *, bins: int = 10) -> Figure:
+    """SHAP dependence as aggregates: mean SHAP value (and 10th-90th percentiles) per decile of the
+    feature (per value for categorical features)."""
+    figure, ax = _figure()
+    frame = pd.DataFrame({"x": feature_values.to_numpy(), "phi": shap_values.to_numpy()})
+    numeric = pd.api.types.is_numeric_dtype(frame["x"]) and frame["x"].nunique() > bins
+    keys = pd.qcut(frame["x"], bins, duplicates="drop") if numeric else frame["x"].astype(str)
+    grouped = frame.groupby(keys, observed=True, sort=True)["phi"]
+    mean, low, high = grouped.mean(), grouped.quantile(0.1), grouped.quantile(0.9)
+    x = np.arange(len(mean))
+    ax.fill_between(x, low.to_numpy(), high.to_numpy(), color=_REFERENCE, alpha=0.2, label="10th-90th percentile")
+    ax.plot(x, mean.to_numpy(), marker="o", color=_REFERENCE, label="mean")
+    labels = [f"{i.right:.4g}" if hasattr(i, "right") else str(i) for i in mean.index]
+    ax.set_xticks(x, labels, rotation=30, ha="right", fontsize=8)
+    ax.axhline(0, color="#999999", linewidth=0.8)
+    ax.set_xlabel(f"{feature_values.name} (upper bound of the decile)" if numeric else str(feature_values.name))
+    ax.set_ylabel(f"SHAP ({units})")
+    ax.set_title(f"Dependence: {feature_values.name}")
+    ax.legend(fontsize=8)
+    return figure
+
+
+def ice(grid: np.ndarray, curves: np.ndarray, feature: str, direction: str, broken: np.ndarray, *,
+        shown: int = 40) -> Figure:
+    """Partial dependence (mean of the ICE curves) with a few ICE curves; ``broken`` curves (those
+    against the declared direction) in red."""
+    figure, ax = _figure()
+    for index in range(min(shown, len(curves))):
+        ax.plot(grid, curves[index], color=_RED if broken[index] else "#bbbbbb", linewidth=0.6, alpha=0.8)
+    ax.plot(grid, curves.mean(axis=0), color=_REFERENCE, linewidth=2.5, label="partial dependence")
+    ax.set_xlabel(feature)
+    ax.set_ylabel("PD")
+    ax.set_title(f"{feature}: declared {direction}; {broken.mean():.0%} of curves break it")
+    ax.legend(fontsize=8)
+    return figure

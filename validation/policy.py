@@ -76,6 +76,10 @@ DEFAULT_POLICY: dict[str, Rule] = {
     "shap_importance": Rule("none", source="reported per feature"),
     "shap_additivity_error": Rule("higher_is_worse", 1e-4, 1e-2, "SHAP local accuracy: base + sum = margin"),
     "importance_rank_correlation": Rule("lower_is_worse", 0.7, 0.4, "common practice; set per policy"),
+    "importance_top_k_overlap": Rule("none", source="reported: Jaccard overlap of the top-5 features"),
+    "reason_code_rate": Rule("none", source="reported: share of unfavourable decisions a feature explains"),
+    "monotonicity_violation_share": Rule("higher_is_worse", 0.01, 0.10,
+                                         "share of ICE curves against the declared direction; set per policy"),
     # backtesting, classification
     "auc": Rule("lower_is_worse", 0.70, 0.60, "common practice for retail PD models"),
     "gini": Rule("lower_is_worse", 0.40, 0.20, "common practice for retail PD models (Gini = 2 AUC - 1)"),

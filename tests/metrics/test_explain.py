@@ -66,3 +66,44 @@ def test_rank_correlation_and_overlap() -> None:
     expected = stats.spearmanr(a.reindex(union, fill_value=0), b.reindex(union, fill_value=0)).statistic
     assert explain.importance_rank_correlation(a, b) == pytest.approx(expected)
     assert explain.top_k_overlap(a, b, k=2) == pytest.approx(1 / 3)  # {x, y} vs {x, w}
+
+
+def _explanation(values: list[list[float]], features: list[str]) -> explain.Explanation:
+    frame = pd.DataFrame(values, columns=features)
+    return explain.Explanation(frame, 0.0, frame.sum(axis=1).to_numpy(), "hand-built", "log-odds")
+
+
+def test_reason_codes_by_hand() -> None:
+    # three unfavourable applicants and one favourable (ignored); favourable below: reasons raise the PD
+    values = [[0.9, 0.1, -0.5, 0.3, 0.2],   # reasons a, d, e, b (c lowers the PD: never a reason)
+              [-0.2, 0.5, 0.4, 0.0, 0.6],   # reasons e, b, c (a lowers it; d is 0: not a push)
+              [0.1, 0.2, 0.3, 0.4, 0.5],    # reasons e, d, c, b
+              [5.0, 5.0, 5.0, 5.0, 5.0]]    # favourable: not explained
+    table = explain.reason_codes(_explanation(values, list("abcde")), np.array([1, 1, 1, 0], dtype=bool), k=4)
+    assert table.attrs["unfavourable"] == 3
+    assert table["reason_rate"].to_dict() == pytest.approx({"a": 1 / 3, "b": 1.0, "c": 2 / 3, "d": 2 / 3, "e": 1.0})
+    assert table["first_reason_rate"].to_dict() == pytest.approx({"a": 1 / 3, "b": 0.0, "c": 0.0, "d": 0.0, "e": 2 / 3})
+    # favourable above: the reasons are the features lowering the score
+    flipped = explain.reason_codes(_explanation(values, list("abcde")), np.array([1, 0, 0, 0], dtype=bool),
+                                   adverse_sign=-1, k=4)
+    assert flipped["reason_rate"].to_dict() == pytest.approx({"a": 0.0, "b": 0.0, "c": 1.0, "d": 0.0, "e": 0.0})
+
+
+def test_monotonicity_flags_a_model_that_breaks_it(frame: tuple[pd.DataFrame, np.ndarray]) -> None:
+    x, y = frame
+    numeric = x[["a", "b"]]
+    model = LogisticRegression().fit(numeric, y)  # PD increases in a (coefficient > 0), decreases in b
+    assert model.coef_[0][0] > 0 > model.coef_[0][1]
+    grid = explain.ice_grid(numeric["a"])
+    curves = explain.ice_curves(model, numeric.head(50), "a", grid)
+    assert curves.shape == (50, len(grid))
+    assert explain.monotonicity_violation_share(curves, "increasing") == 0.0
+    assert explain.monotonicity_violation_share(curves, "decreasing") == 1.0
+    # partial dependence is the mean ICE curve; each point is the model's PD with a set to the grid value
+    row = numeric.head(1).assign(a=grid[3])
+    assert curves[0, 3] == pytest.approx(model.predict_proba(row)[0, 1])
+    # a U-shaped effect breaks an "increasing" declaration on part of the curves
+    u_shape = GradientBoostingClassifier(n_estimators=50, random_state=0).fit(
+        numeric, ((numeric["a"] ** 2 + np.random.default_rng(0).normal(0, 0.5, len(numeric))) > 1).astype(int))
+    share = explain.monotonicity_violation_share(explain.ice_curves(u_shape, numeric.head(50), "a", grid), "increasing")
+    assert share > 0.5

@@ -185,9 +185,10 @@ def top_k_overlap(current: pd.Series, previous: pd.Series, k: int = 5) -> float:
 
 
 def explain_findings(explanation: Explanation, *, rank_correlation: float | None,
-                     previous_version: str | None) -> list[dict[str, object]]:
+                     previous_version: str | None, overlap: float | None = None) -> list[dict[str, object]]:
     """Findings of the explainability check: ``shap_importance`` per feature, the additivity
-    error, and ``importance_rank_correlation`` against the previous version when there is one."""
+    error, and ``importance_rank_correlation`` and ``importance_top_k_overlap`` against the
+    previous version when there is one."""
     from validation.findings import finding
 
     items: list[dict[str, object]] = [
@@ -199,4 +200,111 @@ def explain_findings(explanation: Explanation, *, rank_correlation: float | None
     if previous_version is not None:
         items.append(finding("importance_rank_correlation", "score", rank_correlation,
                              note=f"Spearman vs version {previous_version}"))
+        items.append(finding("importance_top_k_overlap", "score", overlap,
+                             note=f"Jaccard overlap of the top 5 features vs version {previous_version}"))
     return items
+
+
+# --- reason codes -------------------------------------------------------------------------------
+
+
+def reason_codes(explanation: Explanation, unfavourable: np.ndarray, *, adverse_sign: int = 1,
+                 k: int = 4) -> pd.DataFrame:
+    """How often each feature is among the top ``k`` reasons for an unfavourable decision.
+
+    For every applicant with an unfavourable decision, the reasons are the ``k`` features whose
+    SHAP values push the score furthest towards that decision (``adverse_sign * phi > 0``: with
+    ``favourable: below`` a reason raises the PD, so ``adverse_sign = 1``); a feature that pushes
+    the other way is never a reason. Four reasons, after Regulation B (12 CFR 1002.9, comment
+    9(b)(2)-1: more than four reasons are unlikely to be helpful). Only aggregates are returned:
+    never an applicant's reasons.
+
+    Returns
+    -------
+    DataFrame
+        Index ``feature``; columns ``reason_rate`` (share of unfavourable decisions where the feature
+        is among the reasons) and ``first_reason_rate`` (share where it is the main reason), sorted
+        by ``reason_rate``; its ``attrs["unfavourable"]`` is the number of decisions explained.
+    """
+    mask = np.asarray(unfavourable, dtype=bool)
+    adverse = adverse_sign * explanation.values.to_numpy()[mask]
+    features = list(explanation.values.columns)
+    n = len(adverse)
+    if n == 0:
+        table = pd.DataFrame({"reason_rate": 0.0, "first_reason_rate": 0.0}, index=pd.Index(features, name="feature"))
+        table.attrs["unfavourable"] = 0
+        return table
+    ranked = np.argsort(-adverse, axis=1, kind="stable")[:, :k]
+    pushes = np.take_along_axis(adverse, ranked, axis=1) > 0
+    counts = np.bincount(ranked[pushes], minlength=len(features))
+    first = np.bincount(ranked[:, 0][pushes[:, 0]], minlength=len(features))
+    table = pd.DataFrame({"reason_rate": counts / n, "first_reason_rate": first / n},
+                         index=pd.Index(features, name="feature"))
+    table = table.sort_values("reason_rate", ascending=False, kind="stable")
+    table.attrs["unfavourable"] = n
+    return table
+
+
+# --- monotonicity: partial dependence and ICE ---------------------------------------------------
+
+
+def ice_curves(model: Any, sample: pd.DataFrame, feature: str, grid: np.ndarray) -> np.ndarray:
+    """Individual conditional expectation curves: the model's PD for every row of ``sample`` with
+    ``feature`` set to each grid value (one ``predict_proba`` call on ``rows x grid`` rows).
+
+    Returns an array of shape ``(rows, len(grid))``; its column mean is the partial dependence
+    (Friedman 2001; Goldstein et al. 2015).
+    """
+    from validation.models import predict_scores
+
+    repeated = sample.loc[sample.index.repeat(len(grid))].reset_index(drop=True)
+    repeated[feature] = np.tile(np.asarray(grid), len(sample))
+    return predict_scores(model, repeated).reshape(len(sample), len(grid))
+
+
+def ice_grid(values: pd.Series, points: int = 20) -> np.ndarray:
+    """Grid for ICE curves: distinct quantiles (0 to 1) of the feature's values."""
+    present = values.dropna().to_numpy(dtype=float)
+    return np.unique(np.quantile(present, np.linspace(0, 1, points))) if len(present) else np.array([])
+
+
+def monotonicity_violation_share(curves: np.ndarray, direction: str, *, tolerance: float = 1e-9) -> float:
+    """Share of ICE curves that break the declared monotonicity anywhere.
+
+    A curve violates ``increasing`` when some step goes down by more than ``tolerance`` (and
+    ``decreasing`` when some step goes up).
+
+    >>> monotonicity_violation_share(np.array([[0.1, 0.2, 0.3], [0.1, 0.3, 0.2]]), "increasing")
+    0.5
+    """
+    if curves.shape[1] < 2 or curves.shape[0] == 0:
+        return math.nan
+    return float(violating_curves(curves, direction, tolerance=tolerance).mean())
+
+
+def violating_curves(curves: np.ndarray, direction: str, *, tolerance: float = 1e-9) -> np.ndarray:
+    """Which ICE curves break the declared direction (a step against it larger than ``tolerance``)."""
+    if direction not in ("increasing", "decreasing"):
+        raise ValueError(f"direction must be 'increasing' or 'decreasing', got {direction!r}")
+    steps = np.diff(curves, axis=1)
+    against = (steps < -tolerance) if direction == "increasing" else (steps > tolerance)
+    return np.asarray(against).any(axis=1)
+
+
+def reason_findings(table: pd.DataFrame) -> list[dict[str, object]]:
+    """``reason_code_rate`` per feature (reported): share of unfavourable decisions it explains."""
+    from validation.findings import finding
+
+    n = table.attrs.get("unfavourable", 0)
+    return [finding("reason_code_rate", f"feature:{feature}", row["reason_rate"],
+                    note=f"main reason in {row['first_reason_rate']:.1%} of {n} unfavourable decisions")
+            for feature, row in table.iterrows()]
+
+
+def monotonicity_findings(results: dict[str, tuple[str, float]]) -> list[dict[str, object]]:
+    """``monotonicity_violation_share`` per declared feature: ``{feature: (direction, share)}``."""
+    from validation.findings import finding
+
+    return [finding("monotonicity_violation_share", f"feature:{feature}", share,
+                    note=f"declared {direction}; share of ICE curves going the other way")
+            for feature, (direction, share) in results.items()]
