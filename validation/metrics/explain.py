@@ -288,7 +288,7 @@ def violating_curves(curves: np.ndarray, direction: str, *, tolerance: float = 1
         raise ValueError(f"direction must be 'increasing' or 'decreasing', got {direction!r}")
     steps = np.diff(curves, axis=1)
     against = (steps < -tolerance) if direction == "increasing" else (steps > tolerance)
-    return np.asarray(against).any(axis=1)
+    return np.asarray(np.asarray(against).any(axis=1), dtype=bool)
 
 
 def reason_findings(table: pd.DataFrame) -> list[dict[str, object]]:
