@@ -4,12 +4,14 @@ Each case runs in a fresh process; wall time is measured around the work and pea
 largest resident set of the whole process tree (the runner, its workers and their kernels),
 sampled every 50 ms with psutil. Results go to ``bench/results.json`` and a table with the targets.
 
-Cases (issue #3 drift targets; more land with issue #10):
+Cases (issue #3 drift and issue #5 explainability targets; more land with issue #10):
 - ``drift-stats``: the drift statistics alone (``drift_table``) on 1M reference + 1M current rows,
   20 numeric and 4 categorical features plus the score: target <= 5 s.
 - ``drift-notebook``: ``validation run --checks drift`` on the same data from parquet files:
   papermill, the notebook, nbconvert and the pack: target <= 15 s wall, <= 1.5 GB peak.
 - the same at 100k rows, for scale.
+- ``explainability``: a 200-tree gradient boosting model, 20 features, 2,000 explained rows, end to
+  end: target <= 20 s.
 """
 
 from __future__ import annotations
@@ -117,8 +119,39 @@ def drift_stats_child(rows: int) -> None:
     print(json.dumps({"stats_s": seconds, "columns": len(columns), "process_peak_bytes": peak}))
 
 
+def explainability_case(scratch: Path) -> dict[str, Any]:
+    """A 200-tree gradient boosting model on 20 numeric features, explained on 2,000 rows."""
+    import skops.io as sio
+    import yaml
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    from synthetic import portfolio
+    from validation.models import sha256_file
+
+    scratch.mkdir(parents=True, exist_ok=True)
+    train = portfolio(5_000, categorical=0, seed=3)
+    features = [c for c in train.columns if c.startswith("num_")]
+    model = GradientBoostingClassifier(n_estimators=200, max_depth=3, random_state=0).fit(train[features], train["default"])
+    sio.dump(model, scratch / "model.skops")
+    portfolio(20_000, categorical=0, seed=4).to_parquet(scratch / "reference.parquet")
+    portfolio(20_000, categorical=0, seed=5, drift=0.2).to_parquet(scratch / "current.parquet")
+    spec = {"model": {"name": "bench_gbm", "version": "1", "artifact": "model.skops",
+                      "artifact_sha256": sha256_file(scratch / "model.skops")},
+            "data": {"reference": "reference.parquet", "current": "current.parquet", "target": "default",
+                     "features": features, "ids": ["customer_id"]},
+            "decision": {"threshold": 0.2, "favourable": "below"},
+            "checks": {"explainability": {"sample_size": 2000, "monotone": {"num_00": "increasing"}}}}
+    (scratch / "spec.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    run = measure([sys.executable, "-m", "validation", "run", str(scratch / "spec.yaml"), "--out", str(scratch / "packs")])
+    return {"case": "explainability notebook end to end, 200-tree GBM, 20 features, 2,000 rows",
+            "seconds": run["wall_s"], "peak_gib": run["peak_bytes"] / GIB, "target_seconds": 20.0,
+            "target_gib": None, "note": "TreeExplainer, reason codes, one ICE check"}
+
+
 def bench(rows_list: list[int]) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as scratch:
+        results.append(explainability_case(Path(scratch)))
     for rows in rows_list:
         label = f"{rows // 1000}k" if rows < 1_000_000 else f"{rows // 1_000_000}M"
         stats = measure([sys.executable, str(HERE / "run.py"), "--child-drift-stats", str(rows)])
