@@ -91,3 +91,21 @@ def test_csv_and_parquet_agree(write_spec: Callable[..., Path], tmp_path: Path) 
     current.to_csv(tmp_path / "data" / "cur.csv", index=False)
     from_csv = _load(write_spec({"data": {"current": "data/cur.csv"}}, current=current))
     np.testing.assert_allclose(from_csv.current["pd"], current["pd"])
+
+
+def _var_spec(write_spec: Callable[..., Path], current: pd.DataFrame) -> Path:
+    reference = pd.DataFrame({"pnl": [1.0, -2.0, 0.5], "var": [3.0, 3.0, 3.0]})
+    return write_spec({"model": {"type": "var"}, "data": {"target": None, "score": None, "features": [],
+                                                           "protected": [], "ids": [], "pnl": "pnl", "var": "var",
+                                                           "var_level": 0.99},
+                       "decision": None, "checks": ["backtesting"]}, reference=reference, current=current)
+
+
+@pytest.mark.parametrize(("current", "fragment"), [
+    (pd.DataFrame({"pnl": [1.0, -2.0], "var": [3.0, -3.0]}), "VaR must be a positive loss amount"),
+    (pd.DataFrame({"pnl": [1.0, -2.0], "var": [3.0, None]}), "missing values"),
+    (pd.DataFrame({"pnl": [1.0, -2.0]}), "named in data.var but missing"),
+])
+def test_bad_var_data(write_spec: Callable[..., Path], current: pd.DataFrame, fragment: str) -> None:
+    with pytest.raises(DataError, match=fragment):
+        _load(_var_spec(write_spec, current))

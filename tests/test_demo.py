@@ -42,7 +42,15 @@ def test_demo_writes_two_complete_packs(demo_run: dict[str, object]) -> None:
     assert isinstance(result, subprocess.CompletedProcess)
     assert result.returncode in (0, 1), result.stderr
     packs = [Path(line) for line in result.stdout.strip().splitlines()]
-    assert [p.parent.name for p in packs] == ["1", "2"]
+    assert [(p.parent.parent.name, p.parent.name) for p in packs] == [
+        ("german_credit_pd", "1"), ("german_credit_pd", "2"), ("trading_desk_var", "1")]
+    desk = json.loads((packs[2] / "results.json").read_text())
+    (backtest,) = desk["checks"]
+    values = {f["metric"]: f["value"] for f in backtest["findings"]}
+    assert {"exceptions", "kupiec_pvalue", "tuff_pvalue", "christoffersen_pvalue", "conditional_coverage_pvalue",
+            "basel_zone", "plus_factor"} <= set(values)
+    assert values["basel_zone"] in ("green", "yellow", "red")
+    packs = packs[:2]
     for pack in packs:
         assert (pack / "index.html").is_file() and (pack / "manifest.json").is_file()
         doc = json.loads((pack / "results.json").read_text())
@@ -73,7 +81,7 @@ def test_run_reproduces_the_demo_pack(demo_run: dict[str, object]) -> None:
     again = json.loads((Path(result.stdout.strip().splitlines()[-1]) / "results.json").read_text())
     demo_result = demo_run["result"]
     assert isinstance(demo_result, subprocess.CompletedProcess)
-    original_pack = Path(demo_result.stdout.strip().splitlines()[-1])
+    original_pack = Path(demo_result.stdout.strip().splitlines()[1])  # german_credit_pd version 2
     original = json.loads((original_pack / "results.json").read_text())
     values = lambda doc: {(c["name"], f["metric"], f["subject"]): f["value"]  # noqa: E731
                           for c in doc["checks"] for f in c["findings"]}

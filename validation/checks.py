@@ -197,8 +197,6 @@ def _drift_not_applicable(spec: object) -> str | None:
 
 
 def _backtesting_not_applicable(spec: object) -> str | None:
-    if getattr(spec, "model").type == "var":
-        return "VaR backtesting is not implemented yet (issue: backtesting check)"
     return None
 
 
@@ -215,5 +213,6 @@ REGISTRY.register(Check("explainability", "explainability.ipynb",
                         "stability against the previous version", _explainability_not_applicable,
                         _explainability_inputs))
 REGISTRY.register(Check("backtesting", "backtesting.ipynb",
-                        "AUC/Gini/KS with DeLong, AUC change test, Jeffreys, binomial and "
-                        "Hosmer-Lemeshow per grade", _backtesting_not_applicable))
+                        "PD: AUC/Gini/KS with DeLong, AUC change, Jeffreys, binomial, Hosmer-Lemeshow, "
+                        "Spiegelhalter, concentration, by period and segment; VaR: Kupiec, TUFF, "
+                        "Christoffersen, Basel zones", _backtesting_not_applicable))

@@ -90,13 +90,14 @@ def run(spec: Path, version: str | None, checks: str | None, out: Path, workers:
               show_default=True, help="Folder the packs are written under.")
 @click.option("--workers", type=click.IntRange(min=1), help="Parallel notebooks (default: CPU count).")
 def demo(out: Path, workers: int | None) -> None:
-    """Build the German credit demo (data, two model versions, spec) and validate both versions."""
-    from validation.demo import prepare_demo
+    """Build the demos (German credit: data, two PD model versions; a trading desk's VaR) and
+    validate them."""
+    from validation.demo import prepare_demo, prepare_var_demo
     from validation.run import run as run_specs
 
-    spec = prepare_demo()
-    click.echo(f"demo spec: {spec}", err=True)
-    outcomes, code = run_specs([spec], out=out, workers=workers, on_done=_progress)
+    specs = [prepare_demo(), prepare_var_demo()]
+    click.echo("demo specs: " + ", ".join(map(str, specs)), err=True)
+    outcomes, code = run_specs(specs, out=out, workers=workers, on_done=_progress)
     _report(outcomes, code)
 
 

@@ -237,6 +237,12 @@ def load_samples(spec: ModelVersionSpec, *, load_model: bool = True) -> Samples:
         for numeric in (d.pnl, d.var):
             if numeric and not is_numeric(frame[numeric]):
                 raise DataError(path, numeric, "must be numeric", role)
+            if numeric and frame[numeric].isna().any():
+                raise DataError(path, numeric, f"has {int(frame[numeric].isna().sum())} missing values; "
+                                "every day needs its P&L and VaR", role)
+        if d.var and (frame[d.var] < 0).any():
+            raise DataError(path, d.var, f"VaR must be a positive loss amount; {int((frame[d.var] < 0).sum())} "
+                            "values are negative (give VaR as a loss, e.g. 1.2e6, not -1.2e6)", role)
         prepared[role] = frame
 
     reference, current = prepared["data.reference"], prepared["data.current"]

@@ -171,6 +171,55 @@ def prepare_demo(root: Path | None = None) -> Path:
     return spec_path
 
 
+DESK_MODEL = "trading_desk_var"
+
+
+def trading_desk(seed: int = SEED) -> pd.DataFrame:
+    """A seeded synthetic trading desk: 500 business days of P&L and the desk's 99% VaR.
+
+    P&L is Student-t with 4 degrees of freedom (fat tails), volatility 1.0m, rising to 2.5m for
+    60 days from day 330 (a stress period). The VaR model is the normal 99% quantile of the last
+    60 days' P&L standard deviation: it ignores fat tails and reacts late to the stress, so it
+    under-estimates risk exactly when it matters.
+    """
+    rng = np.random.default_rng(seed)
+    days = 500 + 60
+    volatility = np.ones(days)
+    volatility[60 + 330:60 + 390] = 2.5
+    pnl = rng.standard_t(4, size=days) / np.sqrt(2.0) * volatility * 1e6  # t4 has variance 2
+    rolling_sd = pd.Series(pnl).rolling(60).std().shift(1).to_numpy()
+    from scipy import stats
+
+    var = stats.norm.ppf(0.99) * rolling_sd
+    dates = pd.bdate_range("2024-01-01", periods=days).strftime("%Y-%m-%d")
+    frame = pd.DataFrame({"date": dates, "pnl": pnl, "var_99": var}).iloc[60:].reset_index(drop=True)
+    return frame
+
+
+def prepare_var_demo(root: Path | None = None) -> Path:
+    """Write the trading desk's data (reference: the first, calm 250 days; current: all 500 days,
+    the backtest window, whose last 250 days set the Basel zone's plus factor) and its spec
+    ``params/trading_desk_var.yaml``; returns the spec's path."""
+    root = root or project_root()
+    desk = trading_desk()
+    data_dir = root / "demo" / "data"
+    for name, part in (("desk_reference", desk.iloc[:250]), ("desk_current", desk)):
+        _write_atomic(data_dir / f"{name}.parquet", lambda p, f=part: f.to_parquet(p, index=False))
+    spec = {
+        "model": {"name": DESK_MODEL, "version": "1", "type": "var", "owner": "Markets Risk (demo)",
+                  "purpose": "99% one-day VaR of a synthetic trading desk (fat-tailed P&L, a stress period)",
+                  "tier": 1},
+        "data": {"reference": os.path.relpath(data_dir / "desk_reference.parquet", root / "params"),
+                 "current": os.path.relpath(data_dir / "desk_current.parquet", root / "params"),
+                 "pnl": "pnl", "var": "var_99", "var_level": 0.99, "time": "date", "features": []},
+        "checks": ["backtesting"],
+    }
+    spec_path = root / "params" / f"{DESK_MODEL}.yaml"
+    header = "# Written by `validation demo` (validation/demo.py); re-created on every demo run.\n"
+    _write_atomic(spec_path, lambda p: p.write_text(header + yaml.safe_dump(spec, sort_keys=False)))
+    return spec_path
+
+
 def ensure_demo(root: Path | None = None) -> Path:
     """The demo spec's path, building the demo first if it is not there yet."""
     root = root or project_root()

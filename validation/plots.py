@@ -180,3 +180,64 @@ def ice(grid: np.ndarray, curves: np.ndarray, feature: str, direction: str, brok
     ax.set_title(f"{feature}: declared {direction}; {broken.mean():.0%} of curves break it")
     ax.legend(fontsize=8)
     return figure
+
+
+def cap(population: np.ndarray, captured: np.ndarray, default_rate: float) -> Figure:
+    """Cumulative accuracy profile with the perfect and random models."""
+    figure, ax = _figure((4.6, 4.2))
+    ax.plot(population, captured, color=_CURRENT, label="model")
+    ax.plot([0, default_rate, 1], [0, 1, 1], color="#999999", linestyle="--", label="perfect")
+    ax.plot([0, 1], [0, 1], color="#999999", linestyle=":", label="random")
+    ax.set_xlabel("share of applicants (riskiest first)")
+    ax.set_ylabel("share of defaults captured")
+    ax.set_title("CAP")
+    ax.legend(fontsize=8)
+    return figure
+
+
+def trend(table: pd.DataFrame, column: str) -> Figure:
+    """Observed default rate and mean PD (left) and AUC (right) per period or segment."""
+    figure, ax = _figure()
+    x = np.arange(len(table))
+    ax.plot(x, table["odr"], marker="o", color=_CURRENT, label="observed default rate")
+    ax.plot(x, table["pd"], marker="s", color=_REFERENCE, label="mean PD")
+    ax.set_xticks(x, [str(i) for i in table.index], rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("rate")
+    right = ax.twinx()
+    right.plot(x, table["auc"], marker="^", color="#55a868", linestyle="--", label="AUC")
+    right.set_ylabel("AUC")
+    right.set_ylim(0.4, 1.0)
+    handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
+    ax.legend(handles=handles, fontsize=8, loc="upper left")
+    ax.set_title(f"Calibration and discrimination by {column}")
+    return figure
+
+
+def pnl_against_var(days: np.ndarray, pnl: np.ndarray, var: np.ndarray, hits: np.ndarray) -> Figure:
+    """Daily P&L against -VaR, exceptions marked (aggregate desk figures, not customer data)."""
+    figure, ax = _figure((7.0, 3.4))
+    x = np.arange(len(pnl))
+    ax.bar(x, pnl, color="#8da0cb", width=1.0, label="daily P&L")
+    ax.plot(x, -np.asarray(var), color=_RED, linewidth=1.2, label="-VaR")
+    marked = np.flatnonzero(hits)
+    ax.scatter(marked, np.asarray(pnl)[marked], color="black", marker="x", s=18, zorder=3, label="exception")
+    step = max(1, len(x) // 8)
+    ax.set_xticks(x[::step], [str(d) for d in np.asarray(days)[::step]], rotation=30, ha="right", fontsize=8)
+    ax.set_title("P&L against VaR")
+    ax.legend(fontsize=8)
+    return figure
+
+
+def rolling_exception_count(counts: np.ndarray, days: np.ndarray) -> Figure:
+    """Exceptions in the trailing 250 days with the Basel zone bounds (99%: yellow 5, red 10)."""
+    figure, ax = _figure()
+    x = np.arange(len(counts))
+    ax.plot(x, counts, color=_REFERENCE)
+    ax.axhline(5, color=_AMBER, linestyle="--", label="yellow zone (5)")
+    ax.axhline(10, color=_RED, linestyle="--", label="red zone (10)")
+    step = max(1, len(x) // 8)
+    ax.set_xticks(x[::step], [str(d) for d in np.asarray(days)[::step]], rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("exceptions")
+    ax.set_title("Exceptions in the trailing 250 days")
+    ax.legend(fontsize=8)
+    return figure

@@ -89,12 +89,21 @@ DEFAULT_POLICY: dict[str, Rule] = {
     "jeffreys_pvalue": Rule("lower_is_worse", 0.05, 0.001, _P_VALUE),
     "binomial_pvalue": Rule("lower_is_worse", 0.05, 0.001, _P_VALUE),
     "auc_change_pvalue": Rule("lower_is_worse", 0.05, 0.001, _P_VALUE),
+    "spiegelhalter_pvalue": Rule("lower_is_worse", 0.05, 0.001, _P_VALUE),
+    "observed_expected_ratio": Rule("none", source="reported: observed over expected defaults"),
+    "herfindahl_index": Rule("none", source="reported: ECB concentration of the grade distribution"),
+    "herfindahl_change_pvalue": Rule("lower_is_worse", 0.05, 0.001, _P_VALUE),
+    "bad_rate_approved": Rule("none", source="reported: business impact at the decision threshold"),
+    "expected_loss": Rule("none", source="reported: sum PD x LGD x EAD of the approved"),
+    "expected_default_exposure": Rule("none", source="reported: sum PD x EAD of the approved"),
     # backtesting, VaR
     "exceptions": Rule("none", source="reported"),
     "kupiec_pvalue": Rule("lower_is_worse", 0.05, 0.01, "Kupiec (1995) POF test at 95% / 99%"),
     "christoffersen_pvalue": Rule("lower_is_worse", 0.05, 0.01, "Christoffersen (1998) independence test"),
     "conditional_coverage_pvalue": Rule("lower_is_worse", 0.05, 0.01, "Christoffersen (1998) conditional coverage"),
     "basel_zone": Rule("categorical", source="Basel Committee (1996) traffic-light zones"),
+    "tuff_pvalue": Rule("none", source="reported: Kupiec (1995) time until first failure"),
+    "plus_factor": Rule("none", source="reported: Basel (1996) plus factor to the capital multiplier"),
 }
 
 _ZONE_STATUS = {"green": "green", "yellow": "amber", "red": "red"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from validation.checks import REGISTRY
 from validation.data import load_samples, release_memory
@@ -86,7 +86,7 @@ def execute_plans(plans: list[PackPlan], *, workers: int | None = None,
         raise
 
 
-def run(specs: list[str | Path], *, version: str | None = None, checks: list[str] | None = None,
+def run(specs: Sequence[str | Path], *, version: str | None = None, checks: list[str] | None = None,
         out: str | Path = "reports", workers: int | None = None,
         timeout: int = DEFAULT_CELL_TIMEOUT,
         on_done: Callable[[TaskResult], None] | None = None) -> tuple[list[PackOutcome], int]:

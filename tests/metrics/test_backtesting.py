@@ -125,3 +125,102 @@ def test_christoffersen_clustered_exceptions_are_rejected() -> None:
 
 def test_var_exceptions_definition() -> None:
     assert bt.var_exceptions([-5, -10, -10.1, 3], [10, 10, 10, 10]).tolist() == [0, 0, 1, 0]
+
+
+# --- issue 6: published values and the new tests ------------------------------------------------
+
+
+def test_basel_1996_cumulative_probabilities_and_plus_factors() -> None:
+    # Basel Committee (1996), "Supervisory framework for the use of backtesting...", table 2:
+    # cumulative probability of 0..10 exceptions in 250 days at 99%, and the plus factors
+    published = [8.11, 28.58, 54.32, 75.81, 89.22, 95.88, 98.63, 99.60, 99.89, 99.97, 99.99]
+    assert [round(100 * stats.binom.cdf(k, 250, 0.01), 2) for k in range(11)] == published
+    assert [bt.plus_factor(k) for k in range(12)] == [0.0] * 5 + [0.40, 0.50, 0.65, 0.75, 0.85, 1.0, 1.0]
+
+
+def test_hanley_mcneil_published_roc_study() -> None:
+    # Hanley & McNeil (1982), Radiology 143:29-36, table 1: CT ratings 1-5 of 58 normal and 51
+    # abnormal patients; published area 0.893 with standard error 0.032 (their formula)
+    normal, abnormal = [33, 6, 6, 11, 2], [3, 2, 2, 11, 33]
+    score = np.r_[np.repeat(np.arange(1, 6), normal), np.repeat(np.arange(1, 6), abnormal)]
+    y = np.r_[np.zeros(58, dtype=int), np.ones(51, dtype=int)]
+    auc, variance = bt.auc_delong(y, score)
+    assert round(auc, 3) == 0.893
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    hanley_mcneil_se = math.sqrt((auc * (1 - auc) + 50 * (q1 - auc**2) + 57 * (q2 - auc**2)) / (51 * 58))
+    assert round(hanley_mcneil_se, 3) == 0.032
+    # DeLong's estimator on the same data, from its definition (brute force)
+    assert variance == pytest.approx(_delong_brute_force(y, score)[1], rel=1e-10)
+    assert abs(math.sqrt(variance) - hanley_mcneil_se) < 0.003  # two estimators of one quantity
+
+
+def test_tuff_by_hand() -> None:
+    hits = np.zeros(250, dtype=int)
+    hits[49] = 1  # first failure on day 50 at 99%
+    v, p = 50, 0.01
+    lr = -2 * (math.log(p) + (v - 1) * math.log(1 - p)) + 2 * (math.log(1 / v) + (v - 1) * math.log(1 - 1 / v))
+    assert bt.tuff_pvalue(hits, 0.99) == pytest.approx(stats.chi2.sf(lr, 1), rel=1e-12)
+    assert math.isnan(bt.tuff_pvalue(np.zeros(10, dtype=int), 0.99))
+
+
+def test_conditional_coverage_is_kupiec_plus_independence() -> None:
+    hits = np.zeros(250, dtype=int)
+    hits[[10, 11, 12, 100, 200, 201]] = 1
+    x = int(hits.sum())
+    lr_pof = stats.chi2.isf(bt.kupiec_pvalue(x, 250, 0.99), 1)
+    lr_ind = stats.chi2.isf(bt.christoffersen_pvalue(hits), 1)
+    assert bt.conditional_coverage_pvalue(hits, 0.99) == pytest.approx(stats.chi2.sf(lr_pof + lr_ind, 2), rel=1e-9)
+
+
+def test_spiegelhalter_by_hand() -> None:
+    y = np.array([1, 0, 0, 1])
+    p = np.array([0.8, 0.3, 0.1, 0.4])
+    z = sum((yi - pi) * (1 - 2 * pi) for yi, pi in zip(y, p)) / math.sqrt(
+        sum((1 - 2 * pi) ** 2 * pi * (1 - pi) for pi in p))
+    assert bt.spiegelhalter_pvalue(y, p) == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-12)
+    assert bt.observed_expected_ratio(y, p) == pytest.approx(2 / 1.6)
+
+
+def test_herfindahl_by_hand() -> None:
+    # shares 0.5, 0.3, 0.2 over K = 3: CV = sqrt(3 ((1/6)^2 + (1/30)^2 + (2/15)^2))
+    cv = math.sqrt(3 * ((0.5 - 1 / 3) ** 2 + (0.3 - 1 / 3) ** 2 + (0.2 - 1 / 3) ** 2))
+    hi, cv_ours = bt.herfindahl(np.array([50, 30, 20]))
+    assert cv_ours == pytest.approx(cv)
+    assert hi == pytest.approx(1 + math.log((cv**2 + 1) / 3) / math.log(3))
+    assert bt.herfindahl(np.array([0, 0, 10]))[0] == pytest.approx(1.0)  # all in one grade
+    z = math.sqrt(2) * (cv - 0.0) / math.sqrt(cv**2 * (0.5 + cv**2))
+    assert bt.herfindahl_change_pvalue(np.array([50, 30, 20]), np.array([10, 10, 10])) == pytest.approx(stats.norm.sf(z))
+
+
+def test_edge_cases_pd_of_zero_and_one_and_empty_grades() -> None:
+    assert math.isnan(bt.jeffreys_pvalue(0.0, 10, 0))  # undefined, not a false alarm
+    assert bt.binomial_pvalue(0.0, 10, 0) == 1.0
+    assert bt.binomial_pvalue(1.0, 10, 10) == 1.0
+    table = bt.grade_table(np.array([0, 1, 0]), np.array([0.01, 0.5, 0.6]), (0.05, 0.2, 1.0))
+    assert table.index.tolist() == [1, 3]  # grade 2 has no applicants: left out, not a crash
+
+
+def test_var_backtest_summary_and_rolling_count() -> None:
+    rng = np.random.default_rng(5)
+    pnl = rng.normal(0, 1, 300)
+    var = np.full(300, 2.0)
+    result = bt.var_backtest(pnl, var, 0.99)
+    hits = bt.var_exceptions(pnl, var)
+    assert result["exceptions"] == int(hits.sum()) and result["days"] == 300
+    assert result["last_250_exceptions"] == int(hits[-250:].sum())
+    assert result["plus_factor"] == bt.plus_factor(int(hits[-250:].sum()))
+    rolling = bt.rolling_exceptions(hits)
+    assert len(rolling) == 51 and rolling[-1] == hits[-250:].sum() and rolling[0] == hits[:250].sum()
+    short = bt.var_backtest(pnl[:100], var[:100], 0.99)
+    assert math.isnan(short["plus_factor"]) and short["last_250_exceptions"] is None
+    assert "only 100 days" in bt.var_findings(short, level=0.99)[5]["note"]
+
+
+def test_business_impact() -> None:
+    frame = pd.DataFrame({"pd": [0.1, 0.2, 0.5, 0.05], "default": [0, 1, 1, 0], "ead": [100.0, 200.0, 50.0, 10.0],
+                          "lgd": [0.5, 0.4, 0.6, 0.5]})
+    impact = bt.business_impact(frame, score="pd", target="default", threshold=0.3, favourable="below",
+                                exposure="ead", lgd="lgd")
+    assert impact["approval_rate"] == 0.75
+    assert impact["bad_rate_approved"] == pytest.approx(1 / 3)
+    assert impact["expected_loss"] == pytest.approx(0.1 * 0.5 * 100 + 0.2 * 0.4 * 200 + 0.05 * 0.5 * 10)

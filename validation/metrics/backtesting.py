@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -139,8 +140,8 @@ def jeffreys_pvalue(pd_estimate: float, n: int, defaults: int) -> float:
     >>> round(jeffreys_pvalue(0.01, 100, 1), 4)   # one default in 100 at PD 1%
     0.4286
     """
-    if n <= 0:
-        return math.nan
+    if n <= 0 or pd_estimate <= 0.0:
+        return math.nan  # a PD of 0 makes the posterior probability 0 whatever happened: undefined
     return float(stats.beta.cdf(pd_estimate, defaults + 0.5, n - defaults + 0.5))
 
 
@@ -327,3 +328,227 @@ def classification_findings(discrimination_now: dict[str, float], grades: pd.Dat
         items.append(finding("jeffreys_pvalue", f"grade:{grade}", row["jeffreys_pvalue"], note=note))
         items.append(finding("binomial_pvalue", f"grade:{grade}", row["binomial_pvalue"]))
     return items
+
+
+# --- further calibration and concentration tests (issue 6) --------------------------------------
+
+
+def spiegelhalter_pvalue(y: np.ndarray | pd.Series, score: np.ndarray | pd.Series) -> float:
+    """Spiegelhalter (1986) test of calibration of individual PDs, two-sided.
+
+    ``z = sum (y_i - p_i)(1 - 2 p_i) / sqrt(sum (1 - 2 p_i)^2 p_i (1 - p_i))``; under perfect
+    calibration ``z ~ N(0, 1)``; ``p = 2 (1 - Phi(|z|))``.
+    """
+    y_arr, p = _as_arrays(y, score)
+    variance = float(np.sum((1 - 2 * p) ** 2 * p * (1 - p)))
+    if variance <= 0:
+        return math.nan
+    z = float(np.sum((y_arr - p) * (1 - 2 * p))) / math.sqrt(variance)
+    return float(2 * stats.norm.sf(abs(z)))
+
+
+def observed_expected_ratio(y: np.ndarray | pd.Series, score: np.ndarray | pd.Series) -> float:
+    """Observed defaults over expected defaults: ``sum y / sum p``."""
+    y_arr, p = _as_arrays(y, score)
+    expected = float(p.sum())
+    return float(y_arr.sum()) / expected if expected > 0 else math.nan
+
+
+def herfindahl(counts: np.ndarray) -> tuple[float, float]:
+    """Concentration of a grade distribution: ``(HI, CV)``.
+
+    ``R_i = N_i / N`` over the ``K`` grades, ``CV = sqrt(K sum (R_i - 1/K)^2)`` and
+    ``HI = 1 + ln((CV^2 + 1) / K) / ln K`` (0 when all grades hold the same share, 1 when one grade
+    holds everything). Source: ECB IRB validation instructions (2019), section 2.5.2, as we read it.
+
+    >>> [round(x, 6) for x in herfindahl(np.array([25, 25, 25, 25]))]
+    [0.0, 0.0]
+    """
+    k = len(counts)
+    shares = np.asarray(counts, dtype=float) / float(np.sum(counts))
+    cv = math.sqrt(k * float(np.sum((shares - 1 / k) ** 2)))
+    hi = 1 + math.log((cv**2 + 1) / k) / math.log(k) if k > 1 else math.nan
+    return hi, cv
+
+
+def herfindahl_change_pvalue(current_counts: np.ndarray, reference_counts: np.ndarray) -> float:
+    """ECB test of an increase in concentration, one-sided:
+    ``p = 1 - Phi( sqrt(K - 1) (CV_curr - CV_init) / sqrt(CV_curr^2 (0.5 + CV_curr^2)) )``.
+    A small p-value says the current grade distribution is significantly more concentrated."""
+    k = len(current_counts)
+    _, cv_now = herfindahl(current_counts)
+    _, cv_then = herfindahl(reference_counts)
+    denominator = math.sqrt(cv_now**2 * (0.5 + cv_now**2))
+    if k < 2 or denominator == 0:
+        return math.nan
+    return float(stats.norm.sf(math.sqrt(k - 1) * (cv_now - cv_then) / denominator))
+
+
+def cap_curve(y: np.ndarray | pd.Series, score: np.ndarray | pd.Series, *, points: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative accuracy profile: share of applicants (riskiest first) against share of defaults
+    captured, thinned to ``points`` points (aggregates)."""
+    y_arr, s = _as_arrays(y, score)
+    order = np.argsort(-s, kind="stable")
+    captured = np.concatenate([[0.0], np.cumsum(y_arr[order]) / max(int(y_arr.sum()), 1)])
+    population = np.linspace(0.0, 1.0, len(captured))
+    keep = np.unique(np.linspace(0, len(captured) - 1, min(points, len(captured))).astype(int))
+    return population[keep], captured[keep]
+
+
+def slice_table(frame: pd.DataFrame, column: str, *, target: str, score: str, time_order: bool = False) -> pd.DataFrame:
+    """AUC, observed/expected and the portfolio Jeffreys test per value of ``column`` (a period
+    or a segment): N, defaults, mean PD, observed default rate, ``auc``, ``observed_expected_ratio``,
+    ``jeffreys_pvalue``."""
+    rows = []
+    keys = frame[column].astype(str)
+    for value, part in frame.groupby(keys, sort=True):
+        y, s = part[target].to_numpy(), part[score].to_numpy(dtype=float)
+        n, d, mean_pd = len(part), int(y.sum()), float(s.mean())
+        auc = float(roc_auc_score(y, s)) if 0 < d < n else math.nan
+        rows.append({column: value, "n": n, "defaults": d, "pd": mean_pd, "odr": d / n, "auc": auc,
+                     "observed_expected_ratio": observed_expected_ratio(y, s),
+                     "jeffreys_pvalue": jeffreys_pvalue(mean_pd, n, d)})
+    return pd.DataFrame(rows).set_index(column)
+
+
+def business_impact(frame: pd.DataFrame, *, score: str, target: str, threshold: float, favourable: str,
+                    exposure: str | None = None, lgd: str | None = None) -> dict[str, float]:
+    """Approval rate, bad rate among the approved, and (with an exposure column) the expected
+    default exposure ``sum PD x EAD`` or (with an LGD column too) the expected loss
+    ``sum PD x LGD x EAD`` of the approved, at the spec's decision threshold."""
+    s = frame[score].to_numpy(dtype=float)
+    approved = s < threshold if favourable == "below" else s >= threshold
+    result = {"approval_rate": float(approved.mean()),
+              "bad_rate_approved": float(frame[target].to_numpy()[approved].mean()) if approved.any() else math.nan}
+    if exposure:
+        ead = frame[exposure].to_numpy(dtype=float)[approved]
+        loss_given = frame[lgd].to_numpy(dtype=float)[approved] if lgd else np.ones(approved.sum())
+        key = "expected_loss" if lgd else "expected_default_exposure"
+        result[key] = float(np.sum(s[approved] * loss_given * ead))
+    return result
+
+
+# --- VaR: time until first failure, plus factor -------------------------------------------------
+
+PLUS_FACTORS_250 = {5: 0.40, 6: 0.50, 7: 0.65, 8: 0.75, 9: 0.85}
+"""Basel Committee (1996), supervisory framework for backtesting, table 2 (250 days at 99%)."""
+
+
+def plus_factor(exceptions: int) -> float:
+    """Plus factor to the capital multiplier for exceptions in the last 250 days at 99%:
+    0 in the green zone (0-4), 0.40 ... 0.85 in the yellow zone (5-9), 1.00 in the red zone (10+)."""
+    if exceptions <= 4:
+        return 0.0
+    return PLUS_FACTORS_250.get(exceptions, 1.0)
+
+
+def tuff_pvalue(hits: np.ndarray | pd.Series, level: float) -> float:
+    """Kupiec (1995) time-until-first-failure test.
+
+    With the first exception on day ``v``:
+    ``LR = -2 ln[p (1 - p)^(v - 1)] + 2 ln[(1/v) (1 - 1/v)^(v - 1)]``, ``p = 1 - level``;
+    ``p-value = 1 - chi2_1(LR)``. Undefined (``nan``) when no exception occurred.
+    """
+    h = np.asarray(hits, dtype=np.int64)
+    first = np.flatnonzero(h)
+    if len(first) == 0:
+        return math.nan
+    v = int(first[0]) + 1
+    p = 1.0 - level
+    null = math.log(p) + xlogy(v - 1, 1 - p)
+    alternative = math.log(1 / v) + xlogy(v - 1, 1 - 1 / v)
+    return float(stats.chi2.sf(max(-2.0 * (null - alternative), 0.0), 1))
+
+
+def var_backtest(pnl: np.ndarray | pd.Series, var: np.ndarray | pd.Series, level: float) -> dict[str, Any]:
+    """Every VaR backtest on one window: exceptions, Kupiec POF, TUFF, Christoffersen independence
+    and conditional coverage, Basel zone of the whole window and of its last 250 days with the plus
+    factor (250 days at 99% only)."""
+    hits = var_exceptions(pnl, var)
+    days, x = len(hits), int(hits.sum())
+    result: dict[str, Any] = {
+        "days": days, "exceptions": x, "expected_exceptions": days * (1 - level),
+        "kupiec_pvalue": kupiec_pvalue(x, days, level), "tuff_pvalue": tuff_pvalue(hits, level),
+        "christoffersen_pvalue": christoffersen_pvalue(hits),
+        "conditional_coverage_pvalue": conditional_coverage_pvalue(hits, level),
+        "basel_zone": basel_zone(x, days, level), "plus_factor": math.nan, "last_250_exceptions": None,
+    }
+    if days >= 250:
+        recent = int(hits[-250:].sum())
+        result["last_250_exceptions"] = recent
+        if math.isclose(level, 0.99):
+            result["plus_factor"] = plus_factor(recent)
+    return result
+
+
+def rolling_exceptions(hits: np.ndarray, window: int = 250) -> np.ndarray:
+    """Exceptions in the trailing ``window`` days, for every day from the ``window``-th on."""
+    c = np.concatenate([[0], np.cumsum(hits)])
+    return c[window:] - c[:-window] if len(hits) >= window else np.array([], dtype=np.int64)
+
+
+def var_findings(result: dict[str, Any], *, level: float) -> list[dict[str, object]]:
+    """Findings of a VaR backtest (subject ``portfolio``)."""
+    from validation.findings import finding
+
+    short = result["days"] < 250
+    caveat = f"only {result['days']} days: Basel zones and plus factors are defined on 250" if short else None
+    return [
+        finding("exceptions", "portfolio", result["exceptions"],
+                note=f"{result['days']} days at {level:.1%}; {result['expected_exceptions']:.1f} expected"),
+        finding("kupiec_pvalue", "portfolio", result["kupiec_pvalue"]),
+        finding("tuff_pvalue", "portfolio", result["tuff_pvalue"],
+                note=None if math.isfinite(result["tuff_pvalue"]) else "no exception: time to first failure undefined"),
+        finding("christoffersen_pvalue", "portfolio", result["christoffersen_pvalue"]),
+        finding("conditional_coverage_pvalue", "portfolio", result["conditional_coverage_pvalue"]),
+        finding("basel_zone", "portfolio", result["basel_zone"], note=caveat),
+        finding("plus_factor", "portfolio", result["plus_factor"],
+                note=(f"{result['last_250_exceptions']} exceptions in the last 250 days"
+                      if result["last_250_exceptions"] is not None else caveat)),
+    ]
+
+
+def calibration_findings(y: np.ndarray, score: np.ndarray, grades_now: pd.Series, grades_before: pd.Series,
+                         k: int) -> list[dict[str, object]]:
+    """Spiegelhalter, observed/expected and the ECB concentration test (subject ``portfolio``).
+
+    ``grades_now`` and ``grades_before`` are grade numbers (1..K) of the current and reference
+    samples on the same master scale."""
+    from validation.findings import finding
+
+    now = np.bincount(np.asarray(grades_now), minlength=k + 1)[1:]
+    before = np.bincount(np.asarray(grades_before), minlength=k + 1)[1:]
+    hi_now, _ = herfindahl(now)
+    hi_before, _ = herfindahl(before)
+    return [
+        finding("spiegelhalter_pvalue", "portfolio", spiegelhalter_pvalue(y, score)),
+        finding("observed_expected_ratio", "portfolio", observed_expected_ratio(y, score),
+                note=f"{int(np.sum(y))} defaults observed, {float(np.sum(score)):.1f} expected"),
+        finding("herfindahl_index", "portfolio", hi_now, note=f"reference {hi_before:.4f}; {k} grades"),
+        finding("herfindahl_change_pvalue", "portfolio", herfindahl_change_pvalue(now, before)),
+    ]
+
+
+def slice_findings(table: pd.DataFrame, subject_prefix: str) -> list[dict[str, object]]:
+    """``auc`` and ``observed_expected_ratio`` (reported) and ``jeffreys_pvalue`` (judged) per
+    period or segment of a :func:`slice_table`; subjects ``<prefix>:<value>``."""
+    from validation.findings import finding
+
+    items: list[dict[str, object]] = []
+    for value, row in table.iterrows():
+        subject = f"{subject_prefix}:{value}"
+        note = f"{int(row['defaults'])} defaults in {int(row['n'])}, mean PD {row['pd']:.4f}"
+        items.append(finding("auc", subject, row["auc"], judged=False,
+                             note=None if math.isfinite(row["auc"]) else "AUC undefined: a single outcome class"))
+        items.append(finding("observed_expected_ratio", subject, row["observed_expected_ratio"]))
+        items.append(finding("jeffreys_pvalue", subject, row["jeffreys_pvalue"], note=note))
+    return items
+
+
+def impact_findings(now: dict[str, float], before: dict[str, float]) -> list[dict[str, object]]:
+    """Business impact at the decision threshold, current against reference (reported)."""
+    from validation.findings import finding
+
+    return [finding(metric, "portfolio", value,
+                    note=f"reference {before[metric]:.4g}" if math.isfinite(before.get(metric, math.nan)) else None)
+            for metric, value in now.items()]
