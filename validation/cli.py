@@ -1,14 +1,16 @@
-"""Command line: ``validation run | demo | checks`` (DESIGN.md, "CLI contract").
+"""Command line (DESIGN.md, "CLI contract").
 
-Exit codes: 0 every check ran and none is red; 1 at least one red finding; 2 invalid spec, data or
-usage (one message naming the file and key or column; nothing written); 3 a check could not execute
-(the pack is still written, that check marked ``error``).
+``validation run | batch | history | compare | profile | demo | checks``. Exit codes: 0 every check
+ran and none is red; 1 at least one red finding; 2 invalid spec, data or usage (one message naming
+the file and key or column; nothing written); 3 a check could not execute (the pack is still
+written, that check marked ``error``).
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any, Callable
 
 import click
 
@@ -22,18 +24,6 @@ EXIT_USAGE = 2
 def _fail(error: InputError) -> None:
     click.echo(f"error: {error.message}", err=True)
     sys.exit(EXIT_USAGE)
-
-
-def _progress(result: TaskResult) -> None:
-    model, version, check = result.key
-    state = f"error ({result.error.reason})" if result.error else "done"
-    click.echo(f"  {model} v{version} {check}: {state} in {result.duration:.1f} s", err=True)
-
-
-def _split_checks(value: str | None) -> list[str] | None:
-    if not value:
-        return None
-    return [name.strip() for name in value.split(",") if name.strip()]
 
 
 class _Group(click.Group):
@@ -54,6 +44,67 @@ def main() -> None:
     """Validation packs for model risk management."""
 
 
+def _split_checks(value: str | None) -> list[str] | None:
+    if not value:
+        return None
+    return [name.strip() for name in value.split(",") if name.strip()]
+
+
+class _Progress:
+    """Progress on standard error: a rich bar on a terminal, one line per task otherwise; silent
+    with ``--quiet``."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __enter__(self) -> "_Progress":
+        if not self.quiet and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            self.bar.__enter__()
+            self.task = self.bar.add_task("notebooks", total=None)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+    def __call__(self, result: TaskResult) -> None:
+        model, version, check = result.key
+        state = ("reused" if result.reused_from else
+                 f"error ({result.error.reason})" if result.error else f"done in {result.duration:.1f} s")
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1, description=f"{model} v{version} {check}: {state}")
+        elif not self.quiet:
+            click.echo(f"  {model} v{version} {check}: {state}", err=True)
+
+
+def _summary(outcomes: list[PackOutcome], quiet: bool) -> None:
+    if quiet:
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Validation summary", title_justify="left")
+    for column in ("model", "version", "check", "status", "seconds", "note"):
+        table.add_column(column)
+    for outcome in outcomes:
+        model = outcome.results["model"]
+        durations = {r.key[2]: r for r in outcome.tasks}
+        for check in outcome.results["checks"]:
+            result = durations.get(check["name"])
+            note = ("reused from run " + str(result.reused_from)) if result and result.reused_from else (
+                (check.get("error") or {}).get("reason") or check.get("reason") or "")
+            seconds = f"{result.duration:.1f}" if result and not result.reused_from else "-"
+            table.add_row(model["name"], model["version"], check["name"], check["status"], seconds, str(note)[:80])
+    Console(stderr=True).print(table)
+
+
 def _report(outcomes: list[PackOutcome], code: int) -> None:
     for outcome in outcomes:
         click.echo(f"{outcome.results['model']['name']} v{outcome.results['model']['version']}: "
@@ -63,42 +114,128 @@ def _report(outcomes: list[PackOutcome], code: int) -> None:
     sys.exit(code)
 
 
+def _common(function: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+                     show_default=True, help="Folder the packs are written under."),
+        click.option("--workers", type=click.IntRange(min=1), help="Parallel notebooks (default: CPU count)."),
+        click.option("--timeout", type=click.IntRange(min=1), default=DEFAULT_CELL_TIMEOUT, show_default=True,
+                     help="Per-cell timeout in seconds."),
+        click.option("--registry", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Registry file (default: <out>/registry.sqlite)."),
+        click.option("--force", is_flag=True, help="Run every check, even those whose inputs are unchanged."),
+        click.option("--quiet", is_flag=True, help="No progress or summary on standard error."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _registry(out: Path, registry: Path | None) -> Any:
+    from validation.registry import Registry
+
+    return Registry(registry) if registry else Registry(out / "registry.sqlite")
+
+
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--version", "version", help="Validate only this model version.")
 @click.option("--checks", help="Comma-separated checks to run (default: the spec's checks).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
-              show_default=True, help="Folder the packs are written under.")
-@click.option("--workers", type=click.IntRange(min=1), help="Parallel notebooks (default: CPU count).")
-@click.option("--timeout", type=click.IntRange(min=1), default=DEFAULT_CELL_TIMEOUT, show_default=True,
-              help="Per-cell timeout in seconds.")
-def run(spec: Path, version: str | None, checks: str | None, out: Path, workers: int | None,
-        timeout: int) -> None:
+@_common
+def run(spec: Path, version: str | None, checks: str | None, out: Path, workers: int | None, timeout: int,
+        registry: Path | None, force: bool, quiet: bool) -> None:
     """Validate the model version(s) of SPEC and write one pack per version.
 
     Prints each pack's folder on standard output, the last pack last.
     """
     from validation.run import run as run_specs
 
-    outcomes, code = run_specs([spec], version=version, checks=_split_checks(checks), out=out,
-                               workers=workers, timeout=timeout, on_done=_progress)
+    with _Progress(quiet) as progress:
+        outcomes, code = run_specs([spec], version=version, checks=_split_checks(checks), out=out,
+                                   workers=workers, timeout=timeout, registry=_registry(out, registry),
+                                   force=force, on_done=progress)
     _report(outcomes, code)
 
 
 @main.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
-              show_default=True, help="Folder the packs are written under.")
-@click.option("--workers", type=click.IntRange(min=1), help="Parallel notebooks (default: CPU count).")
-def demo(out: Path, workers: int | None) -> None:
-    """Build the demos (German credit: data, two PD model versions; a trading desk's VaR) and
-    validate them."""
-    from validation.demo import prepare_demo, prepare_var_demo
+@click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--scheduler", help="Address of a Dask distributed scheduler (e.g. tcp://host:8786); "
+              "default: a local process pool.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here.")
+@_common
+def batch(specs: tuple[Path, ...], scheduler: str | None, junit: Path | None, out: Path, workers: int | None,
+          timeout: int, registry: Path | None, force: bool, quiet: bool) -> None:
+    """Validate every model version of every SPEC (files or folders of specs), every check, as
+    independent notebook tasks; unchanged (version, check) pairs are reused unless --force."""
+    from validation.junit import write_junit
     from validation.run import run as run_specs
 
-    specs = [prepare_demo(), prepare_var_demo()]
-    click.echo("demo specs: " + ", ".join(map(str, specs)), err=True)
-    outcomes, code = run_specs(specs, out=out, workers=workers, on_done=_progress)
+    with _Progress(quiet) as progress:
+        outcomes, code = run_specs(list(specs), out=out, workers=workers, scheduler=scheduler, timeout=timeout,
+                                   registry=_registry(out, registry), force=force, on_done=progress)
+    _summary(outcomes, quiet)
+    if junit:
+        write_junit(junit, [(o.results, str(o.path)) for o in outcomes])
     _report(outcomes, code)
+
+
+def _print_table(table: Any, title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from validation.render import format_value
+
+    view = Table(title=title, title_justify="left")
+    for column in table.columns:
+        view.add_column(str(column))
+    for row in table.itertuples(index=False):
+        view.add_row(*[format_value(None if v != v else v) if isinstance(v, float) else format_value(v) for v in row])
+    Console().print(view)
+
+
+@main.command()
+@click.argument("model")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True,
+              help="Folder whose registry to read.")
+@click.option("--registry", type=click.Path(dir_okay=False, path_type=Path),
+              help="Registry file (default: <out>/registry.sqlite).")
+@click.option("--html", type=click.Path(dir_okay=False, path_type=Path), help="Also write an HTML page with trend charts.")
+def history(model: str, out: Path, registry: Path | None, html: Path | None) -> None:
+    """Every version and run of MODEL with its status and headline metrics."""
+    from validation.history import history_table, render_page, trend_charts
+
+    store = _registry(out, registry)
+    table = history_table(store, model)
+    if table.empty:
+        raise InputError(f"no runs of {model!r} in the registry {store.path}; run `validation run` or "
+                         "`validation batch` first")
+    _print_table(table, f"History of {model}")
+    if html:
+        html.parent.mkdir(parents=True, exist_ok=True)
+        html.write_text(render_page(f"History of {model}", table, charts=trend_charts(table)), encoding="utf-8")
+        click.echo(str(html))
+
+
+@main.command()
+@click.argument("model")
+@click.argument("old_version")
+@click.argument("new_version")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True,
+              help="Folder whose registry to read.")
+@click.option("--registry", type=click.Path(dir_okay=False, path_type=Path),
+              help="Registry file (default: <out>/registry.sqlite).")
+@click.option("--html", type=click.Path(dir_okay=False, path_type=Path), help="Also write the diff as an HTML page.")
+def compare(model: str, old_version: str, new_version: str, out: Path, registry: Path | None, html: Path | None) -> None:
+    """Finding-by-finding diff of the latest runs of two versions of MODEL."""
+    from validation.history import compare_versions, render_page
+
+    table, old_run, new_run = compare_versions(_registry(out, registry), model, old_version, new_version)
+    title = f"{model}: version {old_version} (run {old_run}) against version {new_version} (run {new_run})"
+    _print_table(table, title)
+    if html:
+        html.parent.mkdir(parents=True, exist_ok=True)
+        html.write_text(render_page(title, table, intro="Status changes first."), encoding="utf-8")
+        click.echo(str(html))
 
 
 @main.command()
@@ -127,6 +264,22 @@ def profile(spec: Path, version: str | None, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     save_profile(built, out)
     click.echo(str(out))
+
+
+@main.command()
+@_common
+def demo(out: Path, workers: int | None, timeout: int, registry: Path | None, force: bool, quiet: bool) -> None:
+    """Build the demos (German credit: data, two PD model versions; a trading desk's VaR) and
+    validate them."""
+    from validation.demo import prepare_demo, prepare_var_demo
+    from validation.run import run as run_specs
+
+    specs = [prepare_demo(), prepare_var_demo()]
+    click.echo("demo specs: " + ", ".join(map(str, specs)), err=True)
+    with _Progress(quiet) as progress:
+        outcomes, code = run_specs(specs, out=out, workers=workers, timeout=timeout,
+                                   registry=_registry(out, registry), force=force, on_done=progress)
+    _report(outcomes, code)
 
 
 @main.command(name="checks")

@@ -142,6 +142,7 @@ def check_records(plan: PackPlan, results: list[TaskResult]) -> list[dict[str, A
             "notebook": f"notebooks/{name}.ipynb" if notebook.exists() else None,
             "html": f"html/{name}.html" if result.html_ok else None,
             "duration_seconds": round(result.duration, 3),
+            "reused_from": result.reused_from,
             "summary": result.summary,
             "findings": findings,
         })
@@ -183,8 +184,12 @@ def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def finish_pack(plan: PackPlan, results: list[TaskResult]) -> tuple[Path, dict[str, Any]]:
+def finish_pack(plan: PackPlan, results: list[TaskResult], *,
+                previous: tuple[str, str, list[Any]] | None = None) -> tuple[Path, dict[str, Any]]:
     """Write ``results.json``, ``index.html`` and ``manifest.json``, then move the pack into place.
+
+    ``previous`` is ``(version, run_id, findings)`` of the previous version's latest run: the pack
+    then holds ``html/diff.html``, the finding-by-finding comparison, linked from the index.
 
     Returns the final pack folder and the results document.
     """
@@ -205,13 +210,25 @@ def finish_pack(plan: PackPlan, results: list[TaskResult]) -> tuple[Path, dict[s
     manifest: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "run_id": plan.run_id,
                                 "inputs": plan.inputs, "environment": environment(), "files": {}}
     findings = [dict(f, check=r["name"]) for r in records for f in r["findings"]]
+    diff_link = None
+    if previous is not None:
+        from validation.history import compare_findings, render_page
+
+        old_version, old_run, old_findings = previous
+        table = compare_findings(old_findings, findings)
+        (plan.staging / "html").mkdir(parents=True, exist_ok=True)
+        (plan.staging / "html" / "diff.html").write_text(render_page(
+            f"{spec.name}: version {old_version} (run {old_run}) against version {spec.version} (this run)",
+            table, intro="Every finding of the two runs; status changes first."), encoding="utf-8")
+        diff_link = {"href": "html/diff.html", "version": old_version,
+                     "changed": int((table["old_status"] != table["new_status"]).sum())}
     findings.sort(key=lambda f: (-SEVERITY.get(f["status"], -1), f["check"]))
     counts = {s: sum(1 for f in findings if f["status"] == s) for s in ("green", "amber", "red", "info")}
     counts["error"] = sum(1 for r in records if r["status"] == "error")
     index = render_index({
         "results": results_doc, "findings": findings, "counts": counts, "manifest": manifest,
         "model": spec.model, "decision": spec.decision, "features": plan.features,
-        "protected": list(spec.data.protected), "rows": plan.rows,
+        "protected": list(spec.data.protected), "rows": plan.rows, "diff": diff_link,
     })
     (plan.staging / "index.html").write_text(index, encoding="utf-8")
     manifest["files"] = {

@@ -36,7 +36,7 @@ def _is_scrap(output: Any) -> bool:
     return bool(data) and all(key.startswith("application/scrapbook.scrap") for key in data)
 
 
-def _environment() -> Any:
+def environment() -> Any:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     env = Environment(loader=FileSystemLoader(str(_TEMPLATES)), autoescape=select_autoescape(["html", "j2"]),
@@ -58,4 +58,4 @@ def format_value(value: Any) -> str:
 
 def render_index(context: dict[str, Any]) -> str:
     """The pack summary page from the results and lineage."""
-    return str(_environment().get_template("index.html.j2").render(**context))
+    return str(environment().get_template("index.html.j2").render(**context))

@@ -1,14 +1,24 @@
-"""Validate model versions end to end: check inputs, plan, execute in parallel, assemble packs.
+"""Validate model versions end to end: check inputs, plan, execute in parallel, assemble packs,
+record them in the registry.
 
 Everything the user gave is checked before anything is written: the spec, every version's data
-and artifact, the check names. Any :class:`~validation.errors.InputError` then stops the run with
-nothing on disk. Once checks execute, failures are per check (status ``error``) and every pack is
-still written.
+and artifact, the check names and parameters. Any :class:`~validation.errors.InputError` then
+stops the run with nothing on disk. Once checks execute, failures are per check (status ``error``)
+and every pack is still written.
+
+Incremental runs: a (version, check) whose inputs are unchanged since its last successful run
+(sha256 of the spec's section for that version and check, the data files, the artifact, the
+template and the package version) is not executed again: its executed notebook, HTML and findings
+are taken from that run's pack, and the pack says so. ``force=True`` runs everything.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -17,16 +27,18 @@ from validation.data import load_samples, release_memory
 from validation.errors import InputError
 from validation.pack import PackPlan, discard, finish_pack, plan_pack
 from validation.policy import exit_code, worst
-from validation.runner import DEFAULT_CELL_TIMEOUT, TaskResult, run_tasks
+from validation.registry import Registry
+from validation.runner import DEFAULT_CELL_TIMEOUT, Task, TaskResult, run_tasks
 from validation.spec import ModelVersionSpec, Spec, load_spec
 
 
 @dataclass(frozen=True)
 class PackOutcome:
-    """A written pack: its folder and its ``results.json`` document."""
+    """A written pack: its folder, its ``results.json`` document and the task results."""
 
     path: Path
     results: dict[str, Any]
+    tasks: list[TaskResult] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -44,6 +56,20 @@ def select_checks(spec: ModelVersionSpec, requested: list[str] | None) -> list[s
 
 def select_versions(spec: Spec, version: str | None) -> list[ModelVersionSpec]:
     return [spec.version(version)] if version is not None else list(spec.versions)
+
+
+def collect_specs(paths: Sequence[str | Path]) -> list[Path]:
+    """Spec files from files and folders (a folder gives its ``*.yaml`` and ``*.yml``, sorted)."""
+    specs: list[Path] = []
+    for item in map(Path, paths):
+        if item.is_dir():
+            found = sorted([*item.glob("*.yaml"), *item.glob("*.yml")])
+            if not found:
+                raise InputError(f"{item}: no spec files (*.yaml) in this folder")
+            specs.extend(found)
+        else:
+            specs.append(item)
+    return list(dict.fromkeys(specs))
 
 
 def validate_specs(specs: list[Path], *, version: str | None = None,
@@ -68,17 +94,74 @@ def validate_specs(specs: list[Path], *, version: str | None = None,
     return plans
 
 
-def execute_plans(plans: list[PackPlan], *, workers: int | None = None,
+def task_inputs_sha256(plan: PackPlan, check: str) -> str:
+    """sha256 of everything a check's result depends on (see the module docstring)."""
+    spec = plan.spec
+    files = {k: v["sha256"] for k, v in plan.inputs.items()
+             if k in ("data.reference", "data.current", "data.reference_profile", "model.artifact", f"template:{check}")}
+    previous_artifact = None
+    if check == "explainability" and spec.previous_version is not None:
+        previous_artifact = load_spec(spec.path).version(spec.previous_version).model.artifact_sha256
+    payload = {
+        "check": check, "parameters": spec.checks.get(check, {}),
+        "model": spec.model.model_dump(mode="json"), "data": spec.data.model_dump(mode="json"),
+        "decision": spec.decision.model_dump(mode="json") if spec.decision else None,
+        "grades": spec.grades, "thresholds": {k: v.model_dump(mode="json") for k, v in spec.thresholds.items()},
+        "files": files, "previous_version": spec.previous_version, "previous_artifact": previous_artifact,
+        "package": metadata.version("validation"),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _reuse(task: Task, run_id: str, pack: Path) -> TaskResult | None:
+    """Copy a previous run's notebook and HTML of this check into the new pack and read its glued
+    findings back (the raw findings, judged again like fresh ones)."""
+    from validation.scraps import FINDINGS, SUMMARY, read_scraps
+
+    old_notebook = pack / "notebooks" / Path(task.notebook).name
+    old_html = pack / "html" / Path(task.html).name
+    if not old_notebook.is_file() or not old_html.is_file():
+        return None
+    Path(task.notebook).parent.mkdir(parents=True, exist_ok=True)
+    Path(task.html).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(old_notebook, task.notebook)
+    shutil.copy2(old_html, task.html)
+    scraps = read_scraps(task.notebook)
+    return TaskResult(task.key, findings=list(scraps.get(FINDINGS) or []), summary=dict(scraps.get(SUMMARY) or {}),
+                      html_ok=True, reused_from=run_id)
+
+
+def execute_plans(plans: list[PackPlan], *, workers: int | None = None, scheduler: str | None = None,
+                  registry: Registry | None = None, force: bool = False,
                   on_done: Callable[[TaskResult], None] | None = None) -> list[PackOutcome]:
-    """Execute every task of every plan in one worker pool, then assemble the packs."""
-    tasks = [task for plan in plans for task in plan.tasks]
+    """Execute every task of every plan in one pool (or on a Dask cluster), reusing unchanged
+    results from the registry, then assemble, and record, the packs in spec order."""
+    inputs: dict[tuple[str, str, str], str] = {}
+    done: dict[tuple[str, str, str], TaskResult] = {}
+    pending: list[Task] = []
     try:
-        results = run_tasks(tasks, workers=workers, on_done=on_done)
-        by_key = {r.key: r for r in results}
+        for plan in plans:
+            for task in plan.tasks:
+                inputs[task.key] = digest = task_inputs_sha256(plan, task.check)
+                row = None if registry is None or force else registry.reusable(*task.key, digest)
+                reused = _reuse(task, row["run_id"], Path(row["pack"])) if row is not None else None
+                if reused is not None:
+                    done[task.key] = reused
+                    if on_done:
+                        on_done(reused)
+                else:
+                    pending.append(task)
+        for result in run_tasks(pending, workers=workers, scheduler=scheduler, on_done=on_done):
+            done[result.key] = result
         outcomes = []
         for plan in plans:
-            path, doc = finish_pack(plan, [by_key[t.key] for t in plan.tasks])
-            outcomes.append(PackOutcome(path, doc))
+            previous = _previous_run(registry, plan)
+            task_results = [done[t.key] for t in plan.tasks]
+            path, doc = finish_pack(plan, task_results, previous=previous)
+            if registry is not None:
+                registry.record(doc, path, inputs={t.check: inputs[t.key] for t in plan.tasks},
+                                reused={r.key[2]: r.reused_from for r in task_results if r.reused_from})
+            outcomes.append(PackOutcome(path, doc, task_results))
         return outcomes
     except BaseException:
         for plan in plans:
@@ -86,12 +169,27 @@ def execute_plans(plans: list[PackPlan], *, workers: int | None = None,
         raise
 
 
+def _previous_run(registry: Registry | None, plan: PackPlan) -> tuple[str, str, list[Any]] | None:
+    """The previous version's latest run in the registry: (version, run id, findings)."""
+    previous = plan.spec.previous_version
+    if registry is None or previous is None:
+        return None
+    run = registry.latest_run(plan.spec.name, previous)
+    if run is None:
+        return None
+    return previous, run["run_id"], registry.findings(run["run_id"])
+
+
+def default_registry(out: str | Path) -> Registry:
+    return Registry(Path(out) / "registry.sqlite")
+
+
 def run(specs: Sequence[str | Path], *, version: str | None = None, checks: list[str] | None = None,
-        out: str | Path = "reports", workers: int | None = None,
-        timeout: int = DEFAULT_CELL_TIMEOUT,
+        out: str | Path = "reports", workers: int | None = None, scheduler: str | None = None,
+        timeout: int = DEFAULT_CELL_TIMEOUT, registry: Registry | None = None, force: bool = False,
         on_done: Callable[[TaskResult], None] | None = None) -> tuple[list[PackOutcome], int]:
     """Validate and write packs; returns the packs and the CLI exit code (0, 1 or 3)."""
-    plans = validate_specs([Path(s) for s in specs], version=version, checks=checks,
-                           out=Path(out), timeout=timeout)
-    outcomes = execute_plans(plans, workers=workers, on_done=on_done)
+    plans = validate_specs(collect_specs(specs), version=version, checks=checks, out=Path(out), timeout=timeout)
+    outcomes = execute_plans(plans, workers=workers, scheduler=scheduler, registry=registry, force=force,
+                             on_done=on_done)
     return outcomes, exit_code(worst([o.status for o in outcomes]))

@@ -72,6 +72,8 @@ class TaskResult:
     error: CheckExecutionError | None = None
     duration: float = 0.0
     html_ok: bool = False
+    reused_from: str | None = None
+    """The run whose results were reused (inputs unchanged), or None when the notebook ran."""
 
 
 def validate_parameter_names(parameters: dict[str, Any], known: set[str], *, check: str) -> None:
@@ -201,12 +203,60 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def run_tasks(tasks: list[Task], *, workers: int | None = None,
+def _worker_died(task: Task, exc: BaseException) -> TaskResult:
+    return TaskResult(task.key, error=CheckExecutionError(
+        task.check, task.notebook, "worker_died",
+        f"the worker process running this check died ({type(exc).__name__}: {exc})"))
+
+
+def run_on_dask(tasks: list[Task], scheduler: str, *,
+                on_done: Callable[[TaskResult], None] | None = None, connect_timeout: float = 10.0) -> list[TaskResult]:
+    """Execute tasks on an existing Dask distributed cluster (``dask.distributed.Client(scheduler)``).
+
+    The workers need this package installed and the data paths reachable (a shared file system).
+    A worker that dies fails only its own tasks (after Dask's own retries on other workers).
+
+    Raises
+    ------
+    InputError
+        When no scheduler answers at ``scheduler`` within ``connect_timeout`` seconds (exit 2).
+    """
+    from distributed import Client, as_completed
+
+    try:
+        client = Client(scheduler, timeout=connect_timeout)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"--scheduler {scheduler}: no Dask scheduler answers ({type(exc).__name__}: {exc}); "
+                         "check the address (e.g. tcp://host:8786) and that the scheduler is running") from None
+    results: dict[tuple[str, str, str], TaskResult] = {}
+    try:
+        futures = {client.submit(execute_task, task, key=f"validation-{'-'.join(task.key)}-{os.urandom(4).hex()}",
+                                 pure=False): task for task in tasks}
+        for future in as_completed(futures):
+            task = futures[future]
+            try:
+                result = future.result()
+            except Exception as exc:  # KilledWorker, a lost connection: this task's error, not the batch's
+                result = _worker_died(task, exc)
+            results[task.key] = result
+            if on_done:
+                on_done(result)
+    finally:
+        client.close()
+    return [results[task.key] for task in tasks]
+
+
+def run_tasks(tasks: list[Task], *, workers: int | None = None, scheduler: str | None = None,
               on_done: Callable[[TaskResult], None] | None = None) -> list[TaskResult]:
-    """Execute tasks in a pool of ``workers`` processes (default: CPU count); results in task order.
+    """Execute tasks in a pool of ``workers`` processes (default: CPU count), or on the Dask
+    cluster at ``scheduler``; results in task order.
 
     A worker process that dies (not only its kernel) fails only its own task.
     """
+    if not tasks:
+        return []
+    if scheduler:
+        return run_on_dask(tasks, scheduler, on_done=on_done)
     workers = max(1, min(workers or default_workers(), len(tasks) or 1))
     results: dict[tuple[str, str, str], TaskResult] = {}
     if workers == 1:
@@ -222,9 +272,7 @@ def run_tasks(tasks: list[Task], *, workers: int | None = None,
                 try:
                     result = future.result()
                 except Exception as exc:  # the worker process itself died
-                    result = TaskResult(task.key, error=CheckExecutionError(
-                        task.check, task.notebook, "worker_died",
-                        f"the worker process running this check died ({type(exc).__name__}: {exc})"))
+                    result = _worker_died(task, exc)
                 results[task.key] = result
                 if on_done:
                     on_done(result)

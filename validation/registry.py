@@ -1,0 +1,173 @@
+"""The run registry: every run, check and finding, in SQLite.
+
+One file (``<out>/registry.sqlite`` by default) that many batch processes write at once: WAL
+journal, a 60 s busy timeout, and whole runs written in one ``BEGIN IMMEDIATE`` transaction retried
+with backoff when the database is locked. A run's rows appear together or not at all, so a runner
+killed mid-write leaves no half-written run.
+
+Tables
+------
+runs(run_id, model, version, status, started_at, finished_at, spec_sha256, pack)
+checks(run_id, name, status, inputs_sha256, reused_from, duration_seconds, error)
+findings(run_id, check_name, metric, subject, value, value_text, status, amber, red)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import sqlite3
+import time
+from contextlib import closing
+from pathlib import Path
+from typing import Any, Iterator
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, model TEXT NOT NULL, version TEXT NOT NULL, status TEXT NOT NULL,
+    started_at TEXT NOT NULL, finished_at TEXT NOT NULL, spec_sha256 TEXT NOT NULL, pack TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS checks (
+    run_id TEXT NOT NULL REFERENCES runs(run_id), name TEXT NOT NULL, status TEXT NOT NULL,
+    inputs_sha256 TEXT, reused_from TEXT, duration_seconds REAL, error TEXT,
+    PRIMARY KEY (run_id, name)
+);
+CREATE TABLE IF NOT EXISTS findings (
+    run_id TEXT NOT NULL REFERENCES runs(run_id), check_name TEXT NOT NULL, metric TEXT NOT NULL,
+    subject TEXT NOT NULL, value REAL, value_text TEXT, status TEXT NOT NULL, amber REAL, red REAL
+);
+CREATE INDEX IF NOT EXISTS runs_by_model ON runs(model, version, finished_at);
+CREATE INDEX IF NOT EXISTS checks_by_inputs ON checks(name, inputs_sha256);
+CREATE INDEX IF NOT EXISTS findings_by_run ON findings(run_id);
+"""
+
+BUSY_TIMEOUT_MS = 60_000
+RETRIES = 20
+
+
+class Registry:
+    """A registry file. Each call opens its own connection: safe across processes and threads."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.row_factory = sqlite3.Row
+        return connection
+
+    def _write(self, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
+        """Run statements in one immediate transaction, retrying while the database is locked."""
+        for attempt in range(RETRIES):
+            try:
+                with closing(self._connect()) as connection:
+                    connection.executescript(SCHEMA)
+                    connection.execute("BEGIN IMMEDIATE")
+                    try:
+                        for sql, parameters in statements:
+                            connection.execute(sql, parameters)
+                        connection.execute("COMMIT")
+                    except BaseException:
+                        connection.execute("ROLLBACK")
+                        raise
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
+        raise sqlite3.OperationalError(f"registry {self.path} stayed locked after {RETRIES} attempts")
+
+    def _read(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        with closing(self._connect()) as connection:
+            connection.executescript(SCHEMA)
+            return [dict(row) for row in connection.execute(sql, parameters).fetchall()]
+
+    def record(self, results: dict[str, Any], pack: str | Path, *, inputs: dict[str, str] | None = None,
+               reused: dict[str, str] | None = None) -> None:
+        """Record one run (a pack's ``results.json``) with its checks and findings, atomically.
+
+        Parameters
+        ----------
+        results
+            The ``results.json`` document.
+        pack
+            The pack folder.
+        inputs
+            check -> sha256 of the check's inputs (for incremental runs).
+        reused
+            check -> run id whose results this run reused.
+        """
+        run = results["run"]
+        statements: list[tuple[str, tuple[Any, ...]]] = [(
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (run["id"], results["model"]["name"], results["model"]["version"], results["status"],
+             run["started_at"], run["finished_at"], run["spec_sha256"], str(pack)),
+        )]
+        for check in results["checks"]:
+            error = check.get("error")
+            statements.append((
+                "INSERT INTO checks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (run["id"], check["name"], check["status"], (inputs or {}).get(check["name"]),
+                 (reused or {}).get(check["name"]), check.get("duration_seconds"),
+                 json.dumps(error) if error else check.get("reason")),
+            ))
+            for f in check["findings"]:
+                numeric = isinstance(f["value"], (int, float)) and not isinstance(f["value"], bool)
+                statements.append((
+                    "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (run["id"], check["name"], f["metric"], f["subject"],
+                     float(f["value"]) if numeric and math.isfinite(f["value"]) else None,
+                     None if numeric else (None if f["value"] is None else str(f["value"])),
+                     f["status"], f["amber"], f["red"]),
+                ))
+        self._write(statements)
+
+    def reusable(self, model: str, version: str, check: str, inputs_sha256: str) -> dict[str, Any] | None:
+        """The latest successful run of this check with the same inputs, if its pack still exists."""
+        rows = self._read(
+            "SELECT runs.run_id, runs.pack FROM checks JOIN runs USING (run_id) "
+            "WHERE runs.model = ? AND runs.version = ? AND checks.name = ? AND checks.inputs_sha256 = ? "
+            "AND checks.status NOT IN ('error') ORDER BY runs.finished_at DESC, runs.rowid DESC",
+            (model, version, check, inputs_sha256))
+        for row in rows:
+            if (Path(row["pack"]) / "results.json").is_file():
+                return row
+        return None
+
+    def runs(self, model: str) -> list[dict[str, Any]]:
+        """Every run of a model, oldest first."""
+        return self._read("SELECT * FROM runs WHERE model = ? ORDER BY finished_at, rowid", (model,))
+
+    def latest_run(self, model: str, version: str) -> dict[str, Any] | None:
+        rows = self._read("SELECT * FROM runs WHERE model = ? AND version = ? ORDER BY finished_at DESC, rowid DESC "
+                          "LIMIT 1", (model, version))
+        return rows[0] if rows else None
+
+    def findings(self, run_id: str) -> list[dict[str, Any]]:
+        """A run's findings as in ``results.json`` (with ``check``): value numeric or text."""
+        rows = self._read("SELECT * FROM findings WHERE run_id = ? ORDER BY check_name, metric, subject", (run_id,))
+        return [{"check": r["check_name"], "metric": r["metric"], "subject": r["subject"],
+                 "value": r["value"] if r["value"] is not None else r["value_text"], "status": r["status"],
+                 "amber": r["amber"], "red": r["red"]} for r in rows]
+
+    def checks(self, run_id: str) -> list[dict[str, Any]]:
+        return self._read("SELECT * FROM checks WHERE run_id = ?", (run_id,))
+
+    def count(self, table: str) -> int:
+        if table not in ("runs", "checks", "findings"):
+            raise ValueError(f"unknown table {table!r}")
+        rows = self._read(f"SELECT COUNT(*) AS n FROM {table}")
+        return int(rows[0]["n"]) if rows else 0
+
+    def versions(self, model: str) -> Iterator[str]:
+        seen: dict[str, None] = {}
+        for row in self.runs(model):
+            seen.setdefault(row["version"], None)
+        return iter(seen)
