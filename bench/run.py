@@ -12,6 +12,9 @@ Cases (issue #3 drift and issue #5 explainability targets; more land with issue 
 - the same at 100k rows, for scale.
 - ``explainability``: a 200-tree gradient boosting model, 20 features, 2,000 explained rows, end to
   end: target <= 20 s.
+- ``batch`` (issue #7): 20 model versions x 4 checks on the demo data with 1 and 2 workers (target:
+  2 workers >= 1.8x faster), a re-run with nothing changed (<= 5 s), and the per-notebook overhead
+  above kernel start (<= 1 s).
 """
 
 from __future__ import annotations
@@ -148,10 +151,88 @@ def explainability_case(scratch: Path) -> dict[str, Any]:
             "target_gib": None, "note": "TreeExplainer, reason codes, one ICE check"}
 
 
-def bench(rows_list: list[int]) -> list[dict[str, Any]]:
+def batch_cases(scratch: Path, versions: int) -> list[dict[str, Any]]:
+    """``versions`` model versions x 4 checks on the demo data: 1 worker, 2 workers, then a re-run
+    with nothing changed; and the per-notebook overhead above kernel start."""
+    import yaml
+
+    from validation.demo import prepare_demo
+
+    root = scratch / "demo"
+    spec_path = prepare_demo(root)
+    spec = yaml.safe_load(spec_path.read_text())
+    first, second = spec["versions"]
+    spec["versions"] = [dict((first, second)[k % 2], version=str(k + 1)) for k in range(versions)]
+    spec_path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    timings = {}
+    for workers in (1, 2):
+        out = scratch / f"packs-{workers}"
+        run = measure([sys.executable, "-m", "validation", "batch", str(spec_path), "--out", str(out), "--quiet",
+                       "--workers", str(workers)])
+        timings[workers] = run
+    rerun = measure([sys.executable, "-m", "validation", "batch", str(spec_path), "--out", str(scratch / "packs-2"),
+                     "--quiet", "--workers", "2"])
+    speedup = timings[1]["wall_s"] / timings[2]["wall_s"]
+    tasks = versions * 4
+    return [
+        {"case": f"batch, {versions} versions x 4 checks, 1 worker", "seconds": timings[1]["wall_s"],
+         "peak_gib": timings[1]["peak_bytes"] / GIB, "target_seconds": None, "target_gib": None,
+         "note": f"{tasks} notebooks, {timings[1]['wall_s'] / tasks:.2f} s each"},
+        {"case": f"batch, {versions} versions x 4 checks, 2 workers", "seconds": timings[2]["wall_s"],
+         "peak_gib": timings[2]["peak_bytes"] / GIB, "target_seconds": timings[1]["wall_s"] / 1.8,
+         "target_gib": None, "note": f"speed-up {speedup:.2f}x (target >= 1.8x)"},
+        {"case": f"batch re-run, nothing changed ({tasks} checks reused)", "seconds": rerun["wall_s"],
+         "peak_gib": rerun["peak_bytes"] / GIB, "target_seconds": 5.0, "target_gib": None, "note": ""},
+        overhead_case(scratch / "overhead"),
+    ]
+
+
+def overhead_case(scratch: Path) -> dict[str, Any]:
+    """Per-notebook overhead above kernel start: a task (papermill with parameters, scraping,
+    nbconvert) on a one-cell notebook, against papermill alone on an empty notebook."""
+    import nbformat
+
+    from validation.kernel import KERNEL_NAME
+    from validation.runner import Task, execute_task
+
+    import papermill as pm
+
+    scratch.mkdir(parents=True, exist_ok=True)
+    empty = nbformat.v4.new_notebook()
+    empty.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    parameters = nbformat.v4.new_code_cell("spec = None\nversion = None")
+    parameters.metadata["tags"] = ["parameters"]
+    empty.cells = [parameters]
+    nbformat.write(empty, str(scratch / "empty.ipynb"))
+    glued = nbformat.v4.new_notebook(metadata=empty.metadata)
+    glued.cells = [parameters, nbformat.v4.new_code_cell(
+        "from validation.scraps import glue_findings, glue_summary\n"
+        "glue_findings([{'metric': 'psi', 'subject': 'score', 'value': 0.1}])\nglue_summary({})")]
+    nbformat.write(glued, str(scratch / "glued.ipynb"))
+    kernel, task = [], []
+    for _ in range(3):
+        started = time.perf_counter()
+        pm.execute_notebook(str(scratch / "empty.ipynb"), str(scratch / "out.ipynb"), kernel_name=KERNEL_NAME,
+                            kernel_manager_class="validation.kernel.EnvironmentKernelManager", progress_bar=False)
+        kernel.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        result = execute_task(Task(("m", "1", "c"), str(scratch / "glued.ipynb"), str(scratch / "t.ipynb"),
+                                   str(scratch / "t.html"), {"spec": "x", "version": "1"}))
+        assert result.error is None, result.error
+        task.append(time.perf_counter() - started)
+    overhead = min(task) - min(kernel)
+    return {"case": "per-notebook overhead above kernel start (papermill, scrapbook, nbconvert)",
+            "seconds": overhead, "peak_gib": 0.0, "target_seconds": 1.0, "target_gib": None,
+            "note": f"kernel start + empty notebook {min(kernel):.2f} s; task {min(task):.2f} s (best of 3)"}
+
+
+def bench(rows_list: list[int], *, versions: int = 20) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as scratch:
         results.append(explainability_case(Path(scratch)))
+    if versions:
+        with tempfile.TemporaryDirectory() as scratch:
+            results.extend(batch_cases(Path(scratch), versions))
     for rows in rows_list:
         label = f"{rows // 1000}k" if rows < 1_000_000 else f"{rows // 1_000_000}M"
         stats = measure([sys.executable, str(HERE / "run.py"), "--child-drift-stats", str(rows)])
@@ -174,14 +255,18 @@ def bench(rows_list: list[int]) -> list[dict[str, Any]]:
     return results
 
 
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3g}"
+
+
 def table(results: list[dict[str, Any]]) -> str:
     lines = [f"{'case':<72} {'seconds':>8} {'target':>7} {'peak GiB':>9} {'target':>7}  verdict  note"]
     for r in results:
         ok = ((r["target_seconds"] is None or r["seconds"] <= r["target_seconds"])
               and (r["target_gib"] is None or r["peak_gib"] <= r["target_gib"]))
         has_target = r["target_seconds"] is not None or r["target_gib"] is not None
-        lines.append(f"{r['case']:<72} {r['seconds']:>8.2f} {r['target_seconds'] or '-':>7} "
-                     f"{r['peak_gib']:>9.2f} {r['target_gib'] or '-':>7}  "
+        lines.append(f"{r['case']:<72} {r['seconds']:>8.2f} {_fmt(r['target_seconds']):>7} "
+                     f"{r['peak_gib']:>9.2f} {_fmt(r['target_gib']):>7}  "
                      f"{('met' if ok else 'MISSED') if has_target else '-':<7}  {r['note']}")
     return "\n".join(lines)
 
@@ -189,12 +274,13 @@ def table(results: list[dict[str, Any]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, nargs="*", default=[100_000, 1_000_000])
+    parser.add_argument("--versions", type=int, default=20, help="model versions in the batch case (0: skip it)")
     parser.add_argument("--child-drift-stats", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_drift_stats:
         drift_stats_child(args.child_drift_stats)
         return
-    results = bench(args.rows)
+    results = bench(args.rows, versions=args.versions)
     machine = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
     (HERE / "results.json").write_text(json.dumps({"machine": machine, "results": results}, indent=2) + "\n")
     print(table(results))

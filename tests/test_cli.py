@@ -97,7 +97,7 @@ def test_run_writes_a_complete_pack(small_pack: dict[str, Any]) -> None:
     assert result.returncode in (0, 1), result.stderr
     assert pack.parent.parent.name == "toy_pd" and pack.parent.name == "1"
     names = sorted(str(p.relative_to(pack)) for p in pack.rglob("*") if p.is_file())
-    assert names == ["html/backtesting.html", "html/drift.html", "html/fairness.html", "index.html",
+    assert names == ["card.json", "html/backtesting.html", "html/drift.html", "html/fairness.html", "index.html",
                      "manifest.json", "notebooks/backtesting.ipynb", "notebooks/drift.ipynb",
                      "notebooks/fairness.ipynb", "results.json"]
     assert not [p for p in pack.parent.iterdir() if p.name.startswith(".")]  # no staging left

@@ -282,6 +282,62 @@ def demo(out: Path, workers: int | None, timeout: int, registry: Path | None, fo
     _report(outcomes, code)
 
 
+@main.command()
+@click.argument("pack", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--registry", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also (or only) verify a registry's hash chain.")
+def verify(pack: Path | None, registry: Path | None) -> None:
+    """Recompute every hash of PACK (and its signature when VALIDATION_SIGNING_KEY is set);
+    exit 0 when intact, 1 with the changed, missing or added files otherwise."""
+    from validation.integrity import signing_key, verify_pack
+    from validation.registry import Registry
+
+    if pack is None and registry is None:
+        raise InputError("give a pack folder, --registry FILE, or both")
+    problems: list[str] = []
+    if pack is not None:
+        result = verify_pack(pack, key=signing_key())
+        for line in result.lines():
+            click.echo(f"{pack}: {line}")
+        if not result.intact:
+            problems.append(str(pack))
+    if registry is not None:
+        if not registry.is_file():
+            raise InputError(f"{registry}: no such registry file")
+        issues = Registry(registry).verify()
+        for line in issues:
+            click.echo(f"{registry}: {line}")
+        if not issues:
+            click.echo(f"{registry}: ledger intact")
+        else:
+            problems.append(str(registry))
+    click.echo("intact" if not problems else "NOT INTACT: " + ", ".join(problems))
+    sys.exit(1 if problems else 0)
+
+
+@main.command()
+@click.argument("pack", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--reviewer", required=True, help="The validator's name.")
+@click.option("--decision", required=True, type=click.Choice(["approve", "approve-with-findings", "reject"]))
+@click.option("--finding", "findings", multiple=True, help="A finding of the review (repeat; pair each with --severity).")
+@click.option("--severity", "severities", multiple=True, type=click.Choice(["low", "medium", "high"]),
+              help="Severity of the --finding at the same position.")
+@click.option("--registry", type=click.Path(dir_okay=False, path_type=Path),
+              help="Registry to record the review in (default: the registry.sqlite above the pack's model folder).")
+def review(pack: Path, reviewer: str, decision: str, findings: tuple[str, ...], severities: tuple[str, ...],
+           registry: Path | None) -> None:
+    """Record a validator's conclusion on PACK (review.json in the pack, and the registry)."""
+    from validation.registry import Registry
+    from validation.review import add_review
+
+    if len(findings) != len(severities):
+        raise InputError(f"{len(findings)} --finding but {len(severities)} --severity: give one severity per finding")
+    store = Registry(registry) if registry else Registry(pack.resolve().parent.parent.parent / "registry.sqlite")
+    recorded = add_review(pack, reviewer=reviewer, decision=decision, findings=list(zip(findings, severities)),
+                          registry=store)
+    click.echo(f"review {recorded['review_id']} recorded in {pack / 'review.json'} and {store.path}")
+
+
 @main.command(name="checks")
 def list_checks() -> None:
     """List the checks, their templates and their parameters."""

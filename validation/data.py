@@ -50,6 +50,15 @@ class Samples:
     score: str | None
     target: str | None
     model: Any = None
+    sampled: dict[str, tuple[int, int]] | None = None
+    """Spec key -> (rows kept, rows in the file) when ``data.max_rows`` sampled a sample."""
+
+    def sampling_note(self) -> str:
+        """What a pack must say about sampling, or ``""``."""
+        if not self.sampled:
+            return ""
+        return "; ".join(f"{role}: a seeded sample of {kept:,} of {total:,} rows (data.max_rows)"
+                         for role, (kept, total) in self.sampled.items())
 
     @property
     def categorical(self) -> list[str]:
@@ -206,6 +215,12 @@ def load_samples(spec: ModelVersionSpec, *, load_model: bool = True) -> Samples:
         wanted = [*spec.role_columns(), *d.protected, *d.segments, *d.features]
     frames = {"data.reference": read_table(d.reference, "data.reference", wanted),
               "data.current": read_table(d.current, "data.current", wanted)}
+    sampled: dict[str, tuple[int, int]] = {}
+    if d.max_rows is not None:
+        for role, frame in frames.items():
+            if len(frame) > d.max_rows:
+                sampled[role] = (d.max_rows, len(frame))
+                frames[role] = frame.sample(n=d.max_rows, random_state=0).sort_index()
     first = frames["data.reference"]
     features = spec.feature_columns([str(c) for c in first.columns])
     if not features and spec.model.type == "classification":
@@ -279,4 +294,4 @@ def load_samples(spec: ModelVersionSpec, *, load_model: bool = True) -> Samples:
                                     f"the model could not score this sample ({type(exc).__name__}: "
                                     f"{exc}); check data.features against the model", role) from None
     _release_arrow_memory()
-    return Samples(reference, current, features, score, d.target, model)
+    return Samples(reference, current, features, score, d.target, model, sampled or None)

@@ -184,16 +184,78 @@ def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def model_card(plan: PackPlan, results_doc: dict[str, Any]) -> dict[str, Any]:
+    """The model card (Mitchell et al. 2019, "Model Cards for Model Reporting") from the spec and
+    the results: model details, intended use, factors, metrics, evaluation and training data,
+    quantitative analyses (metrics by group), ethical considerations, caveats."""
+    spec, model = plan.spec, plan.spec.model
+    findings = {(c["name"], f["metric"], f["subject"]): f for c in results_doc["checks"] for f in c["findings"]}
+    headline = {label: findings[key]["value"] for label, key in (
+        ("AUC", ("backtesting", "auc", "score")), ("Gini", ("backtesting", "gini", "score")),
+        ("score PSI", ("drift", "psi", "score")), ("Brier", ("backtesting", "brier", "score"))) if key in findings}
+    by_group = [{"group": f["subject"], "approval_rate": f["value"],
+                 "disparate_impact_ratio": findings.get(("fairness", "disparate_impact_ratio", f["subject"]), {}).get("value"),
+                 "default_rate": findings.get(("fairness", "default_rate", f["subject"]), {}).get("value")}
+                for (check, metric, _), f in findings.items() if check == "fairness" and metric == "approval_rate"]
+    decision = spec.decision
+    return {
+        "model_details": {"name": model.name, "version": model.version, "type": model.type,
+                          "owner": model.owner, "tier": model.tier, "purpose": model.purpose,
+                          "artifact_sha256": model.artifact_sha256},
+        "intended_use": model.intended_use or model.purpose, "out_of_scope_use": model.out_of_scope_use,
+        "factors": {"protected": list(spec.data.protected), "segments": list(spec.data.segments),
+                    "time": spec.data.time},
+        "metrics": {"decision": (f"favourable when the score is {decision.favourable} {decision.threshold}"
+                                 if decision else None), "headline": headline},
+        "evaluation_data": f"current sample: {Path(spec.data.current).name}, {plan.rows.get('current', 0):,} rows",
+        "training_data": model.training_data or (f"reference (development) sample: {Path(spec.data.reference).name}, "
+                                                  f"{plan.rows.get('reference', 0):,} rows"),
+        "quantitative_analyses": by_group,
+        "ethical_considerations": model.ethical_considerations, "caveats": model.caveats or model.limitations,
+        "limitations": model.limitations, "features": plan.features,
+    }
+
+
+def render_pack_index(pack: Path) -> None:
+    """(Re)write ``index.html`` from the pack's own files: results, manifest, card, reviews, diff."""
+    from validation.integrity import REVIEW, content_sha256, file_hashes
+    from validation.regulatory import mapping
+    from validation.render import render_index
+
+    results_doc = json.loads((pack / "results.json").read_text(encoding="utf-8"))
+    manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
+    card = json.loads((pack / "card.json").read_text(encoding="utf-8"))
+    reviews = []
+    if (pack / REVIEW).is_file():
+        current = content_sha256(file_hashes(pack))
+        for review in json.loads((pack / REVIEW).read_text(encoding="utf-8"))["reviews"]:
+            reviews.append({**review, "valid": review["pack_sha256"] == current})
+    findings = [dict(f, check=r["name"]) for r in results_doc["checks"] for f in r["findings"]]
+    findings.sort(key=lambda f: (-SEVERITY.get(f["status"], -1), f["check"]))
+    counts = {s: sum(1 for f in findings if f["status"] == s) for s in ("green", "amber", "red", "info")}
+    counts["error"] = sum(1 for r in results_doc["checks"] if r["status"] == "error")
+    diff = card.get("diff")
+    html = render_index({
+        "results": results_doc, "findings": findings, "counts": counts, "manifest": manifest, "card": card,
+        "diff": diff, "reviews": reviews, "signed": bool(manifest.get("signature")),
+        "regulatory": mapping([c["name"] for c in results_doc["checks"]]),
+    })
+    temporary = pack / ".index.html.tmp"
+    temporary.write_text(html, encoding="utf-8")
+    os.replace(temporary, pack / "index.html")
+
+
 def finish_pack(plan: PackPlan, results: list[TaskResult], *,
                 previous: tuple[str, str, list[Any]] | None = None) -> tuple[Path, dict[str, Any]]:
-    """Write ``results.json``, ``index.html`` and ``manifest.json``, then move the pack into place.
+    """Write ``results.json``, ``card.json``, ``index.html`` and ``manifest.json`` (signed when
+    ``VALIDATION_SIGNING_KEY`` is set), then move the pack into place.
 
     ``previous`` is ``(version, run_id, findings)`` of the previous version's latest run: the pack
     then holds ``html/diff.html``, the finding-by-finding comparison, linked from the index.
 
     Returns the final pack folder and the results document.
     """
-    from validation.render import render_index
+    from validation.integrity import signing_key, write_manifest
 
     spec = plan.spec
     records = check_records(plan, results)
@@ -207,35 +269,25 @@ def finish_pack(plan: PackPlan, results: list[TaskResult], *,
     }
     plan.staging.mkdir(parents=True, exist_ok=True)
     _write_json(plan.staging / "results.json", results_doc)
-    manifest: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "run_id": plan.run_id,
-                                "inputs": plan.inputs, "environment": environment(), "files": {}}
-    findings = [dict(f, check=r["name"]) for r in records for f in r["findings"]]
-    diff_link = None
+    card = model_card(plan, results_doc)
     if previous is not None:
         from validation.history import compare_findings, render_page
 
         old_version, old_run, old_findings = previous
+        findings = [dict(f, check=r["name"]) for r in records for f in r["findings"]]
         table = compare_findings(old_findings, findings)
         (plan.staging / "html").mkdir(parents=True, exist_ok=True)
         (plan.staging / "html" / "diff.html").write_text(render_page(
             f"{spec.name}: version {old_version} (run {old_run}) against version {spec.version} (this run)",
             table, intro="Every finding of the two runs; status changes first."), encoding="utf-8")
-        diff_link = {"href": "html/diff.html", "version": old_version,
-                     "changed": int((table["old_status"] != table["new_status"]).sum())}
-    findings.sort(key=lambda f: (-SEVERITY.get(f["status"], -1), f["check"]))
-    counts = {s: sum(1 for f in findings if f["status"] == s) for s in ("green", "amber", "red", "info")}
-    counts["error"] = sum(1 for r in records if r["status"] == "error")
-    index = render_index({
-        "results": results_doc, "findings": findings, "counts": counts, "manifest": manifest,
-        "model": spec.model, "decision": spec.decision, "features": plan.features,
-        "protected": list(spec.data.protected), "rows": plan.rows, "diff": diff_link,
-    })
-    (plan.staging / "index.html").write_text(index, encoding="utf-8")
-    manifest["files"] = {
-        str(p.relative_to(plan.staging)): sha256_file(p)
-        for p in sorted(plan.staging.rglob("*")) if p.is_file() and p.name != "manifest.json"
-    }
+        changed = table[(table["diff"] == "changed") & (table["old_status"] != table["new_status"])]
+        card["diff"] = {"href": "html/diff.html", "version": old_version, "run": old_run, "changed": len(changed)}
+    _write_json(plan.staging / "card.json", card)
+    manifest: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "run_id": plan.run_id, "inputs": plan.inputs,
+                                "environment": environment(), "signed": signing_key() is not None, "files": {}}
     _write_json(plan.staging / "manifest.json", manifest)
+    render_pack_index(plan.staging)
+    write_manifest(plan.staging, manifest)
     os.replace(plan.staging, plan.final)
     return plan.final, results_doc
 

@@ -157,10 +157,14 @@ def binned_dependence(feature_values: pd.Series, shap_values: pd.Series, units: 
     x = np.arange(len(mean))
     ax.fill_between(x, low.to_numpy(), high.to_numpy(), color=_REFERENCE, alpha=0.2, label="10th-90th percentile")
     ax.plot(x, mean.to_numpy(), marker="o", color=_REFERENCE, label="mean")
-    labels = [f"{i.right:.4g}" if hasattr(i, "right") else str(i) for i in mean.index]
+    # deciles by their inner bounds only: the outermost values are single applicants'
+    labels = [str(i) for i in mean.index]
+    if numeric:
+        lefts = [i.left for i in mean.index]
+        labels = [f"<{mean.index[0].right:.4g}"] + [f">{left:.4g}" for left in lefts[1:]]
     ax.set_xticks(x, labels, rotation=30, ha="right", fontsize=8)
     ax.axhline(0, color="#999999", linewidth=0.8)
-    ax.set_xlabel(f"{feature_values.name} (upper bound of the decile)" if numeric else str(feature_values.name))
+    ax.set_xlabel(f"{feature_values.name} (deciles)" if numeric else str(feature_values.name))
     ax.set_ylabel(f"SHAP ({units})")
     ax.set_title(f"Dependence: {feature_values.name}")
     ax.legend(fontsize=8)

@@ -10,10 +10,20 @@ Tables
 runs(run_id, model, version, status, started_at, finished_at, spec_sha256, pack)
 checks(run_id, name, status, inputs_sha256, reused_from, duration_seconds, error)
 findings(run_id, check_name, metric, subject, value, value_text, status, amber, red)
+reviews(review_id, run_id, reviewer, decision, reviewed_at, pack_sha256, findings)
+ledger(seq, kind, key, content_sha256, prev_hash, row_hash)
+
+Tamper evidence: every run and review adds a ledger entry in the same transaction, with the sha256
+of its rows (read back from the tables) and the hash of the previous entry:
+``row_hash = sha256(prev_hash | kind | key | content_sha256)``. :meth:`Registry.verify` recomputes
+both: an edited or deleted row of a run, a check, a finding or a review, or a deleted or edited
+ledger entry, breaks the chain. (Removing the newest entries together with their rows cannot be
+told from a shorter history; anchor the last ``row_hash`` elsewhere to detect that.)
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import random
@@ -37,12 +47,21 @@ CREATE TABLE IF NOT EXISTS findings (
     run_id TEXT NOT NULL REFERENCES runs(run_id), check_name TEXT NOT NULL, metric TEXT NOT NULL,
     subject TEXT NOT NULL, value REAL, value_text TEXT, status TEXT NOT NULL, amber REAL, red REAL
 );
+CREATE TABLE IF NOT EXISTS reviews (
+    review_id TEXT PRIMARY KEY, run_id TEXT NOT NULL, reviewer TEXT NOT NULL, decision TEXT NOT NULL,
+    reviewed_at TEXT NOT NULL, pack_sha256 TEXT NOT NULL, findings TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ledger (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, key TEXT NOT NULL,
+    content_sha256 TEXT NOT NULL, prev_hash TEXT NOT NULL, row_hash TEXT NOT NULL
+);
 CREATE INDEX IF NOT EXISTS runs_by_model ON runs(model, version, finished_at);
 CREATE INDEX IF NOT EXISTS checks_by_inputs ON checks(name, inputs_sha256);
 CREATE INDEX IF NOT EXISTS findings_by_run ON findings(run_id);
 """
 
 BUSY_TIMEOUT_MS = 60_000
+GENESIS = "0" * 64
 RETRIES = 20
 
 
@@ -61,8 +80,9 @@ class Registry:
         connection.row_factory = sqlite3.Row
         return connection
 
-    def _write(self, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
-        """Run statements in one immediate transaction, retrying while the database is locked."""
+    def _write(self, statements: list[tuple[str, tuple[Any, ...]]], ledger: tuple[str, str] | None = None) -> None:
+        """Run statements in one immediate transaction, retrying while the database is locked;
+        ``ledger = (kind, key)`` appends the chained ledger entry of what was written."""
         for attempt in range(RETRIES):
             try:
                 with closing(self._connect()) as connection:
@@ -71,6 +91,8 @@ class Registry:
                     try:
                         for sql, parameters in statements:
                             connection.execute(sql, parameters)
+                        if ledger is not None:
+                            _append_ledger(connection, *ledger)
                         connection.execute("COMMIT")
                     except BaseException:
                         connection.execute("ROLLBACK")
@@ -127,7 +149,46 @@ class Registry:
                      None if numeric else (None if f["value"] is None else str(f["value"])),
                      f["status"], f["amber"], f["red"]),
                 ))
-        self._write(statements)
+        self._write(statements, ledger=("run", run["id"]))
+
+    def record_review(self, review: dict[str, Any]) -> None:
+        """Record a validator's review (see :mod:`validation.review`), chained in the ledger."""
+        self._write([(
+            "INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (review["review_id"], review["run_id"], review["reviewer"], review["decision"], review["reviewed_at"],
+             review["pack_sha256"], json.dumps(review["findings"], sort_keys=True)),
+        )], ledger=("review", review["review_id"]))
+
+    def reviews(self, run_id: str) -> list[dict[str, Any]]:
+        return self._read("SELECT * FROM reviews WHERE run_id = ? ORDER BY reviewed_at", (run_id,))
+
+    def verify(self) -> list[str]:
+        """Problems with the registry's ledger (an empty list when intact)."""
+        if not self.path.exists():
+            return [f"{self.path}: no such registry"]
+        problems = []
+        with closing(self._connect()) as connection:
+            connection.executescript(SCHEMA)
+            entries = connection.execute("SELECT * FROM ledger ORDER BY seq").fetchall()
+            previous = GENESIS
+            recorded = set()
+            for entry in entries:
+                where = f"ledger entry {entry['seq']} ({entry['kind']} {entry['key']})"
+                recorded.add((entry["kind"], entry["key"]))
+                if entry["prev_hash"] != previous:
+                    problems.append(f"{where}: does not follow the previous entry (an entry was deleted or edited)")
+                if _chain(entry["prev_hash"], entry["kind"], entry["key"], entry["content_sha256"]) != entry["row_hash"]:
+                    problems.append(f"{where}: its hash does not match its content (the entry was edited)")
+                if _content(connection, entry["kind"], entry["key"]) != entry["content_sha256"]:
+                    problems.append(f"{where}: its rows changed since they were recorded (edited or deleted)")
+                previous = entry["row_hash"]
+            for (run_id,) in connection.execute("SELECT run_id FROM runs").fetchall():
+                if ("run", run_id) not in recorded:
+                    problems.append(f"run {run_id}: not in the ledger (inserted by hand)")
+            for (review_id,) in connection.execute("SELECT review_id FROM reviews").fetchall():
+                if ("review", review_id) not in recorded:
+                    problems.append(f"review {review_id}: not in the ledger (inserted by hand)")
+        return problems
 
     def reusable(self, model: str, version: str, check: str, inputs_sha256: str) -> dict[str, Any] | None:
         """The latest successful run of this check with the same inputs, if its pack still exists."""
@@ -171,3 +232,30 @@ class Registry:
         for row in self.runs(model):
             seen.setdefault(row["version"], None)
         return iter(seen)
+
+
+def _chain(prev_hash: str, kind: str, key: str, content_sha256: str) -> str:
+    return hashlib.sha256(f"{prev_hash}|{kind}|{key}|{content_sha256}".encode()).hexdigest()
+
+
+def _content(connection: sqlite3.Connection, kind: str, key: str) -> str:
+    """sha256 of the rows of a run (with its checks and findings) or of a review, as stored."""
+    if kind == "run":
+        parts = [
+            connection.execute("SELECT * FROM runs WHERE run_id = ?", (key,)).fetchall(),
+            connection.execute("SELECT * FROM checks WHERE run_id = ? ORDER BY name", (key,)).fetchall(),
+            connection.execute("SELECT * FROM findings WHERE run_id = ? ORDER BY check_name, metric, subject, "
+                               "value, value_text, status", (key,)).fetchall(),
+        ]
+    else:
+        parts = [connection.execute("SELECT * FROM reviews WHERE review_id = ?", (key,)).fetchall()]
+    canonical = json.dumps([[list(row) for row in part] for part in parts], sort_keys=True, default=repr)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _append_ledger(connection: sqlite3.Connection, kind: str, key: str) -> None:
+    last = connection.execute("SELECT row_hash FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
+    prev_hash = last[0] if last else GENESIS
+    content = _content(connection, kind, key)
+    connection.execute("INSERT INTO ledger (kind, key, content_sha256, prev_hash, row_hash) VALUES (?, ?, ?, ?, ?)",
+                       (kind, key, content, prev_hash, _chain(prev_hash, kind, key, content)))

@@ -8,6 +8,7 @@ bar back to the summary. The index template is autoescaped: every model name, gr
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,36 @@ def render_notebook(notebook: str | Path, html: str | Path, *, title: str = "") 
     book = nbformat.read(str(notebook), as_version=4)
     for cell in book.cells:  # scraps are data for the runner, not for people
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs if not _is_scrap(o)]
+            cell.outputs = [neutralise(o) for o in cell.outputs if not _is_scrap(o)]
     if title:
         book.metadata["title"] = title
     exporter = HTMLExporter(template_name="validation",
                             extra_template_basedirs=[str(_TEMPLATES / "nbconvert")])
     body, _ = exporter.from_notebook_node(book, resources={"metadata": {"name": Path(notebook).stem}})
     Path(html).write_text(body, encoding="utf-8")
+
+
+_ACTIVE_CONTENT = re.compile(r"<\s*(script|iframe|object|embed|link|meta|base|form)\b|\bon[a-z]+\s*=|javascript:",
+                             re.IGNORECASE)
+
+
+def neutralise(output: Any) -> Any:
+    """An output safe to put in a pack page: JavaScript outputs dropped, and HTML or Markdown
+    that carries active content (scripts, event handlers, frames) shown as escaped text instead.
+
+    nbconvert's own ``sanitize_html`` garbles tables, so plain tables (pandas escapes every value)
+    pass untouched and only active content is caught.
+    """
+    data = output.get("data")
+    if not data:
+        return output
+    data.pop("application/javascript", None)
+    for mimetype in ("text/html", "text/markdown", "image/svg+xml"):
+        text = data.get(mimetype)
+        if text is not None and _ACTIVE_CONTENT.search("".join(text) if isinstance(text, list) else str(text)):
+            data.pop(mimetype)
+            data.setdefault("text/plain", "".join(text) if isinstance(text, list) else str(text))
+    return output
 
 
 def _is_scrap(output: Any) -> bool:

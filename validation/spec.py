@@ -64,6 +64,13 @@ class ModelSection(_Strict):
     tier: int | None = None
     artifact: str | None = None
     artifact_sha256: str | None = None
+    # model card (Mitchell et al. 2019), all optional
+    intended_use: str | None = None
+    out_of_scope_use: str | None = None
+    training_data: str | None = None
+    limitations: str | None = None
+    ethical_considerations: str | None = None
+    caveats: str | None = None
 
     @field_validator("version", mode="before")
     @classmethod
@@ -104,6 +111,7 @@ class DataSection(_Strict):
     pnl: str | None = None
     var: str | None = None
     var_level: float | None = Field(default=None, gt=0.0, lt=1.0)
+    max_rows: int | None = Field(default=None, gt=0)
 
 
 class DataOverride(_Strict):
@@ -124,6 +132,7 @@ class DataOverride(_Strict):
     pnl: str | None = None
     var: str | None = None
     var_level: float | None = Field(default=None, gt=0.0, lt=1.0)
+    max_rows: int | None = Field(default=None, gt=0)
 
 
 class VersionEntry(_Strict):
@@ -319,6 +328,8 @@ def _check_semantics(path: Path, key_prefix: str, entry: ModelVersionSpec) -> No
         for key in ("pnl", "var", "var_level"):
             if getattr(data, key) is None:
                 raise SpecError(path, f"data.{key}", "required for a 'var' model")
+        if data.max_rows is not None:
+            raise SpecError(path, "data.max_rows", "a VaR backtest needs every day in order; remove max_rows")
     roles = {"target": data.target, "score": data.score, "time": data.time}
     for feature in data.features or []:
         for role, column in roles.items():

@@ -32,8 +32,9 @@ def test_psi_hand_example() -> None:
 
 
 def test_psi_with_an_empty_bin_and_a_current_only_category_by_hand() -> None:
-    # reference a:2 b:2 (b absent now); current a:1 c:3 (c new): bins a, b, c
-    result = drift.column_drift(pd.Series(["a", "a", "b", "b"], name="x"), pd.Series(["a", "c", "c", "c"], name="x"))
+    # reference a:10 b:10 (b absent now); current a:5 c:15 (c new): bins a, b, c
+    result = drift.column_drift(pd.Series(["a"] * 10 + ["b"] * 10, name="x"),
+                                pd.Series(["a"] * 5 + ["c"] * 15, name="x"))
     assert result.binning.labels() == ["a", "b", "c"]
     e, a = [0.5, 0.5, 0.0], [0.25, 0.0, 0.75]
     floor = lambda x: max(x, 1e-4)  # noqa: E731
@@ -90,11 +91,12 @@ def test_psi_rule_critical_judges_against_each_columns_critical_values() -> None
 
 
 def test_missing_values_and_new_categories_keep_their_own_bins() -> None:
-    result = drift.column_drift(pd.Series(["a", "a", "b", None], name="c"), pd.Series(["a", "c", "c"], name="c"))
+    result = drift.column_drift(pd.Series(["a"] * 10 + ["b"] * 5 + [None] * 5, name="c"),
+                                pd.Series(["a"] * 5 + ["c"] * 10, name="c"))
     table = result.bin_table()
     assert table.index.tolist() == ["a", "b", "c", drift.MISSING_LABEL]
-    assert table["reference_count"].tolist() == [2, 1, 0, 1]
-    assert table["current_count"].tolist() == [1, 0, 2, 0]
+    assert table["reference_count"].tolist() == [10, 5, 0, 5]
+    assert table["current_count"].tolist() == [5, 0, 10, 0]
     assert math.isnan(result.ks_stat)  # no KS for categorical columns
 
 
@@ -171,3 +173,14 @@ def test_drift_table_findings_and_headline() -> None:
     text = drift.headline(table, statuses, "s")
     assert text.startswith("1 of 2 features moved beyond amber; the largest is moved (PSI ")
     assert "The score's PSI is" in text
+
+
+def test_rare_categories_are_pooled_never_shown() -> None:
+    # "ZED" occurs once in each sample: an individual's value must not become a bin of its own
+    ref = pd.Series(["a"] * 20 + ["b"] * 20 + ["ZED"], name="x")
+    cur = pd.Series(["a"] * 20 + ["b"] * 15 + ["ZED"] + ["c"] * 6, name="x")
+    result = drift.column_drift(ref, cur)
+    assert result.binning.labels() == ["a", "b", "c", drift.OTHER_LABEL]
+    assert result.reference_counts.tolist() == [20, 20, 0, 1]
+    assert result.current_counts.tolist() == [20, 15, 6, 1]
+    assert "fewer than 5 times" in result.notes[0]

@@ -8,7 +8,9 @@ Conventions (DESIGN.md, "Metric names and conventions"):
   categorical column is binned by value; values seen only in the current sample keep bins of their
   own. Missing values are a bin of their own whenever either sample has one. A categorical column
   with more than ``max_categories`` values keeps its ``max_categories - 1`` most frequent reference
-  categories and pools the rest in an ``(other)`` bin (said in the column's note). A column with no
+  categories and pools the rest in an ``(other)`` bin (said in the column's note); a category seen
+  fewer than 5 times in both samples is always pooled there, so no rare value (a name, an
+  identifier) is ever shown. A column with no
   reference values at all is cut at the current sample's deciles, so its move from missing to
   present still shows.
 - **PSI** ``= sum_i (a_i - e_i) ln(a_i / e_i)`` over the bins, ``e`` the reference share and ``a``
@@ -51,6 +53,8 @@ from scipy.spatial.distance import jensenshannon
 SHARE_FLOOR = 1e-4
 MISSING_LABEL = "(missing)"
 OTHER_LABEL = "(other)"
+MIN_CATEGORY_COUNT = 5
+"""A category seen fewer times than this in both samples is pooled in ``(other)``."""
 KS_EXACT_MAX_N = 10_000
 """Up to this many values per sample the KS p-value is exact (as scipy's ``method='auto'``)."""
 
@@ -274,17 +278,21 @@ def fit_bins(reference: ColumnSample, current: ColumnSample, *, bins: int = 10,
         return Binning("numeric", edges=tuple(float(e) for e in edges), has_missing=has_missing, note=note)
     ref_counts = reference.categories or {}
     cur_counts = current.categories or {}
-    ref_labels = sorted(ref_counts)
-    new_labels = sorted(set(cur_counts) - set(ref_counts))
-    if len(ref_labels) + len(new_labels) <= max_categories:
+    # a value seen fewer than MIN_CATEGORY_COUNT times in both samples is never shown on its own:
+    # it is pooled, so a rare value (a name, an identifier) cannot reach a pack
+    rare = {c for c in set(ref_counts) | set(cur_counts)
+            if ref_counts.get(c, 0) < MIN_CATEGORY_COUNT and cur_counts.get(c, 0) < MIN_CATEGORY_COUNT}
+    ref_labels = sorted(set(ref_counts) - rare)
+    new_labels = sorted(set(cur_counts) - set(ref_counts) - rare)
+    total = len(set(ref_counts) | set(cur_counts))
+    if not rare and len(ref_labels) + len(new_labels) <= max_categories:
         return Binning("categorical", categories=tuple([*ref_labels, *new_labels]), has_missing=has_missing)
-    kept = sorted(sorted(ref_counts, key=lambda c: (-ref_counts[c], c))[: max_categories - 1])
+    kept = sorted(sorted(ref_labels, key=lambda c: (-ref_counts[c], c))[: max_categories - 1])
     if len(kept) < max_categories - 1:  # room left for the most frequent current-only categories
         room = max_categories - 1 - len(kept)
         kept += sorted(sorted(new_labels, key=lambda c: (-cur_counts[c], c))[:room])
-    total = len(ref_labels) + len(new_labels)
-    note = (f"{total:,} categories: the {len(kept)} most frequent kept, "
-            f"{total - len(kept):,} pooled in {OTHER_LABEL}")
+    note = (f"{total:,} categories: {len(kept)} kept, {total - len(kept):,} pooled in {OTHER_LABEL} "
+            f"(the rarest, and any seen fewer than {MIN_CATEGORY_COUNT} times)")
     return Binning("categorical", categories=tuple(kept), has_other=True, has_missing=has_missing, note=note)
 
 

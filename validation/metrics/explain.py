@@ -263,9 +263,10 @@ def ice_curves(model: Any, sample: pd.DataFrame, feature: str, grid: np.ndarray)
 
 
 def ice_grid(values: pd.Series, points: int = 20) -> np.ndarray:
-    """Grid for ICE curves: distinct quantiles (0 to 1) of the feature's values."""
+    """Grid for ICE curves: distinct quantiles (5% to 95%) of the feature's values (not the
+    extremes: they are single applicants' values)."""
     present = values.dropna().to_numpy(dtype=float)
-    return np.unique(np.quantile(present, np.linspace(0, 1, points))) if len(present) else np.array([])
+    return np.unique(np.quantile(present, np.linspace(0.05, 0.95, points))) if len(present) else np.array([])
 
 
 def monotonicity_violation_share(curves: np.ndarray, direction: str, *, tolerance: float = 1e-9) -> float:
