@@ -9,6 +9,7 @@ after the hash check, and we recommend skops in the error messages and docs.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,14 @@ def load_artifact(path: str | Path, expected_sha256: str) -> Any:
         raise ArtifactError(path, f"sha256 is {actual} but the spec says {expected_sha256}; "
                             "the file changed since it was registered: check it, then update "
                             "model.artifact_sha256")
+    return _load_verified(str(path), actual)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_verified(path_text: str, sha256: str) -> Any:
+    """Load an artifact whose hash was just checked; cached by content hash, so a batch of many
+    versions sharing an artifact loads it once per process."""
+    path = Path(path_text)
     suffix = path.suffix.lower()
     try:
         if suffix == ".skops":
