@@ -408,7 +408,29 @@ def _check_checks(path: Path, checks: list[str] | dict[str, dict[str, Any] | Non
             if not _is_plain(value):
                 raise SpecError(path, f"checks.{name}.{param}", "values must be numbers, strings, "
                                 "booleans, or lists and mappings of them")
+            expected = _TEMPLATE_TYPES.get(_default_type(REGISTRY[name].parameters()[param].get("default", "None")))
+            if expected is not None and (not isinstance(value, expected[0]) or
+                                         (isinstance(value, bool) and bool not in expected[0])):
+                raise SpecError(path, f"checks.{name}.{param}", f"expected {expected[1]} (the template's "
+                                f"default is {REGISTRY[name].parameters()[param].get('default')}), got {value!r}")
     return mapping
+
+
+_TEMPLATE_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "int": ((int,), "a whole number"), "float": ((int, float), "a number"), "str": ((str,), "a string"),
+    "bool": ((bool,), "true or false"), "list": ((list,), "a list"), "dict": ((dict,), "a mapping"),
+}
+"""Types a spec's check parameter must have, from the type of the template's default."""
+
+
+def _default_type(default: str) -> str:
+    """The type name of a template parameter's default (its source text), e.g. ``"int"``."""
+    import ast
+
+    try:
+        return type(ast.literal_eval(default)).__name__
+    except (ValueError, SyntaxError):
+        return ""
 
 
 def _is_plain(value: Any) -> bool:

@@ -1,0 +1,135 @@
+"""The bad-input catalogue: every case exits 2 with one message naming the file and the key or
+column and how to fix it; no traceback; nothing written to --out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from conftest import synthetic_sample
+from validation.cli import main
+from validation.models import sha256_file
+
+
+def _artifact(tmp: Path, *, corrupt: bool = False) -> tuple[str, str]:
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+
+    frame = synthetic_sample(200, seed=1)
+    model = LogisticRegression().fit(frame[["income", "tenure"]], frame["default"])
+    path = tmp / "model.skops"
+    sio.dump(model, path)
+    if corrupt:
+        path.write_bytes(b"garbage" * 10)
+    return "model.skops", sha256_file(path)
+
+
+Builder = Callable[[Callable[..., Path], Path], list[str]]
+
+
+def spec_case(overrides: dict[str, Any] | None = None, raw: str | None = None, **frames: Any) -> Builder:
+    def build(write_spec: Callable[..., Path], tmp: Path) -> list[str]:
+        return [str(write_spec(overrides, raw=raw, **frames))]
+    return build
+
+
+def current_case(change: Callable[[Any], Any]) -> Builder:
+    return spec_case(current=change(synthetic_sample(300, seed=2)))
+
+
+def file_case(edit: Callable[[Path], None], overrides: dict[str, Any] | None = None) -> Builder:
+    def build(write_spec: Callable[..., Path], tmp: Path) -> list[str]:
+        path = write_spec(overrides)
+        edit(tmp)
+        return [str(path)]
+    return build
+
+
+def artifact_case(*, corrupt: bool = False, wrong_hash: bool = False, missing: bool = False) -> Builder:
+    def build(write_spec: Callable[..., Path], tmp: Path) -> list[str]:
+        name, digest = _artifact(tmp, corrupt=corrupt)
+        if wrong_hash:
+            digest = "0" * 64
+        if missing:
+            name = "absent.skops"
+        return [str(write_spec({"model": {"artifact": name, "artifact_sha256": digest},
+                                "data": {"score": None, "features": ["income", "tenure"]}}))]
+    return build
+
+
+def usage_case(*extra: str) -> Builder:
+    def build(write_spec: Callable[..., Path], tmp: Path) -> list[str]:
+        return [str(write_spec()), *extra]
+    return build
+
+
+CASES: list[tuple[str, Builder, str]] = [
+    # specs
+    ("spec file missing", lambda w, t: [str(t / "absent.yaml")], "spec file not found"),
+    ("spec is a folder", lambda w, t: [str(t)], "is a directory"),
+    ("YAML syntax error", spec_case(raw="model: {name: x\ndata: [\n"), "YAML syntax error at line"),
+    ("spec not a mapping", spec_case(raw="- a\n- b\n"), "expected a YAML mapping"),
+    ("unknown top-level key", spec_case({"checkz": []}), "checkz: unknown key"),
+    ("unknown nested key", spec_case({"data": {"scroe": "pd"}}), "data.scroe: unknown key; remove it or check its spelling; allowed here:"),
+    ("wrong type", spec_case({"data": {"features": 3}}), "data.features"),
+    ("model name with a path", spec_case({"model": {"name": "../../etc"}}), "not a valid model name"),
+    ("version with a slash", spec_case({"model": {"version": "2/3"}}), "not a valid version"),
+    ("unknown check", spec_case({"checks": ["drift", "stress"]}), "checks.stress: unknown check; known checks"),
+    ("unknown check parameter", spec_case({"checks": {"drift": {"bin": 3}}}), "checks.drift.bin: the template has no such parameter"),
+    ("hostile parameter name", spec_case({"checks": {"drift": {"__import__('os')": 1}}}), "Python identifiers"),
+    ("parameter of the wrong type", spec_case({"checks": {"drift": {"bins": {"a": "set"}}}}),
+     "checks.drift.bins: expected a whole number (the template's default is 10)"),
+    ("boolean for a number", spec_case({"checks": {"fairness": {"min_group_size": True}}}), "expected a whole number"),
+    ("thresholds in the wrong order", spec_case({"thresholds": {"psi": {"amber": 0.3, "red": 0.2}}}), "must not be below amber"),
+    ("unknown threshold metric", spec_case({"thresholds": {"pis": {"amber": 1}}}), "thresholds.pis: unknown metric"),
+    ("artifact without hash", spec_case({"model": {"artifact": "m.skops"}}), "model.artifact_sha256: required"),
+    ("malformed hash", spec_case({"model": {"artifact": "m.skops", "artifact_sha256": "xyz"}}), "64 hexadecimal"),
+    ("threshold above 1", spec_case({"decision": {"threshold": 1.5}}), "decision.threshold"),
+    ("favourable misspelt", spec_case({"decision": {"favourable": "lower"}}), "decision.favourable"),
+    ("grades not increasing", spec_case({"grades": [0.2, 0.1, 1.0]}), "grades: grade upper bounds must increase"),
+    ("var level out of range", spec_case({"model": {"type": "var"}, "data": {"pnl": "p", "var": "v", "var_level": 1.5}}), "data.var_level"),
+    ("empty versions", spec_case({"versions": []}), "versions: an empty list"),
+    ("fairness without a decision", spec_case({"decision": None}), "decision: required by the fairness check"),
+    ("bands of an unprotected column", spec_case({"checks": {"fairness": {"bands": {"income": [1]}}}}), "not a protected attribute"),
+    # data
+    ("reference file missing", spec_case({"data": {"reference": "data/nope.parquet"}}), "file not found; check the path"),
+    ("corrupt parquet", file_case(lambda t: (t / "data" / "cur.parquet").write_bytes(b"PAR1 not really")), "could not be read"),
+    ("unknown file type", file_case(lambda t: (t / "data" / "cur.xlsx").write_bytes(b"x"), {"data": {"current": "data/cur.xlsx"}}), "unknown file type '.xlsx'"),
+    ("column missing", current_case(lambda f: f.drop(columns=["tenure"])), "column 'tenure': named in data.features but missing"),
+    ("protected column missing", current_case(lambda f: f.drop(columns=["sex"])), "column 'sex': named in data.protected but missing"),
+    ("types differ between samples", current_case(lambda f: f.assign(tenure=f["tenure"].astype(str))), "column 'tenure': is text here but numeric"),
+    ("empty sample", current_case(lambda f: f.iloc[:0]), "has no rows"),
+    ("missing scores", current_case(lambda f: f.assign(pd=f["pd"].where(f.index > 0))), "column 'pd': score has 1 missing values"),
+    ("scores above 1", current_case(lambda f: f.assign(pd=f["pd"] * 10)), "score must lie in [0, 1]"),
+    ("target not 0/1", current_case(lambda f: f.assign(default=f["default"] + 1)), "target must be 0 or 1"),
+    ("infinite feature values", current_case(lambda f: f.assign(income=np.where(f.index == 0, np.inf, f["income"]))), "infinite values"),
+    ("duplicate CSV columns", file_case(lambda t: (t / "data" / "cur.csv").write_text("income,income,tenure\n1,2,3\n"),
+                                        {"data": {"current": "data/cur.csv"}}), "appears more than once"),
+    # artifacts
+    ("artifact missing", artifact_case(missing=True), "model.artifact"),
+    ("artifact hash mismatch", artifact_case(wrong_hash=True), "but the spec says"),
+    ("artifact unloadable", artifact_case(corrupt=True), "could not be loaded"),
+    # command line
+    ("unknown check on the command line", usage_case("--checks", "drift,nope"), "unknown check 'nope'"),
+    ("unknown version on the command line", usage_case("--version", "7"), "no version '7' in this spec"),
+    ("zero workers", usage_case("--workers", "0"), "--workers"),
+]
+
+
+@pytest.mark.parametrize(("case", "build", "fragment"), CASES, ids=[c[0] for c in CASES])
+def test_bad_input(write_spec: Callable[..., Path], tmp_path: Path, case: str, build: Builder, fragment: str) -> None:
+    out = tmp_path / "out"
+    arguments = build(write_spec, tmp_path)
+    result = CliRunner().invoke(main, ["run", *arguments, "--out", str(out), "--quiet"])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert fragment in result.output, result.output
+    assert "Traceback" not in result.output
+    assert not out.exists(), "nothing may be written on bad input"
+
+
+def test_catalogue_is_large_enough() -> None:
+    assert len(CASES) >= 30
