@@ -148,11 +148,15 @@ def test_bootstrap_matches_resampling_and_is_seeded() -> None:
 
 
 def test_bands_and_intersections() -> None:
-    frame = pd.DataFrame({"age": [19, 25, 40, 70, None], "sex": ["f", "m", "f", "m", "f"]})
-    assert fairness.group_labels(frame, "age", bands=[25, 50]).tolist() == [
+    frame = pd.DataFrame({"age": [19, 25, 40, 70, None] * 5, "sex": ["f", "m", "f", "m", "f"] * 5,
+                          "band": ["x", "y", "x", "y", None] * 5})
+    assert fairness.group_labels(frame, "age", bands=[25, 50]).tolist()[:5] == [
         "<25", "[25, 50)", "[25, 50)", ">=50", "(missing)"]
-    crossed = fairness.group_labels(frame.assign(band=["x", "y", "x", "y", None]), "sex*band")
-    assert crossed.tolist() == ["f*x", "m*y", "f*x", "m*y", "f*(missing)"]
+    crossed = fairness.group_labels(frame, "sex*band")
+    assert crossed.tolist()[:5] == ["f*x", "m*y", "f*x", "m*y", "f*(missing)"]
+    # a group of fewer than five applicants is never shown on its own
+    tiny = fairness.group_labels(frame.assign(sex=["f"] * 24 + ["z"]), "sex")
+    assert set(tiny) == {"f", fairness.SMALL_GROUPS}
 
 
 def test_calibration_and_auc_per_group() -> None:

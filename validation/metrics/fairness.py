@@ -35,6 +35,9 @@ from sklearn.metrics import roc_auc_score
 
 MISSING_GROUP = "(missing)"
 INTERSECTION = "*"
+SMALL_GROUPS = "(groups under 5)"
+MIN_DISCLOSED_GROUP = 5
+"""Groups with fewer members are pooled in ``(groups under 5)``: never shown on their own."""
 
 
 def favourable_decision(score: np.ndarray | pd.Series, threshold: float, favourable: str) -> np.ndarray:
@@ -82,7 +85,9 @@ def group_labels(frame: pd.DataFrame, attribute: str, *, bands: list[float] | No
         A column, or columns joined by ``*`` for an intersection.
     bands
         Increasing band edges for a numeric attribute: ``[25, 35, 50]`` gives ``<25``,
-        ``[25, 35)``, ``[35, 50)``, ``>=50``. Missing values are the group ``(missing)``.
+        ``[25, 35)``, ``[35, 50)``, ``>=50``. Missing values are the group ``(missing)``; groups of
+        fewer than 5 applicants are pooled in ``(groups under 5)`` so no individual's decision is
+        disclosed.
     """
     parts = attribute.split(INTERSECTION)
     labels: pd.Series | None = None
@@ -94,6 +99,10 @@ def group_labels(frame: pd.DataFrame, attribute: str, *, bands: list[float] | No
             column = values.astype("object").where(values.notna(), MISSING_GROUP).astype(str)
         labels = column if labels is None else labels + INTERSECTION + column
     assert labels is not None
+    counts = labels.value_counts()
+    tiny = counts.index[counts < MIN_DISCLOSED_GROUP]
+    if len(tiny):  # a group of one or two applicants would disclose their decisions: pool them
+        labels = labels.where(~labels.isin(tiny), SMALL_GROUPS)
     return labels.rename(attribute)
 
 
