@@ -1,0 +1,44 @@
+"""validation: model validation packs for banks.
+
+The statistics are plain functions, usable in any notebook::
+
+    from validation import drift, fairness, explain, backtest
+    table, details = drift.drift_table(reference, current, ["age", "income"])
+
+``drift``, ``fairness``, ``explain`` and ``backtest`` are :mod:`validation.metrics.drift`,
+:mod:`validation.metrics.fairness`, :mod:`validation.metrics.explain` and
+:mod:`validation.metrics.backtesting`, imported on first use (so the command line starts fast).
+``open_check(spec, version)`` loads a model version's checked samples, as the templates do.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = ["drift", "fairness", "explain", "backtest", "open_check", "load_spec", "load_samples"]
+
+_LAZY = {
+    "drift": "validation.metrics.drift",
+    "fairness": "validation.metrics.fairness",
+    "explain": "validation.metrics.explain",
+    "backtest": "validation.metrics.backtesting",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return importlib.import_module(_LAZY[name])
+    if name == "open_check":
+        from validation.notebook import open_check
+
+        return open_check
+    if name == "load_spec":
+        from validation.spec import load_spec
+
+        return load_spec
+    if name == "load_samples":
+        from validation.data import load_samples
+
+        return load_samples
+    raise AttributeError(f"module 'validation' has no attribute {name!r}; it offers: {', '.join(__all__)}")

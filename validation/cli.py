@@ -338,6 +338,25 @@ def review(pack: Path, reviewer: str, decision: str, findings: tuple[str, ...], 
     click.echo(f"review {recorded['review_id']} recorded in {pack / 'review.json'} and {store.path}")
 
 
+@main.command()
+@click.option("--data", "data", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The (development) sample: parquet or csv.")
+@click.option("--target", required=True, help="The 0/1 outcome column (1 = event).")
+@click.option("--score", help="The column of predicted probabilities, if the data has one.")
+@click.option("--current", type=click.Path(dir_okay=False, path_type=Path),
+              help="The monitoring sample (default: --data, to replace later).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the spec (default: params/<data name>.yaml).")
+@click.option("--force", is_flag=True, help="Overwrite an existing spec.")
+def init(data: Path, target: str, score: str | None, current: Path | None, out: Path | None, force: bool) -> None:
+    """Write a starter spec for a dataset (features, categorical and identifier columns inferred)."""
+    from validation.init import write_starter_spec
+
+    target_path = out or Path("params") / f"{data.stem}.yaml"
+    written = write_starter_spec(data, target, score=score, out=target_path, current=current, force=force)
+    click.echo(str(written))
+
+
 @main.command(name="checks")
 def list_checks() -> None:
     """List the checks, their templates and their parameters."""

@@ -75,10 +75,14 @@ def findings_table(findings: Iterable[Mapping[str, Any]], spec: ModelVersionSpec
 
 def show(figure: Any) -> None:
     """Display a matplotlib figure in the notebook as a PNG (works with any backend)."""
+    import base64
     import io
 
-    from IPython.display import Image, display
+    from IPython.display import display
 
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
-    display(Image(data=buffer.getvalue(), format="png"))
+    titles = [ax.get_title() for ax in figure.axes if ax.get_title()]
+    alt = "; ".join(titles) or "chart"
+    display({"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"), "text/plain": f"<chart: {alt}>"},
+            raw=True, metadata={"image/png": {"alt": alt}})
