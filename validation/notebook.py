@@ -73,6 +73,19 @@ def findings_table(findings: Iterable[Mapping[str, Any]], spec: ModelVersionSpec
     return pd.DataFrame(rows).reindex(columns=columns).fillna({"note": ""})
 
 
+_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~"})
+
+
+def md(text: object) -> str:
+    r"""Text from data made literal for a Markdown display: ``male*<25`` stays ``male*<25``
+    instead of turning into emphasis or a tag.
+
+    >>> print(md("sex*age_band: male*<25"))
+    sex\*age\_band: male\*\<25
+    """
+    return str(text).translate(_MARKDOWN_SPECIAL)
+
+
 def show(figure: Any) -> None:
     """Display a matplotlib figure in the notebook as a PNG (works with any backend)."""
     import base64

@@ -21,7 +21,7 @@ _RED = "#c0392b"
 
 
 def _figure(size: tuple[float, float] = _SIZE) -> tuple[Figure, Any]:
-    figure = Figure(figsize=size, dpi=90, layout="constrained")
+    figure = Figure(figsize=size, dpi=80, layout="constrained")
     return figure, figure.add_subplot()
 
 
