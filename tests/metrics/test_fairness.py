@@ -177,3 +177,19 @@ def test_headline_says_what_moved_and_whether_it_is_significant() -> None:
     text = fairness.headline({"sex": fairness.group_table(y, approved, groups.where(groups != "c"))})
     assert text.startswith("sex: b approved at 0.80 times the rate of a (within four-fifths; Fisher p = ")
     assert "10 applicants have no value (group (missing))" in text
+
+
+def test_group_table_matches_a_row_level_groupby() -> None:
+    # the cell-collapsed MetricFrame must equal plain per-row means (pandas groupby, independent code)
+    rng = np.random.default_rng(12)
+    groups = pd.Series(rng.choice(["a", "b", "c"], size=5000, p=[0.5, 0.3, 0.2]))
+    y = rng.integers(0, 2, 5000)
+    approved = rng.integers(0, 2, 5000)
+    table = fairness.group_table(y, approved, groups)
+    frame = pd.DataFrame({"g": groups, "y": y, "f": approved})
+    by = frame.groupby("g")
+    np.testing.assert_allclose(table["approval_rate"], by["f"].mean(), rtol=1e-12)
+    np.testing.assert_allclose(table["default_rate"], by["y"].mean(), rtol=1e-12)
+    np.testing.assert_allclose(table["approval_rate_nonevents"], frame[frame.y == 0].groupby("g")["f"].mean(), rtol=1e-12)
+    np.testing.assert_allclose(table["approval_rate_events"], frame[frame.y == 1].groupby("g")["f"].mean(), rtol=1e-12)
+    assert table["n"].tolist() == by.size().tolist()

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from fairlearn.metrics import MetricFrame, count, selection_rate
+from fairlearn.metrics import MetricFrame, selection_rate
 from scipy import stats
 from sklearn.metrics import roc_auc_score
 
@@ -56,21 +56,27 @@ def favourable_decision(score: np.ndarray | pd.Series, threshold: float, favoura
     raise ValueError(f"favourable must be 'below' or 'above', got {favourable!r}")
 
 
-def _rate_among(y_true: np.ndarray, y_pred: np.ndarray, label: int) -> float:
-    members = np.asarray(y_true) == label
-    return float(np.asarray(y_pred)[members].mean()) if members.any() else math.nan
+def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
+    total = float(np.sum(weights))
+    return float(np.sum(np.asarray(values) * weights) / total) if total else math.nan
 
 
-def _favourable_rate_nonevents(y_event: np.ndarray, y_pred: np.ndarray) -> float:
-    return _rate_among(y_event, y_pred, 0)
+def _favourable_rate_nonevents(y_event: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray) -> float:
+    members = np.asarray(y_event) == 0
+    return _weighted_mean(np.asarray(y_pred)[members], np.asarray(sample_weight)[members])
 
 
-def _favourable_rate_events(y_event: np.ndarray, y_pred: np.ndarray) -> float:
-    return _rate_among(y_event, y_pred, 1)
+def _favourable_rate_events(y_event: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray) -> float:
+    members = np.asarray(y_event) == 1
+    return _weighted_mean(np.asarray(y_pred)[members], np.asarray(sample_weight)[members])
 
 
-def _event_rate(y_event: np.ndarray, y_pred: np.ndarray) -> float:
-    return float(np.asarray(y_event).mean()) if len(y_event) else math.nan
+def _event_rate(y_event: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray) -> float:
+    return _weighted_mean(np.asarray(y_event), np.asarray(sample_weight))
+
+
+def _count(y_event: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray) -> float:
+    return float(np.sum(sample_weight))
 
 
 def group_labels(frame: pd.DataFrame, attribute: str, *, bands: list[float] | None = None) -> pd.Series:
@@ -183,14 +189,21 @@ def group_table(y: np.ndarray | pd.Series, favourable: np.ndarray, groups: pd.Se
     y_arr = np.asarray(y, dtype=np.int64)
     fav = np.asarray(favourable, dtype=np.int64)
     metrics: dict[str, Any] = {
-        "n": count,
+        "n": _count,
         "approval_rate": selection_rate,
         "default_rate": _event_rate,
         "approval_rate_nonevents": _favourable_rate_nonevents,
         "approval_rate_events": _favourable_rate_events,
     }
-    frame = MetricFrame(metrics=metrics, y_true=y_arr, y_pred=fav,
-                        sensitive_features=pd.Series(labels.to_numpy(), name="group"))
+    # every metric here is a (weighted) mean of 0/1 values: collapsing the rows to their
+    # (group, outcome, decision) cells with counts as sample weights gives exactly the same
+    # numbers, and MetricFrame then works on at most 4 rows per group instead of millions
+    cells = (pd.DataFrame({"group": labels.to_numpy(), "y": y_arr, "favourable": fav})
+             .value_counts(sort=False).rename("weight").reset_index())
+    weights = cells["weight"].to_numpy(dtype=float)
+    frame = MetricFrame(metrics=metrics, y_true=cells["y"].to_numpy(), y_pred=cells["favourable"].to_numpy(),
+                        sensitive_features=cells["group"].rename("group"),
+                        sample_params={name: {"sample_weight": weights} for name in metrics})
     table = frame.by_group.copy()
     table["n"] = table["n"].astype(np.int64)
     table["approved"] = np.rint(table["approval_rate"] * table["n"]).astype(np.int64)
