@@ -226,6 +226,40 @@ def overhead_case(scratch: Path) -> dict[str, Any]:
             "note": f"kernel start + empty notebook {min(kernel):.2f} s; task {min(task):.2f} s (best of 3)"}
 
 
+def check_stats_child(check: str, rows: int) -> None:
+    """In a fresh process: time one check's statistics alone on ``rows`` current rows."""
+    import numpy as np
+
+    from synthetic import portfolio
+
+    from validation.metrics import backtesting as bt
+    from validation.metrics import fairness
+
+    reference = portfolio(rows, seed=1)
+    current = portfolio(rows, seed=2, drift=0.3)
+    started = time.perf_counter()
+    if check == "fairness":
+        approved = fairness.favourable_decision(current["pd"], 0.2, "below")
+        for attribute in ("sex", "cat_0", "sex*cat_0"):
+            groups = fairness.group_labels(current, attribute)
+            table = fairness.group_table(current["default"], approved, groups, score=current["pd"])
+            fairness.bootstrap_differences(current["default"], approved, groups,
+                                           judged=[str(g) for g in table.index[table["judged"]]])
+    else:
+        y, score = current["default"].to_numpy(), current["pd"].to_numpy()
+        now = bt.discrimination(y, score)
+        before = bt.discrimination(reference["default"].to_numpy(), reference["pd"].to_numpy())
+        bt.auc_change_pvalue(before["auc"], now["auc"], now["auc_se"] ** 2)
+        bounds = bt.decile_grades(score)
+        grades = bt.grade_table(y, score, bounds)
+        bt.hosmer_lemeshow(grades)
+        bt.spiegelhalter_pvalue(y, score)
+        bt.herfindahl_change_pvalue(np.bincount(bt.assign_grades(score, bounds)), np.bincount(
+            bt.assign_grades(reference["pd"].to_numpy(), bounds)))
+        bt.slice_table(current, "month", target="default", score="pd")
+    print(json.dumps({"stats_s": time.perf_counter() - started}))
+
+
 def bench(rows_list: list[int], *, versions: int = 20) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -235,6 +269,12 @@ def bench(rows_list: list[int], *, versions: int = 20) -> list[dict[str, Any]]:
             results.extend(batch_cases(Path(scratch), versions))
     for rows in rows_list:
         label = f"{rows // 1000}k" if rows < 1_000_000 else f"{rows // 1_000_000}M"
+        for check in ("fairness", "backtesting"):
+            alone = measure([sys.executable, str(HERE / "run.py"), "--child-check-stats", check, str(rows)])
+            results.append({"case": f"{check} statistics alone, {label} rows", "peak_gib": alone["peak_bytes"] / GIB,
+                            "seconds": json.loads(alone["stdout"][0])["stats_s"], "target_seconds": None,
+                            "target_gib": None, "note": "3 attributes (sex, a category, their intersection)"
+                            if check == "fairness" else "discrimination, grades, HL, Spiegelhalter, HHI, by month"})
         stats = measure([sys.executable, str(HERE / "run.py"), "--child-drift-stats", str(rows)])
         figures = json.loads(stats["stdout"][0])
         results.append({"case": f"drift statistics, {label} + {label} rows, {figures['columns']} columns",
@@ -288,9 +328,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="*", default=[100_000, 1_000_000])
     parser.add_argument("--versions", type=int, default=20, help="model versions in the batch case (0: skip it)")
     parser.add_argument("--child-drift-stats", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child-check-stats", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_drift_stats:
         drift_stats_child(args.child_drift_stats)
+        return
+    if args.child_check_stats:
+        check_stats_child(args.child_check_stats[0], int(args.child_check_stats[1]))
         return
     results = bench(args.rows, versions=args.versions)
     machine = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
