@@ -175,3 +175,28 @@ def test_batch_through_a_dask_local_cluster(write_spec: Callable[..., Path], tmp
         # the notebooks ran in the cluster's worker processes, whose kernels are this environment's Python
         for check in outcome.results["checks"]:
             assert check["summary"]["kernel_python"] == sys.executable
+
+
+def test_fsspec_urls_for_data_and_artifact(write_spec: Callable[..., Path], tmp_path: Path) -> None:
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+
+    from conftest import synthetic_sample
+    from validation.models import sha256_file
+
+    frame = synthetic_sample(300, seed=1)
+    model = LogisticRegression().fit(frame[["income", "tenure"]], frame["default"])
+    sio.dump(model, tmp_path / "model.skops")
+    write_spec()  # writes the data files
+    data = tmp_path / "data"
+    spec = write_spec({"model": {"artifact": (tmp_path / "model.skops").as_uri(),
+                                 "artifact_sha256": sha256_file(tmp_path / "model.skops")},
+                       "data": {"reference": (data / "ref.parquet").as_uri(), "current": (data / "cur.parquet").as_uri(),
+                                "score": None, "features": ["income", "tenure"]},
+                       "checks": ["drift", "explainability"]}, name="urls.yaml")
+    (outcome,), code = run([spec], out=tmp_path / "out", workers=2)
+    assert code in (0, 1), outcome.results
+    assert all(c["status"] != "error" for c in outcome.results["checks"])
+    manifest = json.loads((outcome.path / "manifest.json").read_text())
+    assert manifest["inputs"]["data.current"]["path"].startswith("file://")
+    assert manifest["inputs"]["data.current"]["sha256"] == sha256_file(data / "cur.parquet")

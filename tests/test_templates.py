@@ -4,6 +4,7 @@ defaults (the demo) as a modeler would run them in Jupyter."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import nbformat
@@ -37,22 +38,31 @@ def test_runner_parameters_default_to_the_demo(check: str) -> None:
         assert parameters[name]["default"] == "None"
 
 
-def test_template_runs_with_its_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """drift.ipynb with no parameters: builds the demo on first use and validates version 2."""
+@pytest.fixture(scope="module")
+def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("demo-root")
+
+
+@pytest.mark.parametrize("check", REGISTRY.names())
+def test_template_runs_with_its_defaults(check: str, demo_root: Path, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each template with no parameters, as a modeler opens it in Jupyter: it builds the demo on
+    first use and validates the demo's last version."""
     import papermill as pm
 
     from validation.kernel import KERNEL_NAME
     from validation.scraps import read_scraps
 
-    monkeypatch.setenv("VALIDATION_DEMO_ROOT", str(tmp_path / "demo-root"))
-    template = REGISTRY["drift"].path
-    output = tmp_path / "drift.ipynb"
+    monkeypatch.setenv("VALIDATION_DEMO_ROOT", str(demo_root))
+    template = REGISTRY[check].path
+    output = tmp_path / f"{check}.ipynb"
     pm.execute_notebook(str(template), str(output), kernel_name=KERNEL_NAME, progress_bar=False,
                         kernel_manager_class="validation.kernel.EnvironmentKernelManager",
                         cwd=str(template.parent))
-    assert (tmp_path / "demo-root" / "params" / "german_credit_pd.yaml").is_file()
-    findings = read_scraps(output)["findings"]
-    assert {f["subject"] for f in findings} >= {"score", "feature:age", "feature:purpose"}
+    assert (demo_root / "params" / "german_credit_pd.yaml").is_file()
+    scraps = read_scraps(output)
+    assert len(scraps["findings"]) >= 5
     # the kernel ran this environment's Python, whatever kernelspecs the machine has
+    assert scraps["summary"]["kernel_python"] == sys.executable
     book = json.loads(output.read_text())
     assert book["metadata"]["language_info"]["name"] == "python"

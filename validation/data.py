@@ -79,8 +79,12 @@ def _release_arrow_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
-def _header_duplicates(path: Path) -> list[str]:
-    with open(path, newline="", encoding="utf-8-sig") as handle:
+def _header_duplicates(path: str | Path) -> list[str]:
+    import io
+
+    from validation.storage import open_binary
+
+    with open_binary(path) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as handle:
         header = next(csv.reader(handle), [])
     seen: set[str] = set()
     return sorted({c for c in header if c in seen or seen.add(c)})  # type: ignore[func-returns-value]
@@ -93,21 +97,29 @@ def read_table(path: str | Path, role: str, columns: list[str] | None = None) ->
     caller, which knows which spec key names it): at a million rows, loading 25 columns of 60
     saves both time and memory.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(path, None, "file not found; check the path (relative to the spec)", role)
-    suffix = path.suffix.lower()
+    from validation.storage import exists, is_url, open_binary
+
+    if not exists(path):
+        raise DataError(path, None, "file not found; check the path (relative to the spec, or an fsspec URL)", role)
+    suffix = Path(str(path).split("://", 1)[-1]).suffix.lower()
     try:
         if suffix in {".parquet", ".pq"}:
             import pyarrow.parquet as pq
 
-            names = pq.read_schema(path).names
+            if is_url(path):
+                import fsspec
+
+                filesystem, inner = fsspec.core.url_to_fs(str(path))
+                names = pq.read_schema(inner, filesystem=filesystem).names
+            else:
+                filesystem, inner = None, str(path)
+                names = pq.read_schema(inner).names
             duplicates = sorted({n for n in names if names.count(n) > 1})
             if duplicates:
                 raise DataError(path, duplicates[0], "appears more than once in the file; "
                                 "rename the duplicate columns", role)
             wanted = None if columns is None else [c for c in dict.fromkeys(columns) if c in names]
-            table = pq.read_table(path, columns=wanted)
+            table = pq.read_table(inner, columns=wanted, filesystem=filesystem)
             # convert column by column, freeing each Arrow buffer once converted: peak memory
             # stays near one copy of the data instead of two
             frame = table.to_pandas(self_destruct=True, split_blocks=True)
@@ -118,9 +130,11 @@ def read_table(path: str | Path, role: str, columns: list[str] | None = None) ->
             if duplicates:
                 raise DataError(path, duplicates[0], "appears more than once in the header; "
                                 "rename the duplicate columns", role)
-            header = set(pd.read_csv(path, nrows=0).columns)
+            with open_binary(path) as handle:
+                header = set(pd.read_csv(handle, nrows=0).columns)
             wanted = None if columns is None else [c for c in dict.fromkeys(columns) if c in header]
-            frame = pd.read_csv(path, usecols=wanted)
+            with open_binary(path) as handle:
+                frame = pd.read_csv(handle, usecols=wanted)
         else:
             raise DataError(path, None, f"unknown file type '{suffix}'; use .parquet or .csv", role)
     except DataError:

@@ -10,7 +10,6 @@ after the hash check, and we recommend skops in the error messages and docs.
 from __future__ import annotations
 
 import functools
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +19,13 @@ import pandas as pd
 from validation.errors import ArtifactError
 
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "collections.")
-_CHUNK = 1 << 20
 
 
 def sha256_file(path: str | Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """Hex sha256 of a file (a local path or an fsspec URL), read in 1 MiB chunks."""
+    from validation.storage import sha256
+
+    return sha256(path)
 
 
 def load_artifact(path: str | Path, expected_sha256: str) -> Any:
@@ -41,15 +37,17 @@ def load_artifact(path: str | Path, expected_sha256: str) -> Any:
         Missing file, hash mismatch, a type outside the trusted libraries, or a file that does
         not load.
     """
-    path = Path(path)
-    if not path.is_file():
+    from validation.storage import exists, local_copy
+
+    if not exists(path):
         raise ArtifactError(path, "file not found; check model.artifact (paths are relative to the spec)")
-    actual = sha256_file(path)
-    if actual != expected_sha256.lower():
-        raise ArtifactError(path, f"sha256 is {actual} but the spec says {expected_sha256}; "
-                            "the file changed since it was registered: check it, then update "
-                            "model.artifact_sha256")
-    return _load_verified(str(path), actual)
+    with local_copy(path) as local:  # an fsspec URL is copied once, then hashed and loaded locally
+        actual = sha256_file(local)
+        if actual != expected_sha256.lower():
+            raise ArtifactError(path, f"sha256 is {actual} but the spec says {expected_sha256}; "
+                                "the file changed since it was registered: check it, then update "
+                                "model.artifact_sha256")
+        return _load_verified(str(local), actual)
 
 
 @functools.lru_cache(maxsize=8)
@@ -58,6 +56,8 @@ def _load_verified(path_text: str, sha256: str) -> Any:
     versions sharing an artifact loads it once per process."""
     path = Path(path_text)
     suffix = path.suffix.lower()
+    # (cached by content hash: a later call with the same content returns this object even when
+    # it came from another path or URL)
     try:
         if suffix == ".skops":
             import skops.io as sio
