@@ -200,3 +200,29 @@ def test_fsspec_urls_for_data_and_artifact(write_spec: Callable[..., Path], tmp_
     manifest = json.loads((outcome.path / "manifest.json").read_text())
     assert manifest["inputs"]["data.current"]["path"].startswith("file://")
     assert manifest["inputs"]["data.current"]["sha256"] == sha256_file(data / "cur.parquet")
+
+
+def test_explainability_compares_with_the_registrys_previous_version(tmp_path: Path) -> None:
+    # one spec per version (no versions list): the previous version's importances come from the registry
+    import yaml
+
+    from validation.demo import prepare_demo
+
+    spec_path = prepare_demo(tmp_path / "demo")
+    spec = yaml.safe_load(spec_path.read_text())
+    first, second = spec.pop("versions")
+    files = []
+    for entry in (first, second):
+        single = {**spec, "model": {**spec["model"], "version": entry["version"], "artifact": entry["artifact"],
+                                    "artifact_sha256": entry["artifact_sha256"]},
+                  "checks": {"explainability": {}}}
+        path = spec_path.parent / f"v{entry['version']}.yaml"
+        path.write_text(yaml.safe_dump(single, sort_keys=False))
+        files.append(path)
+    registry = Registry(tmp_path / "r.sqlite")
+    run([files[0]], out=tmp_path / "out", registry=registry, workers=1)
+    (outcome,), _ = run([files[1]], out=tmp_path / "out", registry=registry, workers=1)
+    (check,) = outcome.results["checks"]
+    correlation = [f for f in check["findings"] if f["metric"] == "importance_rank_correlation"]
+    assert correlation and correlation[0]["value"] is not None
+    assert check["summary"]["previous_version"] == "1"

@@ -211,6 +211,19 @@ class Registry:
                           "LIMIT 1", (model, version))
         return rows[0] if rows else None
 
+    def previous_importances(self, model: str, version: str) -> dict[str, Any] | None:
+        """The SHAP importances of the latest run of another version of ``model``:
+        ``{"version", "run", "values": {feature: importance}}``, or None."""
+        rows = self._read(
+            "SELECT runs.run_id, runs.version, findings.subject, findings.value FROM runs JOIN findings USING (run_id) "
+            "WHERE runs.model = ? AND runs.version != ? AND findings.check_name = 'explainability' "
+            "AND findings.metric = 'shap_importance' ORDER BY runs.finished_at DESC, runs.rowid DESC", (model, version))
+        if not rows:
+            return None
+        run_id = rows[0]["run_id"]
+        values = {r["subject"].removeprefix("feature:"): r["value"] for r in rows if r["run_id"] == run_id}
+        return {"version": rows[0]["version"], "run": run_id, "values": values}
+
     def findings(self, run_id: str) -> list[dict[str, Any]]:
         """A run's findings as in ``results.json`` (with ``check``): value numeric or text."""
         rows = self._read("SELECT * FROM findings WHERE run_id = ? ORDER BY check_name, metric, subject", (run_id,))

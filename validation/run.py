@@ -14,6 +14,7 @@ are taken from that run's pack, and the pack says so. ``force=True`` runs everyt
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -94,7 +95,18 @@ def validate_specs(specs: list[Path], *, version: str | None = None,
     return plans
 
 
-def task_inputs_sha256(plan: PackPlan, check: str) -> str:
+def _with_registry_previous(task: Task, plan: PackPlan, registry: Registry | None) -> Task:
+    """For explainability when the spec names no previous version: the importances of the
+    registry's latest run of another version, passed to the template as ``previous_importances``."""
+    if task.check != "explainability" or plan.spec.previous_version is not None or registry is None:
+        return task
+    previous = registry.previous_importances(plan.spec.name, plan.spec.version)
+    if previous is None:
+        return task
+    return dataclasses.replace(task, parameters={**task.parameters, "previous_importances": previous})
+
+
+def task_inputs_sha256(plan: PackPlan, check: str, parameters: dict[str, Any] | None = None) -> str:
     """sha256 of everything a check's result depends on (see the module docstring)."""
     spec = plan.spec
     files = {k: v["sha256"] for k, v in plan.inputs.items()
@@ -103,7 +115,7 @@ def task_inputs_sha256(plan: PackPlan, check: str) -> str:
     if check == "explainability" and spec.previous_version is not None:
         previous_artifact = load_spec(spec.path).version(spec.previous_version).model.artifact_sha256
     payload = {
-        "check": check, "parameters": spec.checks.get(check, {}),
+        "check": check, "parameters": parameters if parameters is not None else spec.checks.get(check, {}),
         "model": spec.model.model_dump(mode="json"), "data": spec.data.model_dump(mode="json"),
         "decision": spec.decision.model_dump(mode="json") if spec.decision else None,
         "grades": spec.grades, "thresholds": {k: v.model_dump(mode="json") for k, v in spec.thresholds.items()},
@@ -141,8 +153,9 @@ def execute_plans(plans: list[PackPlan], *, workers: int | None = None, schedule
     pending: list[Task] = []
     try:
         for plan in plans:
+            plan.tasks = [_with_registry_previous(task, plan, registry) for task in plan.tasks]
             for task in plan.tasks:
-                inputs[task.key] = digest = task_inputs_sha256(plan, task.check)
+                inputs[task.key] = digest = task_inputs_sha256(plan, task.check, task.parameters)
                 row = None if registry is None or force else registry.reusable(*task.key, digest)
                 reused = _reuse(task, row["run_id"], Path(row["pack"])) if row is not None else None
                 if reused is not None:
