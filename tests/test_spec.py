@@ -95,3 +95,12 @@ def test_spec_error_pickles() -> None:
     error = SpecError("p.yaml", "data.target", "missing")
     again = pickle.loads(pickle.dumps(error))
     assert (again.path, again.key, again.problem, str(again)) == (error.path, error.key, error.problem, str(error))
+
+
+def test_version_entries_validate_like_the_model_section(write_spec: Callable[..., Path]) -> None:
+    path = write_spec({"versions": [{"version": "1", "artifact": "m.skops", "artifact_sha256": "xyz"}]})
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    assert caught.value.key == "versions[0].artifact_sha256" and "64 hexadecimal" in caught.value.problem
+    with pytest.raises(SpecError, match="not a valid version"):
+        load_spec(write_spec({"versions": [{"version": ".."}]}, name="dots.yaml"))

@@ -193,12 +193,16 @@ def _print_table(table: Any, title: str) -> None:
     Console().print(view)
 
 
+def _registry_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    function = click.option("--registry", type=click.Path(dir_okay=False, path_type=Path),
+                            help="Registry file (default: <out>/registry.sqlite).")(function)
+    return click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+                        show_default=True, help="Folder whose registry to read.")(function)
+
+
 @main.command()
 @click.argument("model")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True,
-              help="Folder whose registry to read.")
-@click.option("--registry", type=click.Path(dir_okay=False, path_type=Path),
-              help="Registry file (default: <out>/registry.sqlite).")
+@_registry_options
 @click.option("--html", type=click.Path(dir_okay=False, path_type=Path), help="Also write an HTML page with trend charts.")
 def history(model: str, out: Path, registry: Path | None, html: Path | None) -> None:
     """Every version and run of MODEL with its status and headline metrics."""
@@ -220,10 +224,7 @@ def history(model: str, out: Path, registry: Path | None, html: Path | None) -> 
 @click.argument("model")
 @click.argument("old_version")
 @click.argument("new_version")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True,
-              help="Folder whose registry to read.")
-@click.option("--registry", type=click.Path(dir_okay=False, path_type=Path),
-              help="Registry file (default: <out>/registry.sqlite).")
+@_registry_options
 @click.option("--html", type=click.Path(dir_okay=False, path_type=Path), help="Also write the diff as an HTML page.")
 def compare(model: str, old_version: str, new_version: str, out: Path, registry: Path | None, html: Path | None) -> None:
     """Finding-by-finding diff of the latest runs of two versions of MODEL."""

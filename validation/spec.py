@@ -15,10 +15,10 @@ import hashlib
 import keyword
 import re
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from validation.errors import SpecError
 
@@ -55,15 +55,26 @@ def _number_to_text(value: Any) -> Any:
     return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
+def _valid_sha(value: str) -> str:
+    if not _SHA256_RE.match(value.lower()):
+        raise ValueError("expected 64 hexadecimal characters (the artifact file's sha256)")
+    return value.lower()
+
+
+ModelName = Annotated[str, AfterValidator(lambda value: _check_name(value, "model name"))]
+VersionLabel = Annotated[str, BeforeValidator(_number_to_text), AfterValidator(lambda value: _check_name(value, "version"))]
+Sha256 = Annotated[str, AfterValidator(_valid_sha)]
+
+
 class ModelSection(_Strict):
-    name: str
-    version: str
+    name: ModelName
+    version: VersionLabel
     type: Literal["classification", "var"] = "classification"
     owner: str | None = None
     purpose: str | None = None
     tier: int | None = None
     artifact: str | None = None
-    artifact_sha256: str | None = None
+    artifact_sha256: Sha256 | None = None
     # model card (Mitchell et al. 2019), all optional
     intended_use: str | None = None
     out_of_scope_use: str | None = None
@@ -72,27 +83,6 @@ class ModelSection(_Strict):
     ethical_considerations: str | None = None
     caveats: str | None = None
 
-    @field_validator("version", mode="before")
-    @classmethod
-    def _version_to_text(cls, value: Any) -> Any:
-        return _number_to_text(value)
-
-    @field_validator("name")
-    @classmethod
-    def _valid_name(cls, value: str) -> str:
-        return _check_name(value, "model name")
-
-    @field_validator("version")
-    @classmethod
-    def _valid_version(cls, value: str) -> str:
-        return _check_name(value, "version")
-
-    @field_validator("artifact_sha256")
-    @classmethod
-    def _valid_sha(cls, value: str | None) -> str | None:
-        if value is not None and not _SHA256_RE.match(value.lower()):
-            raise ValueError("expected 64 hexadecimal characters (the artifact file's sha256)")
-        return value.lower() if value is not None else None
 
 
 class DataSection(_Strict):
@@ -136,20 +126,10 @@ class DataOverride(_Strict):
 
 
 class VersionEntry(_Strict):
-    version: str
+    version: VersionLabel
     artifact: str | None = None
-    artifact_sha256: str | None = None
+    artifact_sha256: Sha256 | None = None
     data: DataOverride | None = None
-
-    @field_validator("version", mode="before")
-    @classmethod
-    def _version_to_text(cls, value: Any) -> Any:
-        return _number_to_text(value)
-
-    @field_validator("version")
-    @classmethod
-    def _valid_version(cls, value: str) -> str:
-        return _check_name(value, "version")
 
 
 class Decision(_Strict):
