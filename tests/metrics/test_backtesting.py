@@ -224,3 +224,27 @@ def test_business_impact() -> None:
     assert impact["approval_rate"] == 0.75
     assert impact["bad_rate_approved"] == pytest.approx(1 / 3)
     assert impact["expected_loss"] == pytest.approx(0.1 * 0.5 * 100 + 0.2 * 0.4 * 200 + 0.05 * 0.5 * 10)
+
+
+# Kupiec (1995), non-rejection regions of the proportion-of-failures test at the 5% level, as
+# tabulated in Jorion, "Value at Risk" (3rd ed., 2007), table 6-3: (tail probability, days) ->
+# (lowest, highest) number of exceptions not rejected. For 1% over 255 days the table gives no
+# lower bound ("N < 7"); the likelihood ratio rejects N = 0 there (LR = 5.13 > 3.84), so only the
+# upper bound of that cell is checked.
+KUPIEC_REGIONS = {
+    (0.01, 510): (2, 10), (0.01, 1000): (5, 16),
+    (0.025, 255): (3, 11), (0.025, 510): (7, 20), (0.025, 1000): (16, 35),
+    (0.05, 255): (7, 20), (0.05, 510): (17, 35), (0.05, 1000): (38, 64),
+}
+
+
+@pytest.mark.parametrize(("cell", "region"), KUPIEC_REGIONS.items(), ids=[f"{p}-{t}" for p, t in KUPIEC_REGIONS])
+def test_kupiec_non_rejection_regions(cell: tuple[float, int], region: tuple[int, int]) -> None:
+    p, days = cell
+    accepted = [n for n in range(0, 120) if bt.kupiec_pvalue(n, days, 1 - p) >= 0.05]
+    assert (min(accepted), max(accepted)) == region
+    assert accepted == list(range(region[0], region[1] + 1))
+
+
+def test_kupiec_region_upper_bound_at_255_days_99() -> None:
+    assert bt.kupiec_pvalue(6, 255, 0.99) >= 0.05 > bt.kupiec_pvalue(7, 255, 0.99)
