@@ -28,4 +28,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) demo reports/*/ params/german_credit_pd.yaml
+	rm -rf $(VENV) demo reports/*/ reports/registry.sqlite* params/german_credit_pd.yaml params/trading_desk_var.yaml test-artifacts
