@@ -18,8 +18,8 @@ import pandas as pd
 from validation.registry import Registry
 
 HEADLINES = {
-    "auc": ("backtesting", "auc", "score", "AUC"),
-    "score_psi": ("drift", "psi", "score", "score PSI"),
+    "auc": ("backtesting", "auc", "score"),
+    "score_psi": ("drift", "psi", "score"),
 }
 
 
@@ -31,7 +31,7 @@ def history_table(registry: Registry, model: str) -> pd.DataFrame:
         findings = registry.findings(run["run_id"])
         row: dict[str, Any] = {"version": run["version"], "run_id": run["run_id"], "finished_at": run["finished_at"],
                                "status": run["status"]}
-        for key, (check, metric, subject, _) in HEADLINES.items():
+        for key, (check, metric, subject) in HEADLINES.items():
             values = [f["value"] for f in findings
                       if f["check"] == check and f["metric"] == metric and f["subject"] == subject]
             row[key] = values[0] if values else math.nan

@@ -13,6 +13,7 @@ no data file is ever copied into it (inputs are recorded by path and sha256).
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
 import os
@@ -149,7 +150,9 @@ def check_records(plan: PackPlan, results: list[TaskResult]) -> list[dict[str, A
     return records
 
 
+@functools.lru_cache(maxsize=1)
 def _git_commit() -> str | None:
+    """The project's commit (``-dirty`` when modified), once per process: a batch asks per pack."""
     root = Path(__file__).resolve().parent.parent
     if not (root / ".git").exists():
         return None

@@ -117,11 +117,14 @@ class Judgement:
     direction: Direction
 
 
-def _at_or_beyond(value: float, bound: float, *, upward: bool) -> bool:
-    """``value >= bound`` (upward) or ``value <= bound``, bounds widened by float tolerance."""
+def _flagged(value: float, bound: float | None, direction: Direction) -> bool:
+    """Whether ``value`` reaches ``bound``: ``value >= bound`` when higher is worse, ``value < bound``
+    (strict) when lower is worse; a value within float tolerance of the bound counts as equal."""
+    if bound is None:
+        return False
     if math.isclose(value, bound, rel_tol=_REL_TOL, abs_tol=1e-12):
-        return True
-    return value > bound if upward else value < bound
+        return direction == "higher_is_worse"
+    return value > bound if direction == "higher_is_worse" else value < bound
 
 
 def judge(metric: str, value: Any, overrides: Mapping[str, Any] | None = None) -> Judgement:
@@ -161,21 +164,7 @@ def judge(metric: str, value: Any, overrides: Mapping[str, Any] | None = None) -
     if direction == "none" or (amber is None and red is None):
         return Judgement("info", amber, red, direction)
     x = float(value)
-    if direction == "higher_is_worse":
-        if red is not None and _at_or_beyond(x, red, upward=True):
-            status = "red"
-        elif amber is not None and _at_or_beyond(x, amber, upward=True):
-            status = "amber"
-        else:
-            status = "green"
-    else:
-        # lower_is_worse is strict: a value equal to the bound is not flagged
-        if red is not None and x < red and not math.isclose(x, red, rel_tol=_REL_TOL, abs_tol=1e-12):
-            status = "red"
-        elif amber is not None and x < amber and not math.isclose(x, amber, rel_tol=_REL_TOL, abs_tol=1e-12):
-            status = "amber"
-        else:
-            status = "green"
+    status = "red" if _flagged(x, red, direction) else "amber" if _flagged(x, amber, direction) else "green"
     return Judgement(status, amber, red, direction)
 
 

@@ -231,9 +231,6 @@ class Registry:
                  "value": r["value"] if r["value"] is not None else r["value_text"], "status": r["status"],
                  "amber": r["amber"], "red": r["red"]} for r in rows]
 
-    def checks(self, run_id: str) -> list[dict[str, Any]]:
-        return self._read("SELECT * FROM checks WHERE run_id = ?", (run_id,))
-
     def count(self, table: str) -> int:
         if table not in ("runs", "checks", "findings"):
             raise ValueError(f"unknown table {table!r}")

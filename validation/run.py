@@ -193,10 +193,6 @@ def _previous_run(registry: Registry | None, plan: PackPlan) -> tuple[str, str, 
     return previous, run["run_id"], registry.findings(run["run_id"])
 
 
-def default_registry(out: str | Path) -> Registry:
-    return Registry(Path(out) / "registry.sqlite")
-
-
 def run(specs: Sequence[str | Path], *, version: str | None = None, checks: list[str] | None = None,
         out: str | Path = "reports", workers: int | None = None, scheduler: str | None = None,
         timeout: int = DEFAULT_CELL_TIMEOUT, registry: Registry | None = None, force: bool = False,
