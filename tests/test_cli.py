@@ -156,6 +156,49 @@ def test_numbers_are_reproducible_from_the_data(small_pack: dict[str, Any]) -> N
     assert findings[("disparate_impact_ratio", "sex:female")] == pytest.approx(rates["female"] / rates.max())
 
 
+def test_backtesting_results_carry_the_design_metrics(small_pack: dict[str, Any]) -> None:
+    """DESIGN.md's backtesting metric names and subjects, each value recomputed from the data."""
+    from scipy import stats
+
+    doc = json.loads((small_pack["pack"] / "results.json").read_text())
+    (check,) = [c for c in doc["checks"] if c["name"] == "backtesting"]
+    found = {(f["metric"], f["subject"]): f for f in check["findings"]}
+    cur = small_pack["current"]
+    y, p = cur["default"].to_numpy(), cur["pd"].to_numpy()
+    for metric in ("auc", "gini", "ks", "brier", "auc_change_pvalue"):
+        assert (metric, "score") in found
+    for metric in ("hosmer_lemeshow_pvalue", "jeffreys_pvalue", "binomial_pvalue", "spiegelhalter_pvalue",
+                   "observed_expected_ratio", "herfindahl_index", "herfindahl_change_pvalue"):
+        assert (metric, "portfolio") in found
+    # no master scale in the spec: grades are the score's deciles, numbered 1..10 from the lowest PD
+    grades = sorted(int(s.split(":")[1]) for m, s in found if m == "jeffreys_pvalue" and s.startswith("grade:"))
+    assert grades == list(range(1, 11))
+    # ECB Jeffreys test of the portfolio: BetaCDF(mean PD; D + 1/2, N - D + 1/2)
+    n, d = len(y), int(y.sum())
+    assert found[("jeffreys_pvalue", "portfolio")]["value"] == pytest.approx(stats.beta.cdf(p.mean(), d + 0.5, n - d + 0.5))
+    assert found[("binomial_pvalue", "portfolio")]["value"] == pytest.approx(stats.binom.sf(d - 1, n, p.mean()))
+    # the lowest decile by hand: scores up to the 10% quantile
+    low = p <= np.quantile(p, 0.1)
+    expected = stats.beta.cdf(p[low].mean(), y[low].sum() + 0.5, low.sum() - y[low].sum() + 0.5)
+    assert found[("jeffreys_pvalue", "grade:1")]["value"] == pytest.approx(expected)
+    # p-values judged as traffic lights at 95% / 99.9%
+    assert (found[("jeffreys_pvalue", "grade:1")]["amber"], found[("jeffreys_pvalue", "grade:1")]["red"]) == (0.05, 0.001)
+    # by period (data.time): AUC, observed/expected and Jeffreys per month
+    for month in ("2025-01", "2025-02", "2025-03"):
+        part = cur[cur["month"] == month]
+        assert found[("auc", f"period:{month}")]["value"] == pytest.approx(roc_auc_score(part["default"], part["pd"]))
+        assert found[("observed_expected_ratio", f"period:{month}")]["value"] == pytest.approx(
+            part["default"].sum() / part["pd"].sum())
+        assert ("jeffreys_pvalue", f"period:{month}") in found
+    # business impact at the decision threshold (score < 0.2 approved)
+    approved = cur["pd"] < 0.2
+    assert found[("approval_rate", "portfolio")]["value"] == pytest.approx(approved.mean())
+    assert found[("bad_rate_approved", "portfolio")]["value"] == pytest.approx(cur.loc[approved, "default"].mean())
+    # the grade table in the pack shows each grade's traffic lights
+    html = (small_pack["pack"] / "html" / "backtesting.html").read_text(encoding="utf-8")
+    assert "jeffreys_pvalue_light" in html and "binomial_pvalue_light" in html
+
+
 def test_manifest_hashes_every_file_and_input(small_pack: dict[str, Any]) -> None:
     pack = small_pack["pack"]
     manifest = json.loads((pack / "manifest.json").read_text())

@@ -21,6 +21,7 @@ import pandas as pd
 
 from validation.data import Samples, load_samples
 from validation.findings import judge_finding
+from validation.policy import judge
 from validation.spec import ModelVersionSpec, load_spec
 
 
@@ -71,6 +72,24 @@ def findings_table(findings: Iterable[Mapping[str, Any]], spec: ModelVersionSpec
     rows = [judge_finding(item, overrides) for item in findings]
     columns = ["metric", "subject", "value", "status", "amber", "red", "note"]
     return pd.DataFrame(rows).reindex(columns=columns).fillna({"note": ""})
+
+
+def traffic_lights(table: pd.DataFrame, metrics: Iterable[str], spec: ModelVersionSpec | None = None) -> pd.DataFrame:
+    """``table`` with a ``<metric>_light`` column (green, amber, red; info when undefined) after each
+    named metric column, judged under the spec's thresholds as the findings are.
+
+    >>> traffic_lights(pd.DataFrame({"jeffreys_pvalue": [0.3, 0.01, 0.0001]}), ["jeffreys_pvalue"])
+       jeffreys_pvalue jeffreys_pvalue_light
+    0           0.3000                 green
+    1           0.0100                 amber
+    2           0.0001                   red
+    """
+    overrides = spec.thresholds if spec is not None else None
+    shown = table.copy()
+    for metric in metrics:
+        lights = [judge(metric, value, overrides).status for value in table[metric]]
+        shown.insert(shown.columns.get_loc(metric) + 1, f"{metric}_light", lights)
+    return shown
 
 
 _MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~"})

@@ -3,8 +3,9 @@
 SR 11-7 (Federal Reserve / OCC, "Supervisory Guidance on Model Risk Management", 2011), section V,
 names three core elements of validation: evaluation of conceptual soundness, ongoing monitoring,
 and outcomes analysis. The backtests follow the ECB's instructions for reporting the validation
-results of internal models (IRB Pillar I models for credit risk, 2019); their section references are
-given as we read that document.
+results of internal models (IRB Pillar I models for credit risk, 2019), whose PD part is section 2.5:
+2.5.3.1 the Jeffreys test (predictive ability), 2.5.4.1 current against initial AUC (discriminatory
+power), 2.5.5.3 concentration in rating grades (stability).
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ CHECK_BASIS = {
 }
 
 METRIC_BASIS = {
-    "auc": "ECB instructions, discriminatory power (AUC with DeLong variance)",
-    "gini": "ECB instructions, discriminatory power",
-    "auc_change_pvalue": "ECB instructions 2.5.3.1: current vs initial AUC",
-    "jeffreys_pvalue": "ECB instructions 2.6.1: Jeffreys test per grade and portfolio",
-    "binomial_pvalue": "ECB instructions, predictive ability (binomial test)",
+    "auc": "ECB instructions 2.5.4: discriminatory power (AUC with DeLong variance)",
+    "gini": "ECB instructions 2.5.4: discriminatory power (Gini = 2 AUC - 1)",
+    "auc_change_pvalue": "ECB instructions 2.5.4.1: current vs initial AUC",
+    "jeffreys_pvalue": "ECB instructions 2.5.3.1: Jeffreys test per grade and portfolio",
+    "binomial_pvalue": "predictive ability per grade: one-sided binomial test (BCBS Working Paper 14, 2005)",
     "hosmer_lemeshow_pvalue": "predictive ability over grades (Hosmer-Lemeshow, out of sample)",
-    "herfindahl_change_pvalue": "ECB instructions 2.5.2: concentration in rating grades (Herfindahl index)",
-    "herfindahl_index": "ECB instructions 2.5.2: concentration in rating grades",
+    "herfindahl_change_pvalue": "ECB instructions 2.5.5.3: concentration in rating grades (Herfindahl index)",
+    "herfindahl_index": "ECB instructions 2.5.5.3: concentration in rating grades",
     "kupiec_pvalue": "Basel market risk backtesting: proportion of failures (Kupiec 1995)",
     "basel_zone": "Basel Committee (1996): traffic-light zones and plus factors",
     "plus_factor": "Basel Committee (1996): plus factor to the capital multiplier",

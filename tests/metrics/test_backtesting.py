@@ -52,7 +52,7 @@ def test_discrimination_with_one_class_is_undefined_not_an_error() -> None:
 
 
 def test_auc_change_pvalue_is_normal_tail() -> None:
-    # ECB (2019) 2.5.3.1: S = (AUC_init - AUC_curr) / s, p = 1 - Phi(S); S = 2.5 here
+    # ECB (2019) 2.5.4.1: S = (AUC_init - AUC_curr) / s, p = 1 - Phi(S); S = 2.5 here
     assert bt.auc_change_pvalue(0.80, 0.75, 0.02**2) == pytest.approx(1 - stats.norm.cdf(2.5), rel=1e-12)
     assert bt.auc_change_pvalue(0.70, 0.75, 0.02**2) > 0.5  # an improvement is no deterioration
 
@@ -248,3 +248,49 @@ def test_kupiec_non_rejection_regions(cell: tuple[float, int], region: tuple[int
 
 def test_kupiec_region_upper_bound_at_255_days_99() -> None:
     assert bt.kupiec_pvalue(6, 255, 0.99) >= 0.05 > bt.kupiec_pvalue(7, 255, 0.99)
+
+
+def _hits_with_transitions(n00: int, n01: int, n10: int, n11: int) -> np.ndarray:
+    """A hit sequence that starts and ends without an exception and has exactly these day-to-day
+    transition counts: ``n01 == n10`` runs of exceptions holding ``n01 + n11`` exceptions, separated
+    by single quiet days, after a first quiet stretch of ``n00 + 1`` days."""
+    assert n01 == n10 > 0
+    runs = [1 + n11 // n01 + (1 if i < n11 % n01 else 0) for i in range(n01)]
+    hits = [0] * (n00 + 1)
+    for run in runs:
+        hits += [1] * run + [0]
+    return np.asarray(hits, dtype=int)
+
+
+def _transitions(hits: np.ndarray) -> tuple[int, int, int, int]:
+    prev, curr = hits[:-1], hits[1:]
+    return tuple(int(((prev == i) & (curr == j)).sum()) for i, j in ((0, 0), (0, 1), (1, 0), (1, 1)))  # type: ignore[return-value]
+
+
+def test_christoffersen_documented_example_mathworks_varbacktest() -> None:
+    # MathWorks Risk Management Toolbox documentation, varbacktest `cci` and `cc` examples
+    # (EquityIndex against Normal95, VaRLevel 0.95): 1043 observations, 57 failures,
+    # N00 = 932, N10 = 53, N01 = 53, N11 = 4; published LRatioCCI 0.25866, PValueCCI 0.61104,
+    # LRatioPOF 0.46147, PValuePOF 0.49694, LRatioCC 0.72013, PValueCC 0.69763.
+    hits = _hits_with_transitions(932, 53, 53, 4)
+    assert len(hits) == 1043 and hits.sum() == 57 and _transitions(hits) == (932, 53, 53, 4)
+    assert round(bt.independence_lr(hits), 5) == 0.25866
+    assert round(bt.christoffersen_pvalue(hits), 5) == 0.61104
+    assert round(bt.kupiec_lr(57, 1043, 0.95), 5) == 0.46147
+    assert round(bt.kupiec_pvalue(57, 1043, 0.95), 5) == 0.49694
+    assert round(bt.conditional_coverage_pvalue(hits, 0.95), 5) == 0.69763
+    assert round(float(stats.chi2.isf(bt.conditional_coverage_pvalue(hits, 0.95), 2)), 5) == 0.72013
+
+
+def test_christoffersen_documented_example_jorion() -> None:
+    # Jorion, "Value at Risk" (3rd ed., 2007), chapter 6, question 10: 6 exceptions to a 99% VaR
+    # over 252 days, 4 of them following an exception day; published LR_uc = 3.498 and
+    # LR_ind = 25.837 (to three decimals, LR_uc truncated: 3.4988). Jorion's exception table counts 252 transitions (the day before the window
+    # enters as a day without exception), so the window is preceded by one quiet day here.
+    window = np.zeros(252, dtype=int)
+    window[[60, 61, 62, 180, 181, 182]] = 1  # two clusters of three: 4 exceptions follow one
+    hits = np.r_[0, window]
+    assert _transitions(hits) == (244, 2, 2, 4)
+    assert bt.independence_lr(hits) == pytest.approx(25.837, abs=1e-3)
+    assert bt.kupiec_lr(6, 252, 0.99) == pytest.approx(3.498, abs=1e-3)
+    assert bt.christoffersen_pvalue(hits) < 1e-6  # bunching: independence rejected

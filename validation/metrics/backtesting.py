@@ -2,8 +2,9 @@
 
 PD / classification models are judged on the current sample against observed outcomes
 (``y = 1`` an event, e.g. a default). Sources: ECB, *Instructions for reporting the validation
-results of internal models, IRB Pillar I models for credit risk* (2019), sections 2.5.3 (AUC and
-its change test) and 2.6 (Jeffreys test per grade and portfolio); Hosmer & Lemeshow, *Applied
+results of internal models, IRB Pillar I models for credit risk* (2019), section 2.5 (PD):
+2.5.3.1 (Jeffreys test per grade and portfolio), 2.5.4.1 (current against initial AUC) and 2.5.5.3
+(concentration in rating grades); Hosmer & Lemeshow, *Applied
 Logistic Regression* (2000); DeLong, DeLong & Clarke-Pearson (1988), computed as in Sun & Xu
 (2014), "Fast implementation of DeLong's algorithm".
 
@@ -74,7 +75,7 @@ def auc_change_pvalue(reference_auc: float, current_auc: float, current_variance
 
     ``S = (AUC_init - AUC_curr) / s``, ``s^2`` the DeLong variance of the current AUC;
     ``p = 1 - Phi(S)`` (one-sided: a small p-value says the current AUC is significantly lower).
-    Source: ECB IRB validation instructions (2019), section 2.5.3.1.
+    Source: ECB IRB validation instructions (2019), section 2.5.4.1.
 
     >>> round(auc_change_pvalue(0.80, 0.75, 0.02 ** 2), 4)   # S = 2.5
     0.0062
@@ -135,7 +136,7 @@ def jeffreys_pvalue(pd_estimate: float, n: int, defaults: int) -> float:
     """ECB Jeffreys test: ``p = BetaCDF(PD; D + 1/2, N - D + 1/2)``.
 
     One-sided: a small p-value says the observed default rate is significantly above the PD
-    (the PD underestimates risk). Source: ECB IRB validation instructions (2019), section 2.6.1.
+    (the PD underestimates risk). Source: ECB IRB validation instructions (2019), section 2.5.3.1.
 
     >>> round(jeffreys_pvalue(0.01, 100, 1), 4)   # one default in 100 at PD 1%
     0.4286
@@ -224,14 +225,14 @@ def var_exceptions(pnl: np.ndarray | pd.Series, var: np.ndarray | pd.Series) -> 
     return (np.asarray(pnl, dtype=float) < -np.asarray(var, dtype=float)).astype(np.int64)
 
 
-def kupiec_pvalue(exceptions: int, days: int, level: float) -> float:
-    """Kupiec (1995) proportion-of-failures likelihood-ratio test.
+def kupiec_lr(exceptions: int, days: int, level: float) -> float:
+    """Kupiec (1995) proportion-of-failures likelihood ratio.
 
-    ``LR = -2 ln[(1-p)^(T-x) p^x] + 2 ln[(1-x/T)^(T-x) (x/T)^x]``, ``p = 1 - level``;
-    ``p-value = 1 - chi2_1(LR)`` (two-sided in the exception rate).
+    ``LR_pof = -2 ln[(1-p)^(T-x) p^x] + 2 ln[(1-x/T)^(T-x) (x/T)^x]``, ``p = 1 - level``, ``x``
+    exceptions in ``T`` days; ``nan`` without days.
 
-    >>> round(kupiec_pvalue(2, 250, 0.99), 4)
-    0.7419
+    >>> round(kupiec_lr(6, 252, 0.99), 3)   # Jorion (2007), chapter 6, question 10: 3.498
+    3.499
     """
     p = 1.0 - level
     x, t = exceptions, days
@@ -240,11 +241,29 @@ def kupiec_pvalue(exceptions: int, days: int, level: float) -> float:
     rate = x / t
     null = xlogy(t - x, 1 - p) + xlogy(x, p)
     alternative = xlogy(t - x, 1 - rate) + xlogy(x, rate)
-    lr = max(-2.0 * (null - alternative), 0.0)
-    return float(stats.chi2.sf(lr, 1))
+    return float(max(-2.0 * (null - alternative), 0.0))
 
 
-def _independence_lr(hits: np.ndarray) -> float:
+def kupiec_pvalue(exceptions: int, days: int, level: float) -> float:
+    """Kupiec (1995) proportion-of-failures test: ``p-value = 1 - chi2_1(LR_pof)`` (two-sided in the
+    exception rate), ``LR_pof`` from :func:`kupiec_lr`.
+
+    >>> round(kupiec_pvalue(2, 250, 0.99), 4)
+    0.7419
+    """
+    lr = kupiec_lr(exceptions, days, level)
+    return float(stats.chi2.sf(lr, 1)) if math.isfinite(lr) else math.nan
+
+
+def independence_lr(hits: np.ndarray | pd.Series) -> float:
+    """Christoffersen (1998) likelihood ratio of independence of exceptions.
+
+    From the transition counts ``n_ij`` (day t-1 in state i, day t in state j, over the ``T - 1``
+    consecutive pairs of days), ``pi0 = n01 / (n00 + n01)``, ``pi1 = n11 / (n10 + n11)`` and
+    ``pi = (n01 + n11) / (T - 1)``:
+    ``LR_ind = -2 ln[(1 - pi)^(n00 + n10) pi^(n01 + n11)] + 2 ln[(1 - pi0)^n00 pi0^n01 (1 - pi1)^n10 pi1^n11]``.
+    ``nan`` for fewer than two days.
+    """
     h = np.asarray(hits, dtype=np.int64)
     prev, curr = h[:-1], h[1:]
     n00 = int(((prev == 0) & (curr == 0)).sum())
@@ -259,32 +278,22 @@ def _independence_lr(hits: np.ndarray) -> float:
     pi1 = n11 / (n10 + n11) if n10 + n11 else 0.0
     null = xlogy(n00 + n10, 1 - pi) + xlogy(n01 + n11, pi)
     alternative = xlogy(n00, 1 - pi0) + xlogy(n01, pi0) + xlogy(n10, 1 - pi1) + xlogy(n11, pi1)
-    return max(-2.0 * (null - alternative), 0.0)
+    return float(max(-2.0 * (null - alternative), 0.0))
 
 
 def christoffersen_pvalue(hits: np.ndarray | pd.Series) -> float:
-    """Christoffersen (1998) test of independence of exceptions (first-order Markov).
-
-    ``LR_ind = -2 ln[ L(pi) / L(pi0, pi1) ]`` from the transition counts ``n_ij`` (day t-1 state
-    i, day t state j); ``p = 1 - chi2_1(LR_ind)``.
-    """
-    lr = _independence_lr(np.asarray(hits))
+    """Christoffersen (1998) test of independence of exceptions (first-order Markov alternative):
+    ``p = 1 - chi2_1(LR_ind)``, ``LR_ind`` from :func:`independence_lr`."""
+    lr = independence_lr(hits)
     return float(stats.chi2.sf(lr, 1)) if math.isfinite(lr) else math.nan
 
 
 def conditional_coverage_pvalue(hits: np.ndarray | pd.Series, level: float) -> float:
     """Christoffersen (1998) conditional coverage: ``LR_cc = LR_pof + LR_ind`` with 2 degrees of
-    freedom, ``LR_pof`` the Kupiec statistic on the same days."""
+    freedom, ``LR_pof`` the Kupiec statistic on all the days and ``LR_ind`` on their transitions."""
     h = np.asarray(hits, dtype=np.int64)
-    x, t = int(h.sum()), len(h)
-    p = 1.0 - level
-    rate = x / t if t else math.nan
-    lr_pof = max(-2.0 * ((xlogy(t - x, 1 - p) + xlogy(x, p))
-                         - (xlogy(t - x, 1 - rate) + xlogy(x, rate))), 0.0)
-    lr_ind = _independence_lr(h)
-    if not math.isfinite(lr_ind):
-        return math.nan
-    return float(stats.chi2.sf(lr_pof + lr_ind, 2))
+    lr = kupiec_lr(int(h.sum()), len(h), level) + independence_lr(h)
+    return float(stats.chi2.sf(lr, 2)) if math.isfinite(lr) else math.nan
 
 
 def basel_zone(exceptions: int, days: int, level: float) -> str:
@@ -359,7 +368,7 @@ def herfindahl(counts: np.ndarray) -> tuple[float, float]:
 
     ``R_i = N_i / N`` over the ``K`` grades, ``CV = sqrt(K sum (R_i - 1/K)^2)`` and
     ``HI = 1 + ln((CV^2 + 1) / K) / ln K`` (0 when all grades hold the same share, 1 when one grade
-    holds everything). Source: ECB IRB validation instructions (2019), section 2.5.2, as we read it.
+    holds everything). Source: ECB IRB validation instructions (2019), section 2.5.5.3.
 
     >>> [round(x, 6) for x in herfindahl(np.array([25, 25, 25, 25]))]
     [0.0, 0.0]
@@ -373,8 +382,13 @@ def herfindahl(counts: np.ndarray) -> tuple[float, float]:
 
 def herfindahl_change_pvalue(current_counts: np.ndarray, reference_counts: np.ndarray) -> float:
     """ECB test of an increase in concentration, one-sided:
-    ``p = 1 - Phi( sqrt(K - 1) (CV_curr - CV_init) / sqrt(CV_curr^2 (0.5 + CV_curr^2)) )``.
-    A small p-value says the current grade distribution is significantly more concentrated."""
+    ``p = 1 - Phi( sqrt(K - 1) (CV_curr - CV_init) / sqrt(CV_curr^2 (0.5 + CV_curr^2)) )``,
+    ``K`` the number of grades of the scale (empty ones included), ``CV`` from :func:`herfindahl`.
+
+    H0: the current concentration is not higher than the reference (initial) one; a small p-value
+    says the current grade distribution is significantly more concentrated. The denominator is the
+    asymptotic variance of a coefficient of variation (Miller 1991, Communications in Statistics -
+    Theory and Methods 20(10)). Source: ECB IRB validation instructions (2019), section 2.5.5.3."""
     k = len(current_counts)
     _, cv_now = herfindahl(current_counts)
     _, cv_then = herfindahl(reference_counts)
