@@ -170,15 +170,15 @@ def test_backtesting_results_carry_the_design_metrics(small_pack: dict[str, Any]
     for metric in ("hosmer_lemeshow_pvalue", "jeffreys_pvalue", "binomial_pvalue", "spiegelhalter_pvalue",
                    "observed_expected_ratio", "herfindahl_index", "herfindahl_change_pvalue"):
         assert (metric, "portfolio") in found
-    # no master scale in the spec: grades are the score's deciles, numbered 1..10 from the lowest PD
+    # no master scale in the spec: grades are deciles, numbered 1..10 from the lowest PD
     grades = sorted(int(s.split(":")[1]) for m, s in found if m == "jeffreys_pvalue" and s.startswith("grade:"))
     assert grades == list(range(1, 11))
     # ECB Jeffreys test of the portfolio: BetaCDF(mean PD; D + 1/2, N - D + 1/2)
     n, d = len(y), int(y.sum())
     assert found[("jeffreys_pvalue", "portfolio")]["value"] == pytest.approx(stats.beta.cdf(p.mean(), d + 0.5, n - d + 0.5))
     assert found[("binomial_pvalue", "portfolio")]["value"] == pytest.approx(stats.binom.sf(d - 1, n, p.mean()))
-    # the lowest decile by hand: scores up to the 10% quantile
-    low = p <= np.quantile(p, 0.1)
+    # the lowest grade by hand: no master scale, so grades are the reference score's deciles
+    low = p <= np.quantile(small_pack["reference"]["pd"], 0.1)
     expected = stats.beta.cdf(p[low].mean(), y[low].sum() + 0.5, low.sum() - y[low].sum() + 0.5)
     assert found[("jeffreys_pvalue", "grade:1")]["value"] == pytest.approx(expected)
     # p-values judged as traffic lights at 95% / 99.9%

@@ -101,3 +101,29 @@ def test_outputs_with_active_content_are_neutralised() -> None:
     assert safe["data"]["text/plain"] == "<script>alert(1)</script>"  # shown, escaped, as text
     table = nbformat.v4.new_output("display_data", data={"text/html": "<table><tr><td>&lt;25</td></tr></table>"})
     assert neutralise(table)["data"]["text/html"].startswith("<table>")  # plain tables untouched
+
+
+def test_backtesting_edge_cases_finish_with_findings(write_spec: Callable[..., Path], tmp_path: Path) -> None:
+    """No defaults at all in the current sample (AUC undefined), a master-scale grade with no
+    applicants, grades with zero defaults, and PDs of exactly 0 and 1: the check finishes and says so."""
+    reference, current = synthetic_sample(400, seed=1), synthetic_sample(300, seed=2)
+    current["default"] = 0
+    current["pd"] = current["pd"].clip(upper=0.14)  # nobody in grade 4, (0.15, 0.9]...
+    current.loc[0, "pd"], current.loc[1, "pd"] = 0.0, 1.0  # ...but the PD of 1 in grade 5
+    spec = write_spec({"grades": [0.05, 0.1, 0.15, 0.9, 1.0], "checks": ["backtesting"]},
+                      reference=reference, current=current)
+    (outcome,), code = run([spec], out=tmp_path / "out", workers=1)
+    (check,) = outcome.results["checks"]
+    assert code in (0, 1) and check["status"] in ("green", "amber", "red"), check.get("error")
+    found = {(f["metric"], f["subject"]): f for f in check["findings"]}
+    assert found[("auc", "score")]["value"] is None and found[("auc", "score")]["status"] == "info"
+    grades = sorted(s for m, s in found if m == "jeffreys_pvalue" and s.startswith("grade:"))
+    assert grades == ["grade:1", "grade:2", "grade:3", "grade:5"]
+    # grade 1 holds only the PD of 0: the Jeffreys test is undefined there, and the pack says why
+    assert found[("jeffreys_pvalue", "grade:1")]["value"] is None
+    assert "undefined at a PD of 0" in found[("jeffreys_pvalue", "grade:1")]["note"]
+    # zero defaults in a grade: Jeffreys p = BetaCDF(PD; 1/2, N + 1/2), high (no evidence of underestimation)
+    assert found[("jeffreys_pvalue", "grade:2")]["value"] > 0.5
+    assert found[("jeffreys_pvalue", "grade:5")]["value"] == 1.0  # PD of 1, no default: BetaCDF(1) = 1
+    html = (outcome.path / "html" / "backtesting.html").read_text(encoding="utf-8")
+    assert "AUC undefined" in html and "grades with no applicants (left out): [4]" in html

@@ -334,6 +334,8 @@ def classification_findings(discrimination_now: dict[str, float], grades: pd.Dat
     ]
     for grade, row in grades.iterrows():
         note = f"PD {row['pd']:.4f}, {int(row['defaults'])} defaults in {int(row['n'])}"
+        if row["pd"] <= 0:
+            note += "; undefined at a PD of 0 (any default at all contradicts it)"
         items.append(finding("jeffreys_pvalue", f"grade:{grade}", row["jeffreys_pvalue"], note=note))
         items.append(finding("binomial_pvalue", f"grade:{grade}", row["binomial_pvalue"]))
     return items
