@@ -213,7 +213,11 @@ def test_var_backtest_summary_and_rolling_count() -> None:
     assert len(rolling) == 51 and rolling[-1] == hits[-250:].sum() and rolling[0] == hits[:250].sum()
     short = bt.var_backtest(pnl[:100], var[:100], 0.99)
     assert math.isnan(short["plus_factor"]) and short["last_250_exceptions"] is None
-    assert "only 100 days" in bt.var_findings(short, level=0.99)[5]["note"]
+    notes = {f["metric"]: f.get("note") for f in bt.var_findings(short, level=0.99)}
+    assert "only 100 days" in notes["basel_zone"]
+    assert "1.00 exceptions expected" not in (notes["kupiec_pvalue"] or "")
+    tiny = {f["metric"]: f.get("note") for f in bt.var_findings(bt.var_backtest(pnl[:50], var[:50], 0.99), level=0.99)}
+    assert "0.50 exceptions expected in 50 days: too few" in tiny["kupiec_pvalue"]
 
 
 def test_business_impact() -> None:

@@ -512,7 +512,9 @@ def var_findings(result: dict[str, Any], *, level: float) -> list[dict[str, obje
     return [
         finding("exceptions", "portfolio", result["exceptions"],
                 note=f"{result['days']} days at {level:.1%}; {result['expected_exceptions']:.1f} expected"),
-        finding("kupiec_pvalue", "portfolio", result["kupiec_pvalue"]),
+        finding("kupiec_pvalue", "portfolio", result["kupiec_pvalue"],
+                note=(f"{result['expected_exceptions']:.2f} exceptions expected in {result['days']} days: too few "
+                      "for the test to reject an under-estimating VaR" if result["expected_exceptions"] < 1 else None)),
         finding("tuff_pvalue", "portfolio", result["tuff_pvalue"],
                 note=None if math.isfinite(result["tuff_pvalue"]) else "no exception: time to first failure undefined"),
         finding("christoffersen_pvalue", "portfolio", result["christoffersen_pvalue"]),
