@@ -154,7 +154,7 @@ def test_hanley_mcneil_published_roc_study() -> None:
     # and as published for these data by Stata's roctab (manual [R] roctab, example 1, hanley.dta),
     # whose default standard error is DeLong, DeLong & Clarke-Pearson (1988): area 0.8932,
     # std. err. 0.0307, asymptotic normal 95% interval 0.83295 to 0.95339
-    summary = bt.discrimination(y, score)
+    summary = bt.discrimination(y, score / 5)  # ratings as probabilities: ranks, hence AUC and SE, unchanged
     assert (round(summary["auc"], 4), round(summary["auc_se"], 4)) == (0.8932, 0.0307)
     assert (round(summary["auc_ci_low"], 5), round(summary["auc_ci_high"], 5)) == (0.83295, 0.95339)
     assert abs(math.sqrt(variance) - hanley_mcneil_se) < 0.003  # two estimators of one quantity
