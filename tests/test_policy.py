@@ -43,3 +43,14 @@ def test_every_default_rule_is_ordered() -> None:
                 assert rule.red >= rule.amber, metric
             else:
                 assert rule.red <= rule.amber, metric
+
+
+def test_a_finding_reported_without_judgement_shows_no_bounds() -> None:
+    # a period's AUC is reported, not judged: its policy bounds (0.70 / 0.60) must not appear beside
+    # an "info" status, where a reader could take them as applied
+    from validation.findings import finding, judge_finding
+
+    reported = judge_finding(finding("auc", "period:2025-01", 0.65, judged=False))
+    assert (reported["status"], reported["amber"], reported["red"], reported["direction"]) == ("info", None, None, "none")
+    judged = judge_finding(finding("auc", "score", 0.65))
+    assert (judged["status"], judged["amber"], judged["red"]) == ("amber", 0.70, 0.60)

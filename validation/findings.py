@@ -11,7 +11,7 @@ import math
 from types import SimpleNamespace
 from typing import Any, Mapping
 
-from validation.policy import judge
+from validation.policy import Judgement, judge
 
 
 def plain(value: Any) -> Any:
@@ -64,10 +64,11 @@ def judge_finding(raw: Mapping[str, Any], overrides: Mapping[str, Any] | None = 
     if own is not None:
         overrides = {str(raw["metric"]): SimpleNamespace(amber=own.get("amber"), red=own.get("red"))}
     verdict = judge(str(raw["metric"]), raw.get("value"), overrides)
-    status = verdict.status if raw.get("judged", True) else "info"
+    if not raw.get("judged", True):  # reported only: no bounds shown, so none can be read as applied
+        verdict = Judgement("info", None, None, "none")
     judged: dict[str, Any] = {
         "metric": raw["metric"], "subject": raw["subject"], "value": raw.get("value"),
-        "status": status, "amber": verdict.amber, "red": verdict.red,
+        "status": verdict.status, "amber": verdict.amber, "red": verdict.red,
         "direction": verdict.direction,
     }
     if raw.get("note"):

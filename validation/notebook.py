@@ -13,6 +13,7 @@ is a call into :mod:`validation.metrics`, a table, a plot, and :func:`validation
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -67,11 +68,33 @@ def open_check(spec: str | Path | None = None, version: str | None = None) -> Ch
 
 
 def findings_table(findings: Iterable[Mapping[str, Any]], spec: ModelVersionSpec | None = None) -> pd.DataFrame:
-    """Findings with their status under the spec's thresholds, for display in a notebook."""
+    """Findings with their status under the spec's thresholds, for display in a notebook.
+
+    Numbers are shown to four significant digits (the exact values are in ``results.json`` and the
+    glued scraps); an undefined value reads ``undefined``; bounds not applied are left blank.
+
+    >>> findings_table([{"metric": "psi", "subject": "score", "value": 0.123456},
+    ...                 {"metric": "auc", "subject": "score", "value": None}])[["value", "status", "amber"]]
+           value status amber
+    0     0.1235  amber   0.1
+    1  undefined   info   0.7
+    """
     overrides = spec.thresholds if spec is not None else None
     rows = [judge_finding(item, overrides) for item in findings]
     columns = ["metric", "subject", "value", "status", "amber", "red", "note"]
-    return pd.DataFrame(rows).reindex(columns=columns).fillna({"note": ""})
+    table = pd.DataFrame(rows).reindex(columns=columns)
+    for column in ("value", "amber", "red"):
+        table[column] = [_shown(v, blank="undefined" if column == "value" else "") for v in table[column]]
+    table["note"] = [note if isinstance(note, str) else "" for note in table["note"]]
+    return table
+
+
+def _shown(value: Any, *, blank: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return blank
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:.4g}"
+    return str(value)
 
 
 def traffic_lights(table: pd.DataFrame, metrics: Iterable[str], spec: ModelVersionSpec | None = None) -> pd.DataFrame:
