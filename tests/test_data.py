@@ -109,3 +109,19 @@ def _var_spec(write_spec: Callable[..., Path], current: pd.DataFrame) -> Path:
 def test_bad_var_data(write_spec: Callable[..., Path], current: pd.DataFrame, fragment: str) -> None:
     with pytest.raises(DataError, match=fragment):
         _load(_var_spec(write_spec, current))
+
+
+@pytest.mark.parametrize(("column", "values", "fragment"), [
+    ("ead", [-1.0] + [100.0] * 299, r"must be at least 0; 1 values are not \(e.g. -1\)"),
+    ("ead", [None] + [100.0] * 299, "has 1 missing values"),
+    ("lgd", [45.0] + [0.45] * 299, r"must be \[0, 1\]; 1 values are not \(e.g. 45\): give LGD as a fraction"),
+])
+def test_bad_exposure_and_lgd(write_spec: Callable[..., Path], column: str, values: list[float | None],
+                              fragment: str) -> None:
+    current = synthetic_sample(300, seed=2).assign(ead=100.0, lgd=0.45)
+    current[column] = values
+    reference = synthetic_sample(400, seed=1).assign(ead=100.0, lgd=0.45)
+    path = write_spec({"data": {"exposure": "ead", "lgd": "lgd"}}, reference=reference, current=current)
+    with pytest.raises(DataError, match=fragment) as caught:
+        _load(path)
+    assert caught.value.column == column

@@ -184,6 +184,22 @@ def _check_score(frame: pd.DataFrame, column: str, path: str, role: str) -> None
                         f"(e.g. {float(values[out].iloc[0])})", role)
 
 
+def _check_range(frame: pd.DataFrame, column: str, path: str, role: str, *, low: float,
+                 high: float | None, hint: str) -> None:
+    """A numeric column with no missing values inside ``[low, high]`` (``high`` None: unbounded)."""
+    values = frame[column]
+    if not is_numeric(values):
+        raise DataError(path, column, f"must be numeric; got {values.dtype} values ({hint})", role)
+    if values.isna().any():
+        raise DataError(path, column, f"has {int(values.isna().sum())} missing values; every row needs one "
+                        "(fill them or leave the key out of the spec)", role)
+    out = (values < low) | (values > high if high is not None else False)
+    if out.any():
+        bounds = f"[{low:g}, {high:g}]" if high is not None else f"at least {low:g}"
+        raise DataError(path, column, f"must be {bounds}; {int(out.sum())} values are not "
+                        f"(e.g. {float(values[out].iloc[0]):g}): {hint}", role)
+
+
 def _check_finite(frame: pd.DataFrame, columns: list[str], path: str, role: str) -> None:
     for column in columns:
         values = frame[column]
@@ -269,6 +285,12 @@ def load_samples(spec: ModelVersionSpec, *, load_model: bool = True) -> Samples:
             if numeric and frame[numeric].isna().any():
                 raise DataError(path, numeric, f"has {int(frame[numeric].isna().sum())} missing values; "
                                 "every day needs its P&L and VaR", role)
+        if d.exposure:
+            _check_range(frame, d.exposure, path, role, low=0.0, high=None,
+                         hint="give the exposure at default as a non-negative amount")
+        if d.lgd:
+            _check_range(frame, d.lgd, path, role, low=0.0, high=1.0,
+                         hint="give LGD as a fraction of the exposure, e.g. 0.45 rather than 45")
         if d.var and (frame[d.var] < 0).any():
             raise DataError(path, d.var, f"VaR must be a positive loss amount; {int((frame[d.var] < 0).sum())} "
                             "values are negative (give VaR as a loss, e.g. 1.2e6, not -1.2e6)", role)

@@ -157,6 +157,8 @@ def prepare_demo(root: Path | None = None) -> Path:
             "protected": ["sex", "age_band"],
             "ids": ["applicant_id"],
             "time": "month",
+            "segments": ["housing"],
+            "exposure": "credit_amount",
         },
         "decision": {"threshold": THRESHOLD, "favourable": "below"},
         "grades": MASTER_SCALE,

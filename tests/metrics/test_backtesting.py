@@ -234,6 +234,12 @@ def test_business_impact() -> None:
     assert impact["approval_rate"] == 0.75
     assert impact["bad_rate_approved"] == pytest.approx(1 / 3)
     assert impact["expected_loss"] == pytest.approx(0.1 * 0.5 * 100 + 0.2 * 0.4 * 200 + 0.05 * 0.5 * 10)
+    assert (impact["applicants"], impact["approved"]) == (4, 3)
+    before = bt.business_impact(frame.iloc[:2], score="pd", target="default", threshold=0.3, favourable="below",
+                                exposure="ead", lgd="lgd")
+    notes = {f["metric"]: f.get("note") for f in bt.impact_findings(impact, before)}
+    assert set(notes) == {"approval_rate", "bad_rate_approved", "expected_loss"}  # counts are context, not findings
+    assert notes["expected_loss"] == "reference 21; over 3 approved of 4 applicants (reference 2 of 2)"
 
 
 # Kupiec (1995), non-rejection regions of the proportion-of-failures test at the 5% level, as

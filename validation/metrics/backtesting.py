@@ -431,10 +431,12 @@ def business_impact(frame: pd.DataFrame, *, score: str, target: str, threshold: 
                     exposure: str | None = None, lgd: str | None = None) -> dict[str, float]:
     """Approval rate, bad rate among the approved, and (with an exposure column) the expected
     default exposure ``sum PD x EAD`` or (with an LGD column too) the expected loss
-    ``sum PD x LGD x EAD`` of the approved, at the spec's decision threshold."""
+    ``sum PD x LGD x EAD`` of the approved, at the spec's decision threshold; with the counts of
+    ``applicants`` and ``approved`` that the totals are over."""
     s = frame[score].to_numpy(dtype=float)
     approved = s < threshold if favourable == "below" else s >= threshold
-    result = {"approval_rate": float(approved.mean()),
+    result = {"applicants": float(len(s)), "approved": float(approved.sum()),
+              "approval_rate": float(approved.mean()),
               "bad_rate_approved": float(frame[target].to_numpy()[approved].mean()) if approved.any() else math.nan}
     if exposure:
         ead = frame[exposure].to_numpy(dtype=float)[approved]
@@ -564,9 +566,20 @@ def slice_findings(table: pd.DataFrame, subject_prefix: str) -> list[dict[str, o
 
 
 def impact_findings(now: dict[str, float], before: dict[str, float]) -> list[dict[str, object]]:
-    """Business impact at the decision threshold, current against reference (reported)."""
+    """Business impact at the decision threshold, current against reference (reported). Totals
+    (expected loss or default exposure) say how many applicants they are over, since the two
+    samples differ in size."""
     from validation.findings import finding
 
-    return [finding(metric, "portfolio", value,
-                    note=f"reference {before[metric]:.4g}" if math.isfinite(before.get(metric, math.nan)) else None)
-            for metric, value in now.items()]
+    counts = ("applicants", "approved")
+    items = []
+    for metric, value in now.items():
+        if metric in counts:
+            continue
+        reference = before.get(metric, math.nan)
+        note = f"reference {reference:.4g}" if math.isfinite(reference) else ""
+        if metric in ("expected_loss", "expected_default_exposure"):
+            note += (f"; over {now['approved']:.0f} approved of {now['applicants']:.0f} applicants "
+                     f"(reference {before['approved']:.0f} of {before['applicants']:.0f})")
+        items.append(finding(metric, "portfolio", value, note=note or None))
+    return items
