@@ -91,6 +91,7 @@ def test_hosmer_lemeshow_by_hand() -> None:
     assert result.statistic == pytest.approx(statistic, rel=1e-12)
     assert result.dof == 2
     assert result.pvalue == pytest.approx(math.exp(-statistic / 2), rel=1e-12)  # chi2 sf with 2 dof
+    assert result.sparse_grades == 1  # grade 1 expects 3 defaults (< 5); grade 2 expects 7.5
 
 
 def test_basel_traffic_light_table() -> None:
@@ -214,6 +215,9 @@ def test_var_backtest_summary_and_rolling_count() -> None:
     hits = bt.var_exceptions(pnl, var)
     assert result["exceptions"] == int(hits.sum()) and result["days"] == 300
     assert result["last_250_exceptions"] == int(hits[-250:].sum())
+    assert result["last_250_zone"] == bt.basel_zone(int(hits[-250:].sum()), 250, 0.99)
+    zone_note = {f["metric"]: f.get("note") for f in bt.var_findings(result, level=0.99)}["basel_zone"]
+    assert zone_note == f"whole window of 300 days; last 250 days: {int(hits[-250:].sum())} exceptions, {result['last_250_zone']}"
     assert result["plus_factor"] == bt.plus_factor(int(hits[-250:].sum()))
     rolling = bt.rolling_exceptions(hits)
     assert len(rolling) == 51 and rolling[-1] == hits[-250:].sum() and rolling[0] == hits[:250].sum()

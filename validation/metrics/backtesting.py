@@ -194,6 +194,9 @@ class HosmerLemeshow:
     statistic: float
     dof: int
     pvalue: float
+    sparse_grades: int = 0
+    """Grades with fewer than 5 expected defaults (or non-defaults), where the chi-square
+    approximation is poor."""
 
 
 def hosmer_lemeshow(table: pd.DataFrame) -> HosmerLemeshow:
@@ -214,7 +217,8 @@ def hosmer_lemeshow(table: pd.DataFrame) -> HosmerLemeshow:
     statistic = float((((usable["defaults"] - expected) ** 2) / variance).sum())
     dof = int(len(usable))
     pvalue = float(stats.chi2.sf(statistic, dof)) if dof else math.nan
-    return HosmerLemeshow(statistic, dof, pvalue)
+    sparse = int(((expected < 5) | (usable["n"] - expected < 5)).sum())
+    return HosmerLemeshow(statistic, dof, pvalue, sparse)
 
 
 # --- VaR backtesting -------------------------------------------------------------------------
@@ -327,7 +331,9 @@ def classification_findings(discrimination_now: dict[str, float], grades: pd.Dat
         finding("brier", "score", discrimination_now["brier"]),
         finding("auc_change_pvalue", "score", auc_change),
         finding("hosmer_lemeshow_pvalue", "portfolio", hl.pvalue,
-                note=f"HL = {hl.statistic:.2f} on {hl.dof} degrees of freedom"),
+                note=f"HL = {hl.statistic:.2f} on {hl.dof} degrees of freedom"
+                + (f"; {hl.sparse_grades} grades expect fewer than 5 defaults or non-defaults, where the "
+                   "chi-square approximation is rough" if hl.sparse_grades else "")),
         finding("jeffreys_pvalue", "portfolio", jeffreys_pvalue(portfolio_pd, portfolio_n, portfolio_defaults),
                 note=f"PD {portfolio_pd:.4f}, {portfolio_defaults} defaults in {portfolio_n}"),
         finding("binomial_pvalue", "portfolio", binomial_pvalue(portfolio_pd, portfolio_n, portfolio_defaults)),
@@ -490,10 +496,12 @@ def var_backtest(pnl: np.ndarray | pd.Series, var: np.ndarray | pd.Series, level
         "christoffersen_pvalue": christoffersen_pvalue(hits),
         "conditional_coverage_pvalue": conditional_coverage_pvalue(hits, level),
         "basel_zone": basel_zone(x, days, level), "plus_factor": math.nan, "last_250_exceptions": None,
+        "last_250_zone": None,
     }
     if days >= 250:
         recent = int(hits[-250:].sum())
         result["last_250_exceptions"] = recent
+        result["last_250_zone"] = basel_zone(recent, 250, level)
         if math.isclose(level, 0.99):
             result["plus_factor"] = plus_factor(recent)
     return result
@@ -521,7 +529,10 @@ def var_findings(result: dict[str, Any], *, level: float) -> list[dict[str, obje
                 note=None if math.isfinite(result["tuff_pvalue"]) else "no exception: time to first failure undefined"),
         finding("christoffersen_pvalue", "portfolio", result["christoffersen_pvalue"]),
         finding("conditional_coverage_pvalue", "portfolio", result["conditional_coverage_pvalue"]),
-        finding("basel_zone", "portfolio", result["basel_zone"], note=caveat),
+        finding("basel_zone", "portfolio", result["basel_zone"],
+                note=caveat or (f"whole window of {result['days']} days; last 250 days: "
+                                f"{result['last_250_exceptions']} exceptions, {result['last_250_zone']}"
+                                if result["days"] > 250 else None)),
         finding("plus_factor", "portfolio", result["plus_factor"],
                 note=(f"{result['last_250_exceptions']} exceptions in the last 250 days"
                       if result["last_250_exceptions"] is not None else caveat)),
