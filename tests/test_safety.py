@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import nbformat
 import numpy as np
@@ -25,7 +25,11 @@ VALIDATION = [sys.executable, "-m", "validation"]
 TEMPLATES = Path(__file__).resolve().parent.parent / "notebooks"
 
 
-def test_sigkill_mid_run_leaves_no_pack_and_no_rows(write_spec: Callable[..., Path], tmp_path: Path) -> None:
+def _start_sleeping_run(write_spec: Callable[..., Path], tmp_path: Path) -> tuple[subprocess.Popen[str], Path, Path, list[Any]]:
+    """A run whose drift notebook sleeps a minute, started and waited for until its kernel runs;
+    returns the process, the spec, the output folder and the run's descendant processes."""
+    import psutil
+
     folder = tmp_path / "templates"
     shutil.copytree(TEMPLATES, folder)
     book = nbformat.read(str(folder / "drift.ipynb"), as_version=4)
@@ -33,21 +37,83 @@ def test_sigkill_mid_run_leaves_no_pack_and_no_rows(write_spec: Callable[..., Pa
     nbformat.write(book, str(folder / "drift.ipynb"))
     spec, out = write_spec({"checks": ["drift"]}), tmp_path / "out"
     process = subprocess.Popen([*VALIDATION, "run", str(spec), "--out", str(out), "--quiet"], start_new_session=True,
-                               env={**os.environ, "VALIDATION_TEMPLATES": str(folder)},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               env={**os.environ, "VALIDATION_TEMPLATES": str(folder)}, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 120
-    while time.time() < deadline and not list(out.glob("toy_pd/1/.*.partial/notebooks/drift.ipynb")):
+    kernels: list[Any] = []
+    while time.time() < deadline and not kernels:
         time.sleep(0.2)
-    assert list(out.glob("toy_pd/1/.*.partial")), "the run should be under way"
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=30)
-    # no pack under a final name, no registry rows
-    assert [p.name for p in (out / "toy_pd" / "1").iterdir() if not p.name.startswith(".")] == []
+        descendants = psutil.Process(process.pid).children(recursive=True)
+        kernels = [p for p in descendants if "ipykernel_launcher" in " ".join(p.cmdline())]
+    assert kernels and list(out.glob("toy_pd/1/.*.partial")), "the run should be under way"
+    return process, spec, out, psutil.Process(process.pid).children(recursive=True)
+
+
+def _all_gone(processes: list[Any], timeout: float = 30.0) -> list[int]:
+    import psutil
+
+    _, alive = psutil.wait_procs(processes, timeout=timeout)
+    return [p.pid for p in alive]
+
+
+def test_sigkill_mid_run_leaves_no_pack_no_rows_and_no_orphans(write_spec: Callable[..., Path], tmp_path: Path) -> None:
+    """The main process killed outright (the OOM killer, kill -9): its worker and the kernel stop by
+    themselves, no pack appears, and the next run removes the abandoned staging folder."""
+    process, spec, out, descendants = _start_sleeping_run(write_spec, tmp_path)
+    os.kill(process.pid, signal.SIGKILL)  # the main process only: its children are not told
+    process.communicate(timeout=30)
+    assert _all_gone(descendants) == [], "workers and kernels outlived the killed run"
+    version_folder = out / "toy_pd" / "1"
+    assert [p.name for p in version_folder.iterdir() if not p.name.startswith(".")] == []  # no pack
     assert Registry(out / "registry.sqlite").count("runs") == 0
-    # the next run succeeds
+    assert any(p.name.endswith(".partial") for p in version_folder.iterdir())  # abandoned, not yet swept
+    # the next run succeeds and sweeps the abandoned staging folder
     (outcome,), code = run([spec], out=out, registry=Registry(out / "registry.sqlite"), workers=1)
     assert code in (0, 1) and (outcome.path / "results.json").is_file()
+    assert [p.name for p in version_folder.iterdir() if p.name.startswith(".")] == []
     assert Registry(out / "registry.sqlite").verify() == []
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "SIGINT"])
+def test_a_stopped_run_exits_128_plus_signal_and_leaves_nothing(write_spec: Callable[..., Path], tmp_path: Path,
+                                                                signum: int, code: int) -> None:
+    """A scheduler's SIGTERM (or Ctrl-C) to the main process: the workers and kernels are stopped,
+    the staging folder removed, nothing recorded, and the exit code is not one of the contract's
+    (click alone would exit 1, which reads as "red findings")."""
+    process, _, out, descendants = _start_sleeping_run(write_spec, tmp_path)
+    started = time.time()
+    os.kill(process.pid, signum)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == code, stderr
+    assert time.time() - started < 30  # it does not wait for the sleeping notebook
+    assert f"stopped by {signal.Signals(signum).name}" in stderr and "no pack written" in stderr
+    assert "Traceback" not in stderr
+    assert _all_gone(descendants) == []
+    assert list((out / "toy_pd" / "1").iterdir()) == []
+    assert Registry(out / "registry.sqlite").count("runs") == 0
+
+
+def test_sweep_leaves_live_and_foreign_staging_folders(tmp_path: Path) -> None:
+    import json as _json
+    import socket
+
+    from validation.pack import sweep_abandoned
+
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(finished.stdout)
+    boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    owners = {"dead": {"host": socket.gethostname(), "boot_id": boot, "pid": dead_pid},
+              "alive": {"host": socket.gethostname(), "boot_id": boot, "pid": os.getpid()},
+              "foreign": {"host": "another-host", "boot_id": boot, "pid": dead_pid},
+              "rebooted": {"host": socket.gethostname(), "boot_id": "an-earlier-boot", "pid": os.getpid()}}
+    for name, owner in owners.items():
+        (tmp_path / f".{name}.partial").mkdir()
+        (tmp_path / f".{name}.owner").write_text(_json.dumps(owner))
+    (tmp_path / ".legacy.partial").mkdir()  # no owner file: left alone
+    removed = sweep_abandoned(tmp_path)
+    assert sorted(p.name for p in removed) == [".dead.partial", ".rebooted.partial"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".alive.owner", ".alive.partial", ".foreign.owner",
+                                                          ".foreign.partial", ".legacy.partial"]
 
 
 def test_hostile_parameter_values_stay_data(write_spec: Callable[..., Path], tmp_path: Path) -> None:

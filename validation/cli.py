@@ -3,11 +3,13 @@
 ``validation run | batch | history | compare | profile | demo | checks``. Exit codes: 0 every check
 ran and none is red; 1 at least one red finding; 2 invalid spec, data or usage (one message naming
 the file and key or column; nothing written); 3 a check could not execute (the pack is still
-written, that check marked ``error``).
+written, that check marked ``error``); 128 + N when stopped by signal N (143 SIGTERM, 130 Ctrl-C;
+nothing written, see :mod:`validation.interrupts`).
 """
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -28,14 +30,22 @@ def _fail(error: InputError) -> None:
 
 class _Group(click.Group):
     """click's usage errors exit 2 already; ours (bad spec, data, artifact) do too, as one line
-    on standard error and never a traceback."""
+    on standard error and never a traceback. A run told to stop (SIGTERM, SIGHUP, Ctrl-C) exits
+    128 + the signal number with no pack written (click would exit 1, which means red findings)."""
 
     def invoke(self, ctx: click.Context) -> object:
+        from validation.interrupts import Interrupted, stop_on_signals
+
         try:
-            return super().invoke(ctx)
+            with stop_on_signals():
+                return super().invoke(ctx)
         except InputError as error:
             _fail(error)
             raise  # unreachable: _fail exits
+        except (Interrupted, KeyboardInterrupt) as stop:
+            stopped = stop if isinstance(stop, Interrupted) else Interrupted(signal.SIGINT)
+            click.echo(f"error: {stopped}; the run was abandoned: no pack written, nothing recorded", err=True)
+            sys.exit(stopped.exit_code)
 
 
 @click.group(cls=_Group)

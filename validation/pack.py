@@ -7,7 +7,8 @@ Layout (DESIGN.md, "Pack layout")::
 
 A pack is written in a hidden staging folder next to its final place (``.<run_id>.partial``) and
 renamed when complete: a reader, a scheduler or a crash never sees a half-written pack under its
-final name. The pack holds aggregates only: the executed notebooks glue and show aggregates, and
+final name. A sibling ``.<run_id>.owner`` names the process writing it, so that the next run in the
+same place removes a staging folder whose process was killed outright (:func:`sweep_abandoned`). The pack holds aggregates only: the executed notebooks glue and show aggregates, and
 no data file is ever copied into it (inputs are recorded by path and sha256).
 """
 
@@ -292,9 +293,67 @@ def finish_pack(plan: PackPlan, results: list[TaskResult], *,
     render_pack_index(plan.staging)
     write_manifest(plan.staging, manifest)
     os.replace(plan.staging, plan.final)
+    _owner_file(plan.staging).unlink(missing_ok=True)
     return plan.final, results_doc
 
 
 def discard(plan: PackPlan) -> None:
     """Remove a plan's staging folder (after a failure before the pack was complete)."""
     shutil.rmtree(plan.staging, ignore_errors=True)
+    _owner_file(plan.staging).unlink(missing_ok=True)
+
+
+def _owner_file(staging: Path) -> Path:
+    return staging.with_name(staging.name.removesuffix(".partial") + ".owner")
+
+
+def _boot_id() -> str | None:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def claim(plan: PackPlan) -> None:
+    """Mark the plan's staging folder as this process's (a sibling ``.<run_id>.owner`` file with
+    host, boot and pid), after sweeping the abandoned staging folders next to it."""
+    parent = plan.staging.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    sweep_abandoned(parent)
+    owner = {"host": socket.gethostname(), "boot_id": _boot_id(), "pid": os.getpid(), "run_id": plan.run_id}
+    _write_json(_owner_file(plan.staging), owner)
+
+
+def sweep_abandoned(folder: Path) -> list[Path]:
+    """Remove the staging folders in ``folder`` whose owner process is gone (killed outright, so it
+    could not clean up): owned by this host, and either from an earlier boot or with no process of
+    that pid. Staging folders of other hosts, of live processes, or without an owner file are left.
+
+    Returns the folders removed.
+    """
+    removed = []
+    host, boot = socket.gethostname(), _boot_id()
+    for owner_path in folder.glob(".*.owner"):
+        try:
+            owner = json.loads(owner_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if owner.get("host") != host:
+            continue
+        if owner.get("boot_id") == boot and _alive(int(owner.get("pid", 0))):
+            continue
+        staging = owner_path.with_name(owner_path.name.removesuffix(".owner") + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        owner_path.unlink(missing_ok=True)
+        removed.append(staging)
+    return removed

@@ -26,7 +26,7 @@ from typing import Any, Callable, Sequence
 from validation.checks import REGISTRY
 from validation.data import load_samples, release_memory
 from validation.errors import InputError
-from validation.pack import PackPlan, discard, finish_pack, plan_pack
+from validation.pack import PackPlan, claim, discard, finish_pack, plan_pack
 from validation.policy import exit_code, worst
 from validation.registry import Registry
 from validation.runner import DEFAULT_CELL_TIMEOUT, Task, TaskResult, run_tasks
@@ -153,6 +153,7 @@ def execute_plans(plans: list[PackPlan], *, workers: int | None = None, schedule
     pending: list[Task] = []
     try:
         for plan in plans:
+            claim(plan)
             plan.tasks = [_with_registry_previous(task, plan, registry) for task in plan.tasks]
             for task in plan.tasks:
                 inputs[task.key] = digest = task_inputs_sha256(plan, task.check, task.parameters)

@@ -229,6 +229,7 @@ def run_on_dask(tasks: list[Task], scheduler: str, *,
         raise InputError(f"--scheduler {scheduler}: no Dask scheduler answers ({type(exc).__name__}: {exc}); "
                          "check the address (e.g. tcp://host:8786) and that the scheduler is running") from None
     results: dict[tuple[str, str, str], TaskResult] = {}
+    futures: dict[Any, Task] = {}
     try:
         futures = {client.submit(execute_task, task, key=f"validation-{'-'.join(task.key)}-{os.urandom(4).hex()}",
                                  pure=False): task for task in tasks}
@@ -241,9 +242,39 @@ def run_on_dask(tasks: list[Task], scheduler: str, *,
             results[task.key] = result
             if on_done:
                 on_done(result)
+    except BaseException:  # interrupted: the cluster drops what this run no longer wants
+        client.cancel(list(futures))
+        raise
     finally:
         client.close()
     return [results[task.key] for task in tasks]
+
+
+def _init_worker(parent_pid: int) -> None:
+    """Pool worker set-up: stop when the main process is gone (see :mod:`validation.interrupts`)."""
+    from validation.interrupts import watch_parent
+
+    watch_parent(parent_pid)
+
+
+def _stop_workers(pool: ProcessPoolExecutor, futures: dict[Any, Task], *, grace: float = 20.0) -> None:
+    """Stop a pool now: cancel queued tasks, send running workers SIGTERM (nbclient then shuts their
+    kernels down) and wait up to ``grace`` seconds before killing what is left."""
+    for future in futures:
+        future.cancel()
+    # the pool's processes are private (pid -> process), but the attribute is stable since Python 3.2
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    for process in workers:
+        if process.is_alive():
+            process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + grace
+    for process in workers:
+        process.join(max(0.0, deadline - time.monotonic()))
+    for process in workers:
+        if process.is_alive():
+            process.kill()
+            process.join(5)
 
 
 def run_tasks(tasks: list[Task], *, workers: int | None = None, scheduler: str | None = None,
@@ -251,7 +282,10 @@ def run_tasks(tasks: list[Task], *, workers: int | None = None, scheduler: str |
     """Execute tasks in a pool of ``workers`` processes (default: CPU count), or on the Dask
     cluster at ``scheduler``; results in task order.
 
-    A worker process that dies (not only its kernel) fails only its own task.
+    Notebooks always run in worker processes, one worker too, so that the main process keeps its
+    signal handlers (:mod:`validation.interrupts`). A worker process that dies (not only its kernel)
+    fails only its own task. When the run is interrupted (``BaseException``: a signal, Ctrl-C), the
+    workers are stopped before the exception goes on, so none writes after it.
     """
     if not tasks:
         return []
@@ -259,21 +293,21 @@ def run_tasks(tasks: list[Task], *, workers: int | None = None, scheduler: str |
         return run_on_dask(tasks, scheduler, on_done=on_done)
     workers = max(1, min(workers or default_workers(), len(tasks) or 1))
     results: dict[tuple[str, str, str], TaskResult] = {}
-    if workers == 1:
-        for task in tasks:
-            results[task.key] = execute_task(task)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                               initializer=_init_worker, initargs=(os.getpid(),))
+    futures = {pool.submit(execute_task, task): task for task in tasks}
+    try:
+        for future in as_completed(futures):
+            task = futures[future]
+            try:
+                result = future.result()
+            except Exception as exc:  # the worker process itself died
+                result = _worker_died(task, exc)
+            results[task.key] = result
             if on_done:
-                on_done(results[task.key])
-    else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(execute_task, task): task for task in tasks}
-            for future in as_completed(futures):
-                task = futures[future]
-                try:
-                    result = future.result()
-                except Exception as exc:  # the worker process itself died
-                    result = _worker_died(task, exc)
-                results[task.key] = result
-                if on_done:
-                    on_done(result)
+                on_done(result)
+    except BaseException:
+        _stop_workers(pool, futures)
+        raise
+    pool.shutdown(wait=True)
     return [results[task.key] for task in tasks]
