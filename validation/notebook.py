@@ -89,6 +89,36 @@ def findings_table(findings: Iterable[Mapping[str, Any]], spec: ModelVersionSpec
     return table
 
 
+_STATUS_COLOURS = {"green": "#dcefdc", "amber": "#fbe7b5", "yellow": "#fbe7b5", "red": "#f4c7c3",
+                   "error": "#e6a5a5"}
+
+
+def styled(table: pd.DataFrame, *, precision: int = 4) -> Any:
+    """``table`` for display with its status cells shaded: every ``status`` column and every
+    ``*_light`` column (see :func:`traffic_lights`). The word stays in the cell, so colour is never
+    the only carrier of the verdict. Numbers to ``precision`` decimals.
+
+    Each table's CSS is scoped by a digest of its content, so two tables on one page never style
+    each other's cells.
+
+    >>> html = styled(pd.DataFrame({"status": ["red", "info"]})).to_html()
+    >>> "background-color: #f4c7c3" in html and html.count("background-color") == 1
+    True
+    """
+    import hashlib
+
+    columns = [c for c in table.columns if c == "status" or str(c).endswith("_light")]
+    labels = [c for c in ("metric", "subject") if c in table.columns]
+
+    def shade(value: Any) -> str:
+        colour = _STATUS_COLOURS.get(str(value))
+        return f"background-color: {colour}" if colour else ""
+
+    scope = hashlib.sha256(table.to_csv().encode()).hexdigest()[:10]
+    return (table.style.format(precision=precision, na_rep="").set_uuid(scope)
+            .map(shade, subset=columns).set_properties(subset=labels, **{"white-space": "nowrap"}))
+
+
 def _shown(value: Any, *, blank: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return blank

@@ -332,8 +332,8 @@ def classification_findings(discrimination_now: dict[str, float], grades: pd.Dat
         finding("auc_change_pvalue", "score", auc_change),
         finding("hosmer_lemeshow_pvalue", "portfolio", hl.pvalue,
                 note=f"HL = {hl.statistic:.2f} on {hl.dof} degrees of freedom"
-                + (f"; {hl.sparse_grades} grades expect fewer than 5 defaults or non-defaults, where the "
-                   "chi-square approximation is rough" if hl.sparse_grades else "")),
+                + (f"; {hl.sparse_grades} of the grades expect fewer than 5 defaults or non-defaults, "
+                   "where the chi-square approximation is rough" if hl.sparse_grades else "")),
         finding("jeffreys_pvalue", "portfolio", jeffreys_pvalue(portfolio_pd, portfolio_n, portfolio_defaults),
                 note=f"PD {portfolio_pd:.4f}, {portfolio_defaults} defaults in {portfolio_n}"),
         finding("binomial_pvalue", "portfolio", binomial_pvalue(portfolio_pd, portfolio_n, portfolio_defaults)),
