@@ -314,3 +314,23 @@ def test_christoffersen_documented_example_jorion() -> None:
     assert bt.independence_lr(hits) == pytest.approx(25.837, abs=1e-3)
     assert bt.kupiec_lr(6, 252, 0.99) == pytest.approx(3.498, abs=1e-3)
     assert bt.christoffersen_pvalue(hits) < 1e-6  # bunching: independence rejected
+
+
+def test_slices_under_five_rows_are_pooled_and_a_tiny_pool_discloses_no_outcomes() -> None:
+    rng = np.random.default_rng(9)
+    frame = pd.DataFrame({"segment": ["big"] * 200 + ["tiny-a"] * 2 + ["tiny-b"] * 1,
+                          "pd": rng.uniform(0.05, 0.5, 203)})
+    frame["default"] = (rng.random(203) < frame["pd"]).astype(int)
+    table = bt.slice_table(frame, "segment", target="default", score="pd")
+    assert table.index.tolist() == ["big", "(fewer than 5 rows)"]  # no small segment is named
+    assert table.loc["(fewer than 5 rows)", "n"] == 3
+    assert table.loc["(fewer than 5 rows)", ["defaults", "odr", "pd", "auc"]].isna().all()
+    big = frame[frame["segment"] == "big"]
+    assert table.loc["big", "jeffreys_pvalue"] == pytest.approx(
+        stats.beta.cdf(big["pd"].mean(), big["default"].sum() + 0.5, 200 - big["default"].sum() + 0.5))
+    findings = bt.slice_findings(table, "segment")
+    pooled = [f for f in findings if f["subject"] == "segment:(fewer than 5 rows)"]
+    assert len(pooled) == 1 and pooled[0]["value"] is None and "not disclosed" in pooled[0]["note"]
+    # four small segments together (8 rows) are disclosed as one pool
+    more = pd.concat([frame, frame.iloc[:5].assign(segment=["c", "c", "d", "d", "d"])])
+    assert bt.slice_table(more, "segment", target="default", score="pd").loc["(fewer than 5 rows)", "n"] == 8

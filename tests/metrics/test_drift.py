@@ -159,6 +159,20 @@ def test_psi_by_period_matches_per_period_comparisons() -> None:
     assert by_period.loc["x", "2025-01"] > by_period.loc["x", "2025-02"]
 
 
+def test_a_period_of_few_rows_does_not_disclose_its_default_rate() -> None:
+    rng = np.random.default_rng(5)
+    ref = pd.DataFrame({"score": rng.uniform(size=500), "default": rng.integers(0, 2, 500)})
+    cur = pd.DataFrame({"score": rng.uniform(size=203), "default": rng.integers(0, 2, 203),
+                        "month": ["2025-01"] * 200 + ["2025-02"] * 3})
+    _, details = drift.drift_table(ref, cur, ["score"])
+    by_period = drift.psi_by_period(details, cur, "month")
+    found = {f["subject"]: f for f in drift.period_findings(by_period, details, cur, time="month", score="score",
+                                                             target="default", reference_default_rate=0.5)
+             if f["metric"] == "default_rate"}
+    assert found["period:2025-01"]["value"] == pytest.approx(cur["default"][:200].mean())
+    assert found["period:2025-02"]["value"] is None and "not disclosed" in found["period:2025-02"]["note"]
+
+
 def test_drift_table_findings_and_headline() -> None:
     rng = np.random.default_rng(2)
     ref = pd.DataFrame({"stable": rng.normal(size=500), "moved": rng.normal(size=500), "s": rng.random(500)})

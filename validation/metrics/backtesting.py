@@ -417,20 +417,40 @@ def cap_curve(y: np.ndarray | pd.Series, score: np.ndarray | pd.Series, *, point
     return population[keep], captured[keep]
 
 
+MIN_DISCLOSED_SLICE = 5
+"""Periods and segments with fewer rows are pooled, and a pool that small shows no outcomes."""
+
+
 def slice_table(frame: pd.DataFrame, column: str, *, target: str, score: str, time_order: bool = False) -> pd.DataFrame:
     """AUC, observed/expected and the portfolio Jeffreys test per value of ``column`` (a period
     or a segment): N, defaults, mean PD, observed default rate, ``auc``, ``observed_expected_ratio``,
-    ``jeffreys_pvalue``."""
-    rows = []
+    ``jeffreys_pvalue``.
+
+    Values with fewer than :data:`MIN_DISCLOSED_SLICE` rows are pooled in one row,
+    ``(fewer than 5 rows)``, so that no slice discloses a few applicants' outcomes (a segment value
+    can identify someone); if that pool is itself that small, its outcome columns are left empty.
+    """
     keys = frame[column].astype(str)
+    sizes = keys.value_counts()
+    small = sizes.index[sizes < MIN_DISCLOSED_SLICE]
+    pooled_label = f"(fewer than {MIN_DISCLOSED_SLICE} rows)"
+    if len(small):
+        keys = keys.where(~keys.isin(small), pooled_label)
+    rows = []
     for value, part in frame.groupby(keys, sort=True):
         y, s = part[target].to_numpy(), part[score].to_numpy(dtype=float)
         n, d, mean_pd = len(part), int(y.sum()), float(s.mean())
+        if n < MIN_DISCLOSED_SLICE:
+            rows.append({column: value, "n": n})
+            continue
         auc = float(roc_auc_score(y, s)) if 0 < d < n else math.nan
         rows.append({column: value, "n": n, "defaults": d, "pd": mean_pd, "odr": d / n, "auc": auc,
                      "observed_expected_ratio": observed_expected_ratio(y, s),
                      "jeffreys_pvalue": jeffreys_pvalue(mean_pd, n, d)})
-    return pd.DataFrame(rows).set_index(column)
+    columns = [column, "n", "defaults", "pd", "odr", "auc", "observed_expected_ratio", "jeffreys_pvalue"]
+    table = pd.DataFrame(rows).reindex(columns=columns).set_index(column)
+    # the pool last, whatever its label sorts as
+    return pd.concat([table.drop(index=pooled_label, errors="ignore"), table.loc[table.index == pooled_label]])
 
 
 def business_impact(frame: pd.DataFrame, *, score: str, target: str, threshold: float, favourable: str,
@@ -562,12 +582,18 @@ def calibration_findings(y: np.ndarray, score: np.ndarray, grades_now: pd.Series
 
 def slice_findings(table: pd.DataFrame, subject_prefix: str) -> list[dict[str, object]]:
     """``auc`` and ``observed_expected_ratio`` (reported) and ``jeffreys_pvalue`` (judged) per
-    period or segment of a :func:`slice_table`; subjects ``<prefix>:<value>``."""
+    period or segment of a :func:`slice_table`; subjects ``<prefix>:<value>``. A pool too small to
+    disclose gives one reported finding saying so."""
     from validation.findings import finding
 
     items: list[dict[str, object]] = []
     for value, row in table.iterrows():
         subject = f"{subject_prefix}:{value}"
+        if not math.isfinite(row["defaults"]):
+            items.append(finding("jeffreys_pvalue", subject, None, judged=False,
+                                 note=f"{int(row['n'])} rows pooled from slices under {MIN_DISCLOSED_SLICE}: "
+                                      "outcomes not disclosed"))
+            continue
         note = f"{int(row['defaults'])} defaults in {int(row['n'])}, mean PD {row['pd']:.4f}"
         items.append(finding("auc", subject, row["auc"], judged=False,
                              note=None if math.isfinite(row["auc"]) else "AUC undefined: a single outcome class"))

@@ -655,7 +655,10 @@ def period_findings(by_period: pd.DataFrame, details: dict[str, ColumnDrift], cu
             bounds = {"amber": crit95, "red": crit999} if psi_rule == "critical" else None
             items.append(finding("psi", subject, by_period.loc[score, period], thresholds=bounds,
                                  note=f"score, {n:,} rows; critical values {crit95:.4f} / {crit999:.4f}"))
-        if rates is not None:
+        if rates is not None and n < MIN_CATEGORY_COUNT:  # a few rows' default rate discloses their outcomes
+            items.append(finding("default_rate", subject, None,
+                                 note=f"{n:,} rows: fewer than {MIN_CATEGORY_COUNT}, not disclosed"))
+        elif rates is not None:
             note = f"{n:,} rows" + (f"; reference {reference_default_rate:.4f}" if reference_default_rate is not None else "")
             items.append(finding("default_rate", subject, rates.get(period), note=note))
     return items
