@@ -133,8 +133,13 @@ def test_planted_sentinels_never_reach_a_pack(write_spec: Callable[..., Path], t
     current.loc[8, "region"] = "SENTINELREGION"  # a one-off category value
     current.loc[9, "income"] = 31415926.5  # an extreme value of one applicant
     current.loc[10, "sex"] = "SENTINELSEX"  # a one-off protected group
-    spec = write_spec({"checks": ["drift", "fairness", "backtesting"]}, reference=reference, current=current)
+    current.loc[11, "month"] = "2031-12"  # a period of one applicant: its outcome must not show
+    spec = write_spec({"data": {"segments": ["region"], "time": "month"}, "checks": ["drift", "fairness", "backtesting"]},
+                      reference=reference, current=current)
     (outcome,), _ = run([spec], out=tmp_path / "out", workers=2)
+    findings = [f for c in outcome.results["checks"] for f in c["findings"]]
+    lone = [f for f in findings if f["subject"] == "period:2031-12" and f["metric"] in ("default_rate", "jeffreys_pvalue")]
+    assert lone and all(f["value"] is None for f in lone)
     text = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in outcome.path.rglob("*") if p.is_file())
     assert "(groups under 5)" in text  # the one-applicant group is pooled, not named
     for sentinel in ("987654321", "SENTINELREGION", "SENTINELSEX", "31415926", "3.14159e+07", "3.142e+07"):
