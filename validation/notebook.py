@@ -13,7 +13,6 @@ is a call into :mod:`validation.metrics`, a table, a plot, and :func:`validation
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -120,11 +119,9 @@ def styled(table: pd.DataFrame, *, precision: int = 4) -> Any:
 
 
 def _shown(value: Any, *, blank: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return blank
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"{value:.4g}"
-    return str(value)
+    from validation.render import format_value
+
+    return blank if value is None or value != value else format_value(value)
 
 
 def traffic_lights(table: pd.DataFrame, metrics: Iterable[str], spec: ModelVersionSpec | None = None) -> pd.DataFrame:

@@ -8,8 +8,9 @@ Layout (DESIGN.md, "Pack layout")::
 A pack is written in a hidden staging folder next to its final place (``.<run_id>.partial``) and
 renamed when complete: a reader, a scheduler or a crash never sees a half-written pack under its
 final name. A sibling ``.<run_id>.owner`` names the process writing it, so that the next run in the
-same place removes a staging folder whose process was killed outright (:func:`sweep_abandoned`). The pack holds aggregates only: the executed notebooks glue and show aggregates, and
-no data file is ever copied into it (inputs are recorded by path and sha256).
+same place removes a staging folder whose process was killed outright (:func:`sweep_abandoned`).
+The pack holds aggregates only: the executed notebooks glue and show aggregates, and no data file
+is ever copied into it (inputs are recorded by path and sha256).
 """
 
 from __future__ import annotations

@@ -295,8 +295,9 @@ def run_tasks(tasks: list[Task], *, workers: int | None = None, scheduler: str |
     results: dict[tuple[str, str, str], TaskResult] = {}
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
                                initializer=_init_worker, initargs=(os.getpid(),))
-    futures = {pool.submit(execute_task, task): task for task in tasks}
+    futures: dict[Any, Task] = {}
     try:
+        futures = {pool.submit(execute_task, task): task for task in tasks}
         for future in as_completed(futures):
             task = futures[future]
             try:
