@@ -4,9 +4,9 @@ PD / classification models are judged on the current sample against observed out
 (``y = 1`` an event, e.g. a default). Sources: ECB, *Instructions for reporting the validation
 results of internal models, IRB Pillar I models for credit risk* (2019), section 2.5 (PD):
 2.5.3.1 (Jeffreys test per grade and portfolio), 2.5.4.1 (current against initial AUC) and 2.5.5.3
-(concentration in rating grades); Hosmer & Lemeshow, *Applied
-Logistic Regression* (2000); DeLong, DeLong & Clarke-Pearson (1988), computed as in Sun & Xu
-(2014), "Fast implementation of DeLong's algorithm".
+(concentration in rating grades); Hosmer & Lemeshow, *Applied Logistic Regression* (2000);
+DeLong, DeLong & Clarke-Pearson (1988), computed as in Sun & Xu (2014), "Fast implementation of
+DeLong's algorithm".
 
 VaR models: Kupiec (1995) proportion-of-failures test, Christoffersen (1998) independence and
 conditional coverage tests, Basel Committee (1996) traffic-light zones.
@@ -421,7 +421,7 @@ MIN_DISCLOSED_SLICE = 5
 """Periods and segments with fewer rows are pooled, and a pool that small shows no outcomes."""
 
 
-def slice_table(frame: pd.DataFrame, column: str, *, target: str, score: str, time_order: bool = False) -> pd.DataFrame:
+def slice_table(frame: pd.DataFrame, column: str, *, target: str, score: str) -> pd.DataFrame:
     """AUC, observed/expected and the portfolio Jeffreys test per value of ``column`` (a period
     or a segment): N, defaults, mean PD, observed default rate, ``auc``, ``observed_expected_ratio``,
     ``jeffreys_pvalue``.
