@@ -32,15 +32,20 @@ def test_doctests(name: str) -> None:
     assert result.failed == 0
 
 
-def test_two_styled_tables_on_one_page_do_not_style_each_other() -> None:
-    # Styler scopes its CSS by a table id; two tables with one id would shade each other's cells
+def test_status_tables_are_escaped_shaded_and_small() -> None:
     import pandas as pd
 
-    from validation.notebook import styled
+    from validation.notebook import findings_table, styled
 
-    findings = styled(pd.DataFrame({"metric": ["auc"], "subject": ["score"], "value": ["0.7"], "status": ["red"]}))
-    grades = styled(pd.DataFrame({"n": [10], "defaults": [1], "pd": [0.1], "jeffreys_pvalue_light": ["green"]}))
-    first, second = findings.to_html(), grades.to_html()
-    scope = lambda html: html.split('id="T_', 1)[1].split('"', 1)[0]  # noqa: E731
-    assert scope(first) != scope(second)
-    assert f"#T_{scope(first)}_row0_col3" in first and f"#T_{scope(first)}" not in second
+    rows = [{"metric": "psi", "subject": f"feature:x{i}", "value": 0.01 * i} for i in range(200)]
+    rows.append({"metric": "approval_rate", "subject": "sex:<img src=x onerror=alert(1)>", "value": 0.5})
+    table = findings_table(rows)
+    page = styled(table)._repr_html_()
+    assert "<img" not in page and "sex:&lt;img src=x onerror=alert(1)&gt;" in page
+    statuses = table["status"].tolist()
+    assert page.count('class="v-red"') == statuses.count("red") > 0
+    assert page.count('class="v-amber"') == statuses.count("amber") > 0
+    assert page.count('class="v-green"') == statuses.count("green") > 0
+    assert len(page) < 1.2 * len(table.to_html())  # pandas' Styler made it four times the plain table
+    grades = styled(pd.DataFrame({"n": [10], "jeffreys_pvalue_light": ["green"]}))._repr_html_()
+    assert '<td class="v-green">green</td>' in grades and "<td>10</td>" in grades
