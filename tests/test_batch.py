@@ -87,6 +87,25 @@ def test_changed_data_is_not_reused(write_spec: Callable[..., Path], tmp_path: P
     assert outcome.results["checks"][0]["reused_from"] is None
 
 
+def test_reuse_ignores_which_run_the_previous_importances_came_from(write_spec: Callable[..., Path],
+                                                                     tmp_path: Path) -> None:
+    """Explainability compares with the registry's latest importances of another version; the same
+    values read from a newer run (every batch makes one) must not make the check run again, new
+    values must."""
+    from validation.pack import plan_pack
+    from validation.run import task_inputs_sha256
+    from validation.spec import load_spec
+
+    entry = load_spec(write_spec({"checks": ["drift"]})).versions[-1]
+    plan = plan_pack(entry, ["drift"], tmp_path / "out")
+    previous = {"version": "2", "run": "20260101T000000Z-aaaaaa", "values": {"income": 0.4, "tenure": 0.1}}
+    digest = task_inputs_sha256(plan, "explainability", {"previous_importances": previous})
+    newer_run = dict(previous, run="20260102T000000Z-bbbbbb")
+    assert task_inputs_sha256(plan, "explainability", {"previous_importances": newer_run}) == digest
+    changed = dict(previous, values={"income": 0.5, "tenure": 0.1})
+    assert task_inputs_sha256(plan, "explainability", {"previous_importances": changed}) != digest
+
+
 def test_history_and_compare_on_two_versions(write_spec: Callable[..., Path], tmp_path: Path) -> None:
     spec = _two_versions(write_spec)
     registry = Registry(tmp_path / "r.sqlite")

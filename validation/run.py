@@ -114,8 +114,13 @@ def task_inputs_sha256(plan: PackPlan, check: str, parameters: dict[str, Any] | 
     previous_artifact = None
     if check == "explainability" and spec.previous_version is not None:
         previous_artifact = load_spec(spec.path).version(spec.previous_version).model.artifact_sha256
+    parameters = dict(parameters if parameters is not None else spec.checks.get(check, {}))
+    if isinstance(parameters.get("previous_importances"), dict):
+        # the importances compared against count, not the id of the run they were read from: the
+        # same values from a newer run of the same version leave the result unchanged
+        parameters["previous_importances"] = {k: v for k, v in parameters["previous_importances"].items() if k != "run"}
     payload = {
-        "check": check, "parameters": parameters if parameters is not None else spec.checks.get(check, {}),
+        "check": check, "parameters": parameters,
         "model": spec.model.model_dump(mode="json"), "data": spec.data.model_dump(mode="json"),
         "decision": spec.decision.model_dump(mode="json") if spec.decision else None,
         "grades": spec.grades, "thresholds": {k: v.model_dump(mode="json") for k, v in spec.thresholds.items()},
