@@ -245,3 +245,29 @@ def test_explainability_compares_with_the_registrys_previous_version(tmp_path: P
     correlation = [f for f in check["findings"] if f["metric"] == "importance_rank_correlation"]
     assert correlation and correlation[0]["value"] is not None
     assert check["summary"]["previous_version"] == "1"
+    # re-validating version 1 after version 2: 2 came later, so it is no predecessor of 1
+    (again,), _ = run([files[0]], out=tmp_path / "out", registry=registry, workers=1)
+    (check,) = again.results["checks"]
+    assert check["summary"]["previous_version"] is None
+    assert not [f for f in check["findings"] if f["metric"] == "importance_rank_correlation"]
+
+
+def test_the_first_version_of_a_list_takes_no_predecessor_from_the_registry(write_spec: Callable[..., Path],
+                                                                          tmp_path: Path) -> None:
+    from validation.pack import plan_pack
+    from validation.run import _with_registry_previous
+    from validation.runner import Task
+    from validation.spec import load_spec
+
+    class Stored:  # a registry holding another version's importances
+        def previous_importances(self, model: str, version: str) -> dict[str, Any]:
+            return {"version": "9", "run": "r", "values": {"income": 1.0}}
+
+    listed = load_spec(write_spec({"versions": [{"version": "1"}, {"version": "2"}]}, name="listed.yaml"))
+    single = load_spec(write_spec({}, name="single.yaml"))
+    assert [v.first_listed for v in listed.versions] == [True, False] and not single.versions[0].first_listed
+    for entry, expected in ((listed.versions[0], None), (single.versions[0], "9")):
+        plan = plan_pack(entry, ["drift"], tmp_path / "out")
+        task = Task(("m", entry.version, "explainability"), "t.ipynb", "n.ipynb", "h.html", {"spec": "s"})
+        given = _with_registry_previous(task, plan, Stored()).parameters.get("previous_importances")  # type: ignore[arg-type]
+        assert (given or {}).get("version") == expected

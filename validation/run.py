@@ -96,9 +96,11 @@ def validate_specs(specs: list[Path], *, version: str | None = None,
 
 
 def _with_registry_previous(task: Task, plan: PackPlan, registry: Registry | None) -> Task:
-    """For explainability when the spec names no previous version: the importances of the
-    registry's latest run of another version, passed to the template as ``previous_importances``."""
-    if task.check != "explainability" or plan.spec.previous_version is not None or registry is None:
+    """For explainability when the spec names no previous version (a spec per version): the
+    importances of the registry's latest run of a version first seen before this one, passed to the
+    template as ``previous_importances``. The first version of a ``versions:`` list has none."""
+    spec = plan.spec
+    if task.check != "explainability" or spec.previous_version is not None or spec.first_listed or registry is None:
         return task
     previous = registry.previous_importances(plan.spec.name, plan.spec.version)
     if previous is None:

@@ -171,6 +171,9 @@ class ModelVersionSpec(BaseModel):
     thresholds: dict[str, Threshold]
     previous_version: str | None = None
     """The version listed just before this one in the same spec, if any."""
+    first_listed: bool = False
+    """The first entry of the spec's ``versions:`` list: by the spec's own order it has no previous
+    version, and none is looked up in the registry."""
 
     @property
     def name(self) -> str:
@@ -491,7 +494,7 @@ def load_spec(path: str | Path) -> Spec:
         item = ModelVersionSpec(
             path=path, sha256=digest, model=model, data=data, decision=parsed.decision,
             grades=grades, checks=checks, thresholds=dict(parsed.thresholds),
-            previous_version=previous,
+            previous_version=previous, first_listed=entry is not None and index == 0,
         )
         _check_semantics(path, prefix, item)
         if "fairness" in checks and data.protected and parsed.decision is None:
