@@ -120,7 +120,7 @@ class StatusTable:
         labels = {c for c in table.columns if c in ("metric", "subject")}
 
         def cell(column: Any, value: Any) -> str:
-            text = "" if value is None or value != value else format_value(value)
+            text = _shown(value, blank="")
             css = (f' class="v-{text}"' if column in shaded and text in _STATUS_COLOURS
                    else ' class="v-label"' if column in labels else "")
             return f"<td{css}>{html.escape(text)}</td>"

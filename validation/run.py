@@ -102,7 +102,7 @@ def _with_registry_previous(task: Task, plan: PackPlan, registry: Registry | Non
     spec = plan.spec
     if task.check != "explainability" or spec.previous_version is not None or spec.first_listed or registry is None:
         return task
-    previous = registry.previous_importances(plan.spec.name, plan.spec.version)
+    previous = registry.previous_importances(spec.name, spec.version)
     if previous is None:
         return task
     return dataclasses.replace(task, parameters={**task.parameters, "previous_importances": previous})
