@@ -129,7 +129,7 @@ def explainability_case(scratch: Path) -> dict[str, Any]:
     from sklearn.ensemble import GradientBoostingClassifier
 
     from synthetic import portfolio
-    from validation.models import sha256_file
+    from validation.inputs.artifacts import sha256_file
 
     scratch.mkdir(parents=True, exist_ok=True)
     train = portfolio(5_000, categorical=0, seed=3)
@@ -192,8 +192,8 @@ def overhead_case(scratch: Path) -> dict[str, Any]:
     nbconvert) on a one-cell notebook, against papermill alone on an empty notebook."""
     import nbformat
 
-    from validation.kernel import KERNEL_NAME
-    from validation.runner import Task, execute_task
+    from validation.execution.kernel import KERNEL_NAME
+    from validation.execution.workers import Task, execute_task
 
     import papermill as pm
 
@@ -206,14 +206,14 @@ def overhead_case(scratch: Path) -> dict[str, Any]:
     nbformat.write(empty, str(scratch / "empty.ipynb"))
     glued = nbformat.v4.new_notebook(metadata=empty.metadata)
     glued.cells = [parameters, nbformat.v4.new_code_cell(
-        "from validation.scraps import glue_findings, glue_summary\n"
+        "from validation.execution.scraps import glue_findings, glue_summary\n"
         "glue_findings([{'metric': 'psi', 'subject': 'score', 'value': 0.1}])\nglue_summary({})")]
     nbformat.write(glued, str(scratch / "glued.ipynb"))
     kernel, task = [], []
     for _ in range(3):
         started = time.perf_counter()
         pm.execute_notebook(str(scratch / "empty.ipynb"), str(scratch / "out.ipynb"), kernel_name=KERNEL_NAME,
-                            kernel_manager_class="validation.kernel.EnvironmentKernelManager", progress_bar=False)
+                            kernel_manager_class="validation.execution.kernel.EnvironmentKernelManager", progress_bar=False)
         kernel.append(time.perf_counter() - started)
         started = time.perf_counter()
         result = execute_task(Task(("m", "1", "c"), str(scratch / "glued.ipynb"), str(scratch / "t.ipynb"),

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from conftest import synthetic_sample
 from validation.cli import main
-from validation.models import sha256_file
+from validation.inputs.artifacts import sha256_file
 
 
 def _artifact(tmp: Path, *, corrupt: bool = False) -> tuple[str, str]:

@@ -16,9 +16,9 @@ from typing import Any, Callable
 import pytest
 
 from validation.errors import InputError
-from validation.history import compare_findings, compare_versions, history_table
-from validation.registry import Registry
-from validation.run import run
+from validation.reporting.history import compare_findings, compare_versions, history_table
+from validation.governance.registry import Registry
+from validation.execution.pipeline import run
 
 VALIDATION = [sys.executable, "-m", "validation"]
 
@@ -92,9 +92,9 @@ def test_reuse_ignores_which_run_the_previous_importances_came_from(write_spec: 
     """Explainability compares with the registry's latest importances of another version; the same
     values read from a newer run (every batch makes one) must not make the check run again, new
     values must."""
-    from validation.pack import plan_pack
-    from validation.run import task_inputs_sha256
-    from validation.spec import load_spec
+    from validation.reporting.pack import plan_pack
+    from validation.execution.pipeline import task_inputs_sha256
+    from validation.inputs.spec import load_spec
 
     entry = load_spec(write_spec({"checks": ["drift"]})).versions[-1]
     plan = plan_pack(entry, ["drift"], tmp_path / "out")
@@ -201,7 +201,7 @@ def test_fsspec_urls_for_data_and_artifact(write_spec: Callable[..., Path], tmp_
     from sklearn.linear_model import LogisticRegression
 
     from conftest import synthetic_sample
-    from validation.models import sha256_file
+    from validation.inputs.artifacts import sha256_file
 
     frame = synthetic_sample(300, seed=1)
     model = LogisticRegression().fit(frame[["income", "tenure"]], frame["default"])
@@ -254,10 +254,10 @@ def test_explainability_compares_with_the_registrys_previous_version(tmp_path: P
 
 def test_the_first_version_of_a_list_takes_no_predecessor_from_the_registry(write_spec: Callable[..., Path],
                                                                           tmp_path: Path) -> None:
-    from validation.pack import plan_pack
-    from validation.run import _with_registry_previous
-    from validation.runner import Task
-    from validation.spec import load_spec
+    from validation.reporting.pack import plan_pack
+    from validation.execution.pipeline import _with_registry_previous
+    from validation.execution.workers import Task
+    from validation.inputs.spec import load_spec
 
     class Stored:  # a registry holding another version's importances
         def previous_importances(self, model: str, version: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pytest
 
 from validation.checks import REGISTRY
 from validation.errors import SpecError, UnknownCheckError
-from validation.run import validate_specs
+from validation.execution.pipeline import validate_specs
 
 
 def test_unknown_check_lists_the_known_ones() -> None:
@@ -78,7 +78,7 @@ def test_explainability_inputs_are_checked(write_spec: Callable[..., Path], tmp_
     from sklearn.preprocessing import OneHotEncoder
 
     from conftest import synthetic_sample
-    from validation.models import sha256_file
+    from validation.inputs.artifacts import sha256_file
 
     frame = synthetic_sample(300, seed=1)
     model = Pipeline([("prep", ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), ["region"])],

@@ -17,7 +17,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from validation.metrics import drift
-from validation.models import sha256_file
+from validation.inputs.artifacts import sha256_file
 
 VALIDATION = [sys.executable, "-m", "validation"]
 TEMPLATES = Path(__file__).resolve().parent.parent / "notebooks"
@@ -234,7 +234,7 @@ def test_index_escapes_spec_text(small_pack: dict[str, Any]) -> None:
 
 
 def test_executed_notebooks_glue_aggregates_only(small_pack: dict[str, Any]) -> None:
-    from validation.scraps import read_scraps
+    from validation.execution.scraps import read_scraps
 
     for name in ("drift", "fairness", "backtesting"):
         scraps = read_scraps(small_pack["pack"] / "notebooks" / f"{name}.ipynb")

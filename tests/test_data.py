@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from conftest import synthetic_sample
-from validation.data import load_samples
+from validation.inputs.samples import load_samples
 from validation.errors import DataError
-from validation.spec import load_spec
+from validation.inputs.spec import load_spec
 
 
 def _load(path: Path):  # type: ignore[no-untyped-def]

@@ -13,10 +13,10 @@ from typing import Any, Callable
 import pytest
 
 from validation.errors import InputError
-from validation.integrity import verify_pack
-from validation.registry import Registry
-from validation.review import add_review
-from validation.run import run
+from validation.governance.integrity import verify_pack
+from validation.governance.registry import Registry
+from validation.governance.review import add_review
+from validation.execution.pipeline import run
 
 VALIDATION = [sys.executable, "-m", "validation"]
 

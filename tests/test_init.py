@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from conftest import synthetic_sample
 from validation.cli import main
-from validation.init import likely_ids
+from validation.inputs.starter import likely_ids
 
 
 def test_init_writes_a_spec_that_runs(tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ def test_doctests(name: str) -> None:
 def test_status_tables_are_escaped_shaded_and_small() -> None:
     import pandas as pd
 
-    from validation.notebook import findings_table, styled
+    from validation.reporting.display import findings_table, styled
 
     rows = [{"metric": "psi", "subject": f"feature:x{i}", "value": 0.01 * i} for i in range(200)]
     rows.append({"metric": "approval_rate", "subject": "sex:<img src=x onerror=alert(1)>", "value": 0.5})

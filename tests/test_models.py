@@ -9,7 +9,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from validation.errors import ArtifactError
-from validation.models import load_artifact, sha256_file
+from validation.inputs.artifacts import load_artifact, sha256_file
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from validation.policy import DEFAULT_POLICY, exit_code, judge, worst
-from validation.spec import Threshold
+from validation.judging.policy import DEFAULT_POLICY, exit_code, judge, worst
+from validation.inputs.spec import Threshold
 
 
 @pytest.mark.parametrize(("value", "status"), [(0.0999, "green"), (0.10, "amber"), (0.2499, "amber"),
@@ -48,7 +48,7 @@ def test_every_default_rule_is_ordered() -> None:
 def test_a_finding_reported_without_judgement_shows_no_bounds() -> None:
     # a period's AUC is reported, not judged: its policy bounds (0.70 / 0.60) must not appear beside
     # an "info" status, where a reader could take them as applied
-    from validation.findings import finding, judge_finding
+    from validation.judging.findings import finding, judge_finding
 
     reported = judge_finding(finding("auc", "period:2025-01", 0.65, judged=False))
     assert (reported["status"], reported["amber"], reported["red"], reported["direction"]) == ("info", None, None, "none")

@@ -16,7 +16,7 @@ import pytest
 from conftest import synthetic_sample
 from validation.errors import DataError
 from validation.metrics import drift
-from validation.profile import build_profile, load_profile, save_profile
+from validation.inputs.profile import build_profile, load_profile, save_profile
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +68,8 @@ def test_profile_cli_and_spec_key(write_spec: Callable[..., Path], tmp_path: Pat
                              str(tmp_path / "ref-profile.json")], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     profiled = write_spec({"data": {"reference_profile": "ref-profile.json"}}, name="profiled.yaml")
-    from validation.data import load_samples
-    from validation.spec import load_spec
+    from validation.inputs.samples import load_samples
+    from validation.inputs.spec import load_spec
 
     entry = load_spec(profiled).versions[0]
     assert entry.data.reference_profile == str(tmp_path / "ref-profile.json")

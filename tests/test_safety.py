@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 from conftest import synthetic_sample
-from validation.registry import Registry
-from validation.run import run
+from validation.governance.registry import Registry
+from validation.execution.pipeline import run
 
 VALIDATION = [sys.executable, "-m", "validation"]
 TEMPLATES = Path(__file__).resolve().parent.parent / "notebooks"
@@ -97,7 +97,7 @@ def test_sweep_leaves_live_and_foreign_staging_folders(tmp_path: Path) -> None:
     import json as _json
     import socket
 
-    from validation.pack import sweep_abandoned
+    from validation.reporting.pack import sweep_abandoned
 
     finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_pid = int(finished.stdout)
@@ -163,7 +163,7 @@ def test_group_names_and_spec_text_are_escaped(write_spec: Callable[..., Path], 
 
 
 def test_outputs_with_active_content_are_neutralised() -> None:
-    from validation.render import neutralise
+    from validation.reporting.render import neutralise
 
     output = nbformat.v4.new_output("display_data", data={"text/html": "<script>alert(1)</script>",
                                                           "application/javascript": "alert(1)"})

@@ -8,7 +8,7 @@ from typing import Any, Callable
 import pytest
 
 from validation.errors import SpecError
-from validation.spec import load_spec
+from validation.inputs.spec import load_spec
 
 
 def test_valid_spec_is_resolved(write_spec: Callable[..., Path], tmp_path: Path) -> None:

@@ -50,14 +50,14 @@ def test_template_runs_with_its_defaults(check: str, demo_root: Path, tmp_path: 
     first use and validates the demo's last version."""
     import papermill as pm
 
-    from validation.kernel import KERNEL_NAME
-    from validation.scraps import read_scraps
+    from validation.execution.kernel import KERNEL_NAME
+    from validation.execution.scraps import read_scraps
 
     monkeypatch.setenv("VALIDATION_DEMO_ROOT", str(demo_root))
     template = REGISTRY[check].path
     output = tmp_path / f"{check}.ipynb"
     pm.execute_notebook(str(template), str(output), kernel_name=KERNEL_NAME, progress_bar=False,
-                        kernel_manager_class="validation.kernel.EnvironmentKernelManager",
+                        kernel_manager_class="validation.execution.kernel.EnvironmentKernelManager",
                         cwd=str(template.parent))
     assert (demo_root / "params" / "german_credit_pd.yaml").is_file()
     scraps = read_scraps(output)

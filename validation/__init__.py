@@ -30,15 +30,15 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return importlib.import_module(_LAZY[name])
     if name == "open_check":
-        from validation.notebook import open_check
+        from validation.reporting.display import open_check
 
         return open_check
     if name == "load_spec":
-        from validation.spec import load_spec
+        from validation.inputs.spec import load_spec
 
         return load_spec
     if name == "load_samples":
-        from validation.data import load_samples
+        from validation.inputs.samples import load_samples
 
         return load_samples
     raise AttributeError(f"module 'validation' has no attribute {name!r}; it offers: {', '.join(__all__)}")

@@ -4,7 +4,7 @@
 ran and none is red; 1 at least one red finding; 2 invalid spec, data or usage (one message naming
 the file and key or column; nothing written); 3 a check could not execute (the pack is still
 written, that check marked ``error``); 128 + N when stopped by signal N (143 SIGTERM, 130 Ctrl-C;
-nothing written, see :mod:`validation.interrupts`).
+nothing written, see :mod:`validation.execution.interrupts`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any, Callable
 import click
 
 from validation.errors import InputError
-from validation.run import PackOutcome
-from validation.runner import DEFAULT_CELL_TIMEOUT, TaskResult
+from validation.execution.pipeline import PackOutcome
+from validation.execution.workers import DEFAULT_CELL_TIMEOUT, TaskResult
 
 EXIT_USAGE = 2
 
@@ -34,7 +34,7 @@ class _Group(click.Group):
     128 + the signal number with no pack written (click would exit 1, which means red findings)."""
 
     def invoke(self, ctx: click.Context) -> object:
-        from validation.interrupts import Interrupted, stop_on_signals
+        from validation.execution.interrupts import Interrupted, stop_on_signals
 
         try:
             with stop_on_signals():
@@ -142,7 +142,7 @@ def _common(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _registry(out: Path, registry: Path | None) -> Any:
-    from validation.registry import Registry
+    from validation.governance.registry import Registry
 
     return Registry(registry) if registry else Registry(out / "registry.sqlite")
 
@@ -158,7 +158,7 @@ def run(spec: Path, version: str | None, checks: str | None, out: Path, workers:
 
     Prints each pack's folder on standard output, the last pack last.
     """
-    from validation.run import run as run_specs
+    from validation.execution.pipeline import run as run_specs
 
     with _Progress(quiet) as progress:
         outcomes, code = run_specs([spec], version=version, checks=_split_checks(checks), out=out,
@@ -177,8 +177,8 @@ def batch(specs: tuple[Path, ...], scheduler: str | None, junit: Path | None, ou
           timeout: int, registry: Path | None, force: bool, quiet: bool) -> None:
     """Validate every model version of every SPEC (files or folders of specs), every check, as
     independent notebook tasks; unchanged (version, check) pairs are reused unless --force."""
-    from validation.junit import write_junit
-    from validation.run import run as run_specs
+    from validation.reporting.junit import write_junit
+    from validation.execution.pipeline import run as run_specs
 
     with _Progress(quiet) as progress:
         outcomes, code = run_specs(list(specs), out=out, workers=workers, scheduler=scheduler, timeout=timeout,
@@ -193,7 +193,7 @@ def _print_table(table: Any, title: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from validation.render import format_value
+    from validation.reporting.render import format_value
 
     view = Table(title=title, title_justify="left")
     for column in table.columns:
@@ -216,7 +216,7 @@ def _registry_options(function: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--html", type=click.Path(dir_okay=False, path_type=Path), help="Also write an HTML page with trend charts.")
 def history(model: str, out: Path, registry: Path | None, html: Path | None) -> None:
     """Every version and run of MODEL with its status and headline metrics."""
-    from validation.history import history_table, render_page, trend_charts
+    from validation.reporting.history import history_table, render_page, trend_charts
 
     store = _registry(out, registry)
     table = history_table(store, model)
@@ -238,7 +238,7 @@ def history(model: str, out: Path, registry: Path | None, html: Path | None) -> 
 @click.option("--html", type=click.Path(dir_okay=False, path_type=Path), help="Also write the diff as an HTML page.")
 def compare(model: str, old_version: str, new_version: str, out: Path, registry: Path | None, html: Path | None) -> None:
     """Finding-by-finding diff of the latest runs of two versions of MODEL."""
-    from validation.history import compare_versions, render_page
+    from validation.reporting.history import compare_versions, render_page
 
     table, old_run, new_run = compare_versions(_registry(out, registry), model, old_version, new_version)
     title = f"{model}: version {old_version} (run {old_run}) against version {new_version} (run {new_run})"
@@ -258,10 +258,10 @@ def compare(model: str, old_version: str, new_version: str, out: Path, registry:
 def profile(spec: Path, version: str | None, out: Path) -> None:
     """Profile SPEC's reference sample once, for drift checks that reuse it
     (``data.reference_profile``)."""
-    from validation.data import load_samples
-    from validation.models import sha256_file
-    from validation.profile import build_profile, save_profile
-    from validation.spec import load_spec
+    from validation.inputs.samples import load_samples
+    from validation.inputs.artifacts import sha256_file
+    from validation.inputs.profile import build_profile, save_profile
+    from validation.inputs.spec import load_spec
 
     loaded = load_spec(spec)
     entry = loaded.version(version) if version else loaded.versions[-1]
@@ -283,7 +283,7 @@ def demo(out: Path, workers: int | None, timeout: int, registry: Path | None, fo
     """Build the demos (German credit: data, two PD model versions; a trading desk's VaR) and
     validate them."""
     from validation.demo import prepare_demo, prepare_var_demo
-    from validation.run import run as run_specs
+    from validation.execution.pipeline import run as run_specs
 
     specs = [prepare_demo(), prepare_var_demo()]
     click.echo("demo specs: " + ", ".join(map(str, specs)), err=True)
@@ -300,8 +300,8 @@ def demo(out: Path, workers: int | None, timeout: int, registry: Path | None, fo
 def verify(pack: Path | None, registry: Path | None) -> None:
     """Recompute every hash of PACK (and its signature when VALIDATION_SIGNING_KEY is set);
     exit 0 when intact, 1 with the changed, missing or added files otherwise."""
-    from validation.integrity import signing_key, verify_pack
-    from validation.registry import Registry
+    from validation.governance.integrity import signing_key, verify_pack
+    from validation.governance.registry import Registry
 
     if pack is None and registry is None:
         raise InputError("give a pack folder, --registry FILE, or both")
@@ -338,8 +338,8 @@ def verify(pack: Path | None, registry: Path | None) -> None:
 def review(pack: Path, reviewer: str, decision: str, findings: tuple[str, ...], severities: tuple[str, ...],
            registry: Path | None) -> None:
     """Record a validator's conclusion on PACK (review.json in the pack, and the registry)."""
-    from validation.registry import Registry
-    from validation.review import add_review
+    from validation.governance.registry import Registry
+    from validation.governance.review import add_review
 
     if len(findings) != len(severities):
         raise InputError(f"{len(findings)} --finding but {len(severities)} --severity: give one severity per finding")
@@ -361,7 +361,7 @@ def review(pack: Path, reviewer: str, decision: str, findings: tuple[str, ...], 
 @click.option("--force", is_flag=True, help="Overwrite an existing spec.")
 def init(data: Path, target: str, score: str | None, current: Path | None, out: Path | None, force: bool) -> None:
     """Write a starter spec for a dataset (features, categorical and identifier columns inferred)."""
-    from validation.init import write_starter_spec
+    from validation.inputs.starter import write_starter_spec
 
     target_path = out or Path("params") / f"{data.stem}.yaml"
     written = write_starter_spec(data, target, score=score, out=target_path, current=current, force=force)

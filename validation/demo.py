@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from validation.models import sha256_file
+from validation.inputs.artifacts import sha256_file
 
 SEED = 20251231
 DEMO_MODEL = "german_credit_pd"

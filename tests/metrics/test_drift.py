@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from validation.findings import judge_finding
+from validation.judging.findings import judge_finding
 from validation.metrics import drift
 from validation.metrics.drift import column_sample
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from validation.metrics import fairness
-from validation.policy import judge
+from validation.judging.policy import judge
 
 
 def _applicants() -> tuple[np.ndarray, np.ndarray, pd.Series]:

@@ -320,7 +320,7 @@ def classification_findings(discrimination_now: dict[str, float], grades: pd.Dat
                             portfolio_defaults: int, auc_change: float) -> list[dict[str, object]]:
     """Findings of a PD backtest: discrimination, the AUC change test, Hosmer-Lemeshow, and
     Jeffreys and binomial p-values per grade and for the portfolio."""
-    from validation.findings import finding
+    from validation.judging.findings import finding
 
     items: list[dict[str, object]] = [
         finding("auc", "score", discrimination_now["auc"],
@@ -535,7 +535,7 @@ def rolling_exceptions(hits: np.ndarray, window: int = 250) -> np.ndarray:
 
 def var_findings(result: dict[str, Any], *, level: float) -> list[dict[str, object]]:
     """Findings of a VaR backtest (subject ``portfolio``)."""
-    from validation.findings import finding
+    from validation.judging.findings import finding
 
     short = result["days"] < 250
     caveat = f"only {result['days']} days: Basel zones and plus factors are defined on 250" if short else None
@@ -565,7 +565,7 @@ def calibration_findings(y: np.ndarray, score: np.ndarray, grades_now: pd.Series
 
     ``grades_now`` and ``grades_before`` are grade numbers (1..K) of the current and reference
     samples on the same master scale."""
-    from validation.findings import finding
+    from validation.judging.findings import finding
 
     now = np.bincount(np.asarray(grades_now), minlength=k + 1)[1:]
     before = np.bincount(np.asarray(grades_before), minlength=k + 1)[1:]
@@ -584,7 +584,7 @@ def slice_findings(table: pd.DataFrame, subject_prefix: str) -> list[dict[str, o
     """``auc`` and ``observed_expected_ratio`` (reported) and ``jeffreys_pvalue`` (judged) per
     period or segment of a :func:`slice_table`; subjects ``<prefix>:<value>``. A pool too small to
     disclose gives one reported finding saying so."""
-    from validation.findings import finding
+    from validation.judging.findings import finding
 
     items: list[dict[str, object]] = []
     for value, row in table.iterrows():
@@ -606,7 +606,7 @@ def impact_findings(now: dict[str, float], before: dict[str, float]) -> list[dic
     """Business impact at the decision threshold, current against reference (reported). Totals
     (expected loss or default exposure) say how many applicants they are over, since the two
     samples differ in size."""
-    from validation.findings import finding
+    from validation.judging.findings import finding
 
     counts = ("applicants", "approved")
     items = []

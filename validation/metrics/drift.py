@@ -85,7 +85,7 @@ class ColumnSample:
         Numeric columns: the non-missing values, sorted (in memory only: never stored or glued).
     quantiles
         Numeric columns read from a stored reference profile: 1,001 quantiles standing in for
-        ``sorted_values`` (KS and Wasserstein are then approximate; see :mod:`validation.profile`).
+        ``sorted_values`` (KS and Wasserstein are then approximate; see :mod:`validation.inputs.profile`).
     categories
         Categorical columns: value -> count, non-missing values.
     """
@@ -529,7 +529,7 @@ def drift_table(reference: pd.DataFrame | dict[str, ColumnSample], current: pd.D
     columns
         Columns to compare.
     profile
-        A :class:`validation.profile.ReferenceProfile` to take reference bins and counts from.
+        A :class:`validation.inputs.profile.ReferenceProfile` to take reference bins and counts from.
 
     Returns
     -------
@@ -597,7 +597,7 @@ def drift_findings(table: pd.DataFrame, score: str | None, *, psi_rule: str = "f
     With ``psi_rule="critical"`` each PSI is judged against its own critical values (amber at
     95%, red at 99.9%) instead of the fixed thresholds; the note says which rule applied.
     """
-    from validation.findings import finding
+    from validation.judging.findings import finding
 
     if psi_rule not in PSI_RULES:
         raise ValueError(f"psi_rule must be one of {PSI_RULES}, got {psi_rule!r}")
@@ -639,7 +639,7 @@ def period_findings(by_period: pd.DataFrame, details: dict[str, ColumnDrift], cu
                     psi_rule: str = "fixed") -> list[dict[str, object]]:
     """Findings per period: the score's ``psi`` (judged, by the same rule as the whole sample)
     and, with a target, the period's ``default_rate`` (reported). Subjects ``period:<value>``."""
-    from validation.findings import finding
+    from validation.judging.findings import finding
 
     items: list[dict[str, object]] = []
     sizes = current[time].astype(str).value_counts()

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from validation.models import margin
+from validation.inputs.artifacts import margin
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,7 @@ def explain_findings(explanation: Explanation, *, rank_correlation: float | None
     """Findings of the explainability check: ``shap_importance`` per feature, the additivity
     error, and ``importance_rank_correlation`` and ``importance_top_k_overlap`` against the
     previous version when there is one."""
-    from validation.findings import finding
+    from validation.judging.findings import finding
 
     items: list[dict[str, object]] = [
         finding("shap_importance", f"feature:{feature}", value, note=explanation.units)
@@ -255,7 +255,7 @@ def ice_curves(model: Any, sample: pd.DataFrame, feature: str, grid: np.ndarray)
     Returns an array of shape ``(rows, len(grid))``; its column mean is the partial dependence
     (Friedman 2001; Goldstein et al. 2015).
     """
-    from validation.models import predict_scores
+    from validation.inputs.artifacts import predict_scores
 
     repeated = sample.loc[sample.index.repeat(len(grid))].reset_index(drop=True)
     repeated[feature] = np.tile(np.asarray(grid), len(sample))
@@ -294,7 +294,7 @@ def violating_curves(curves: np.ndarray, direction: str, *, tolerance: float = 1
 
 def reason_findings(table: pd.DataFrame) -> list[dict[str, object]]:
     """``reason_code_rate`` per feature (reported): share of unfavourable decisions it explains."""
-    from validation.findings import finding
+    from validation.judging.findings import finding
 
     n = table.attrs.get("unfavourable", 0)
     return [finding("reason_code_rate", f"feature:{feature}", row["reason_rate"],
@@ -304,7 +304,7 @@ def reason_findings(table: pd.DataFrame) -> list[dict[str, object]]:
 
 def monotonicity_findings(results: dict[str, tuple[str, float]]) -> list[dict[str, object]]:
     """``monotonicity_violation_share`` per declared feature: ``{feature: (direction, share)}``."""
-    from validation.findings import finding
+    from validation.judging.findings import finding
 
     return [finding("monotonicity_violation_share", f"feature:{feature}", share,
                     note=f"declared {direction}; share of ICE curves going the other way")

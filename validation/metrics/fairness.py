@@ -315,7 +315,7 @@ def fairness_findings(attribute: str, table: pd.DataFrame, *, min_group_size: in
     the group, judged like any Jeffreys test) and ``auc`` (reported).
     Per attribute (subject ``<attribute>``): the three differences, with their bootstrap intervals.
     """
-    from validation.findings import finding
+    from validation.judging.findings import finding
 
     items: list[dict[str, object]] = []
     top = best_group(table)
@@ -357,7 +357,7 @@ def fairness_findings(attribute: str, table: pd.DataFrame, *, min_group_size: in
 def headline(tables: dict[str, pd.DataFrame]) -> str:
     """Plain-language summary: per attribute, the least-approved judged group against the
     most-approved one, whether the four-fifths rule flags it and whether the gap is significant."""
-    from validation.policy import judge
+    from validation.judging.policy import judge
 
     sentences = []
     for attribute, table in tables.items():

@@ -152,7 +152,7 @@ class Registry:
         self._write(statements, ledger=("run", run["id"]))
 
     def record_review(self, review: dict[str, Any]) -> None:
-        """Record a validator's review (see :mod:`validation.review`), chained in the ledger."""
+        """Record a validator's review (see :mod:`validation.governance.review`), chained in the ledger."""
         self._write([(
             "INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?)",
             (review["review_id"], review["run_id"], review["reviewer"], review["decision"], review["reviewed_at"],

@@ -23,7 +23,7 @@ TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "collections.")
 
 def sha256_file(path: str | Path) -> str:
     """Hex sha256 of a file (a local path or an fsspec URL), read in 1 MiB chunks."""
-    from validation.storage import sha256
+    from validation.inputs.storage import sha256
 
     return sha256(path)
 
@@ -37,7 +37,7 @@ def load_artifact(path: str | Path, expected_sha256: str) -> Any:
         Missing file, hash mismatch, a type outside the trusted libraries, or a file that does
         not load.
     """
-    from validation.storage import exists, local_copy
+    from validation.inputs.storage import exists, local_copy
 
     if not exists(path):
         raise ArtifactError(path, "file not found; check model.artifact (paths are relative to the spec)")

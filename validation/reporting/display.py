@@ -8,7 +8,7 @@ A template's first cells are always::
     ctx = open_check(spec, version)
 
 ``ctx`` holds the resolved model version and its checked samples. Everything else a template does
-is a call into :mod:`validation.metrics`, a table, a plot, and :func:`validation.scraps.glue_findings`.
+is a call into :mod:`validation.metrics`, a table, a plot, and :func:`validation.execution.scraps.glue_findings`.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
-from validation.data import Samples, load_samples
-from validation.findings import judge_finding
-from validation.policy import judge
-from validation.spec import ModelVersionSpec, load_spec
+from validation.inputs.samples import Samples, load_samples
+from validation.judging.findings import judge_finding
+from validation.judging.policy import judge
+from validation.inputs.spec import ModelVersionSpec, load_spec
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ class StatusTable:
     def _repr_html_(self) -> str:
         import html
 
-        from validation.render import format_value
+        from validation.reporting.render import format_value
 
         table = self.table
         shaded = {c for c in table.columns if c == "status" or str(c).endswith("_light")}
@@ -146,7 +146,7 @@ def styled(table: pd.DataFrame) -> StatusTable:
 
 
 def _shown(value: Any, *, blank: str) -> str:
-    from validation.render import format_value
+    from validation.reporting.render import format_value
 
     return blank if value is None or value != value else format_value(value)
 

@@ -343,7 +343,7 @@ def _check_grades(path: Path, grades: list[float] | None) -> tuple[float, ...] |
 
 
 def _check_thresholds(path: Path, thresholds: dict[str, Threshold]) -> None:
-    from validation.policy import DEFAULT_POLICY
+    from validation.judging.policy import DEFAULT_POLICY
 
     for metric, bounds in thresholds.items():
         rule = DEFAULT_POLICY.get(metric)

@@ -24,13 +24,13 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from validation.checks import REGISTRY
-from validation.data import load_samples, release_memory
+from validation.inputs.samples import load_samples, release_memory
 from validation.errors import InputError
-from validation.pack import PackPlan, claim, discard, finish_pack, plan_pack
-from validation.policy import exit_code, worst
-from validation.registry import Registry
-from validation.runner import DEFAULT_CELL_TIMEOUT, Task, TaskResult, run_tasks
-from validation.spec import ModelVersionSpec, Spec, load_spec
+from validation.reporting.pack import PackPlan, claim, discard, finish_pack, plan_pack
+from validation.judging.policy import exit_code, worst
+from validation.governance.registry import Registry
+from validation.execution.workers import DEFAULT_CELL_TIMEOUT, Task, TaskResult, run_tasks
+from validation.inputs.spec import ModelVersionSpec, Spec, load_spec
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ def task_inputs_sha256(plan: PackPlan, check: str, parameters: dict[str, Any] | 
 def _reuse(task: Task, run_id: str, pack: Path) -> TaskResult | None:
     """Copy a previous run's notebook and HTML of this check into the new pack and read its glued
     findings back (the raw findings, judged again like fresh ones)."""
-    from validation.scraps import FINDINGS, SUMMARY, read_scraps
+    from validation.execution.scraps import FINDINGS, SUMMARY, read_scraps
 
     old_notebook = pack / "notebooks" / Path(task.notebook).name
     old_html = pack / "html" / Path(task.html).name

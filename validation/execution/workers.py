@@ -1,7 +1,7 @@
 """Executing checks: one papermill run per (model version, check), in parallel worker processes.
 
 A task runs in a worker process: papermill executes the template with the spec's parameters in
-this environment's kernel (:mod:`validation.kernel`) with a per-cell timeout; scrapbook reads the
+this environment's kernel (:mod:`validation.execution.kernel`) with a per-cell timeout; scrapbook reads the
 glued findings back; nbconvert renders the executed notebook to HTML. A failure never escapes the
 task: it becomes the task's ``error`` with its kind, reason, failing cell and traceback, and the
 other tasks go on.
@@ -124,13 +124,13 @@ def _execute(task: Task) -> None:
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
-    from validation.kernel import KERNEL_NAME
+    from validation.execution.kernel import KERNEL_NAME
 
     output = Path(task.notebook)
     try:
         pm.execute_notebook(
             task.template, str(output), parameters=task.parameters, kernel_name=KERNEL_NAME,
-            kernel_manager_class="validation.kernel.EnvironmentKernelManager",
+            kernel_manager_class="validation.execution.kernel.EnvironmentKernelManager",
             execution_timeout=task.timeout, progress_bar=False, log_output=False,
             cwd=str(Path(task.template).parent),
         )
@@ -166,8 +166,8 @@ def _strip_ansi(text: str) -> str:
 
 def execute_task(task: Task) -> TaskResult:
     """Run one task to completion; never raises (failures are the result's ``error``)."""
-    from validation.render import render_notebook
-    from validation.scraps import FINDINGS, SUMMARY, read_scraps
+    from validation.reporting.render import render_notebook
+    from validation.execution.scraps import FINDINGS, SUMMARY, read_scraps
 
     started = time.perf_counter()
     result = TaskResult(task.key)
@@ -251,8 +251,8 @@ def run_on_dask(tasks: list[Task], scheduler: str, *,
 
 
 def _init_worker(parent_pid: int) -> None:
-    """Pool worker set-up: stop when the main process is gone (see :mod:`validation.interrupts`)."""
-    from validation.interrupts import watch_parent
+    """Pool worker set-up: stop when the main process is gone (see :mod:`validation.execution.interrupts`)."""
+    from validation.execution.interrupts import watch_parent
 
     watch_parent(parent_pid)
 
@@ -283,7 +283,7 @@ def run_tasks(tasks: list[Task], *, workers: int | None = None, scheduler: str |
     cluster at ``scheduler``; results in task order.
 
     Notebooks always run in worker processes, one worker too, so that the main process keeps its
-    signal handlers (:mod:`validation.interrupts`). A worker process that dies (not only its kernel)
+    signal handlers (:mod:`validation.execution.interrupts`). A worker process that dies (not only its kernel)
     fails only its own task. When the run is interrupted (``BaseException``: a signal, Ctrl-C), the
     workers are stopped before the exception goes on, so none writes after it.
     """

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
-from validation.registry import Registry
+from validation.governance.registry import Registry
 
 HEADLINES = {
     "auc": ("backtesting", "auc", "score"),
@@ -138,7 +138,7 @@ def trend_charts(table: pd.DataFrame) -> list[str]:
 
 def render_page(title: str, table: pd.DataFrame, *, charts: list[str] | None = None, intro: str = "") -> str:
     """An offline HTML page (autoescaped) with a table and optional charts."""
-    from validation.render import environment
+    from validation.reporting.render import environment
 
     records = table.astype(object).where(table.notna(), None).to_dict("records")
     return str(environment().get_template("table.html.j2").render(

@@ -11,7 +11,7 @@ import math
 from types import SimpleNamespace
 from typing import Any, Mapping
 
-from validation.policy import Judgement, judge
+from validation.judging.policy import Judgement, judge
 
 
 def plain(value: Any) -> Any:

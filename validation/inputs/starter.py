@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from validation.data import read_table
+from validation.inputs.samples import read_table
 from validation.errors import InputError
 from validation.metrics.drift import is_numeric
 

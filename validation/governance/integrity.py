@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from validation.models import sha256_file
+from validation.inputs.artifacts import sha256_file
 
 SIGNING_KEY_ENV = "VALIDATION_SIGNING_KEY"
 MANIFEST = "manifest.json"

@@ -27,7 +27,7 @@ def templates_dir() -> Path:
     configured = os.environ.get("VALIDATION_TEMPLATES")
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parent.parent / "notebooks"
+    return Path(__file__).resolve().parents[2] / "notebooks"
 
 
 @dataclass(frozen=True)

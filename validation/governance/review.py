@@ -2,7 +2,7 @@
 
 ``validation review PACK --reviewer NAME --decision approve|approve-with-findings|reject
 [--finding TEXT --severity low|medium|high]...`` appends the review to ``review.json`` in the pack,
-bound to the pack's content hash (:func:`validation.integrity.content_sha256`: a later change to any
+bound to the pack's content hash (:func:`validation.governance.integrity.content_sha256`: a later change to any
 result, notebook or report no longer matches it), re-renders the index to show it, updates (and
 re-signs) the manifest, and records it in the registry's ledger.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from validation.errors import InputError
-from validation.integrity import REVIEW, content_sha256, file_hashes, signing_key, verify_pack, write_manifest
+from validation.governance.integrity import REVIEW, content_sha256, file_hashes, signing_key, verify_pack, write_manifest
 
 DECISIONS = ("approve", "approve-with-findings", "reject")
 SEVERITIES = ("low", "medium", "high")
@@ -64,7 +64,7 @@ def add_review(pack: str | Path, *, reviewer: str, decision: str, findings: list
     temporary = pack / f".{REVIEW}.tmp"
     temporary.write_text(json.dumps(existing, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(temporary, pack / REVIEW)
-    from validation.pack import render_pack_index
+    from validation.reporting.pack import render_pack_index
 
     render_pack_index(pack)
     manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))

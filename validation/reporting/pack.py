@@ -32,11 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from validation.checks import REGISTRY, RUNNER_PARAMETERS
-from validation.findings import judge_finding
-from validation.models import sha256_file
-from validation.policy import SEVERITY, worst
-from validation.runner import DEFAULT_CELL_TIMEOUT, Task, TaskResult, validate_parameter_names
-from validation.spec import ModelVersionSpec
+from validation.judging.findings import judge_finding
+from validation.inputs.artifacts import sha256_file
+from validation.judging.policy import SEVERITY, worst
+from validation.execution.workers import DEFAULT_CELL_TIMEOUT, Task, TaskResult, validate_parameter_names
+from validation.inputs.spec import ModelVersionSpec
 
 SCHEMA_VERSION = 1
 PACKAGES = ("validation", "papermill", "nbconvert", "nbclient", "ipykernel", "scrapbook", "pandas",
@@ -155,7 +155,7 @@ def check_records(plan: PackPlan, results: list[TaskResult]) -> list[dict[str, A
 @functools.lru_cache(maxsize=1)
 def _git_commit() -> str | None:
     """The project's commit (``-dirty`` when modified), once per process: a batch asks per pack."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     if not (root / ".git").exists():
         return None
     try:
@@ -223,9 +223,9 @@ def model_card(plan: PackPlan, results_doc: dict[str, Any]) -> dict[str, Any]:
 
 def render_pack_index(pack: Path) -> None:
     """(Re)write ``index.html`` from the pack's own files: results, manifest, card, reviews, diff."""
-    from validation.integrity import REVIEW, content_sha256, file_hashes
-    from validation.regulatory import mapping
-    from validation.render import render_index
+    from validation.governance.integrity import REVIEW, content_sha256, file_hashes
+    from validation.governance.regulatory import mapping
+    from validation.reporting.render import render_index
 
     results_doc = json.loads((pack / "results.json").read_text(encoding="utf-8"))
     manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
@@ -260,7 +260,7 @@ def finish_pack(plan: PackPlan, results: list[TaskResult], *,
 
     Returns the final pack folder and the results document.
     """
-    from validation.integrity import signing_key, write_manifest
+    from validation.governance.integrity import signing_key, write_manifest
 
     spec = plan.spec
     records = check_records(plan, results)
@@ -276,7 +276,7 @@ def finish_pack(plan: PackPlan, results: list[TaskResult], *,
     _write_json(plan.staging / "results.json", results_doc)
     card = model_card(plan, results_doc)
     if previous is not None:
-        from validation.history import compare_findings, render_page
+        from validation.reporting.history import compare_findings, render_page
 
         old_version, old_run, old_findings = previous
         findings = [dict(f, check=r["name"]) for r in records for f in r["findings"]]

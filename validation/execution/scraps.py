@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from validation.findings import plain
+from validation.judging.findings import plain
 
 FINDINGS = "findings"
 SUMMARY = "summary"

@@ -19,8 +19,8 @@ import pandas as pd
 
 from validation.errors import DataError
 from validation.metrics.drift import is_numeric
-from validation.models import load_artifact, predict_scores
-from validation.spec import ModelVersionSpec
+from validation.inputs.artifacts import load_artifact, predict_scores
+from validation.inputs.spec import ModelVersionSpec
 
 SCORE_FROM_ARTIFACT = "score"
 """Column name of scores computed from the artifact when the spec names no score column."""
@@ -82,7 +82,7 @@ def _release_arrow_memory() -> None:
 def _header_duplicates(path: str | Path) -> list[str]:
     import io
 
-    from validation.storage import open_binary
+    from validation.inputs.storage import open_binary
 
     with open_binary(path) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as handle:
         header = next(csv.reader(handle), [])
@@ -97,7 +97,7 @@ def read_table(path: str | Path, role: str, columns: list[str] | None = None) ->
     caller, which knows which spec key names it): at a million rows, loading 25 columns of 60
     saves both time and memory.
     """
-    from validation.storage import exists, is_url, open_binary
+    from validation.inputs.storage import exists, is_url, open_binary
 
     if not exists(path):
         raise DataError(path, None, "file not found; check the path (relative to the spec, or an fsspec URL)", role)
@@ -211,7 +211,7 @@ def _check_finite(frame: pd.DataFrame, columns: list[str], path: str, role: str)
 
 
 def _check_profile(path: str, current: pd.DataFrame, columns: list[str]) -> None:
-    from validation.profile import load_profile
+    from validation.inputs.profile import load_profile
 
     profile = load_profile(path)
     for column in columns:

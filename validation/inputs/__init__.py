@@ -1,0 +1,12 @@
+"""Inputs: what the user gives, read and checked where it enters.
+
+- :mod:`~validation.inputs.spec`: the YAML spec, validated and resolved per model version;
+- :mod:`~validation.inputs.samples`: the reference and current samples, loaded and checked;
+- :mod:`~validation.inputs.artifacts`: model files, hashed and loaded safely;
+- :mod:`~validation.inputs.storage`: local paths and fsspec URLs;
+- :mod:`~validation.inputs.profile`: reference profiles (drift bins and counts built once);
+- :mod:`~validation.inputs.starter`: a starter spec inferred from a data file (``validation init``).
+
+May import: :mod:`validation.errors`, :mod:`validation.metrics` (column kinds, bins), and each other.
+Never imports execution, reporting or governance.
+"""

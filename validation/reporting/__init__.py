@@ -1,0 +1,11 @@
+"""Reporting: what people read.
+
+- :mod:`~validation.reporting.pack`: a pack's folder, written atomically;
+- :mod:`~validation.reporting.render`: HTML (nbconvert for notebooks, Jinja for the index);
+- :mod:`~validation.reporting.display`: tables and figures inside notebooks;
+- :mod:`~validation.reporting.plots`: the charts;
+- :mod:`~validation.reporting.history`: runs over time and finding-by-finding comparisons;
+- :mod:`~validation.reporting.junit`: JUnit XML for CI systems.
+
+May import: inputs, judging, governance, errors.
+"""
