@@ -18,7 +18,7 @@ import pytest
 from validation.errors import InputError
 from validation.reporting.history import compare_findings, compare_versions, history_table
 from validation.governance.registry import Registry
-from validation.execution.pipeline import run
+from validation.execution.pipeline import run_specs as run
 
 VALIDATION = [sys.executable, "-m", "validation"]
 
@@ -92,12 +92,12 @@ def test_reuse_ignores_which_run_the_previous_importances_came_from(write_spec: 
     """Explainability compares with the registry's latest importances of another version; the same
     values read from a newer run (every batch makes one) must not make the check run again, new
     values must."""
-    from validation.reporting.pack import plan_pack
-    from validation.execution.pipeline import task_inputs_sha256
+    from validation.execution.planning import plan_pack
+    from validation.execution.reuse import task_inputs_sha256
     from validation.inputs.spec import load_spec
 
-    entry = load_spec(write_spec({"checks": ["drift"]})).versions[-1]
-    plan = plan_pack(entry, ["drift"], tmp_path / "out")
+    spec_file = load_spec(write_spec({"checks": ["drift"]}))
+    plan = plan_pack(spec_file, spec_file.versions[-1], ["drift"], tmp_path / "out")
     previous = {"version": "2", "run": "20260101T000000Z-aaaaaa", "values": {"income": 0.4, "tenure": 0.1}}
     digest = task_inputs_sha256(plan, "explainability", {"previous_importances": previous})
     newer_run = dict(previous, run="20260102T000000Z-bbbbbb")
@@ -254,20 +254,21 @@ def test_explainability_compares_with_the_registrys_previous_version(tmp_path: P
 
 def test_the_first_version_of_a_list_takes_no_predecessor_from_the_registry(write_spec: Callable[..., Path],
                                                                           tmp_path: Path) -> None:
-    from validation.reporting.pack import plan_pack
-    from validation.execution.pipeline import _with_registry_previous
+    from validation.execution.planning import plan_pack
+    from validation.execution.reuse import with_registry_inputs
     from validation.execution.workers import Task
     from validation.inputs.spec import load_spec
 
     class Stored:  # a registry holding another version's importances
-        def previous_importances(self, model: str, version: str) -> dict[str, Any]:
-            return {"version": "9", "run": "r", "values": {"income": 1.0}}
+        def earlier_version_findings(self, model: str, version: str, check: str, metric: str) -> dict[str, Any]:
+            assert (check, metric) == ("explainability", "shap_importance")
+            return {"version": "9", "run": "r", "values": {"feature:income": 1.0}}
 
     listed = load_spec(write_spec({"versions": [{"version": "1"}, {"version": "2"}]}, name="listed.yaml"))
     single = load_spec(write_spec({}, name="single.yaml"))
     assert [v.first_listed for v in listed.versions] == [True, False] and not single.versions[0].first_listed
-    for entry, expected in ((listed.versions[0], None), (single.versions[0], "9")):
-        plan = plan_pack(entry, ["drift"], tmp_path / "out")
+    for spec_file, entry, expected in ((listed, listed.versions[0], None), (single, single.versions[0], "9")):
+        plan = plan_pack(spec_file, entry, ["drift"], tmp_path / "out")
         task = Task(("m", entry.version, "explainability"), "t.ipynb", "n.ipynb", "h.html", {"spec": "s"})
-        given = _with_registry_previous(task, plan, Stored()).parameters.get("previous_importances")  # type: ignore[arg-type]
+        given = with_registry_inputs(task, plan, Stored()).parameters.get("previous_importances")  # type: ignore[arg-type]
         assert (given or {}).get("version") == expected

@@ -23,7 +23,7 @@ if CHROMIUM is None:
 @pytest.fixture(scope="module")
 def pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from validation.demo import prepare_demo
-    from validation.execution.pipeline import run
+    from validation.execution.pipeline import run_specs as run
 
     root = tmp_path_factory.mktemp("browser")
     spec = prepare_demo(root)

@@ -9,7 +9,7 @@ import pytest
 
 from validation.checks import REGISTRY
 from validation.errors import SpecError, UnknownCheckError
-from validation.execution.pipeline import validate_specs
+from validation.execution.planning import plan_runs
 
 
 def test_unknown_check_lists_the_known_ones() -> None:
@@ -41,7 +41,7 @@ def test_fairness_inputs_are_checked_before_running(write_spec: Callable[..., Pa
     path = write_spec({"data": {"protected": ["sex", "age"]}, "checks": {"fairness": params}},
                       reference=with_age(1), current=with_age(2))
     with pytest.raises(SpecError) as caught:
-        validate_specs([path], out=tmp_path / "out")
+        plan_runs([path], out=tmp_path / "out")
     assert caught.value.key == key and fragment in caught.value.problem
     assert not (tmp_path / "out").exists()
 
@@ -54,7 +54,7 @@ def test_banded_numeric_attribute_is_accepted(write_spec: Callable[..., Path], t
                        "checks": {"fairness": {"bands": {"age": [25, 35, 50]}, "intersections": [["sex", "age"]]}}},
                       current=frame.assign(age=18 + (frame.index % 60)),
                       reference=frame.assign(age=18 + (frame.index % 60)))
-    (plan,) = validate_specs([path], out=tmp_path / "out")
+    (plan,) = plan_runs([path], out=tmp_path / "out")
     (task,) = plan.tasks
     assert task.parameters["bands"] == {"age": [25, 35, 50]}
 
@@ -64,7 +64,7 @@ EXPLAIN_CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("bad direction", {"monotone": {"income": "up"}}, "checks.explainability.monotone.income", "'increasing' or"),
     ("categorical feature", {"monotone": {"region": "increasing"}}, "checks.explainability.monotone.region",
      "numeric features"),
-    ("tiny sample", {"sample_size": 0}, "checks.explainability.sample_size", "whole number >= 10"),
+    ("tiny sample", {"sample_size": 0}, "checks.explainability.sample_size", "greater than or equal to 10"),
 ]
 
 
@@ -88,5 +88,5 @@ def test_explainability_inputs_are_checked(write_spec: Callable[..., Path], tmp_
     path = write_spec({"model": {"artifact": "m.skops", "artifact_sha256": sha256_file(tmp_path / "m.skops")},
                        "checks": {"explainability": params}})
     with pytest.raises(SpecError) as caught:
-        validate_specs([path], out=tmp_path / "out")
+        plan_runs([path], out=tmp_path / "out")
     assert caught.value.key == key and fragment in caught.value.problem

@@ -16,7 +16,7 @@ from validation.errors import InputError
 from validation.governance.integrity import verify_pack
 from validation.governance.registry import Registry
 from validation.governance.review import add_review
-from validation.execution.pipeline import run
+from validation.execution.pipeline import run_specs as run
 
 VALIDATION = [sys.executable, "-m", "validation"]
 

@@ -35,17 +35,17 @@ def test_doctests(name: str) -> None:
 def test_status_tables_are_escaped_shaded_and_small() -> None:
     import pandas as pd
 
-    from validation.reporting.display import findings_table, styled
+    from validation.reporting.display import findings_table, status_table
 
     rows = [{"metric": "psi", "subject": f"feature:x{i}", "value": 0.01 * i} for i in range(200)]
     rows.append({"metric": "approval_rate", "subject": "sex:<img src=x onerror=alert(1)>", "value": 0.5})
     table = findings_table(rows)
-    page = styled(table)._repr_html_()
+    page = status_table(table)._repr_html_()
     assert "<img" not in page and "sex:&lt;img src=x onerror=alert(1)&gt;" in page
     statuses = table["status"].tolist()
     assert page.count('class="v-red"') == statuses.count("red") > 0
     assert page.count('class="v-amber"') == statuses.count("amber") > 0
     assert page.count('class="v-green"') == statuses.count("green") > 0
     assert len(page) < 1.2 * len(table.to_html())  # pandas' Styler made it four times the plain table
-    grades = styled(pd.DataFrame({"n": [10], "jeffreys_pvalue_light": ["green"]}))._repr_html_()
+    grades = status_table(pd.DataFrame({"n": [10], "jeffreys_pvalue_light": ["green"]}))._repr_html_()
     assert '<td class="v-green">green</td>' in grades and "<td>10</td>" in grades

@@ -17,9 +17,11 @@ import nbformat
 import numpy as np
 import pytest
 
+from validation.errors import SpecError
+
 from conftest import synthetic_sample
 from validation.governance.registry import Registry
-from validation.execution.pipeline import run
+from validation.execution.pipeline import run_specs as run
 
 VALIDATION = [sys.executable, "-m", "validation"]
 TEMPLATES = Path(__file__).resolve().parent.parent / "notebooks"
@@ -97,7 +99,7 @@ def test_sweep_leaves_live_and_foreign_staging_folders(tmp_path: Path) -> None:
     import json as _json
     import socket
 
-    from validation.reporting.pack import sweep_abandoned
+    from validation.reporting.staging import sweep_abandoned
 
     finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_pid = int(finished.stdout)
@@ -120,11 +122,20 @@ def test_hostile_parameter_values_stay_data(write_spec: Callable[..., Path], tmp
     marker = tmp_path / "pwned"
     hostile = f"fixed'); open({str(marker)!r}, 'w').write('x'); ('"
     spec = write_spec({"checks": {"drift": {"psi_rule": hostile}}})
-    (outcome,), code = run([spec], out=tmp_path / "out", workers=1)
+    with pytest.raises(SpecError, match="checks.drift.psi_rule: Input should be 'fixed' or 'critical'"):
+        run([spec], out=tmp_path / "out", workers=1)  # refused where it enters: nothing runs
+    assert not (tmp_path / "out").exists()
+    # past the spec, papermill writes the value into the notebook: it must stay a string there
+    from validation.checks import REGISTRY
+    from validation.execution.workers import Task, execute_task
+
+    good = write_spec({"checks": ["drift"]}, name="good.yaml")
+    task = Task(("toy_pd", "1", "drift"), str(REGISTRY["drift"].template_path()), str(tmp_path / "n.ipynb"),
+                str(tmp_path / "n.html"), {"spec": str(good), "version": "1", "psi_rule": hostile}, timeout=120)
+    result = execute_task(task)
     assert not marker.exists(), "a parameter value was executed as code"
-    drift = outcome.results["checks"][0]
-    assert code == 3 and drift["status"] == "error"  # the template refuses the unknown rule...
-    assert "psi_rule must be one of" in drift["error"]["evalue"]  # ...as a value, with its message
+    assert result.error is not None and result.error.kind == "cell_error"  # the check refuses the value...
+    assert "Input should be 'fixed' or 'critical'" in str(result.error.evalue)  # ...as a value, with its message
 
 
 def test_planted_sentinels_never_reach_a_pack(write_spec: Callable[..., Path], tmp_path: Path) -> None:

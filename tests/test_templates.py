@@ -10,13 +10,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from validation.checks import REGISTRY, RUNNER_PARAMETERS
+from validation.checks import REGISTRY, RUNNER_PARAMETERS, parameters_source
 
 TEMPLATES = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 
 
 def test_every_registered_check_has_its_template() -> None:
-    assert sorted(c.path.name for c in REGISTRY) == sorted(t.name for t in TEMPLATES)
+    assert sorted(c.template_path().name for c in REGISTRY) == sorted(t.name for t in TEMPLATES)
     assert len(TEMPLATES) == 4
 
 
@@ -33,9 +33,20 @@ def test_template_is_clean(path: Path) -> None:
 
 @pytest.mark.parametrize("check", REGISTRY.names())
 def test_runner_parameters_default_to_the_demo(check: str) -> None:
-    parameters = REGISTRY[check].parameters()
+    import papermill
+
+    parameters = papermill.inspect_notebook(str(REGISTRY[check].template_path()))
     for name in RUNNER_PARAMETERS:
         assert parameters[name]["default"] == "None"
+
+
+@pytest.mark.parametrize("check", ["drift"])
+def test_parameters_cell_is_the_checks_own(check: str) -> None:
+    """The template's parameters are exactly the check's (names, descriptions, defaults), each
+    ``None`` so that the spec's value applies: one source, no template that says otherwise."""
+    book = nbformat.read(str(REGISTRY[check].template_path()), as_version=4)
+    (cell,) = [c for c in book.cells if "parameters" in c.metadata.get("tags", [])]
+    assert cell.source == parameters_source(REGISTRY[check])
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +65,7 @@ def test_template_runs_with_its_defaults(check: str, demo_root: Path, tmp_path: 
     from validation.execution.scraps import read_scraps
 
     monkeypatch.setenv("VALIDATION_DEMO_ROOT", str(demo_root))
-    template = REGISTRY[check].path
+    template = REGISTRY[check].template_path()
     output = tmp_path / f"{check}.ipynb"
     pm.execute_notebook(str(template), str(output), kernel_name=KERNEL_NAME, progress_bar=False,
                         kernel_manager_class="validation.execution.kernel.EnvironmentKernelManager",

@@ -8,7 +8,9 @@ The statistics are plain functions, usable in any notebook::
 ``drift``, ``fairness``, ``explain`` and ``backtest`` are :mod:`validation.metrics.drift`,
 :mod:`validation.metrics.fairness`, :mod:`validation.metrics.explain` and
 :mod:`validation.metrics.backtesting`, imported on first use (so the command line starts fast).
-``open_check(spec, version)`` loads a model version's checked samples, as the templates do.
+``run_check(name, spec, version)`` runs a check on a model version exactly as its template does
+(``output.show()``, ``output.tables``, ``output.findings``); ``open_context(spec, version)`` loads
+the version's checked samples.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["drift", "fairness", "explain", "backtest", "open_check", "load_spec", "load_samples"]
+__all__ = ["drift", "fairness", "explain", "backtest", "run_check", "open_context", "load_spec", "load_samples"]
 
 _LAZY = {
     "drift": "validation.metrics.drift",
@@ -29,10 +31,10 @@ _LAZY = {
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return importlib.import_module(_LAZY[name])
-    if name == "open_check":
-        from validation.reporting.display import open_check
+    if name in ("run_check", "open_context"):
+        from validation import checks
 
-        return open_check
+        return getattr(checks, name)
     if name == "load_spec":
         from validation.inputs.spec import load_spec
 

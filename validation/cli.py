@@ -158,7 +158,7 @@ def run(spec: Path, version: str | None, checks: str | None, out: Path, workers:
 
     Prints each pack's folder on standard output, the last pack last.
     """
-    from validation.execution.pipeline import run as run_specs
+    from validation.execution.pipeline import run_specs
 
     with _Progress(quiet) as progress:
         outcomes, code = run_specs([spec], version=version, checks=_split_checks(checks), out=out,
@@ -178,7 +178,7 @@ def batch(specs: tuple[Path, ...], scheduler: str | None, junit: Path | None, ou
     """Validate every model version of every SPEC (files or folders of specs), every check, as
     independent notebook tasks; unchanged (version, check) pairs are reused unless --force."""
     from validation.reporting.junit import write_junit
-    from validation.execution.pipeline import run as run_specs
+    from validation.execution.pipeline import run_specs
 
     with _Progress(quiet) as progress:
         outcomes, code = run_specs(list(specs), out=out, workers=workers, scheduler=scheduler, timeout=timeout,
@@ -283,7 +283,7 @@ def demo(out: Path, workers: int | None, timeout: int, registry: Path | None, fo
     """Build the demos (German credit: data, two PD model versions; a trading desk's VaR) and
     validate them."""
     from validation.demo import prepare_demo, prepare_var_demo
-    from validation.execution.pipeline import run as run_specs
+    from validation.execution.pipeline import run_specs
 
     specs = [prepare_demo(), prepare_var_demo()]
     click.echo("demo specs: " + ", ".join(map(str, specs)), err=True)
@@ -370,15 +370,23 @@ def init(data: Path, target: str, score: str | None, current: Path | None, out: 
 
 @main.command(name="checks")
 def list_checks() -> None:
-    """List the checks, their templates and their parameters."""
-    from validation.checks import REGISTRY, RUNNER_PARAMETERS
+    """List the checks (built-in and installed), their templates and their parameters."""
+    from validation.checks import REGISTRY
 
     for check in REGISTRY:
         click.echo(f"{check.name}: {check.description}")
-        click.echo(f"  template: {check.path}")
-        for name, info in check.parameters().items():
-            if name in RUNNER_PARAMETERS:
-                continue
-            default = info.get("default", "")
-            help_text = info.get("help", "")
-            click.echo(f"  {name} = {default}" + (f"  # {help_text}" if help_text else ""))
+        click.echo(f"  template: {check.template_path()}")
+        for name, info in check.params.model_fields.items():
+            default = info.get_default(call_default_factory=True)
+            click.echo(f"  {name} = {default!r}" + (f"  # {info.description}" if info.description else ""))
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["spec", "results"]))
+def schema(kind: str) -> None:
+    """Print the JSON Schema of a spec or of results.json."""
+    import json
+
+    from validation.schemas import schema as build
+
+    click.echo(json.dumps(build(kind), indent=2))

@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 
-class ValidationError(Exception):
-    """Base class of every error raised on purpose by this package."""
+class Error(Exception):
+    """Base class of every error raised on purpose by this package (named apart from pydantic's
+    ``ValidationError``)."""
 
 
-class InputError(ValidationError):
+class InputError(Error):
     """Invalid input from the user (exit code 2)."""
 
     def __init__(self, message: str) -> None:
@@ -114,7 +115,55 @@ class UnknownCheckError(InputError):
         return (self.__class__, (self.name, self.known))
 
 
-class CheckExecutionError(ValidationError):
+class PluginError(InputError):
+    """A third-party check (entry point ``validation.checks``) that cannot be loaded or registered.
+
+    Parameters
+    ----------
+    entry_point
+        The entry point as declared, ``name = module:object``.
+    problem
+        What went wrong.
+    """
+
+    def __init__(self, entry_point: str, problem: str) -> None:
+        self.entry_point = entry_point
+        self.problem = problem
+        super().__init__(f"check plugin '{entry_point}' (entry point group validation.checks) could not be "
+                         f"loaded: {problem}; fix or uninstall the package that declares it")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, (self.entry_point, self.problem))
+
+
+class InputChangedError(Error):
+    """An input file changed after the run was planned: its sha256 differs from the one recorded
+    in the manifest, so no evidence may be computed on it (that check's ``error``).
+
+    Parameters
+    ----------
+    key
+        The input's key in the manifest (``data.current``, ``spec``).
+    path
+        The file.
+    expected, actual
+        The sha256 recorded when the run was planned, and the file's now.
+    """
+
+    def __init__(self, key: str, path: str, expected: str, actual: str) -> None:
+        self.key = key
+        self.path = path
+        self.expected = expected
+        self.actual = actual
+        super().__init__(f"{key} ({path}) changed after the run was planned: sha256 was {expected} "
+                         f"when planned and is {actual} now; no evidence is computed on a changed "
+                         "input: run again")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, (self.key, self.path, self.expected, self.actual))
+
+
+class CheckExecutionError(Error):
     """A check's notebook did not run to the end.
 
     Parameters

@@ -10,7 +10,9 @@ import pytest
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from validation.judging.findings import judge_finding
+from validation.judging.policy import Policy
+
+POLICY = Policy.for_spec(None)
 from validation.metrics import drift
 from validation.metrics.drift import column_sample
 
@@ -82,8 +84,8 @@ def test_psi_rule_critical_judges_against_each_columns_critical_values() -> None
     assert psi < 0.10  # green under the fixed rule
     fixed = [f for f in drift.drift_findings(table, None) if f["metric"] == "psi"][0]
     critical = [f for f in drift.drift_findings(table, None, psi_rule="critical") if f["metric"] == "psi"][0]
-    assert judge_finding(fixed)["status"] == "green"
-    judged = judge_finding(critical)
+    assert POLICY.judge(fixed).status == "green"
+    judged = POLICY.judge(critical).model_dump()
     assert judged["amber"] == pytest.approx(table.loc["x", "psi_critical_95"])
     assert judged["status"] == ("red" if psi >= table.loc["x", "psi_critical_999"] else "amber")
     with pytest.raises(ValueError, match="psi_rule"):
@@ -183,7 +185,7 @@ def test_drift_table_findings_and_headline() -> None:
     assert {f["metric"] for f in findings} == {"psi", "ks_stat", "ks_pvalue", "chi2_pvalue", "js_distance",
                                               "wasserstein_norm"}
     assert {f["subject"] for f in findings} == {"score", "feature:stable", "feature:moved"}
-    statuses = {c: judge_finding(f)["status"] for c, f in zip(table.index, [f for f in findings if f["metric"] == "psi"])}
+    statuses = {c: POLICY.judge(f).status for c, f in zip(table.index, [f for f in findings if f["metric"] == "psi"])}
     text = drift.headline(table, statuses, "s")
     assert text.startswith("1 of 2 features moved beyond amber; the largest is moved (PSI ")
     assert "The score's PSI is" in text

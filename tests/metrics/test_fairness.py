@@ -9,7 +9,11 @@ import pandas as pd
 import pytest
 
 from validation.metrics import fairness
-from validation.judging.policy import judge
+from validation.judging.policy import Policy
+
+
+def judge(metric: str, value: float) -> str:
+    return Policy.for_spec(None).status(metric, value)
 
 
 def _applicants() -> tuple[np.ndarray, np.ndarray, pd.Series]:
@@ -42,9 +46,9 @@ def test_group_table_by_hand() -> None:
 def test_four_fifths_boundary_is_not_flagged() -> None:
     y, approved, groups = _applicants()
     ratio = fairness.group_table(y, approved, groups).loc["b", "disparate_impact_ratio"]
-    assert judge("disparate_impact_ratio", ratio).status == "green"  # exactly 0.8: not less than 0.8
-    assert judge("disparate_impact_ratio", 0.8 - 1e-16).status == "green"  # float noise at the edge
-    assert judge("disparate_impact_ratio", 0.7999).status == "amber"
+    assert judge("disparate_impact_ratio", ratio) == "green"  # exactly 0.8: not less than 0.8
+    assert judge("disparate_impact_ratio", 0.8 - 1e-16) == "green"  # float noise at the edge
+    assert judge("disparate_impact_ratio", 0.7999) == "amber"
 
 
 def test_small_groups_are_reported_not_judged() -> None:
@@ -175,8 +179,14 @@ def test_calibration_and_auc_per_group() -> None:
 def test_headline_says_what_moved_and_whether_it_is_significant() -> None:
     y, approved, groups = _applicants()
     text = fairness.headline({"sex": fairness.group_table(y, approved, groups.where(groups != "c"))})
-    assert text.startswith("sex: b approved at 0.80 times the rate of a (within four-fifths; Fisher p = ")
+    assert text.startswith("sex: b approved at 0.80 times the rate of a (within the bound 0.8; Fisher p = ")
     assert "10 applicants have no value (group (missing))" in text
+    # a spec that sets its own bound gets a headline that agrees with its findings
+    from validation.inputs.spec import Threshold
+
+    stricter = Policy({**Policy.for_spec(None).rules}, {"disparate_impact_ratio": Threshold(amber=0.9, red=None)})
+    text = fairness.headline({"sex": fairness.group_table(y, approved, groups.where(groups != "c"))}, stricter)
+    assert text.startswith("sex: b approved at 0.80 times the rate of a (below the bound 0.9; Fisher p = ")
 
 
 def test_group_table_matches_a_row_level_groupby() -> None:

@@ -1,218 +1,103 @@
-"""The registry of checks: a check is a template notebook plus the library functions it calls.
+"""The checks: one module per check, each a :class:`~validation.checks.base.Check` that owns
+everything about it, registered here by name.
 
-Like papermill's engine registry: a dict, ``register``, lookup by name. An unknown name is an
-:class:`~validation.errors.UnknownCheckError` that lists the names that exist.
+Like papermill's engine registry: a dict, ``register``, lookup by name, and third-party entry
+points. A package adds a check by declaring, in its ``pyproject.toml``::
 
-Templates live in ``notebooks/`` at the project root (``VALIDATION_TEMPLATES`` overrides it). Each
-has one cell tagged ``parameters``; the runner always sets ``spec`` and ``version`` and the spec
-may set the others (``checks: {drift: {bins: 20}}``).
+    [project.entry-points."validation.checks"]
+    mycheck = "mypkg.checks:MyCheck"
+
+and shipping the check's template notebook beside its module (README, "Write your own check").
+An unknown name is an :class:`~validation.errors.UnknownCheckError` that lists the names that exist.
+
+The built-in templates live in ``notebooks/`` at the project root, where a modeler opens them; a
+wheel carries them as ``validation/notebooks/`` (``VALIDATION_TEMPLATES`` overrides the folder).
 """
 
 from __future__ import annotations
 
-import functools
-import os
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator, Mapping
 
-from validation.errors import InputError, UnknownCheckError
+from validation.checks.base import (RUNNER_PARAMETERS, Check, CheckContext, CheckOutput, CheckParams, Headline,
+                                    Section, builtin_templates, parameters_source)
+from validation.errors import PluginError, UnknownCheckError
 
-RUNNER_PARAMETERS = ("spec", "version")
-"""Parameters every template takes and the runner always sets."""
+__all__ = ["REGISTRY", "RUNNER_PARAMETERS", "Check", "CheckContext", "CheckOutput", "CheckParams", "Headline",
+           "Section", "builtin_templates", "open_context", "parameters_source", "run_check"]
 
-
-def templates_dir() -> Path:
-    """Folder of the template notebooks."""
-    configured = os.environ.get("VALIDATION_TEMPLATES")
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[2] / "notebooks"
-
-
-@dataclass(frozen=True)
-class Check:
-    """One registered check.
-
-    Attributes
-    ----------
-    name
-        The check's name in specs, packs and results (``drift``).
-    template
-        File name of its notebook in :func:`templates_dir`.
-    description
-        One line for ``validation checks``.
-    not_applicable
-        Given a model version spec, the reason the check does not apply to it, or ``None``.
-    """
-
-    name: str
-    template: str
-    description: str
-    not_applicable: Callable[[object], str | None] = field(default=lambda spec: None)
-    validate_inputs: Callable[[Any, Any], None] = field(default=lambda spec, samples: None)
-    """Given the model version spec and its loaded samples, raise an InputError for anything the
-    check cannot use (checked before any notebook runs: exit 2, nothing written)."""
-
-    @property
-    def path(self) -> Path:
-        return templates_dir() / self.template
-
-    def parameters(self) -> dict[str, dict[str, str]]:
-        """The template's parameters as papermill reads them: name -> {default, help, ...}."""
-        return dict(_inspect(str(self.path)))
-
-    def user_parameters(self) -> set[str]:
-        """Parameters a spec may set (all but the runner's own)."""
-        return set(self.parameters()) - set(RUNNER_PARAMETERS)
-
-
-@functools.lru_cache(maxsize=None)
-def _inspect(path: str) -> dict[str, dict[str, str]]:
-    import papermill
-
-    if not Path(path).is_file():
-        raise InputError(f"template not found: {path}; the templates live in notebooks/ of the "
-                         "project checkout (or set VALIDATION_TEMPLATES to their folder)")
-
-    return {name: dict(info) for name, info in papermill.inspect_notebook(path).items()}
+ENTRY_POINT_GROUP = "validation.checks"
 
 
 class CheckRegistry:
-    """Checks by name."""
+    """Checks by name: the built-in ones, then those of installed packages (entry points, loaded on
+    first use)."""
 
     def __init__(self) -> None:
         self._checks: dict[str, Check] = {}
+        self._plugins_loaded = False
 
     def register(self, check: Check) -> None:
+        if not isinstance(check, Check):
+            raise TypeError(f"expected a validation.checks.Check, got {type(check).__name__}")
         if check.name in self._checks:
             raise ValueError(f"a check named {check.name!r} is already registered")
         self._checks[check.name] = check
 
+    def _all(self) -> dict[str, Check]:
+        if not self._plugins_loaded:
+            self._plugins_loaded = True
+            self._load_plugins()
+        return self._checks
+
+    def _load_plugins(self) -> None:
+        from importlib.metadata import entry_points
+
+        for point in entry_points(group=ENTRY_POINT_GROUP):
+            where = f"{point.name} = {point.value}"
+            try:
+                loaded: Any = point.load()
+                check = loaded() if isinstance(loaded, type) else loaded
+                if point.name != getattr(check, "name", None):
+                    raise ValueError(f"the entry point's name differs from the check's name {getattr(check, 'name', None)!r}")
+                self.register(check)
+            except Exception as exc:  # a broken plugin is named, never a traceback
+                raise PluginError(where, f"{type(exc).__name__}: {exc}") from None
+
     def names(self) -> list[str]:
-        return list(self._checks)
+        return list(self._all())
 
     def __contains__(self, name: object) -> bool:
-        return name in self._checks
+        return name in self._all()
 
     def __getitem__(self, name: str) -> Check:
         try:
-            return self._checks[name]
+            return self._all()[name]
         except KeyError:
             raise UnknownCheckError(name, self.names()) from None
 
     def __iter__(self) -> Iterator[Check]:
-        return iter(self._checks.values())
+        return iter(list(self._all().values()))
+
+    def rules(self) -> Mapping[str, Any]:
+        """Default rules of third-party metrics, by metric name."""
+        merged: dict[str, Any] = {}
+        for check in self:
+            merged.update(check.rules)
+        return merged
 
 
-def _fairness_not_applicable(spec: object) -> str | None:
-    data = getattr(spec, "data")
-    model = getattr(spec, "model")
-    if model.type != "classification":
-        return "fairness of credit decisions applies to classification models"
-    if not data.protected:
-        return "no protected attributes in the spec (data.protected)"
-    return None
+def _builtin() -> CheckRegistry:
+    from validation.checks.backtesting import BacktestingCheck
+    from validation.checks.drift import DriftCheck
+    from validation.checks.explainability import ExplainabilityCheck
+    from validation.checks.fairness import FairnessCheck
+
+    registry = CheckRegistry()
+    for check in (DriftCheck(), FairnessCheck(), ExplainabilityCheck(), BacktestingCheck()):
+        registry.register(check)
+    return registry
 
 
-MAX_GROUPS_UNBANDED = 20
+REGISTRY = _builtin()
 
-
-def _fairness_inputs(spec: Any, samples: Any) -> None:
-    from validation.errors import SpecError
-    from validation.metrics.drift import is_numeric
-
-    params = spec.checks.get("fairness", {})
-    protected = list(spec.data.protected)
-    bands = params.get("bands") or {}
-    intersections = params.get("intersections") or []
-    key = "checks.fairness"
-    current = samples.current
-    if not isinstance(bands, dict):
-        raise SpecError(spec.path, f"{key}.bands", "expected a mapping: attribute -> [band edges]")
-    for attribute, edges in bands.items():
-        if attribute not in protected:
-            raise SpecError(spec.path, f"{key}.bands.{attribute}", f"not a protected attribute; "
-                            f"data.protected lists: {', '.join(protected)}")
-        if (not isinstance(edges, list) or not edges
-                or not all(isinstance(e, (int, float)) and not isinstance(e, bool) for e in edges)
-                or any(b <= a for a, b in zip(edges, edges[1:]))):
-            raise SpecError(spec.path, f"{key}.bands.{attribute}", f"expected increasing numbers, e.g. "
-                            f"[25, 35, 50]; got {edges!r}")
-        if not is_numeric(current[attribute]):
-            raise SpecError(spec.path, f"{key}.bands.{attribute}", "the attribute is not numeric; bands "
-                            "apply to numeric attributes such as age")
-    if not isinstance(intersections, list):
-        raise SpecError(spec.path, f"{key}.intersections", "expected a list of lists, e.g. [[sex, age_band]]")
-    for index, combo in enumerate(intersections):
-        if (not isinstance(combo, list) or len(combo) < 2
-                or any(not isinstance(a, str) or a not in protected for a in combo)):
-            raise SpecError(spec.path, f"{key}.intersections[{index}]", "expected two or more protected "
-                            f"attributes (data.protected: {', '.join(protected)}); got {combo!r}")
-    for attribute in protected:
-        column = current[attribute]
-        if attribute not in bands and is_numeric(column):
-            distinct = int(column.nunique())
-            if distinct > MAX_GROUPS_UNBANDED:
-                raise SpecError(spec.path, f"{key}.bands", f"protected attribute '{attribute}' is numeric "
-                                f"with {distinct} distinct values; give band edges, e.g. "
-                                f"checks: {{fairness: {{bands: {{{attribute}: [25, 35, 50]}}}}}}")
-
-
-def _explainability_inputs(spec: Any, samples: Any) -> None:
-    from validation.errors import SpecError
-    from validation.metrics.drift import is_numeric
-
-    params = spec.checks.get("explainability", {})
-    monotone = params.get("monotone") or {}
-    key = "checks.explainability.monotone"
-    if not isinstance(monotone, dict):
-        raise SpecError(spec.path, key, "expected a mapping: feature -> increasing | decreasing")
-    for feature, direction in monotone.items():
-        if feature not in samples.features:
-            raise SpecError(spec.path, f"{key}.{feature}", f"not a feature of the model; features: "
-                            f"{', '.join(samples.features)}")
-        if direction not in ("increasing", "decreasing"):
-            raise SpecError(spec.path, f"{key}.{feature}", f"expected 'increasing' or 'decreasing', got {direction!r}")
-        if not is_numeric(samples.current[feature]):
-            raise SpecError(spec.path, f"{key}.{feature}", "monotonicity applies to numeric features")
-    size = params.get("sample_size", 2000)
-    if not isinstance(size, int) or isinstance(size, bool) or size < 10:
-        raise SpecError(spec.path, "checks.explainability.sample_size", f"expected a whole number >= 10, got {size!r}")
-
-
-def _explainability_not_applicable(spec: object) -> str | None:
-    model = getattr(spec, "model")
-    if model.type != "classification":
-        return "explainability applies to classification models"
-    if not model.artifact:
-        return "no model artifact (model.artifact): scores come from elsewhere and cannot be explained"
-    return None
-
-
-def _drift_not_applicable(spec: object) -> str | None:
-    if getattr(spec, "model").type != "classification":
-        return "drift of features applies to classification models"
-    return None
-
-
-def _backtesting_not_applicable(spec: object) -> str | None:
-    return None
-
-
-REGISTRY = CheckRegistry()
-REGISTRY.register(Check("drift", "drift.ipynb",
-                        "PSI, KS, chi-square and Jensen-Shannon drift of the score and each feature",
-                        _drift_not_applicable))
-REGISTRY.register(Check("fairness", "fairness.ipynb",
-                        "approval rates, disparate impact (four-fifths rule) with significance, parity "
-                        "differences with bootstrap intervals, calibration per protected group",
-                        _fairness_not_applicable, _fairness_inputs))
-REGISTRY.register(Check("explainability", "explainability.ipynb",
-                        "SHAP importances in log-odds, additivity, reason codes, monotonicity (ICE), "
-                        "stability against the previous version", _explainability_not_applicable,
-                        _explainability_inputs))
-REGISTRY.register(Check("backtesting", "backtesting.ipynb",
-                        "PD: AUC/Gini/KS with DeLong, AUC change, Jeffreys, binomial, Hosmer-Lemeshow, "
-                        "Spiegelhalter, concentration, by period and segment; VaR: Kupiec, TUFF, "
-                        "Christoffersen, Basel zones", _backtesting_not_applicable))
+from validation.checks.context import open_context, run_check  # noqa: E402  (they use REGISTRY)

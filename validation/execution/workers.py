@@ -56,6 +56,9 @@ class Task:
     parameters: dict[str, Any]
     timeout: int = DEFAULT_CELL_TIMEOUT
     title: str = ""
+    template_sha256: str | None = None
+    """The template's sha256 when the run was planned: the worker executes the template only if
+    the bytes it reads still have it (they are the bytes executed)."""
 
     @property
     def check(self) -> str:
@@ -127,9 +130,10 @@ def _execute(task: Task) -> None:
     from validation.execution.kernel import KERNEL_NAME
 
     output = Path(task.notebook)
+    template = _verified_template(task)
     try:
         pm.execute_notebook(
-            task.template, str(output), parameters=task.parameters, kernel_name=KERNEL_NAME,
+            template, str(output), parameters=task.parameters, kernel_name=KERNEL_NAME,
             kernel_manager_class="validation.execution.kernel.EnvironmentKernelManager",
             execution_timeout=task.timeout, progress_bar=False, log_output=False,
             cwd=str(Path(task.template).parent),
@@ -146,6 +150,21 @@ def _execute(task: Task) -> None:
     except DeadKernelError as exc:
         reason = f"the kernel died ({str(exc).strip() or 'no message'})"
         raise _after_stop(task, output, "dead_kernel", reason) from None
+
+
+def _verified_template(task: Task) -> Any:
+    """The template notebook, read once and checked against the sha256 recorded at planning."""
+    import hashlib
+
+    import nbformat
+
+    raw = Path(task.template).read_bytes()
+    actual = hashlib.sha256(raw).hexdigest()
+    if task.template_sha256 is not None and actual != task.template_sha256:
+        reason = (f"template {task.template} changed after the run was planned: sha256 was {task.template_sha256} "
+                  f"when planned and is {actual} now; run again")
+        raise CheckExecutionError(task.check, task.notebook, "input_changed", reason)
+    return nbformat.reads(raw.decode("utf-8"), as_version=4)
 
 
 def _after_stop(task: Task, output: Path, kind: str, reason: str) -> CheckExecutionError:

@@ -211,23 +211,22 @@ class Registry:
                           "LIMIT 1", (model, version))
         return rows[0] if rows else None
 
-    def previous_importances(self, model: str, version: str) -> dict[str, Any] | None:
-        """The SHAP importances of the latest run of an earlier version of ``model``: one whose
-        first run came before ``version``'s first run (any other version if ``version`` has none
-        yet), so that re-validating an old version never takes a newer one as its predecessor.
-        ``{"version", "run", "values": {feature: importance}}``, or None."""
+    def earlier_version_findings(self, model: str, version: str, check: str, metric: str) -> dict[str, Any] | None:
+        """The values of ``check``'s ``metric`` in the latest run of an earlier version of
+        ``model``: one whose first run came before ``version``'s first run (any other version if
+        ``version`` has none yet), so that re-validating an old version never takes a newer one
+        as its predecessor. ``{"version", "run", "values": {subject: value}}``, or None."""
         rows = self._read(
             "SELECT runs.run_id, runs.version, findings.subject, findings.value FROM runs JOIN findings USING (run_id) "
-            "WHERE runs.model = ? AND runs.version != ? AND findings.check_name = 'explainability' "
-            "AND findings.metric = 'shap_importance' "
+            "WHERE runs.model = ? AND runs.version != ? AND findings.check_name = ? AND findings.metric = ? "
             "AND (SELECT MIN(first.rowid) FROM runs AS first WHERE first.model = runs.model AND first.version = runs.version)"
             " < COALESCE((SELECT MIN(mine.rowid) FROM runs AS mine WHERE mine.model = ? AND mine.version = ?), "
             "9223372036854775807) "
-            "ORDER BY runs.finished_at DESC, runs.rowid DESC", (model, version, model, version))
+            "ORDER BY runs.finished_at DESC, runs.rowid DESC", (model, version, check, metric, model, version))
         if not rows:
             return None
         run_id = rows[0]["run_id"]
-        values = {r["subject"].removeprefix("feature:"): r["value"] for r in rows if r["run_id"] == run_id}
+        values = {r["subject"]: r["value"] for r in rows if r["run_id"] == run_id}
         return {"version": rows[0]["version"], "run": run_id, "values": values}
 
     def findings(self, run_id: str) -> list[dict[str, Any]]:

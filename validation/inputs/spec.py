@@ -364,6 +364,8 @@ def _check_thresholds(path: Path, thresholds: dict[str, Threshold]) -> None:
 
 
 def _check_checks(path: Path, checks: list[str] | dict[str, dict[str, Any] | None]) -> dict[str, dict[str, Any]]:
+    """The checks as a mapping name -> parameters, each parameter validated by its check (types,
+    bounds, names); the parameters stay as written (defaults are the check's)."""
     from validation.checks import REGISTRY
 
     if isinstance(checks, list):
@@ -373,57 +375,50 @@ def _check_checks(path: Path, checks: list[str] | dict[str, dict[str, Any] | Non
     else:
         mapping = {name: dict(params or {}) for name, params in checks.items()}
     if not mapping:
-        raise SpecError(path, "checks", "no checks listed; name at least one of: "
-                        + ", ".join(REGISTRY.names()))
+        raise SpecError(path, "checks", "no checks listed; name at least one of: " + ", ".join(REGISTRY.names()))
     for name, params in mapping.items():
         if name not in REGISTRY:
-            raise SpecError(path, f"checks.{name}", "unknown check; known checks: "
-                            + ", ".join(REGISTRY.names()))
-        known = REGISTRY[name].user_parameters() if params else set()
-        for param, value in params.items():
+            raise SpecError(path, f"checks.{name}", "unknown check; known checks: " + ", ".join(REGISTRY.names()))
+        check = REGISTRY[name]
+        for param in params:
             if not isinstance(param, str) or not param.isidentifier() or keyword.iskeyword(param):
-                raise SpecError(path, f"checks.{name}.{param}", "parameter names must be Python "
-                                "identifiers that are not keywords")
-            if param not in known:
-                listed = ", ".join(sorted(known)) or "none"
-                raise SpecError(path, f"checks.{name}.{param}", "the template has no such "
-                                f"parameter; it takes: {listed}")
-            if not _is_plain(value):
-                raise SpecError(path, f"checks.{name}.{param}", "values must be numbers, strings, "
-                                "booleans, or lists and mappings of them")
-            expected = _TEMPLATE_TYPES.get(_default_type(REGISTRY[name].parameters()[param].get("default", "None")))
-            if expected is not None and (not isinstance(value, expected[0]) or
-                                         (isinstance(value, bool) and bool not in expected[0])):
-                raise SpecError(path, f"checks.{name}.{param}", f"expected {expected[1]} (the template's "
-                                f"default is {REGISTRY[name].parameters()[param].get('default')}), got {value!r}")
+                raise SpecError(path, f"checks.{name}.{param}", "parameter names must be Python identifiers "
+                                "that are not keywords")
+        try:
+            check.parse_params(params)
+        except ValidationError as exc:
+            first: dict[str, Any] = dict(exc.errors()[0])
+            key = f"checks.{name}." + _key_path(tuple(first["loc"]))
+            if first["type"] == "extra_forbidden":
+                takes = ", ".join(sorted(check.params.model_fields)) or "none"
+                raise SpecError(path, key, f"the check has no such parameter; it takes: {takes}") from None
+            raise SpecError(path, key, _describe_parameter(first, check.params)) from None
     return mapping
 
 
-_TEMPLATE_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
-    "int": ((int,), "a whole number"), "float": ((int, float), "a number"), "str": ((str,), "a string"),
-    "bool": ((bool,), "true or false"), "list": ((list,), "a list"), "dict": ((dict,), "a mapping"),
-}
-"""Types a spec's check parameter must have, from the type of the template's default."""
+_PARAMETER_TYPES = {"int_type": "a whole number", "float_type": "a number", "string_type": "a string",
+                    "bool_type": "true or false", "list_type": "a list", "dict_type": "a mapping"}
 
 
-def _default_type(default: str) -> str:
-    """The type name of a template parameter's default (its source text), e.g. ``"int"``."""
-    import ast
+def _describe_parameter(error: dict[str, Any], params: type[BaseModel]) -> str:
+    """A check parameter's problem: the type expected with the check's default, or the bound."""
+    field = params.model_fields.get(str(error["loc"][0])) if error["loc"] else None
+    default = f" (the check's default is {field.get_default(call_default_factory=True)!r})" if field else ""
+    expected = _PARAMETER_TYPES.get(error["type"])
+    if expected is not None:
+        return f"expected {expected}{default}, got {error.get('input')!r}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    got = error.get("input")
+    return message + ("" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})")
 
-    try:
-        return type(ast.literal_eval(default)).__name__
-    except (ValueError, SyntaxError):
-        return ""
 
+def _check_each_check(path: Path, entry: "ModelVersionSpec") -> None:
+    """What each listed check needs of the spec alone (fairness: a decision rule, say)."""
+    from validation.checks import REGISTRY
 
-def _is_plain(value: Any) -> bool:
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return True
-    if isinstance(value, list):
-        return all(_is_plain(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
-    return False
+    for name, params in entry.checks.items():
+        check = REGISTRY[name]
+        check.check_spec(entry, check.parse_params(params))
 
 
 def load_spec(path: str | Path) -> Spec:
@@ -497,9 +492,7 @@ def load_spec(path: str | Path) -> Spec:
             previous_version=previous, first_listed=entry is not None and index == 0,
         )
         _check_semantics(path, prefix, item)
-        if "fairness" in checks and data.protected and parsed.decision is None:
-            raise SpecError(path, "decision", "required by the fairness check: "
-                            "{threshold: <score cut-off>, favourable: below|above}")
+        _check_each_check(path, item)
         resolved.append(item)
         previous = model.version
     return Spec(path=path, sha256=digest, versions=tuple(resolved))

@@ -1,17 +1,20 @@
-"""Findings: what a check reports, one metric for one subject.
+"""Findings: what a check reports, one metric for one subject, raw and judged.
 
-A raw finding (from a notebook) is ``{"metric", "subject", "value"}`` with optional ``judged``
-(False: report, never judge) and ``note``. :func:`judge_finding` adds the status and the bounds
-used, exactly as ``results.json`` holds them (DESIGN.md, "results.json").
+A *raw* finding (from a check, glued by its notebook) is ``{"metric", "subject", "value"}`` with
+optional ``judged`` (False: report, never judge), ``note`` and ``thresholds`` (bounds of its own,
+e.g. a PSI's critical values). :meth:`validation.judging.policy.Policy.judge` turns it into a
+:class:`Finding`: the typed form ``results.json`` holds (``docs/results.md``).
 """
 
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
-from validation.judging.policy import Judgement, judge
+from pydantic import BaseModel, ConfigDict, model_serializer
+
+Direction = Literal["higher_is_worse", "lower_is_worse", "categorical", "none"]
+Status = Literal["green", "amber", "red", "error", "info", "not_applicable"]
 
 
 def plain(value: Any) -> Any:
@@ -34,7 +37,7 @@ def finding(metric: str, subject: str, value: Any, *, judged: bool = True,
     Parameters
     ----------
     metric
-        A metric name (DESIGN.md, "Metric names and conventions").
+        A metric name (``docs/results.md``, "Metrics").
     subject
         ``score``, ``feature:<column>``, ``<attribute>:<group>``, ``<attribute>``, ``grade:<n>``,
         ``portfolio`` or ``period:<value>``.
@@ -58,19 +61,27 @@ def finding(metric: str, subject: str, value: Any, *, judged: bool = True,
     return item
 
 
-def judge_finding(raw: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """A raw finding with its ``status``, ``amber``, ``red`` and ``direction``."""
-    own = raw.get("thresholds")
-    if own is not None:
-        overrides = {str(raw["metric"]): SimpleNamespace(amber=own.get("amber"), red=own.get("red"))}
-    verdict = judge(str(raw["metric"]), raw.get("value"), overrides)
-    if not raw.get("judged", True):  # reported only: no bounds shown, so none can be read as applied
-        verdict = Judgement("info", None, None, "none")
-    judged: dict[str, Any] = {
-        "metric": raw["metric"], "subject": raw["subject"], "value": raw.get("value"),
-        "status": verdict.status, "amber": verdict.amber, "red": verdict.red,
-        "direction": verdict.direction,
-    }
-    if raw.get("note"):
-        judged["note"] = raw["note"]
-    return judged
+class Finding(BaseModel):
+    """A judged finding, exactly as ``results.json`` holds it.
+
+    ``amber`` and ``red`` are the bounds applied (``null`` when none was, e.g. a reported-only
+    finding); ``note`` is left out when there is none.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    metric: str
+    subject: str
+    value: float | str | None
+    status: Status
+    amber: float | None
+    red: float | None
+    direction: Direction
+    note: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_empty_note(self, handler: Any) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("note") is None:
+            data.pop("note", None)
+        return data

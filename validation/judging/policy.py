@@ -13,17 +13,20 @@ Comparison conventions
   (``0.7999999999999999`` for 4/5) never flips a status at the boundary.
 - ``categorical``: the value is a name; ``basel_zone`` maps green/yellow/red to green/amber/red.
 
-Default thresholds and where they come from are in :data:`DEFAULT_POLICY`; a spec overrides them
-per metric under ``thresholds``.
+Default thresholds and where they come from are in :data:`DEFAULT_POLICY` and the named levels
+below it (the policy table); a spec overrides the bounds per metric under ``thresholds``.
+:meth:`Policy.for_spec` is the one place a threshold is read: findings, headlines, charts,
+notebook tables and the HTML all ask it, so none can contradict another. No threshold number
+appears outside this module.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Literal, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, cast
 
-Direction = Literal["higher_is_worse", "lower_is_worse", "categorical", "none"]
+from validation.judging.findings import Direction, Finding, Status
 
 SEVERITY = {"green": 0, "amber": 1, "red": 2, "error": 3}
 """Order of the judged statuses; ``info`` and ``not_applicable`` are not in it."""
@@ -106,12 +109,25 @@ DEFAULT_POLICY: dict[str, Rule] = {
     "plus_factor": Rule("none", source="reported: Basel (1996) plus factor to the capital multiplier"),
 }
 
+BASEL_ZONE_PROBABILITIES = (0.95, 0.9999)
+"""Cumulative binomial probability of the exception count at which the yellow and the red zone
+begin: Basel Committee on Banking Supervision (1996), "Supervisory framework for the use of
+backtesting", table 2 (250 days at 99%: green 0-4, yellow 5-9, red 10+)."""
+
+PSI_CRITICAL_LEVELS = (0.95, 0.999)
+"""Confidence levels of the PSI critical values that mark amber and red under ``psi_rule:
+critical`` (Yurdakul 2018, "Statistical properties of population stability index")."""
+
+NOTE_SIGNIFICANCE = 0.05
+"""Level at which a note calls a reported (not judged) p-value significant: the conventional 5%."""
+
 _ZONE_STATUS = {"green": "green", "yellow": "amber", "red": "red"}
 
 
 @dataclass(frozen=True)
-class Judgement:
-    status: str
+class Bounds:
+    """The bounds a metric is judged against under a policy, and which way is worse."""
+
     amber: float | None
     red: float | None
     direction: Direction
@@ -127,48 +143,87 @@ def _flagged(value: float, bound: float | None, direction: Direction) -> bool:
     return value > bound if direction == "higher_is_worse" else value < bound
 
 
-def judge(metric: str, value: Any, overrides: Mapping[str, Any] | None = None) -> Judgement:
-    """Turn one metric value into a status.
+def _status(value: Any, bounds: Bounds) -> Status:
+    if bounds.direction == "categorical":
+        return _ZONE_STATUS.get(str(value), "info")  # type: ignore[return-value]
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "info"
+    if bounds.direction == "none" or (bounds.amber is None and bounds.red is None):
+        return "info"
+    x = float(value)
+    return ("red" if _flagged(x, bounds.red, bounds.direction)
+            else "amber" if _flagged(x, bounds.amber, bounds.direction) else "green")
 
-    Parameters
-    ----------
-    metric
-        A metric name from :data:`DEFAULT_POLICY`.
-    value
-        The metric's value (a number; a zone name for ``basel_zone``; ``None`` when undefined).
-    overrides
-        The spec's ``thresholds``: metric -> object with ``amber`` and ``red`` attributes.
 
-    Returns
-    -------
-    Judgement
-        The status and the bounds and direction used.
+@dataclass(frozen=True)
+class Policy:
+    """The thresholds in force for one model version: the default rules (and those of third-party
+    checks), overridden per metric by the spec's ``thresholds``.
 
     Examples
     --------
-    >>> judge("psi", 0.10).status
+    >>> policy = Policy.for_spec(None)
+    >>> policy.bounds("psi")
+    Bounds(amber=0.1, red=0.25, direction='higher_is_worse')
+    >>> policy.judge({"metric": "disparate_impact_ratio", "subject": "sex", "value": 0.79}).status
     'amber'
-    >>> judge("disparate_impact_ratio", 0.8).status, judge("disparate_impact_ratio", 0.79).status
-    ('green', 'amber')
     """
-    rule = DEFAULT_POLICY.get(metric, Rule("none"))
-    amber, red = rule.amber, rule.red
-    override = (overrides or {}).get(metric)
-    if override is not None:
-        amber, red = override.amber, override.red
-    direction = rule.direction
-    if direction == "categorical":
-        return Judgement(_ZONE_STATUS.get(str(value), "info"), None, None, direction)
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return Judgement("info", amber, red, direction)
-    if direction == "none" or (amber is None and red is None):
-        return Judgement("info", amber, red, direction)
-    x = float(value)
-    status = "red" if _flagged(x, red, direction) else "amber" if _flagged(x, amber, direction) else "green"
-    return Judgement(status, amber, red, direction)
+
+    rules: Mapping[str, Rule] = field(default_factory=lambda: dict(DEFAULT_POLICY))
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def for_spec(cls, spec: Any | None) -> "Policy":
+        """The policy of a model version (``spec.thresholds`` overrides), or the defaults."""
+        from validation.checks import REGISTRY
+
+        rules = {**DEFAULT_POLICY, **REGISTRY.rules()}
+        return cls(rules, dict(getattr(spec, "thresholds", None) or {}))
+
+    def rule(self, metric: str) -> Rule:
+        return self.rules.get(metric, Rule("none"))
+
+    def bounds(self, metric: str) -> Bounds:
+        """The amber and red bounds of ``metric`` (the spec's when it sets them)."""
+        rule = self.rule(metric)
+        override = self.overrides.get(metric)
+        amber, red = (override.amber, override.red) if override is not None else (rule.amber, rule.red)
+        if rule.direction == "categorical":
+            amber = red = None
+        return Bounds(amber, red, rule.direction)
+
+    def status(self, metric: str, value: Any) -> Status:
+        """The status of one value of ``metric`` (for traffic lights beside a table's numbers)."""
+        return _status(value, self.bounds(metric))
+
+    def judge(self, raw: Mapping[str, Any]) -> Finding:
+        """A raw finding with its status and the bounds applied.
+
+        A finding's own ``thresholds`` take precedence over the spec and the defaults; a finding
+        reported without judgement (``judged: False``) is ``info`` with no bounds, so none can be
+        read as applied.
+        """
+        metric = str(raw["metric"])
+        bounds = self.bounds(metric)
+        own = raw.get("thresholds")
+        if own is not None:
+            bounds = Bounds(own.get("amber"), own.get("red"), bounds.direction)
+        status = _status(raw.get("value"), bounds)
+        if not raw.get("judged", True):
+            status, bounds = "info", Bounds(None, None, "none")
+        return Finding(metric=metric, subject=str(raw["subject"]), value=raw.get("value"), status=status,
+                       amber=bounds.amber, red=bounds.red, direction=bounds.direction, note=raw.get("note") or None)
+
+    def judge_all(self, raws: Iterable[Mapping[str, Any]]) -> list[Finding]:
+        return [self.judge(raw) for raw in raws]
 
 
-def worst(statuses: list[str]) -> str:
+def severity(status: str) -> int:
+    """Rank of a status for sorting, most severe highest; ``info`` and ``not_applicable`` lowest."""
+    return SEVERITY.get(status, -1)
+
+
+def worst(statuses: Iterable[str]) -> Status:
     """The most severe judged status, ignoring ``info`` and ``not_applicable``.
 
     Returns ``info`` when nothing was judged.
@@ -179,9 +234,9 @@ def worst(statuses: list[str]) -> str:
     'info'
     """
     judged = [s for s in statuses if s in SEVERITY]
-    return max(judged, key=SEVERITY.__getitem__) if judged else "info"
+    return cast(Status, max(judged, key=SEVERITY.__getitem__)) if judged else "info"
 
 
 def exit_code(status: str) -> int:
-    """CLI exit code for a run's overall status (DESIGN.md, "CLI contract")."""
+    """CLI exit code for a run's overall status (``docs/cli.md``, "Exit codes")."""
     return {"error": 3, "red": 1}.get(status, 0)

@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from validation.judging.policy import BASEL_ZONE_PROBABILITIES
 from scipy.special import xlogy
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
@@ -301,18 +303,33 @@ def conditional_coverage_pvalue(hits: np.ndarray | pd.Series, level: float) -> f
 
 
 def basel_zone(exceptions: int, days: int, level: float) -> str:
-    """Basel traffic-light zone from ``F = BinomialCDF(exceptions; days, 1 - level)``:
-    green if ``F < 0.95``, yellow if ``F < 0.9999``, else red.
+    """Basel traffic-light zone from ``F = BinomialCDF(exceptions; days, 1 - level)``: green below
+    the first of :data:`~validation.judging.policy.BASEL_ZONE_PROBABILITIES` (0.95), yellow below
+    the second (0.9999), else red (Basel Committee 1996, table 2).
 
     >>> [basel_zone(x, 250, 0.99) for x in (4, 5, 9, 10)]
     ['green', 'yellow', 'yellow', 'red']
     """
+    yellow, red = BASEL_ZONE_PROBABILITIES
     f = float(stats.binom.cdf(exceptions, days, 1.0 - level))
-    if f < 0.95:
+    if f < yellow:
         return "green"
-    if f < 0.9999:
+    if f < red:
         return "yellow"
     return "red"
+
+
+def basel_zone_starts(days: int, level: float) -> tuple[int, int]:
+    """The fewest exceptions in ``days`` days that reach the yellow and the red zone.
+
+    >>> basel_zone_starts(250, 0.99)
+    (5, 10)
+    """
+    yellow, red = BASEL_ZONE_PROBABILITIES
+    counts = np.arange(days + 1)
+    f = stats.binom.cdf(counts, days, 1.0 - level)
+    first = [int(counts[np.argmax(f >= bound)]) if (f >= bound).any() else days + 1 for bound in (yellow, red)]
+    return first[0], first[1]
 
 
 def classification_findings(discrimination_now: dict[str, float], grades: pd.DataFrame,

@@ -50,6 +50,8 @@ import pandas as pd
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
+from validation.judging.policy import PSI_CRITICAL_LEVELS
+
 SHARE_FLOOR = 1e-4
 MISSING_LABEL = "(missing)"
 OTHER_LABEL = "(other)"
@@ -472,8 +474,8 @@ def compare(name: str, reference: ColumnSample, current: ColumnSample, *, bins: 
     return ColumnDrift(
         column=name, binning=binning, reference_counts=ref_counts, current_counts=cur_counts,
         psi=psi(e, a),
-        psi_critical_95=psi_critical_value(binning.n_bins, reference.n, current.n, 0.95),
-        psi_critical_999=psi_critical_value(binning.n_bins, reference.n, current.n, 0.999),
+        psi_critical_95=psi_critical_value(binning.n_bins, reference.n, current.n, PSI_CRITICAL_LEVELS[0]),
+        psi_critical_999=psi_critical_value(binning.n_bins, reference.n, current.n, PSI_CRITICAL_LEVELS[1]),
         js_distance=js_distance(e, a), chi2_pvalue=chi2_p, notes=tuple(notes), **result,
     )
 
@@ -650,8 +652,7 @@ def period_findings(by_period: pd.DataFrame, details: dict[str, ColumnDrift], cu
         if score is not None and score in by_period.index:
             detail = details[score]
             n_ref = int(detail.reference_counts.sum())
-            crit95 = psi_critical_value(detail.binning.n_bins, n_ref, n, 0.95)
-            crit999 = psi_critical_value(detail.binning.n_bins, n_ref, n, 0.999)
+            crit95, crit999 = (psi_critical_value(detail.binning.n_bins, n_ref, n, q) for q in PSI_CRITICAL_LEVELS)
             bounds = {"amber": crit95, "red": crit999} if psi_rule == "critical" else None
             items.append(finding("psi", subject, by_period.loc[score, period], thresholds=bounds,
                                  note=f"score, {n:,} rows; critical values {crit95:.4f} / {crit999:.4f}"))
@@ -662,3 +663,20 @@ def period_findings(by_period: pd.DataFrame, details: dict[str, ColumnDrift], cu
             note = f"{n:,} rows" + (f"; reference {reference_default_rate:.4f}" if reference_default_rate is not None else "")
             items.append(finding("default_rate", subject, rates.get(period), note=note))
     return items
+
+
+def default_rate_by_period(current: pd.DataFrame, time: str, target: str) -> pd.DataFrame:
+    """Rows and default rate per period of ``time``; the rate of a period with fewer than
+    :data:`MIN_CATEGORY_COUNT` rows is left undefined (a few rows' rate is their outcomes).
+
+    >>> frame = pd.DataFrame({"m": ["a"] * 6 + ["b"] * 2, "y": [1, 0, 0, 0, 0, 1, 1, 0]})
+    >>> default_rate_by_period(frame, "m", "y")
+        rows  default_rate
+    m
+    a      6      0.333333
+    b      2           NaN
+    """
+    grouped = current.groupby(current[time].astype(str))[target]
+    rates = grouped.agg(["size", "mean"]).rename(columns={"size": "rows", "mean": "default_rate"})
+    rates.loc[rates["rows"] < MIN_CATEGORY_COUNT, "default_rate"] = np.nan
+    return rates

@@ -25,13 +25,18 @@ in the maxima and minima. Missing attribute values form the group ``(missing)``.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from fairlearn.metrics import MetricFrame, selection_rate
 from scipy import stats
 from sklearn.metrics import roc_auc_score
+
+from validation.judging.policy import NOTE_SIGNIFICANCE
+
+if TYPE_CHECKING:
+    from validation.judging.policy import Policy
 
 MISSING_GROUP = "(missing)"
 INTERSECTION = "*"
@@ -330,7 +335,8 @@ def fairness_findings(attribute: str, table: pd.DataFrame, *, min_group_size: in
         else:
             p = row["fisher_pvalue"]
             verdict = "" if not math.isfinite(p) else (
-                f"Fisher p = {p:.3g} vs {top}: " + ("significant at 5%" if p < 0.05 else "not significant"))
+                f"Fisher p = {p:.3g} vs {top}: " + (f"significant at {NOTE_SIGNIFICANCE:.0%}" if p < NOTE_SIGNIFICANCE
+                                                    else "not significant"))
             note = "; ".join(x for x in (small, f"n = {n}", verdict) if x)
         items.append(finding("disparate_impact_ratio", subject, row["disparate_impact_ratio"],
                              judged=bool(row["judged"]), note=note))
@@ -354,11 +360,21 @@ def fairness_findings(attribute: str, table: pd.DataFrame, *, min_group_size: in
     return items
 
 
-def headline(tables: dict[str, pd.DataFrame]) -> str:
+def headline(tables: dict[str, pd.DataFrame], policy: Policy | None = None) -> str:
     """Plain-language summary: per attribute, the least-approved judged group against the
-    most-approved one, whether the four-fifths rule flags it and whether the gap is significant."""
-    from validation.judging.policy import judge
+    most-approved one, whether the policy's bound on the disparate impact ratio (the four-fifths
+    rule by default) flags it and whether the gap is significant.
 
+    >>> table = pd.DataFrame({"n": [100, 100], "judged": [True, True], "approval_rate": [0.5, 0.39],
+    ...                       "disparate_impact_ratio": [1.0, 0.78], "fisher_pvalue": [float("nan"), 0.2]},
+    ...                      index=["a", "b"])
+    >>> headline({"group": table})
+    'group: b approved at 0.78 times the rate of a (below the bound 0.8; Fisher p = 0.2, not significant).'
+    """
+    from validation.judging.policy import Policy
+
+    policy = policy or Policy.for_spec(None)
+    bound = policy.bounds("disparate_impact_ratio").amber
     sentences = []
     for attribute, table in tables.items():
         judged = table[table["judged"]]
@@ -369,11 +385,12 @@ def headline(tables: dict[str, pd.DataFrame]) -> str:
             continue
         low = judged["disparate_impact_ratio"].idxmin()
         ratio = float(judged.loc[low, "disparate_impact_ratio"])
-        flagged = judge("disparate_impact_ratio", ratio).status != "green"
+        flagged = policy.status("disparate_impact_ratio", ratio) not in ("green", "info")
         p = float(judged.loc[low, "fisher_pvalue"])
         text = (f"{attribute}: {low} approved at {ratio:.2f} times the rate of {top} "
-                f"({'below' if flagged else 'within'} four-fifths"
-                + (f"; Fisher p = {p:.3g}, {'significant' if p < 0.05 else 'not significant'}" if math.isfinite(p) else "")
+                f"({'below' if flagged else 'within'} the bound {bound:g}"
+                + (f"; Fisher p = {p:.3g}, {'significant' if p < NOTE_SIGNIFICANCE else 'not significant'}"
+                   if math.isfinite(p) else "")
                 + ").")
         if len(small):
             text += f" {len(small)} group(s) too small to judge: " + ", ".join(

@@ -1,73 +1,23 @@
-"""Helpers for the template notebooks (and for modelers' own notebooks).
+"""Showing a check's output in a notebook: its header, sections, tables with shaded status cells,
+charts, and its findings as judged by the policy.
 
-A template's first cells are always::
-
-    spec = None       # path of a validation spec; None: the bundled demo
-    version = None    # a version in that spec; None: its last version
-    ...
-    ctx = open_check(spec, version)
-
-``ctx`` holds the resolved model version and its checked samples. Everything else a template does
-is a call into :mod:`validation.metrics`, a table, a plot, and :func:`validation.execution.scraps.glue_findings`.
+Used by the templates through :meth:`validation.checks.CheckOutput.show`, and by modelers' own
+notebooks.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import pandas as pd
 
-from validation.inputs.samples import Samples, load_samples
-from validation.judging.findings import judge_finding
-from validation.judging.policy import judge
-from validation.inputs.spec import ModelVersionSpec, load_spec
+if TYPE_CHECKING:
+    from validation.checks.base import CheckOutput
+    from validation.judging.policy import Policy
 
 
-@dataclass(frozen=True)
-class CheckContext:
-    """What a check needs: the model version's spec and its samples."""
-
-    spec: ModelVersionSpec
-    samples: Samples
-
-    @property
-    def reference(self) -> pd.DataFrame:
-        return self.samples.reference
-
-    @property
-    def current(self) -> pd.DataFrame:
-        return self.samples.current
-
-    def previous(self) -> ModelVersionSpec | None:
-        """The version listed before this one in the same spec, if any."""
-        if self.spec.previous_version is None:
-            return None
-        return load_spec(self.spec.path).version(self.spec.previous_version)
-
-
-def open_check(spec: str | Path | None = None, version: str | None = None) -> CheckContext:
-    """Load a model version and its samples for a check.
-
-    Parameters
-    ----------
-    spec
-        A spec file; ``None`` uses the demo spec, building the demo data and models on first use.
-    version
-        A version label in that spec; ``None`` takes the last version listed.
-    """
-    if spec is None:
-        from validation.demo import ensure_demo
-
-        spec = ensure_demo()
-    loaded = load_spec(spec)
-    entry = loaded.versions[-1] if version is None else loaded.version(str(version))
-    return CheckContext(entry, load_samples(entry))
-
-
-def findings_table(findings: Iterable[Mapping[str, Any]], spec: ModelVersionSpec | None = None) -> pd.DataFrame:
-    """Findings with their status under the spec's thresholds, for display in a notebook.
+def findings_table(findings: Iterable[Mapping[str, Any]], policy: Policy | None = None) -> pd.DataFrame:
+    """Findings with their status under the policy (the defaults when ``None``), for display.
 
     Numbers are shown to four significant digits (the exact values are in ``results.json`` and the
     glued scraps); an undefined value reads ``undefined``; bounds not applied are left blank.
@@ -78,8 +28,10 @@ def findings_table(findings: Iterable[Mapping[str, Any]], spec: ModelVersionSpec
     0     0.1235  amber   0.1
     1  undefined   info   0.7
     """
-    overrides = spec.thresholds if spec is not None else None
-    rows = [judge_finding(item, overrides) for item in findings]
+    from validation.judging.policy import Policy
+
+    policy = policy or Policy.for_spec(None)
+    rows = [policy.judge(item).model_dump() for item in findings]
     columns = ["metric", "subject", "value", "status", "amber", "red", "note"]
     table = pd.DataFrame(rows).reindex(columns=columns)
     for column in ("value", "amber", "red"):
@@ -135,10 +87,10 @@ class StatusTable:
                 f"<tbody>{body}</tbody></table>")
 
 
-def styled(table: pd.DataFrame) -> StatusTable:
+def status_table(table: pd.DataFrame) -> StatusTable:
     """``table`` for display with its status and traffic-light cells shaded (:class:`StatusTable`).
 
-    >>> page = styled(pd.DataFrame({"subject": ["age_band:<25"], "status": ["red"], "p": [0.01234567]}))._repr_html_()
+    >>> page = status_table(pd.DataFrame({"subject": ["age_band:<25"], "status": ["red"], "p": [0.01234567]}))._repr_html_()
     >>> '<td class="v-red">red</td>' in page, "age_band:&lt;25" in page, "<td>0.01235</td>" in page
     (True, True, True)
     """
@@ -151,9 +103,9 @@ def _shown(value: Any, *, blank: str) -> str:
     return blank if value is None or value != value else format_value(value)
 
 
-def traffic_lights(table: pd.DataFrame, metrics: Iterable[str], spec: ModelVersionSpec | None = None) -> pd.DataFrame:
+def traffic_lights(table: pd.DataFrame, metrics: Iterable[str], policy: Policy | None = None) -> pd.DataFrame:
     """``table`` with a ``<metric>_light`` column (green, amber, red; info when undefined) after each
-    named metric column, judged under the spec's thresholds as the findings are.
+    named metric column, judged under the policy as the findings are.
 
     >>> traffic_lights(pd.DataFrame({"jeffreys_pvalue": [0.3, 0.01, 0.0001]}), ["jeffreys_pvalue"])
        jeffreys_pvalue jeffreys_pvalue_light
@@ -161,10 +113,12 @@ def traffic_lights(table: pd.DataFrame, metrics: Iterable[str], spec: ModelVersi
     1           0.0100                 amber
     2           0.0001                   red
     """
-    overrides = spec.thresholds if spec is not None else None
+    from validation.judging.policy import Policy
+
+    policy = policy or Policy.for_spec(None)
     shown = table.copy()
     for metric in metrics:
-        lights = [judge(metric, value, overrides).status for value in table[metric]]
+        lights = [policy.status(metric, value) for value in table[metric]]
         shown.insert(shown.columns.get_loc(metric) + 1, f"{metric}_light", lights)
     return shown
 
@@ -195,3 +149,30 @@ def show(figure: Any) -> None:
     alt = "; ".join(titles) or "chart"
     display({"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"), "text/plain": f"<chart: {alt}>"},
             raw=True, metadata={"image/png": {"alt": alt}})
+
+
+def show_output(output: CheckOutput) -> None:
+    """Display a check's output: the model version and sample sizes, the headline, then each
+    section under its heading (text, tables, charts in order)."""
+    from IPython.display import Markdown, display
+
+    from validation.checks.base import _Markdown
+
+    context = output.context
+    if context is not None:
+        s = context.samples
+        display(Markdown(
+            f"**Model** `{md(context.spec.name)}` version `{md(context.spec.version)}` · "
+            f"reference sample: {len(context.reference):,} rows · current sample: {len(context.current):,} rows"
+            + (f" · **sampled**: {s.sampling_note()}" if s.sampled else "")))
+    if output.headline:
+        display(Markdown(f"**{md(output.headline)}**"))
+    for section in output.sections:
+        display(Markdown(f"## {md(section.title)}"))
+        for item in section.items:
+            if isinstance(item, _Markdown):
+                display(Markdown(item.text))
+            elif hasattr(item, "savefig"):
+                show(item)
+            else:
+                display(item)

@@ -1,7 +1,6 @@
 """History and comparison of runs from the registry: ``validation history`` and ``validation compare``.
 
-- :func:`history_table`: every run of a model with its status and headline metrics (AUC, the score's
-  PSI, the worst disparate impact ratio).
+- :func:`history_table`: every run of a model with its status and the checks' headline metrics.
 - :func:`compare_findings`: finding-by-finding diff of two runs (value, status, change, new or removed).
 Both render to a terminal table and to an offline HTML page (trend charts as inline PNG).
 """
@@ -17,30 +16,33 @@ import pandas as pd
 
 from validation.governance.registry import Registry
 
-HEADLINES = {
-    "auc": ("backtesting", "auc", "score"),
-    "score_psi": ("drift", "psi", "score"),
-}
+def headline_columns() -> list[tuple[str, str, Any]]:
+    """(column, check, headline) for every headline metric of the registered checks."""
+    from validation.checks import REGISTRY
+
+    return [(h.key, check.name, h) for check in REGISTRY for h in check.headlines]
 
 
 def history_table(registry: Registry, model: str) -> pd.DataFrame:
-    """One row per run of ``model``, oldest first: version, run, finished, status, AUC, score PSI,
-    worst disparate impact ratio."""
+    """One row per run of ``model``, oldest first: version, run, finished, status, and the headline
+    metrics of the checks (AUC, the score's PSI, the worst disparate impact ratio, ...)."""
+    from validation.judging.findings import Finding
+
+    columns = headline_columns()
     rows = []
     for run in registry.runs(model):
-        findings = registry.findings(run["run_id"])
+        by_check: dict[str, list[Finding]] = {}
+        for f in registry.findings(run["run_id"]):
+            by_check.setdefault(f["check"], []).append(Finding(
+                metric=f["metric"], subject=f["subject"], value=f["value"], status=f["status"],
+                amber=f["amber"], red=f["red"], direction="none"))
         row: dict[str, Any] = {"version": run["version"], "run_id": run["run_id"], "finished_at": run["finished_at"],
                                "status": run["status"]}
-        for key, (check, metric, subject) in HEADLINES.items():
-            values = [f["value"] for f in findings
-                      if f["check"] == check and f["metric"] == metric and f["subject"] == subject]
-            row[key] = values[0] if values else math.nan
-        ratios = [f["value"] for f in findings if f["metric"] == "disparate_impact_ratio" and f["value"] is not None
-                  and f["status"] != "info"]
-        row["worst_disparate_impact_ratio"] = min(ratios) if ratios else math.nan
+        for key, check, headline in columns:
+            value = headline.value(by_check.get(check, []))
+            row[key] = math.nan if value is None else value
         rows.append(row)
-    return pd.DataFrame(rows, columns=["version", "run_id", "finished_at", "status", "auc", "score_psi",
-                                       "worst_disparate_impact_ratio"])
+    return pd.DataFrame(rows, columns=["version", "run_id", "finished_at", "status", *[c[0] for c in columns]])
 
 
 def compare_findings(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
@@ -124,9 +126,9 @@ def trend_charts(table: pd.DataFrame) -> list[str]:
 
     charts = []
     labels = [f"v{v}\n{r[-6:]}" for v, r in zip(table["version"], table["run_id"])]
-    for column, title in (("auc", "AUC"), ("score_psi", "Score PSI"),
-                          ("worst_disparate_impact_ratio", "Worst disparate impact ratio")):
-        if table[column].notna().any():
+    for column, _, headline in headline_columns():
+        title = headline.label[:1].upper() + headline.label[1:]
+        if column in table and pd.to_numeric(table[column], errors="coerce").notna().any():
             figure = Figure(figsize=(6.5, 2.6), dpi=90, layout="constrained")
             ax = figure.add_subplot()
             ax.plot(range(len(table)), table[column], marker="o")

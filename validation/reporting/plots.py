@@ -54,14 +54,16 @@ def ranked_bars(values: pd.Series, title: str, *, amber: float | None = None,
     return figure
 
 
-def approval_rates(table: pd.DataFrame, attribute: str) -> Figure:
-    """Approval rate per group with the four-fifths line (0.8 x the highest judged rate)."""
+def approval_rates(table: pd.DataFrame, attribute: str, *, ratio_bound: float | None = None) -> Figure:
+    """Approval rate per group, with the line below which the disparate impact ratio is flagged:
+    ``ratio_bound`` (the policy's amber bound) times the highest judged rate."""
     figure, ax = _figure()
     colours = [_REFERENCE if judged else "#bbbbbb" for judged in table["judged"]]
     ax.bar([str(i) for i in table.index], table["approval_rate"], color=colours)
     judged = table.loc[table["judged"], "approval_rate"]
-    if len(judged):
-        ax.axhline(0.8 * judged.max(), color=_AMBER, linestyle="--", label="four-fifths of the highest rate")
+    if len(judged) and ratio_bound is not None:
+        ax.axhline(ratio_bound * judged.max(), color=_AMBER, linestyle="--",
+                   label=f"{ratio_bound:g} x the highest rate (policy bound)")
         ax.legend(fontsize=8)
     ax.set_ylim(0, 1)
     ax.set_ylabel("approval rate")
@@ -232,13 +234,14 @@ def pnl_against_var(days: np.ndarray, pnl: np.ndarray, var: np.ndarray, hits: np
     return figure
 
 
-def rolling_exception_count(counts: np.ndarray, days: np.ndarray) -> Figure:
-    """Exceptions in the trailing 250 days with the Basel zone bounds (99%: yellow 5, red 10)."""
+def rolling_exception_count(counts: np.ndarray, days: np.ndarray, *, yellow: int, red: int) -> Figure:
+    """Exceptions in the trailing 250 days with the counts at which the Basel yellow and red zones
+    begin (:func:`validation.metrics.backtesting.basel_zone_starts`)."""
     figure, ax = _figure()
     x = np.arange(len(counts))
     ax.plot(x, counts, color=_REFERENCE)
-    ax.axhline(5, color=_AMBER, linestyle="--", label="yellow zone (5)")
-    ax.axhline(10, color=_RED, linestyle="--", label="red zone (10)")
+    ax.axhline(yellow, color=_AMBER, linestyle="--", label=f"yellow zone ({yellow})")
+    ax.axhline(red, color=_RED, linestyle="--", label=f"red zone ({red})")
     step = max(1, len(x) // 8)
     ax.set_xticks(x[::step], [str(d) for d in np.asarray(days)[::step]], rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("exceptions")

@@ -1,0 +1,277 @@
+"""What a check is: a :class:`Check` owns its name, template, applicability, inputs, parameters,
+computation, headline metrics and regulatory basis; it returns a :class:`CheckOutput`.
+
+A check's notebook is thin: it sets its parameters, calls :func:`validation.checks.run_check`,
+shows the output and glues its findings. Everything it computes is in the check's ``run``, which
+a modeler can call from any notebook with the same result as the pack.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from validation.governance.registry import Registry
+    from validation.inputs.samples import Samples
+    from validation.inputs.spec import ModelVersionSpec, Spec
+    from validation.judging.findings import Finding
+    from validation.judging.policy import Policy, Rule
+
+RUNNER_PARAMETERS = ("spec", "version", "input_sha256")
+"""Parameters every template takes: the spec file, the version, and the sha256 of every input as
+recorded when the run was planned (the notebook refuses to compute on a file that changed)."""
+
+
+def builtin_templates() -> Path:
+    """Folder of the built-in templates: ``VALIDATION_TEMPLATES``, else the wheel's
+    ``validation/notebooks``, else the checkout's ``notebooks/`` (an editable install)."""
+    configured = os.environ.get("VALIDATION_TEMPLATES")
+    if configured:
+        return Path(configured)
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "notebooks"
+    return installed if installed.is_dir() else package.parent / "notebooks"
+
+
+class CheckParams(BaseModel):
+    """Base of a check's parameters: typed, bounded, unknown names refused. A spec sets them under
+    ``checks: {<name>: {...}}``; a notebook parameter set to anything but ``None`` overrides it.
+    Strict: ``true`` is no number and ``"10"`` no whole number."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """A headline metric of a check, for the model card and ``validation history``.
+
+    ``key`` names its column in ``validation history``; ``label`` is for people. ``subject``
+    ``None`` takes the worst judged value over every subject (``worst`` says whether that is the
+    lowest or the highest).
+    """
+
+    key: str
+    label: str
+    metric: str
+    subject: str | None = "score"
+    worst: str = "min"
+
+    def value(self, findings: list[Finding]) -> float | str | None:
+        values = [f.value for f in findings if f.metric == self.metric
+                  and (f.subject == self.subject if self.subject is not None else f.status != "info")
+                  and f.value is not None]
+        if not values:
+            return None
+        if self.subject is not None:
+            return values[0]
+        numbers = [float(v) for v in values if not isinstance(v, str)]
+        return (min if self.worst == "min" else max)(numbers) if numbers else None
+
+
+@dataclass
+class Section:
+    """One titled part of a check's output: Markdown text, tables and figures, in order."""
+
+    title: str
+    items: list[Any] = field(default_factory=list)
+
+    def text(self, markdown: str) -> "Section":
+        self.items.append(_Markdown(markdown))
+        return self
+
+    def table(self, frame: Any) -> "Section":
+        self.items.append(frame)
+        return self
+
+    def figure(self, figure: Any) -> "Section":
+        self.items.append(figure)
+        return self
+
+
+@dataclass(frozen=True)
+class _Markdown:
+    text: str
+
+
+@dataclass
+class CheckOutput:
+    """What a check computed: its findings (raw, judged by the policy when the pack is written),
+    a one-sentence headline, a small summary, named tables and the sections a notebook shows."""
+
+    check: str
+    headline: str = ""
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    tables: dict[str, "pd.DataFrame"] = field(default_factory=dict)
+    sections: list[Section] = field(default_factory=list)
+    context: "CheckContext | None" = None
+
+    def section(self, title: str) -> Section:
+        """A new section, appended."""
+        self.sections.append(Section(title))
+        return self.sections[-1]
+
+    def judged(self) -> list[Finding]:
+        """The findings judged under the version's policy (as the pack will hold them)."""
+        from validation.judging.policy import Policy
+
+        policy = self.context.policy if self.context is not None else Policy.for_spec(None)
+        return policy.judge_all(self.findings)
+
+    def show(self) -> None:
+        """Display the output in a notebook: the header, the headline, then every section."""
+        from validation.reporting.display import show_output
+
+        show_output(self)
+
+    def show_findings(self) -> None:
+        """Display the judged findings (status cells shaded)."""
+        from validation.reporting.display import findings_table, status_table
+
+        from IPython.display import display
+
+        policy = self.context.policy if self.context is not None else None
+        display(status_table(findings_table(self.findings, policy)))
+
+    def glue(self) -> None:
+        """Glue the findings and the summary (with the headline) into the running notebook."""
+        from validation.execution.scraps import glue_findings, glue_summary
+
+        glue_findings(self.findings)
+        glue_summary({**self.summary, "headline": self.headline})
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What a check computes on: the model version, the whole spec file (for its other versions),
+    the checked samples, the policy in force and the inputs the runner passed (e.g. a previous
+    version's importances from the registry)."""
+
+    spec: "ModelVersionSpec"
+    spec_file: "Spec"
+    samples: "Samples"
+    policy: "Policy"
+    runner_inputs: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def reference(self) -> "pd.DataFrame":
+        return self.samples.reference
+
+    @property
+    def current(self) -> "pd.DataFrame":
+        return self.samples.current
+
+    def previous(self) -> "ModelVersionSpec | None":
+        """The version listed before this one in the same spec, if any (no second parse)."""
+        label = self.spec.previous_version
+        return None if label is None else self.spec_file.version(label)
+
+
+class Check:
+    """Base class of a check. Subclasses set the class attributes and implement :meth:`run`; the
+    other methods have defaults that fit a check with no special needs.
+
+    Attributes
+    ----------
+    name
+        The check's name in specs, packs and results (``drift``).
+    description
+        One line for ``validation checks``.
+    template
+        File name of its notebook, found by :meth:`template_path`.
+    params
+        Its parameters: a :class:`CheckParams` subclass (types, bounds, defaults).
+    runner_parameters
+        Template parameters the runner sets (never the spec), e.g. inputs from the registry.
+    headlines
+        Its headline metrics, for the model card and ``validation history``.
+    basis
+        What the check serves in regulation, for the pack's regulatory mapping.
+    metric_basis
+        The same per metric, where a metric has a specific basis.
+    rules
+        Default rules of metrics the built-in policy does not know (third-party checks only: the
+        built-in checks' thresholds are in :data:`validation.judging.policy.DEFAULT_POLICY`).
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    template: ClassVar[str] = ""
+    params: ClassVar[type[CheckParams]] = CheckParams
+    runner_parameters: ClassVar[tuple[str, ...]] = ()
+    headlines: ClassVar[tuple[Headline, ...]] = ()
+    basis: ClassVar[str] = ""
+    metric_basis: ClassVar[Mapping[str, str]] = {}
+    rules: ClassVar[Mapping[str, "Rule"]] = {}
+
+    def template_folder(self) -> Path:
+        """Where the template lives: by default, beside the module that defines the check (a
+        third-party package ships its template there)."""
+        module = sys.modules[type(self).__module__]
+        return Path(str(module.__file__)).resolve().parent
+
+    def template_path(self) -> Path:
+        return self.template_folder() / self.template
+
+    def not_applicable(self, spec: "ModelVersionSpec") -> str | None:
+        """The reason the check does not apply to a model version, or ``None``."""
+        return None
+
+    def check_spec(self, spec: "ModelVersionSpec", params: CheckParams) -> None:
+        """Raise a :class:`~validation.errors.SpecError` for what the check cannot use in the spec
+        alone (called when the spec is loaded)."""
+
+    def check_inputs(self, spec: "ModelVersionSpec", samples: "Samples", params: CheckParams) -> None:
+        """Raise a :class:`~validation.errors.SpecError` or ``DataError`` for what the check cannot
+        use in the samples (called before any notebook runs: exit 2, nothing written)."""
+
+    def registry_inputs(self, spec: "ModelVersionSpec", registry: "Registry") -> dict[str, Any]:
+        """Runner parameters taken from the registry (none by default)."""
+        return {}
+
+    def fingerprint(self, spec: "ModelVersionSpec", spec_file: "Spec", parameters: Mapping[str, Any]) -> dict[str, Any]:
+        """What the check's result depends on beyond the spec's sections and the input files: by
+        default its parameters. Part of the hash that decides whether a result can be reused."""
+        return dict(parameters)
+
+    def card_analyses(self, findings: list["Finding"]) -> list[dict[str, Any]]:
+        """Rows for the model card's quantitative analyses (none by default)."""
+        return []
+
+    def parse_params(self, values: Mapping[str, Any]) -> CheckParams:
+        """The check's parameters from a mapping (the spec's, then overrides); pydantic errors."""
+        return self.params.model_validate(dict(values))
+
+    def run(self, context: CheckContext, params: Any) -> CheckOutput:
+        """Compute the check: findings, headline, summary, tables and sections."""
+        raise NotImplementedError(f"check {self.name!r} computes in its template notebook")
+
+
+class BuiltinCheck(Check):
+    """A check of this package: its template is in :func:`builtin_templates`."""
+
+    def template_folder(self) -> Path:
+        return builtin_templates()
+
+
+def parameters_source(check: Check) -> str:
+    """The source of a template's ``parameters`` cell for ``check``: the runner's parameters, then
+    each of the check's parameters with ``None`` (the spec's value, else the default) and its
+    description and default. The templates hold exactly this text (a test says so)."""
+    lines = ["spec = None  # path of a validation spec; None: the bundled demo",
+             "version = None  # model version in the spec; None: the last one",
+             "input_sha256 = None  # set by the runner: the sha256 of each input when the run was planned",
+             f"# the check's parameters; None: the spec's value (checks.{check.name}), else the default"]
+    for name, info in check.params.model_fields.items():
+        lines.append(f"{name} = None  # {info.description} (default {info.default!r})")
+    for name in check.runner_parameters:
+        lines.append(f"{name} = None  # set by the runner")
+    return "\n".join(lines)

@@ -1,0 +1,124 @@
+"""Running a check where a notebook runs: the pack's templates and a modeler's own notebook alike.
+
+:func:`run_check` reads the spec once, verifies that every input is the one the run was planned
+on, loads and checks the samples once, takes the check's parameters from the spec (a parameter
+given here, other than ``None``, overrides it) and calls the check. A template run by papermill
+with only ``spec`` and ``version`` therefore computes exactly what the pack holds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from validation.checks.base import Check, CheckContext, CheckOutput, CheckParams
+
+
+def _verify(key: str, path: str, expected: str | None, actual: str | None = None) -> None:
+    """Raise :class:`~validation.errors.InputChangedError` when ``path``'s sha256 is not
+    ``expected`` (``actual``: the hash already computed of the bytes that were read)."""
+    from validation.errors import InputChangedError
+    from validation.inputs.artifacts import sha256_file
+
+    if expected is None:
+        return
+    actual = actual or sha256_file(path)
+    if actual != expected:
+        raise InputChangedError(key, path, expected, actual)
+
+
+def open_context(spec: str | Path | None = None, version: str | None = None, *,
+                 input_sha256: Mapping[str, str] | None = None,
+                 runner_inputs: Mapping[str, Any] | None = None) -> CheckContext:
+    """Load a model version and its checked samples.
+
+    Parameters
+    ----------
+    spec
+        A spec file; ``None`` uses the demo spec, building the demo data and models on first use.
+    version
+        A version label in that spec; ``None`` takes the last version listed.
+    input_sha256
+        Input key (``spec``, ``data.reference``, ``data.current``, ``data.reference_profile``) ->
+        the sha256 recorded when the run was planned. Each input is verified after it is read:
+        evidence is never computed on a file that changed since (``InputChangedError``).
+    runner_inputs
+        Inputs the runner passed (a previous version's importances from the registry, say).
+    """
+    from validation.inputs.samples import load_samples
+    from validation.inputs.spec import load_spec
+    from validation.judging.policy import Policy
+
+    if spec is None:
+        from validation.demo import ensure_demo
+
+        spec = ensure_demo()
+    expected = dict(input_sha256 or {})
+    spec_file = load_spec(spec)
+    _verify("spec", str(spec_file.path), expected.get("spec"), spec_file.sha256)
+    entry = spec_file.versions[-1] if version is None else spec_file.version(str(version))
+    samples = load_samples(entry)
+    data = entry.data
+    for key, path in (("data.reference", data.reference), ("data.current", data.current),
+                      ("data.reference_profile", data.reference_profile)):
+        if path is not None:
+            _verify(key, path, expected.get(key))
+    return CheckContext(entry, spec_file, samples, Policy.for_spec(entry), dict(runner_inputs or {}))
+
+
+def check_parameters(check: Check, spec_values: Mapping[str, Any], overrides: Mapping[str, Any]) -> CheckParams:
+    """The check's parameters: the spec's, then every override that is not ``None``; a bad value is
+    a ``SpecError``-like ``ValueError`` naming the parameter."""
+    from pydantic import ValidationError
+
+    values = {**spec_values, **{k: v for k, v in overrides.items() if v is not None}}
+    try:
+        return check.parse_params(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(part) for part in first["loc"])
+        raise ValueError(f"check {check.name!r}: parameter {name}: {first['msg']} (got {first.get('input')!r})") from None
+
+
+def run_check(name: str, spec: str | Path | None = None, version: str | None = None, *,
+              input_sha256: Mapping[str, str] | None = None, **parameters: Any) -> CheckOutput:
+    """Run one check on a model version, as its template does.
+
+    Parameters
+    ----------
+    name
+        A registered check (``validation checks`` lists them).
+    spec, version, input_sha256
+        See :func:`open_context`.
+    **parameters
+        The check's parameters (``None``: the spec's value, else the default) and the runner's
+        parameters of that check.
+
+    Examples
+    --------
+    In a notebook::
+
+        output = run_check("drift", "params/my_model.yaml", "3", bins=20)
+        output.show()
+        output.tables["drift"]
+    """
+    from validation.checks import REGISTRY
+    from validation.errors import InputError
+
+    check = REGISTRY[name]
+    runner_names = set(check.runner_parameters)
+    unknown = set(parameters) - runner_names - set(check.params.model_fields)
+    if unknown:
+        raise InputError(f"check {name!r} has no parameter {', '.join(sorted(unknown))}; it takes: "
+                         f"{', '.join([*check.params.model_fields, *check.runner_parameters])}")
+    runner_inputs = {k: v for k, v in parameters.items() if k in runner_names}
+    context = open_context(spec, version, input_sha256=input_sha256, runner_inputs=runner_inputs)
+    reason = check.not_applicable(context.spec)
+    if reason:
+        raise InputError(f"check {name!r} does not apply to {context.spec.name} version {context.spec.version}: {reason}")
+    overrides = {k: v for k, v in parameters.items() if k not in runner_names}
+    params = check_parameters(check, context.spec.checks.get(name, {}), overrides)
+    check.check_inputs(context.spec, context.samples, params)
+    output = check.run(context, params)
+    output.context = context
+    return output

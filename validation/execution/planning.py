@@ -1,0 +1,132 @@
+"""Planning: every input checked, then one pack planned per model version; nothing written.
+
+Everything the user gave is checked before anything is written: the spec, every version's data
+and artifact, the check names and their parameters, and what each check needs of the samples. Any
+:class:`~validation.errors.InputError` then stops the run with nothing on disk (exit 2). Each
+input's sha256 is recorded here and passed to the notebooks, which refuse a file that changed since.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Sequence
+
+from validation.checks import REGISTRY
+from validation.errors import InputError
+from validation.execution.workers import DEFAULT_CELL_TIMEOUT, Task, validate_parameter_names
+from validation.inputs.spec import ModelVersionSpec, Spec, load_spec
+
+VERIFIED_INPUTS = ("spec", "data.reference", "data.current", "data.reference_profile")
+"""Inputs whose sha256 the notebook verifies after reading them (the artifact's is in the spec)."""
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: UTC time and 6 random hex digits."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class PackPlan:
+    """Everything needed to execute and assemble one pack."""
+
+    spec: ModelVersionSpec
+    spec_file: Spec
+    run_id: str
+    staging: Path
+    final: Path
+    tasks: list[Task]
+    not_applicable: dict[str, str]
+    checks: list[str]
+    started_at: str
+    inputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    features: list[str] = field(default_factory=list)
+
+
+def collect_specs(paths: Sequence[str | Path]) -> list[Path]:
+    """Spec files from files and folders (a folder gives its ``*.yaml`` and ``*.yml``, sorted)."""
+    specs: list[Path] = []
+    for item in map(Path, paths):
+        if item.is_dir():
+            found = sorted([*item.glob("*.yaml"), *item.glob("*.yml")])
+            if not found:
+                raise InputError(f"{item}: no spec files (*.yaml) in this folder")
+            specs.extend(found)
+        else:
+            specs.append(item)
+    return list(dict.fromkeys(specs))
+
+
+def select_checks(spec: ModelVersionSpec, requested: list[str] | None) -> list[str]:
+    """The spec's checks, or the requested subset (any registered check may be requested)."""
+    if not requested:
+        return list(spec.checks)
+    for name in requested:
+        REGISTRY[name]  # raises UnknownCheckError listing the known names
+    return list(dict.fromkeys(requested))
+
+
+def select_versions(spec: Spec, version: str | None) -> list[ModelVersionSpec]:
+    return [spec.version(version)] if version is not None else list(spec.versions)
+
+
+def plan_pack(spec_file: Spec, spec: ModelVersionSpec, checks: list[str], out: Path, *,
+              timeout: int = DEFAULT_CELL_TIMEOUT, rows: dict[str, int] | None = None,
+              features: list[str] | None = None) -> PackPlan:
+    """Plan one pack: a task per applicable check, the others recorded as not applicable."""
+    from validation.reporting.lineage import input_hashes
+
+    run_id = new_run_id()
+    parent = out / spec.name / spec.version
+    staging = parent / f".{run_id}.partial"
+    applicable = [name for name in checks if not REGISTRY[name].not_applicable(spec)]
+    not_applicable = {name: str(REGISTRY[name].not_applicable(spec)) for name in checks if name not in applicable}
+    inputs = input_hashes(spec, {name: REGISTRY[name].template_path() for name in applicable})
+    verified = {key: inputs[key]["sha256"] for key in VERIFIED_INPUTS if key in inputs}
+    tasks: list[Task] = []
+    for name in applicable:
+        check = REGISTRY[name]
+        user = dict(spec.checks.get(name, {}))
+        validate_parameter_names(user, set(check.params.model_fields), check=name)
+        tasks.append(Task(
+            key=(spec.name, spec.version, name), template=str(check.template_path()),
+            notebook=str(staging / "notebooks" / f"{name}.ipynb"), html=str(staging / "html" / f"{name}.html"),
+            parameters={"spec": str(spec.path), "version": spec.version, "input_sha256": verified, **user},
+            timeout=timeout, title=f"{name}: {spec.name} version {spec.version}",
+            template_sha256=inputs[f"template:{name}"]["sha256"],
+        ))
+    return PackPlan(spec, spec_file, run_id, staging, parent / run_id, tasks, not_applicable, list(checks),
+                    now(), inputs, dict(rows or {}), list(features or []))
+
+
+def plan_runs(specs: list[Path], *, version: str | None = None, checks: list[str] | None = None,
+              out: Path, timeout: int = DEFAULT_CELL_TIMEOUT) -> list[PackPlan]:
+    """Check every input and plan one pack per model version; writes nothing."""
+    from validation.checks.context import check_parameters
+    from validation.inputs.samples import load_samples, release_memory
+
+    plans: list[PackPlan] = []
+    for spec_path in specs:
+        spec_file = load_spec(spec_path)
+        for entry in select_versions(spec_file, version):
+            selected = select_checks(entry, checks)
+            samples = load_samples(entry)
+            for name in selected:
+                check = REGISTRY[name]
+                if not check.not_applicable(entry):
+                    check.check_inputs(entry, samples, check_parameters(check, entry.checks.get(name, {}), {}))
+            rows = {"reference": len(samples.reference), "current": len(samples.current)}
+            features = samples.features
+            del samples  # checked: each notebook loads its own copy; free this one now
+            release_memory()
+            plans.append(plan_pack(spec_file, entry, selected, out, timeout=timeout, rows=rows, features=features))
+    if not plans:
+        raise InputError("nothing to validate: no model versions selected")
+    return plans

@@ -1,0 +1,53 @@
+"""The model card (Mitchell et al. 2019, "Model Cards for Model Reporting") from the spec and the
+results: model details, intended use, factors, metrics, evaluation and training data, quantitative
+analyses, ethical considerations, caveats. Headline metrics and analyses come from the checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from validation.execution.planning import PackPlan
+    from validation.judging.results import CheckResult
+
+
+def headline_values(results: list["CheckResult"]) -> dict[str, Any]:
+    """Each check's headline metrics, by label, where the results hold them."""
+    from validation.checks import REGISTRY
+
+    values: dict[str, Any] = {}
+    for result in results:
+        if result.name not in REGISTRY:
+            continue
+        for headline in REGISTRY[result.name].headlines:
+            value = headline.value(result.findings)
+            if value is not None:
+                values[headline.label] = value
+    return values
+
+
+def model_card(plan: "PackPlan", results: list["CheckResult"]) -> dict[str, Any]:
+    """The card of one pack (``card.json``)."""
+    from validation.checks import REGISTRY
+
+    spec, model = plan.spec, plan.spec.model
+    analyses = [row for result in results if result.name in REGISTRY
+                for row in REGISTRY[result.name].card_analyses(result.findings)]
+    decision = spec.decision
+    return {
+        "model_details": {"name": model.name, "version": model.version, "type": model.type,
+                          "owner": model.owner, "tier": model.tier, "purpose": model.purpose,
+                          "artifact_sha256": model.artifact_sha256},
+        "intended_use": model.intended_use or model.purpose, "out_of_scope_use": model.out_of_scope_use,
+        "factors": {"protected": list(spec.data.protected), "segments": list(spec.data.segments),
+                    "time": spec.data.time},
+        "metrics": {"decision": (f"favourable when the score is {decision.favourable} {decision.threshold}"
+                                 if decision else None), "headline": headline_values(results)},
+        "evaluation_data": f"current sample: {Path(spec.data.current).name}, {plan.rows.get('current', 0):,} rows",
+        "training_data": model.training_data or (f"reference (development) sample: {Path(spec.data.reference).name}, "
+                                                  f"{plan.rows.get('reference', 0):,} rows"),
+        "quantitative_analyses": analyses,
+        "ethical_considerations": model.ethical_considerations, "caveats": model.caveats or model.limitations,
+        "limitations": model.limitations, "features": plan.features,
+    }

@@ -1,0 +1,70 @@
+"""Lineage of a pack: the sha256 of every input, the package versions, the git commit, the user
+and the host (``manifest.json``)."""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import platform
+import socket
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from validation.inputs.artifacts import sha256_file
+from validation.inputs.spec import ModelVersionSpec
+
+PACKAGES = ("validation", "papermill", "nbconvert", "nbclient", "ipykernel", "scrapbook", "pandas",
+            "numpy", "scipy", "scikit-learn", "shap", "fairlearn", "matplotlib", "pyarrow", "skops",
+            "pydantic", "jinja2")
+
+
+def input_hashes(spec: ModelVersionSpec, templates: dict[str, Path]) -> dict[str, dict[str, str]]:
+    """sha256 of the spec, the data files, the artifact and the templates (check -> path) used."""
+    inputs = {"spec": {"path": str(spec.path), "sha256": spec.sha256}}
+    for key in ("reference", "current"):
+        path = getattr(spec.data, key)
+        inputs[f"data.{key}"] = {"path": path, "sha256": sha256_file(path)}
+    if spec.data.reference_profile:
+        inputs["data.reference_profile"] = {"path": spec.data.reference_profile,
+                                            "sha256": sha256_file(spec.data.reference_profile)}
+    if spec.model.artifact:
+        inputs["model.artifact"] = {"path": spec.model.artifact, "sha256": sha256_file(spec.model.artifact)}
+    for name, template in templates.items():
+        inputs[f"template:{name}"] = {"path": str(template), "sha256": sha256_file(template)}
+    return inputs
+
+
+@functools.lru_cache(maxsize=1)
+def git_commit() -> str | None:
+    """The project's commit (``-dirty`` when modified), once per process: a batch asks per pack."""
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        return None
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("-dirty" if dirty else "")
+
+
+def environment_record() -> dict[str, Any]:
+    """Python, platform, package versions, git commit, user and host."""
+    packages = {}
+    for name in PACKAGES:
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            packages[name] = "not installed"
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return {"python": platform.python_version(), "platform": platform.platform(),
+            "executable": sys.executable, "packages": packages, "git_commit": git_commit(),
+            "user": user, "host": socket.gethostname()}
