@@ -271,7 +271,7 @@ def parameters_source(check: Check) -> str:
              "input_sha256 = None  # set by the runner: the sha256 of each input when the run was planned",
              f"# the check's parameters; None: the spec's value (checks.{check.name}), else the default"]
     for name, info in check.params.model_fields.items():
-        lines.append(f"{name} = None  # {info.description} (default {info.default!r})")
+        lines.append(f"{name} = None  # {info.description} (default {info.get_default(call_default_factory=True)!r})")
     for name in check.runner_parameters:
         lines.append(f"{name} = None  # set by the runner")
     return "\n".join(lines)
