@@ -1,4 +1,4 @@
-"""Command line (DESIGN.md, "CLI contract").
+"""Command line (`docs/cli.md`).
 
 ``validation run | batch | history | compare | profile | demo | checks``. Exit codes: 0 every check
 ran and none is red; 1 at least one red finding; 2 invalid spec, data or usage (one message naming

@@ -1,6 +1,6 @@
 """Loading and checking the reference and current samples of a model version.
 
-Checks happen here, where data enters (DESIGN.md; STYLE.md): every column the spec names must be
+Checks happen here, where data enters (``docs/spec.md``): every column the spec names must be
 in both samples with compatible types; the target must be 0/1 with no missing values; scores must
 be numbers in [0, 1] with no missing values. Identifier columns (``data.ids``) are dropped on load,
 so no statistic, table or plot can ever see them. Every problem is a
@@ -223,6 +223,106 @@ def _check_profile(path: str, current: pd.DataFrame, columns: list[str]) -> None
                             "data.reference_profile")
 
 
+def _read_samples(spec: ModelVersionSpec) -> tuple[dict[str, pd.DataFrame], dict[str, tuple[int, int]]]:
+    """Both files, only the columns with a role when the features are listed, sampled down to
+    ``data.max_rows`` (seeded) when asked; returns the frames by spec key and what was sampled."""
+    d = spec.data
+    wanted = None
+    if d.features is not None:  # read only the columns with a role (ids too: to drop them visibly)
+        wanted = [*spec.role_columns(), *d.protected, *d.segments, *d.features]
+    frames = {"data.reference": read_table(d.reference, "data.reference", wanted),
+              "data.current": read_table(d.current, "data.current", wanted)}
+    sampled: dict[str, tuple[int, int]] = {}
+    if d.max_rows is not None:
+        for role, frame in frames.items():
+            if len(frame) > d.max_rows:
+                sampled[role] = (d.max_rows, len(frame))
+                frames[role] = frame.sample(n=d.max_rows, random_state=0).sort_index()
+    return frames, sampled
+
+
+def _named_columns(spec: ModelVersionSpec, features: list[str]) -> dict[str, str]:
+    """Every column the spec names, with the key that names it (for messages)."""
+    d = spec.data
+    named: dict[str, str] = {}
+    for key in ("target", "score", "time", "exposure", "lgd", "pnl", "var"):
+        value = getattr(d, key)
+        if value:
+            named[value] = f"data.{key}"
+    for key in ("protected", "segments"):
+        for value in getattr(d, key):
+            named[value] = f"data.{key}"
+    for value in features:
+        named.setdefault(value, "data.features")
+    return named
+
+
+def _prepare(frame: pd.DataFrame, spec: ModelVersionSpec, role: str, named: dict[str, str]) -> pd.DataFrame:
+    """One sample checked against the spec: named columns present, identifiers dropped, target,
+    score, P&L, VaR, exposure and LGD valid."""
+    d = spec.data
+    path = d.reference if role == "data.reference" else d.current
+    for column, key in named.items():
+        if key == "data.time" and role == "data.reference":
+            continue  # periods are a view of the current sample; the reference needs none
+        _require(frame, column, key, path, role)
+    frame = frame.drop(columns=[c for c in d.ids if c in frame.columns])
+    if d.target:
+        frame[d.target] = _check_target(frame, d.target, path, role)
+    if d.score:
+        _check_score(frame, d.score, path, role)
+    for numeric in (d.pnl, d.var):
+        if numeric and not is_numeric(frame[numeric]):
+            raise DataError(path, numeric, "must be numeric", role)
+        if numeric and frame[numeric].isna().any():
+            raise DataError(path, numeric, f"has {int(frame[numeric].isna().sum())} missing values; "
+                            "every day needs its P&L and VaR", role)
+    if d.exposure:
+        _check_range(frame, d.exposure, path, role, low=0.0, high=None,
+                     hint="give the exposure at default as a non-negative amount")
+    if d.lgd:
+        _check_range(frame, d.lgd, path, role, low=0.0, high=1.0,
+                     hint="give LGD as a fraction of the exposure, e.g. 0.45 rather than 45")
+    if d.var and (frame[d.var] < 0).any():
+        raise DataError(path, d.var, f"VaR must be a positive loss amount; {int((frame[d.var] < 0).sum())} "
+                        "values are negative (give VaR as a loss, e.g. 1.2e6, not -1.2e6)", role)
+    return frame
+
+
+def _check_agreement(spec: ModelVersionSpec, reference: pd.DataFrame, current: pd.DataFrame,
+                     named: dict[str, str]) -> None:
+    """Numeric columns finite in both samples, and each named column of one kind in both."""
+    d = spec.data
+    numeric_named = [c for c, key in named.items() if key in ("data.features", "data.score", "data.exposure",
+                                                             "data.lgd", "data.pnl", "data.var")]
+    _check_finite(reference, numeric_named, d.reference, "data.reference")
+    _check_finite(current, numeric_named, d.current, "data.current")
+    for column in named:
+        if column not in reference.columns:
+            continue
+        if is_numeric(reference[column]) != is_numeric(current[column]):
+            kinds = ("numeric", "text") if is_numeric(reference[column]) else ("text", "numeric")
+            raise DataError(d.current, column, f"is {kinds[1]} here but {kinds[0]} in the "
+                            f"reference sample ({d.reference}); make the types agree", "data.current")
+
+
+def _score_from_artifact(spec: ModelVersionSpec, frames: dict[str, pd.DataFrame], model: Any,
+                         features: list[str]) -> str:
+    """Add the artifact's scores to both samples as :data:`SCORE_FROM_ARTIFACT`; returns its name."""
+    score = SCORE_FROM_ARTIFACT
+    for role, frame in frames.items():
+        path = spec.data.reference if role == "data.reference" else spec.data.current
+        if score in frame.columns:
+            raise DataError(path, score, "clashes with the scores computed from the artifact; "
+                            "name it as data.score or rename it", role)
+        try:
+            frame[score] = predict_scores(model, frame[features])
+        except Exception as exc:
+            raise DataError(path, None, f"the model could not score this sample ({type(exc).__name__}: "
+                            f"{exc}); check data.features against the model", role) from None
+    return score
+
+
 def load_samples(spec: ModelVersionSpec, *, load_model: bool = True) -> Samples:
     """Load, check and prepare the reference and current samples of one model version.
 
@@ -240,94 +340,21 @@ def load_samples(spec: ModelVersionSpec, *, load_model: bool = True) -> Samples:
         Naming the file, the spec key and the column.
     """
     d = spec.data
-    wanted = None
-    if d.features is not None:  # read only the columns with a role (ids too: to drop them visibly)
-        wanted = [*spec.role_columns(), *d.protected, *d.segments, *d.features]
-    frames = {"data.reference": read_table(d.reference, "data.reference", wanted),
-              "data.current": read_table(d.current, "data.current", wanted)}
-    sampled: dict[str, tuple[int, int]] = {}
-    if d.max_rows is not None:
-        for role, frame in frames.items():
-            if len(frame) > d.max_rows:
-                sampled[role] = (d.max_rows, len(frame))
-                frames[role] = frame.sample(n=d.max_rows, random_state=0).sort_index()
-    first = frames["data.reference"]
-    features = spec.feature_columns([str(c) for c in first.columns])
+    frames, sampled = _read_samples(spec)
+    features = spec.feature_columns([str(c) for c in frames["data.reference"].columns])
     if not features and spec.model.type == "classification":
         raise DataError(d.reference, None, "no feature columns; list them in data.features", "data.reference")
-
-    named: dict[str, str] = {}
-    for key in ("target", "score", "time", "exposure", "lgd", "pnl", "var"):
-        value = getattr(d, key)
-        if value:
-            named[value] = f"data.{key}"
-    for key in ("protected", "segments"):
-        for value in getattr(d, key):
-            named[value] = f"data.{key}"
-    for value in features:
-        named.setdefault(value, "data.features")
-
-    prepared: dict[str, pd.DataFrame] = {}
-    for role, frame in frames.items():
-        path = d.reference if role == "data.reference" else d.current
-        for column, key in named.items():
-            if key == "data.time" and role == "data.reference":
-                continue  # periods are a view of the current sample; the reference needs none
-            _require(frame, column, key, path, role)
-        frame = frame.drop(columns=[c for c in d.ids if c in frame.columns])
-        if d.target:
-            frame[d.target] = _check_target(frame, d.target, path, role)
-        if d.score:
-            _check_score(frame, d.score, path, role)
-        for numeric in (d.pnl, d.var):
-            if numeric and not is_numeric(frame[numeric]):
-                raise DataError(path, numeric, "must be numeric", role)
-            if numeric and frame[numeric].isna().any():
-                raise DataError(path, numeric, f"has {int(frame[numeric].isna().sum())} missing values; "
-                                "every day needs its P&L and VaR", role)
-        if d.exposure:
-            _check_range(frame, d.exposure, path, role, low=0.0, high=None,
-                         hint="give the exposure at default as a non-negative amount")
-        if d.lgd:
-            _check_range(frame, d.lgd, path, role, low=0.0, high=1.0,
-                         hint="give LGD as a fraction of the exposure, e.g. 0.45 rather than 45")
-        if d.var and (frame[d.var] < 0).any():
-            raise DataError(path, d.var, f"VaR must be a positive loss amount; {int((frame[d.var] < 0).sum())} "
-                            "values are negative (give VaR as a loss, e.g. 1.2e6, not -1.2e6)", role)
-        prepared[role] = frame
-
+    named = _named_columns(spec, features)
+    prepared = {role: _prepare(frame, spec, role, named) for role, frame in frames.items()}
     reference, current = prepared["data.reference"], prepared["data.current"]
-    numeric_named = [c for c, key in named.items() if key in ("data.features", "data.score", "data.exposure",
-                                                             "data.lgd", "data.pnl", "data.var")]
-    for role, frame in prepared.items():
-        _check_finite(frame, numeric_named, d.reference if role == "data.reference" else d.current, role)
-    for column, key in named.items():
-        if column not in reference.columns:
-            continue
-        if is_numeric(reference[column]) != is_numeric(current[column]):
-            kinds = ("numeric", "text") if is_numeric(reference[column]) else ("text", "numeric")
-            raise DataError(d.current, column, f"is {kinds[1]} here but {kinds[0]} in the "
-                            f"reference sample ({d.reference}); make the types agree", "data.current")
-
+    _check_agreement(spec, reference, current, named)
     if d.reference_profile:
         _check_profile(d.reference_profile, current, [c for c in [d.score, *features] if c])
-
     model = None
     score = d.score
     if load_model and spec.model.artifact:
         model = load_artifact(spec.model.artifact, spec.model.artifact_sha256 or "")
         if score is None:
-            score = SCORE_FROM_ARTIFACT
-            for role, frame in (("data.reference", reference), ("data.current", current)):
-                if score in frame.columns:
-                    raise DataError(d.reference if role == "data.reference" else d.current, score,
-                                    "clashes with the scores computed from the artifact; "
-                                    "name it as data.score or rename it", role)
-                try:
-                    frame[score] = predict_scores(model, frame[features])
-                except Exception as exc:
-                    raise DataError(d.reference if role == "data.reference" else d.current, None,
-                                    f"the model could not score this sample ({type(exc).__name__}: "
-                                    f"{exc}); check data.features against the model", role) from None
+            score = _score_from_artifact(spec, prepared, model, features)
     _release_arrow_memory()
     return Samples(reference, current, features, score, d.target, model, sampled or None)

@@ -1,6 +1,6 @@
 """Validation specs: ``params/<model>.yaml`` read, checked and resolved.
 
-A spec names one model and the data to validate it on (DESIGN.md, "Spec"). It may list several
+A spec names one model and the data to validate it on (``docs/spec.md``). It may list several
 ``versions``, each overriding ``model.version``, ``model.artifact*`` and any ``data.*`` key. The
 loader returns one :class:`ModelVersionSpec` per version, with every path resolved relative to the
 spec file, so the rest of the package never sees relative paths or version overrides.
@@ -421,13 +421,58 @@ def _check_each_check(path: Path, entry: "ModelVersionSpec") -> None:
         check.check_spec(entry, check.parse_params(params))
 
 
+def _validated(path: Path, document: dict[str, Any]) -> SpecFile:
+    """The YAML document as a :class:`SpecFile`, or the first problem with its key path."""
+    try:
+        return SpecFile.model_validate(document)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = errors[0]
+        key = _key_path(tuple(first["loc"]))
+        more = f" (and {len(errors) - 1} more problem{'s' * (len(errors) > 2)})" if len(errors) > 1 else ""
+        raise SpecError(path, key, _describe(dict(first), key) + more) from None
+
+
+def _version_entries(path: Path, parsed: SpecFile) -> list[VersionEntry | None]:
+    """The ``versions:`` entries (labels unique), or ``[None]`` for a spec of one version."""
+    if parsed.versions is None:
+        return [None]
+    if not parsed.versions:
+        raise SpecError(path, "versions", "an empty list; list at least one version or drop the key")
+    labels = [e.version for e in parsed.versions]
+    if len(set(labels)) != len(labels):
+        raise SpecError(path, "versions", f"a version is listed twice: {labels}")
+    return list(parsed.versions)
+
+
+def _apply_entry(path: Path, parsed: SpecFile, entry: VersionEntry | None,
+                 prefix: str) -> tuple[ModelSection, DataSection]:
+    """The model and data sections of one version: the entry's overrides applied, paths resolved
+    relative to the spec."""
+    model, data = parsed.model, parsed.data
+    if entry is not None:
+        updates: dict[str, Any] = {"version": entry.version}
+        if entry.artifact is not None:
+            updates["artifact"] = entry.artifact
+            updates["artifact_sha256"] = entry.artifact_sha256
+        elif entry.artifact_sha256 is not None:
+            raise SpecError(path, f"{prefix}artifact_sha256", "given without an artifact")
+        model = model.model_copy(update=updates)
+        if entry.data is not None:
+            data = data.model_copy(update=entry.data.model_dump(exclude_none=True))
+    model = model.model_copy(update={"artifact": _resolve(path, model.artifact)})
+    data = data.model_copy(update={key: _resolve(path, getattr(data, key))
+                                   for key in ("reference", "current", "reference_profile")})
+    return model, data
+
+
 def load_spec(path: str | Path) -> Spec:
     """Read, validate and resolve a spec file.
 
     Parameters
     ----------
     path
-        A YAML spec (DESIGN.md, "Spec").
+        A YAML spec (``docs/spec.md``).
 
     Returns
     -------
@@ -441,51 +486,16 @@ def load_spec(path: str | Path) -> Spec:
     """
     path = Path(path).expanduser().resolve() if Path(path).exists() else Path(path)
     document, raw = _parse_yaml(path)
-    try:
-        parsed = SpecFile.model_validate(document)
-    except ValidationError as exc:
-        errors = exc.errors()
-        first = errors[0]
-        key = _key_path(tuple(first["loc"]))
-        more = f" (and {len(errors) - 1} more problem{'s' * (len(errors) > 2)})" if len(errors) > 1 else ""
-        raise SpecError(path, key, _describe(dict(first), key) + more) from None
-
+    parsed = _validated(path, document)
     digest = hashlib.sha256(raw).hexdigest()
     grades = _check_grades(path, parsed.grades)
     _check_thresholds(path, parsed.thresholds)
     checks = _check_checks(path, parsed.checks)
-
-    entries = parsed.versions if parsed.versions is not None else [None]
-    if parsed.versions is not None and not parsed.versions:
-        raise SpecError(path, "versions", "an empty list; list at least one version or drop the key")
-    labels = [e.version for e in parsed.versions or []]
-    if len(set(labels)) != len(labels):
-        raise SpecError(path, "versions", f"a version is listed twice: {labels}")
-
     resolved: list[ModelVersionSpec] = []
     previous: str | None = None
-    for index, entry in enumerate(entries):
-        model = parsed.model
-        data = parsed.data
-        prefix = "model."
-        if entry is not None:
-            prefix = f"versions[{index}]."
-            updates: dict[str, Any] = {"version": entry.version}
-            if entry.artifact is not None:
-                updates["artifact"] = entry.artifact
-                updates["artifact_sha256"] = entry.artifact_sha256
-            elif entry.artifact_sha256 is not None:
-                raise SpecError(path, f"{prefix}artifact_sha256", "given without an artifact")
-            model = model.model_copy(update=updates)
-            if entry.data is not None:
-                overrides = entry.data.model_dump(exclude_none=True)
-                data = data.model_copy(update=overrides)
-        model = model.model_copy(update={"artifact": _resolve(path, model.artifact)})
-        data = data.model_copy(update={
-            "reference": _resolve(path, data.reference),
-            "current": _resolve(path, data.current),
-            "reference_profile": _resolve(path, data.reference_profile),
-        })
+    for index, entry in enumerate(_version_entries(path, parsed)):
+        prefix = "model." if entry is None else f"versions[{index}]."
+        model, data = _apply_entry(path, parsed, entry, prefix)
         item = ModelVersionSpec(
             path=path, sha256=digest, model=model, data=data, decision=parsed.decision,
             grades=grades, checks=checks, thresholds=dict(parsed.thresholds),

@@ -2,7 +2,7 @@
 
 Statuses, in order of severity: ``green < amber < red < error``. ``info`` (a metric with no
 threshold, or a value that is reported but not judged) and ``not_applicable`` (a check that does
-not apply) are outside that order and never affect a run's status (DESIGN.md, "results.json").
+not apply) are outside that order and never affect a run's status (``docs/results.md``).
 
 Comparison conventions
 ----------------------
