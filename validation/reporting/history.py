@@ -140,8 +140,8 @@ def trend_charts(table: pd.DataFrame) -> list[str]:
 
 def render_page(title: str, table: pd.DataFrame, *, charts: list[str] | None = None, intro: str = "") -> str:
     """An offline HTML page (autoescaped) with a table and optional charts."""
-    from validation.reporting.render import environment
+    from validation.reporting.render import jinja_environment
 
     records = table.astype(object).where(table.notna(), None).to_dict("records")
-    return str(environment().get_template("table.html.j2").render(
+    return str(jinja_environment().get_template("table.html.j2").render(
         title=title, intro=intro, columns=list(table.columns), rows=records, charts=charts or []))

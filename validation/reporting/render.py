@@ -60,7 +60,8 @@ def _is_scrap(output: Any) -> bool:
     return bool(data) and all(key.startswith("application/scrapbook.scrap") for key in data)
 
 
-def environment() -> Any:
+def jinja_environment() -> Any:
+    """The Jinja2 environment of the pack's own pages: autoescaped, strict about undefined names."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     env = Environment(loader=FileSystemLoader(str(_TEMPLATES)), autoescape=select_autoescape(["html", "j2"]),
@@ -82,4 +83,4 @@ def format_value(value: Any) -> str:
 
 def render_index(context: dict[str, Any]) -> str:
     """The pack summary page from the results and lineage."""
-    return str(environment().get_template("index.html.j2").render(**context))
+    return str(jinja_environment().get_template("index.html.j2").render(**context))
