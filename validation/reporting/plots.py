@@ -18,6 +18,8 @@ _REFERENCE = "#4c72b0"
 _CURRENT = "#dd8452"
 _AMBER = "#c98a00"
 _RED = "#c0392b"
+_DARK_SHARE = 0.6
+"""Heat-map cells above this share of the colour scale are dark: their numbers are written in white."""
 
 
 def _figure(size: tuple[float, float] = _SIZE) -> tuple[Figure, Any]:
@@ -127,7 +129,7 @@ def heatmap(frame: pd.DataFrame, title: str, *, amber: float | None = None, red:
     ax.set_yticks(range(frame.shape[0]), [str(i) for i in frame.index], fontsize=8)
     for (row, column), value in np.ndenumerate(frame.to_numpy(dtype=float)):
         ax.text(column, row, f"{value:.2f}", ha="center", va="center", fontsize=7,
-                color="white" if value > 0.6 * top else "black")
+                color="white" if value > _DARK_SHARE * top else "black")
     bar = figure.colorbar(image, ax=ax)
     if amber is not None:
         bar.ax.axhline(amber, color=_AMBER, linewidth=2)
