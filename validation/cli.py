@@ -266,8 +266,9 @@ def profile(spec: Path, version: str | None, out: Path) -> None:
     loaded = load_spec(spec)
     entry = loaded.version(version) if version else loaded.versions[-1]
     samples = load_samples(entry)
-    settings = {k: v for k, v in entry.checks.get("drift", {}).items()
-                if k in ("bins", "max_discrete", "max_categories")}
+    from validation.checks.drift import DriftCheck
+
+    settings = DriftCheck().profile_settings(entry)
     columns = [c for c in [samples.score, *samples.features] if c]
     built = build_profile(samples.reference, columns, **settings, source={
         "path": entry.data.reference, "sha256": sha256_file(entry.data.reference),

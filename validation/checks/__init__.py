@@ -35,6 +35,8 @@ class CheckRegistry:
     def __init__(self) -> None:
         self._checks: dict[str, Check] = {}
         self._plugins_loaded = False
+        self.defaults: tuple[str, ...] = ()
+        """The checks a spec runs when it names none: the built-in ones."""
 
     def register(self, check: Check) -> None:
         if not isinstance(check, Check):
@@ -95,6 +97,7 @@ def _builtin() -> CheckRegistry:
     registry = CheckRegistry()
     for check in (DriftCheck(), FairnessCheck(), ExplainabilityCheck(), BacktestingCheck()):
         registry.register(check)
+    registry.defaults = tuple(registry._checks)
     return registry
 
 

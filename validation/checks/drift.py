@@ -43,6 +43,12 @@ class DriftCheck(BuiltinCheck):
             return "drift of features applies to classification models"
         return None
 
+    def profile_settings(self, spec: "ModelVersionSpec") -> dict[str, int]:
+        """The binning a reference profile (``validation profile``) is built with: the spec's."""
+        params = self.parse_params(spec.checks.get(self.name, {}))
+        assert isinstance(params, DriftParams)
+        return {"bins": params.bins, "max_discrete": params.max_discrete, "max_categories": params.max_categories}
+
     def run(self, context: CheckContext, params: DriftParams) -> CheckOutput:
         from validation.inputs.profile import load_profile
         from validation.metrics import drift

@@ -142,6 +142,12 @@ class Threshold(_Strict):
     red: float | None = None
 
 
+def _default_checks() -> list[str]:
+    from validation.checks import REGISTRY
+
+    return list(REGISTRY.defaults)
+
+
 class SpecFile(_Strict):
     """The YAML document, as written."""
 
@@ -150,7 +156,7 @@ class SpecFile(_Strict):
     decision: Decision | None = None
     grades: list[float] | None = None
     checks: list[str] | dict[str, dict[str, Any] | None] = Field(
-        default_factory=lambda: ["drift", "fairness", "explainability", "backtesting"]
+        default_factory=lambda: _default_checks()
     )
     thresholds: dict[str, Threshold] = Field(default_factory=dict)
     versions: list[VersionEntry] | None = None
