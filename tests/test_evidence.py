@@ -73,7 +73,27 @@ def test_a_template_changed_after_planning_is_not_executed(write_spec: Callable[
 
 PARITY_CHECKS: dict[str, dict[str, Any]] = {
     "drift": {"bins": 5, "psi_rule": "critical", "max_discrete": 3},
+    "fairness": {"min_group_size": 40, "bootstrap_draws": 200, "seed": 3, "intersections": [["sex", "region"]]},
+    "explainability": {"sample_size": 150, "seed": 2, "monotone": {"income": "decreasing"}, "reasons": 2},
+    "backtesting": {},  # no parameters: its master scale comes from the spec's grades
 }
+
+
+def _artifact(folder: Path) -> dict[str, str]:
+    """A fitted pipeline saved with skops: the spec's model.artifact and its sha256."""
+    import skops.io as sio
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    frame = synthetic_sample(400, seed=1)
+    model = Pipeline([("prep", ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), ["region"])],
+                                                 remainder="passthrough")),
+                      ("model", LogisticRegression(max_iter=500))])
+    model.fit(frame[["income", "tenure", "region"]], frame["default"])
+    sio.dump(model, folder / "model.skops")
+    return {"artifact": "model.skops", "artifact_sha256": _sha(folder / "model.skops")}
 
 
 @pytest.mark.parametrize("check", sorted(PARITY_CHECKS))
@@ -85,7 +105,11 @@ def test_a_bare_template_run_gives_the_packs_findings(check: str, write_spec: Ca
     from validation.execution.pipeline import run_specs
     from validation.execution.scraps import read_scraps
 
-    spec = write_spec({"data": {"time": "month"}, "checks": {check: PARITY_CHECKS[check]}})
+    document: dict[str, Any] = {"data": {"time": "month", "protected": ["sex", "region"]},
+                                "checks": {check: PARITY_CHECKS[check]}, "grades": [0.1, 0.2, 0.4, 1.0]}
+    if check == "explainability":
+        document["model"] = _artifact(tmp_path)
+    spec = write_spec(document)
     (outcome,), _ = run_specs([spec], out=tmp_path / "out", workers=1)
     (packed,) = outcome.results["checks"]
     assert packed["status"] != "error", packed["error"]

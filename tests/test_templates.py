@@ -40,7 +40,7 @@ def test_runner_parameters_default_to_the_demo(check: str) -> None:
         assert parameters[name]["default"] == "None"
 
 
-@pytest.mark.parametrize("check", ["drift"])
+@pytest.mark.parametrize("check", REGISTRY.names())
 def test_parameters_cell_is_the_checks_own(check: str) -> None:
     """The template's parameters are exactly the check's (names, descriptions, defaults), each
     ``None`` so that the spec's value applies: one source, no template that says otherwise."""

@@ -154,10 +154,13 @@ def test_bootstrap_matches_resampling_and_is_seeded() -> None:
 def test_bands_and_intersections() -> None:
     frame = pd.DataFrame({"age": [19, 25, 40, 70, None] * 5, "sex": ["f", "m", "f", "m", "f"] * 5,
                           "band": ["x", "y", "x", "y", None] * 5})
-    assert fairness.group_labels(frame, "age", bands=[25, 50]).tolist()[:5] == [
+    assert fairness.group_labels(frame, "age", bands={"age": [25, 50]}).tolist()[:5] == [
         "<25", "[25, 50)", "[25, 50)", ">=50", "(missing)"]
     crossed = fairness.group_labels(frame, "sex*band")
     assert crossed.tolist()[:5] == ["f*x", "m*y", "f*x", "m*y", "f*(missing)"]
+    # a banded attribute is banded inside an intersection too (raw ages would make one group each)
+    banded = fairness.group_labels(frame, "sex*age", bands={"age": [25, 50]})
+    assert banded.tolist()[:5] == ["f*<25", "m*[25, 50)", "f*[25, 50)", "m*>=50", "f*(missing)"]
     # a group of fewer than five applicants is never shown on its own
     tiny = fairness.group_labels(frame.assign(sex=["f"] * 24 + ["z"]), "sex")
     assert set(tiny) == {"f", fairness.SMALL_GROUPS}

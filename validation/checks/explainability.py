@@ -13,12 +13,20 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping
 
 from pydantic import Field
 
-from validation.checks.base import BuiltinCheck, CheckParams
+from validation.checks.base import BuiltinCheck, CheckContext, CheckOutput, CheckParams, Section
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from validation.governance.registry import Registry
     from validation.inputs.samples import Samples
     from validation.inputs.spec import ModelVersionSpec, Spec
+    from validation.metrics.explain import Explanation
+
+DEPENDENCE_FEATURES = 3
+"""Top features whose dependence is charted (and named in the headline)."""
+ICE_ROWS = 200
+"""Rows of the explained sample whose ICE curves check a declared monotonicity."""
 
 
 class ExplainabilityParams(CheckParams):
@@ -80,3 +88,166 @@ class ExplainabilityCheck(BuiltinCheck):
         if spec.previous_version is not None:
             values["previous_artifact"] = spec_file.version(spec.previous_version).model.artifact_sha256
         return values
+
+    def run(self, context: CheckContext, params: ExplainabilityParams) -> CheckOutput:
+        """Explain a seeded sample of the current data; tables ``importance``, ``reasons`` (with a
+        decision rule), ``monotonicity`` (with declared directions) and ``stability`` (with a
+        previous version, from the spec or the runner input ``previous_importances``)."""
+        from validation.metrics import explain
+
+        s = context.samples
+        rows = context.current.sample(n=min(params.sample_size, len(context.current)), random_state=params.seed)
+        sample = rows[s.features]
+        explanation = explain.explain(s.model, sample, seed=params.seed)
+        importance = explanation.importance()
+        top = ", ".join(importance.index[:DEPENDENCE_FEATURES])
+        output = CheckOutput(self.name, headline=f"{len(sample):,} applicants explained ({explanation.explainer}, "
+                                                 f"{explanation.units}); top features: {top}",
+                             tables={"importance": importance.to_frame()})
+        output.section("Sample and explainer").text(
+            f"Explained **{len(sample):,}** applicants (a seeded sample of the current data) with shap's "
+            f"`{explanation.explainer}`; values in **{explanation.units}**; additivity error "
+            f"{explanation.additivity_error():.2e}.")
+        _global_importance(output, explanation, importance)
+        _dependence(output, sample, explanation, importance)
+        reason_table = _reasons(output, context, rows, explanation, params.reasons)
+        monotone = _monotonicity(output, s.model, sample, params.monotone)
+        stability = output.section("Stability against the previous version")
+        previous_version, previous_importance = _previous_importance(stability, context, sample, params.seed)
+        rank_correlation: float | None = None
+        overlap: float | None = None
+        if previous_version is not None and previous_importance is not None:
+            rank_correlation, overlap = _stability(output, stability, importance, previous_importance,
+                                                   context.spec.version, previous_version, explanation.units)
+        output.findings = explain.explain_findings(explanation, rank_correlation=rank_correlation, overlap=overlap,
+                                                   previous_version=previous_version)
+        if reason_table is not None:
+            output.findings += explain.reason_findings(reason_table)
+        output.findings += explain.monotonicity_findings(monotone)
+        output.summary = {"explained_rows": len(sample), "explainer": explanation.explainer,
+                          "units": explanation.units, "seed": params.seed, "previous_version": previous_version}
+        return output
+
+
+def _global_importance(output: CheckOutput, explanation: "Explanation", importance: "pd.Series") -> None:
+    """Mean |SHAP| per feature: the table, ranked bars and the distribution of the values."""
+    from validation.reporting import plots
+
+    section = output.section("Global importance").table(importance.to_frame().round(4))
+    section.figure(plots.ranked_bars(importance, "Mean |SHAP| per feature", xlabel=explanation.units))
+    section.figure(plots.shap_distribution(explanation.values, list(importance.index), explanation.units))
+
+
+def _dependence(output: CheckOutput, sample: "pd.DataFrame", explanation: "Explanation",
+                importance: "pd.Series") -> None:
+    """Mean SHAP value per decile of each of the top features."""
+    from validation.reporting import plots
+
+    section = output.section("Dependence of the top features").text(
+        "Mean SHAP value per decile of the feature (aggregates, not applicants).")
+    for feature in importance.index[:DEPENDENCE_FEATURES]:
+        section.figure(plots.binned_dependence(sample[feature], explanation.values[feature], explanation.units))
+
+
+def _reasons(output: CheckOutput, context: CheckContext, rows: "pd.DataFrame", explanation: "Explanation",
+             k: int) -> "pd.DataFrame | None":
+    """Aggregated reason codes of the sample's unfavourable decisions (table ``reasons``), or
+    ``None`` when the spec has no decision rule."""
+    from validation.metrics import explain
+    from validation.metrics.fairness import favourable_decision
+
+    section = output.section("Reasons for unfavourable decisions")
+    decision = context.spec.decision
+    if decision is None:
+        section.text("No decision rule in the spec (`decision`): no reason codes.")
+        return None
+    unfavourable = favourable_decision(rows[context.samples.score], decision.threshold, decision.favourable) == 0
+    adverse_sign = 1 if decision.favourable == "below" else -1
+    table = explain.reason_codes(explanation, unfavourable, k=k, adverse_sign=adverse_sign)
+    output.tables["reasons"] = table
+    section.text(f"{table.attrs['unfavourable']:,} unfavourable decisions in the sample; share in which each feature "
+                 f"is among the top {k} reasons, and the main one.")
+    section.table(table.round(4))
+    return table
+
+
+def _monotonicity(output: CheckOutput, model: Any, sample: "pd.DataFrame",
+                  monotone: Mapping[str, str]) -> dict[str, tuple[str, float]]:
+    """ICE curves of each feature with a declared direction, on the first :data:`ICE_ROWS` rows
+    of the sample: ``{feature: (direction, share of curves going the other way)}`` (also the
+    table ``monotonicity``)."""
+    import pandas as pd
+
+    from validation.metrics import explain
+    from validation.reporting import plots
+
+    section = output.section("Monotonicity")
+    if not monotone:
+        section.text("No monotonicity declared in the spec (`checks.explainability.monotone`).")
+    ice_sample = sample.head(ICE_ROWS)
+    results: dict[str, tuple[str, float]] = {}
+    for feature, direction in monotone.items():
+        grid = explain.ice_grid(sample[feature])
+        curves = explain.ice_curves(model, ice_sample, feature, grid)
+        results[feature] = (direction, explain.monotonicity_violation_share(curves, direction))
+        section.figure(plots.ice(grid, curves, feature, direction, explain.violating_curves(curves, direction)))
+    if results:
+        output.tables["monotonicity"] = pd.DataFrame(
+            [(f, d, share) for f, (d, share) in results.items()],
+            columns=["feature", "direction", "violation_share"]).set_index("feature")
+    return results
+
+
+def _previous_importance(section: Section, context: CheckContext, sample: "pd.DataFrame",
+                         seed: int) -> tuple[str | None, "pd.Series | None"]:
+    """The previous version and its importances, said in ``section``: the version the spec names
+    before this one, explained on the same sample; else the registry's (the runner input
+    ``previous_importances``: its version, run and importance per feature); else ``(None, None)``."""
+    import pandas as pd
+
+    from validation.metrics import explain
+    from validation.reporting.display import md
+
+    previous = context.previous()
+    if previous is not None:
+        section.text(f"Version {md(previous.version)} from the spec, explained on the same sample.")
+        return previous.version, explain.explain(_load_model(previous), sample, seed=seed).importance()
+    stored = context.runner_inputs.get("previous_importances")
+    if stored:
+        section.text(f"Version {md(stored['version'])} from the registry (run {md(stored['run'])}): its importances "
+                     "were computed on that run's own sample.")
+        return stored["version"], pd.Series(stored["values"], dtype=float)
+    section.text("No previous version (in the spec or the registry): nothing to compare with.")
+    return None, None
+
+
+def _load_model(spec: "ModelVersionSpec") -> Any:
+    """The model of another version of the spec, from its artifact (hash checked)."""
+    from validation.errors import SpecError
+    from validation.inputs.artifacts import load_artifact
+
+    artifact, sha256 = spec.model.artifact, spec.model.artifact_sha256
+    if artifact is None or sha256 is None:
+        raise SpecError(spec.path, "model.artifact", f"version {spec.version} has no model artifact: its "
+                        "importances cannot be compared with this version's")
+    return load_artifact(artifact, sha256)
+
+
+def _stability(output: CheckOutput, section: Section, importance: "pd.Series", previous_importance: "pd.Series",
+               version: str, previous_version: str, units: str) -> tuple[float, float]:
+    """Rank correlation and top-5 overlap of the importances of two versions, side by side
+    (table ``stability``)."""
+    from validation.metrics import explain
+    from validation.reporting import plots
+
+    rank_correlation = explain.importance_rank_correlation(importance, previous_importance)
+    overlap = explain.top_k_overlap(importance, previous_importance)
+    previous_column = f"version {previous_version}"
+    side_by_side = importance.to_frame(f"version {version}").join(previous_importance.rename(previous_column),
+                                                                   how="outer")
+    output.tables["stability"] = side_by_side
+    section.table(side_by_side.round(4))
+    section.figure(plots.ranked_bars(side_by_side[previous_column].fillna(0),
+                                     f"Mean |SHAP| per feature, {previous_column}", xlabel=units))
+    section.text(f"Spearman rank correlation: **{rank_correlation:.3f}**; top-5 overlap (Jaccard): **{overlap:.2f}**")
+    return rank_correlation, overlap

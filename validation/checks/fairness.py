@@ -13,12 +13,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, Field
 
-from validation.checks.base import BuiltinCheck, CheckParams, Headline
+from validation.checks.base import BuiltinCheck, CheckContext, CheckOutput, CheckParams, Headline
 
 if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
     from validation.inputs.samples import Samples
-    from validation.inputs.spec import ModelVersionSpec
+    from validation.inputs.spec import Decision, ModelVersionSpec
     from validation.judging.findings import Finding
+    from validation.judging.policy import Policy
 
 MAX_GROUPS_UNBANDED = 20
 """A numeric protected attribute with more distinct values than this needs band edges."""
@@ -74,9 +78,7 @@ class FairnessCheck(BuiltinCheck):
 
         if self.not_applicable(spec):
             return
-        if spec.decision is None:
-            raise SpecError(spec.path, "decision", "required by the fairness check: "
-                            "{threshold: <score cut-off>, favourable: below|above}")
+        _decision(spec)
         protected = list(spec.data.protected)
         for attribute in params.bands:
             if attribute not in protected:
@@ -112,3 +114,67 @@ class FairnessCheck(BuiltinCheck):
                  "disparate_impact_ratio": by_key.get(("disparate_impact_ratio", f.subject)),
                  "default_rate": by_key.get(("default_rate", f.subject))}
                 for f in findings if f.metric == "approval_rate"]
+
+    def run(self, context: CheckContext, params: FairnessParams) -> CheckOutput:
+        from validation.metrics import fairness
+
+        s, decision = context.samples, _decision(context.spec)
+        current = context.current
+        approved = fairness.favourable_decision(current[str(s.score)], decision.threshold, decision.favourable)
+        attributes = [*context.spec.data.protected, *[fairness.INTERSECTION.join(c) for c in params.intersections]]
+        findings: list[dict[str, Any]] = []
+        tables: dict[str, pd.DataFrame] = {}
+        for attribute in attributes:
+            tables[attribute], items = _attribute(context, approved, attribute, params)
+            findings += items
+        output = CheckOutput(self.name, headline=fairness.headline(tables, context.policy), findings=findings,
+                             tables={f"groups:{attribute}": table for attribute, table in tables.items()})
+        output.section("Decision").text(
+            f"Favourable when the score is **{decision.favourable}** {decision.threshold} · "
+            f"overall approval rate {approved.mean():.1%} on the current sample")
+        _groups(output, tables, context.policy)
+        output.summary = {"current_rows": len(current), "approval_rate": float(approved.mean()),
+                          "min_group_size": params.min_group_size, "attributes": attributes,
+                          "bootstrap_draws": params.bootstrap_draws, "seed": params.seed}
+        return output
+
+
+def _decision(spec: "ModelVersionSpec") -> "Decision":
+    """The spec's decision rule; a :class:`~validation.errors.SpecError` when it has none."""
+    from validation.errors import SpecError
+
+    if spec.decision is None:
+        raise SpecError(spec.path, "decision", "required by the fairness check: "
+                        "{threshold: <score cut-off>, favourable: below|above}")
+    return spec.decision
+
+
+def _attribute(context: CheckContext, approved: "np.ndarray", attribute: str,
+               params: FairnessParams) -> tuple["pd.DataFrame", list[dict[str, Any]]]:
+    """The group table and the findings of one protected attribute (or intersection), with the
+    bootstrap intervals of its differences over the groups large enough to judge."""
+    from validation.metrics import fairness
+
+    s, current = context.samples, context.current
+    y = current[str(s.target)]
+    groups = fairness.group_labels(current, attribute, bands=params.bands)
+    table = fairness.group_table(y, approved, groups, score=current[str(s.score)],
+                                 min_group_size=params.min_group_size)
+    judged = [str(g) for g in table.index[table["judged"]]]
+    intervals = fairness.bootstrap_differences(y, approved, groups, judged=judged, draws=params.bootstrap_draws,
+                                               seed=params.seed)
+    findings = fairness.fairness_findings(attribute, table, min_group_size=params.min_group_size,
+                                          intervals=intervals)
+    return table, findings
+
+
+def _groups(output: CheckOutput, tables: dict[str, "pd.DataFrame"], policy: "Policy") -> None:
+    """Per attribute: its group table and its approval rates against the policy's bound."""
+    from validation.reporting import plots
+    from validation.reporting.display import md
+
+    section = output.section("Groups per protected attribute")
+    bound = policy.bounds("disparate_impact_ratio").amber
+    for attribute, table in tables.items():
+        section.text(f"### {md(attribute)}").table(table.round(4))
+        section.figure(plots.approval_rates(table, attribute, ratio_bound=bound))

@@ -201,6 +201,11 @@ class HosmerLemeshow:
     approximation is poor."""
 
 
+MIN_EXPECTED_COUNT = 5
+"""Expected counts below this make a chi-square approximation unreliable (Cochran 1954's rule of
+thumb): Hosmer-Lemeshow says how many grades fall short."""
+
+
 def hosmer_lemeshow(table: pd.DataFrame) -> HosmerLemeshow:
     """Hosmer-Lemeshow test over grades, out of sample: ``K`` degrees of freedom.
 
@@ -219,7 +224,7 @@ def hosmer_lemeshow(table: pd.DataFrame) -> HosmerLemeshow:
     statistic = float((((usable["defaults"] - expected) ** 2) / variance).sum())
     dof = int(len(usable))
     pvalue = float(stats.chi2.sf(statistic, dof)) if dof else math.nan
-    sparse = int(((expected < 5) | (usable["n"] - expected < 5)).sum())
+    sparse = int(((expected < MIN_EXPECTED_COUNT) | (usable["n"] - expected < MIN_EXPECTED_COUNT)).sum())
     return HosmerLemeshow(statistic, dof, pvalue, sparse)
 
 
@@ -300,6 +305,11 @@ def conditional_coverage_pvalue(hits: np.ndarray | pd.Series, level: float) -> f
     h = np.asarray(hits, dtype=np.int64)
     lr = kupiec_lr(int(h.sum()), len(h), level) + independence_lr(h)
     return float(stats.chi2.sf(lr, 2)) if math.isfinite(lr) else math.nan
+
+
+BASEL_DAYS = 250
+"""The Basel window: zones and plus factors are defined on the last 250 business days (Basel
+Committee 1996)."""
 
 
 def basel_zone(exceptions: int, days: int, level: float) -> str:
@@ -535,16 +545,16 @@ def var_backtest(pnl: np.ndarray | pd.Series, var: np.ndarray | pd.Series, level
         "basel_zone": basel_zone(x, days, level), "plus_factor": math.nan, "last_250_exceptions": None,
         "last_250_zone": None,
     }
-    if days >= 250:
-        recent = int(hits[-250:].sum())
+    if days >= BASEL_DAYS:
+        recent = int(hits[-BASEL_DAYS:].sum())
         result["last_250_exceptions"] = recent
-        result["last_250_zone"] = basel_zone(recent, 250, level)
+        result["last_250_zone"] = basel_zone(recent, BASEL_DAYS, level)
         if math.isclose(level, 0.99):
             result["plus_factor"] = plus_factor(recent)
     return result
 
 
-def rolling_exceptions(hits: np.ndarray, window: int = 250) -> np.ndarray:
+def rolling_exceptions(hits: np.ndarray, window: int = BASEL_DAYS) -> np.ndarray:
     """Exceptions in the trailing ``window`` days, for every day from the ``window``-th on."""
     c = np.concatenate([[0], np.cumsum(hits)])
     return c[window:] - c[:-window] if len(hits) >= window else np.array([], dtype=np.int64)
@@ -554,8 +564,8 @@ def var_findings(result: dict[str, Any], *, level: float) -> list[dict[str, obje
     """Findings of a VaR backtest (subject ``portfolio``)."""
     from validation.judging.findings import finding
 
-    short = result["days"] < 250
-    caveat = f"only {result['days']} days: Basel zones and plus factors are defined on 250" if short else None
+    short = result["days"] < BASEL_DAYS
+    caveat = f"only {result['days']} days: Basel zones and plus factors are defined on {BASEL_DAYS}" if short else None
     return [
         finding("exceptions", "portfolio", result["exceptions"],
                 note=f"{result['days']} days at {level:.1%}; {result['expected_exceptions']:.1f} expected"),
@@ -567,11 +577,11 @@ def var_findings(result: dict[str, Any], *, level: float) -> list[dict[str, obje
         finding("christoffersen_pvalue", "portfolio", result["christoffersen_pvalue"]),
         finding("conditional_coverage_pvalue", "portfolio", result["conditional_coverage_pvalue"]),
         finding("basel_zone", "portfolio", result["basel_zone"],
-                note=caveat or (f"whole window of {result['days']} days; last 250 days: "
+                note=caveat or (f"whole window of {result['days']} days; last {BASEL_DAYS} days: "
                                 f"{result['last_250_exceptions']} exceptions, {result['last_250_zone']}"
-                                if result["days"] > 250 else None)),
+                                if result["days"] > BASEL_DAYS else None)),
         finding("plus_factor", "portfolio", result["plus_factor"],
-                note=(f"{result['last_250_exceptions']} exceptions in the last 250 days"
+                note=(f"{result['last_250_exceptions']} exceptions in the last {BASEL_DAYS} days"
                       if result["last_250_exceptions"] is not None else caveat)),
     ]
 

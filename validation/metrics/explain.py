@@ -96,6 +96,67 @@ def _kind(estimator: Any) -> str:
     return "other"
 
 
+def _import_shap() -> Any:
+    """The ``shap`` module, imported without the warning tqdm gives in a kernel without ipywidgets."""
+    with warnings.catch_warnings():
+        # shap imports tqdm.auto, which warns in a kernel without ipywidgets: not our business
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import shap
+    return shap
+
+
+def _dense(matrix: Any) -> np.ndarray:
+    """A transformer's output as a dense array: a sparse matrix densified, anything else as floats."""
+    dense: np.ndarray = matrix.toarray() if hasattr(matrix, "toarray") else np.asarray(matrix, dtype=float)
+    return dense
+
+
+def _explained_columns(preprocess: Any | None, sample: pd.DataFrame,
+                       background: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The rows the final estimator sees, for ``sample`` and ``background``, and their column
+    names: the preprocessed columns of a pipeline, else the input features as floats."""
+    if preprocess is None:
+        return sample.to_numpy(dtype=float), background.to_numpy(dtype=float), list(sample.columns)
+    columns = [str(c) for c in preprocess.get_feature_names_out()]
+    return _dense(preprocess.transform(sample)), _dense(preprocess.transform(background)), columns
+
+
+def _shap_values(estimator: Any, x: np.ndarray, background: np.ndarray, seed: int) -> tuple[np.ndarray, float, str]:
+    """SHAP values of ``x`` per column in the estimator's margin units, the explainer's base
+    value and the explainer's name (tree, linear, else permutation on ``background``)."""
+    shap = _import_shap()
+    kind = _kind(estimator)
+    if kind == "tree":
+        explainer = shap.TreeExplainer(estimator)
+        raw = explainer.shap_values(x, check_additivity=False)
+        name = "TreeExplainer"
+    elif kind == "linear":
+        # every background row counts (shap would otherwise subsample 100 of them)
+        explainer = shap.LinearExplainer(estimator, shap.maskers.Independent(background, max_samples=len(background)))
+        raw = explainer.shap_values(x)
+        name = "LinearExplainer"
+    else:
+        def margin_of(rows: np.ndarray) -> np.ndarray:
+            return margin(estimator, rows)
+
+        explainer = shap.PermutationExplainer(margin_of, background, seed=seed)
+        raw = explainer(x).values
+        name = "PermutationExplainer"
+    values = np.asarray(raw[1] if isinstance(raw, list) else raw, dtype=float)
+    if values.ndim == 3:  # (rows, columns, classes): keep the event class
+        values = values[:, :, -1]
+    return values, float(np.ravel(explainer.expected_value)[-1]), name
+
+
+def _per_feature(values: np.ndarray, columns: list[str], features: list[str]) -> pd.DataFrame:
+    """SHAP values per input feature: the columns derived from one feature summed back to it
+    (SHAP values are additive), in the order of ``features``."""
+    per_column = pd.DataFrame(values, columns=columns)
+    sources = [_source_feature(c, features) for c in columns]
+    per_feature = per_column.T.groupby(np.array(sources), sort=False).sum().T
+    return per_feature.reindex(columns=features, fill_value=0.0)
+
+
 def explain(model: Any, sample: pd.DataFrame, *, background: pd.DataFrame | None = None,
             seed: int = 0, background_size: int = 200) -> Explanation:
     """SHAP values of ``sample`` in the model's margin units, per input feature.
@@ -111,55 +172,17 @@ def explain(model: Any, sample: pd.DataFrame, *, background: pd.DataFrame | None
         from ``sample``.
     seed
         Seed for the background draw and the permutation explainer.
+    background_size
+        Rows drawn from ``sample`` when no ``background`` is given.
     """
-    with warnings.catch_warnings():
-        # shap imports tqdm.auto, which warns in a kernel without ipywidgets: not our business
-        warnings.filterwarnings("ignore", message="IProgress not found")
-        import shap
-
     features = list(sample.columns)
     if background is None:
         background = sample.sample(n=min(background_size, len(sample)), random_state=seed)
     preprocess, estimator = _split_pipeline(model)
-    if preprocess is not None:
-        x = preprocess.transform(sample)
-        bg = preprocess.transform(background)
-        x = x.toarray() if hasattr(x, "toarray") else np.asarray(x, dtype=float)
-        bg = bg.toarray() if hasattr(bg, "toarray") else np.asarray(bg, dtype=float)
-        columns = [str(c) for c in preprocess.get_feature_names_out()]
-    else:
-        x = sample.to_numpy(dtype=float)
-        bg = background.to_numpy(dtype=float)
-        columns = features
-    kind = _kind(estimator)
-    if kind == "tree":
-        explainer = shap.TreeExplainer(estimator)
-        raw = explainer.shap_values(x, check_additivity=False)
-        name = "TreeExplainer"
-    elif kind == "linear":
-        # every background row counts (shap would otherwise subsample 100 of them)
-        explainer = shap.LinearExplainer(estimator, shap.maskers.Independent(bg, max_samples=len(bg)))
-        raw = explainer.shap_values(x)
-        name = "LinearExplainer"
-    else:
-        def margin_of(rows: np.ndarray) -> np.ndarray:
-            return margin(estimator, rows)
-
-        explainer = shap.PermutationExplainer(margin_of, bg, seed=seed)
-        result = explainer(x)
-        raw = result.values
-        name = "PermutationExplainer"
-    values = np.asarray(raw[1] if isinstance(raw, list) else raw, dtype=float)
-    if values.ndim == 3:  # (rows, columns, classes): keep the event class
-        values = values[:, :, -1]
-    base = explainer.expected_value
-    base_value = float(np.ravel(base)[-1])
-    per_column = pd.DataFrame(values, columns=columns)
-    sources = [_source_feature(c, features) for c in columns]
-    per_feature = per_column.T.groupby(np.array(sources), sort=False).sum().T
-    per_feature = per_feature.reindex(columns=features, fill_value=0.0)
+    x, bg, columns = _explained_columns(preprocess, sample, background)
+    values, base_value, name = _shap_values(estimator, x, bg, seed)
     units = "log-odds" if hasattr(estimator, "predict_proba") else "model output"
-    return Explanation(per_feature, base_value, margin(model, sample), name, units)
+    return Explanation(_per_feature(values, columns, features), base_value, margin(model, sample), name, units)
 
 
 def importance_rank_correlation(current: pd.Series, previous: pd.Series) -> float:

@@ -25,7 +25,7 @@ in the maxima and minima. Missing attribute values form the group ``(missing)``.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -84,7 +84,7 @@ def _count(y_event: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray) -
     return float(np.sum(sample_weight))
 
 
-def group_labels(frame: pd.DataFrame, attribute: str, *, bands: list[float] | None = None) -> pd.Series:
+def group_labels(frame: pd.DataFrame, attribute: str, *, bands: Mapping[str, list[float]] | None = None) -> pd.Series:
     """Group of every applicant for one protected attribute, or an intersection of several
     (``"sex*age_band"`` -> groups such as ``"female*<25"``).
 
@@ -95,17 +95,18 @@ def group_labels(frame: pd.DataFrame, attribute: str, *, bands: list[float] | No
     attribute
         A column, or columns joined by ``*`` for an intersection.
     bands
-        Increasing band edges for a numeric attribute: ``[25, 35, 50]`` gives ``<25``,
-        ``[25, 35)``, ``[35, 50)``, ``>=50``. Missing values are the group ``(missing)``; groups of
-        fewer than 5 applicants are pooled in ``(groups under 5)`` so no individual's decision is
-        disclosed.
+        Column -> increasing band edges of a numeric attribute, applied alone and inside
+        intersections: ``{"age": [25, 35, 50]}`` gives ``<25``, ``[25, 35)``, ``[35, 50)``,
+        ``>=50``. Missing values are the group ``(missing)``; groups of fewer than 5 applicants are
+        pooled in ``(groups under 5)`` so no individual's decision is disclosed.
     """
     parts = attribute.split(INTERSECTION)
     labels: pd.Series | None = None
     for part in parts:
         values = frame[part]
-        if bands is not None and len(parts) == 1:
-            column = band(values, bands)
+        edges = (bands or {}).get(part)
+        if edges is not None:
+            column = band(values, edges)
         else:
             column = values.astype("object").where(values.notna(), MISSING_GROUP).astype(str)
         labels = column if labels is None else labels + INTERSECTION + column
@@ -190,9 +191,29 @@ def group_table(y: np.ndarray | pd.Series, favourable: np.ndarray, groups: pd.Se
         with scores also ``mean_pd``, ``jeffreys_pvalue`` (ECB: BetaCDF(mean PD; D + 1/2,
         N - D + 1/2)) and ``auc``.
     """
-    labels = groups.astype("object").where(groups.notna(), MISSING_GROUP).astype(str)
+    labels = group_names(groups)
     y_arr = np.asarray(y, dtype=np.int64)
-    fav = np.asarray(favourable, dtype=np.int64)
+    table = _rates_by_group(labels, y_arr, np.asarray(favourable, dtype=np.int64))
+    table["judged"] = table["n"] >= min_group_size
+    _add_disparity(table)
+    if score is not None:
+        _add_calibration(table, labels, y_arr, np.asarray(score, dtype=float))
+    table.index.name = "group"
+    return table
+
+
+def group_names(groups: pd.Series) -> pd.Series:
+    """The groups as text, missing values named ``(missing)``.
+
+    >>> group_names(pd.Series(["a", None, 1])).tolist()
+    ['a', '(missing)', '1']
+    """
+    return groups.astype("object").where(groups.notna(), MISSING_GROUP).astype(str)
+
+
+def _rates_by_group(labels: pd.Series, y: np.ndarray, favourable: np.ndarray) -> pd.DataFrame:
+    """Per group: ``n``, ``approval_rate``, ``default_rate``, ``approval_rate_nonevents``,
+    ``approval_rate_events`` (fairlearn's ``MetricFrame``) and ``approved``."""
     metrics: dict[str, Any] = {
         "n": _count,
         "approval_rate": selection_rate,
@@ -203,7 +224,7 @@ def group_table(y: np.ndarray | pd.Series, favourable: np.ndarray, groups: pd.Se
     # every metric here is a (weighted) mean of 0/1 values: collapsing the rows to their
     # (group, outcome, decision) cells with counts as sample weights gives exactly the same
     # numbers, and MetricFrame then works on at most 4 rows per group instead of millions
-    cells = (pd.DataFrame({"group": labels.to_numpy(), "y": y_arr, "favourable": fav})
+    cells = (pd.DataFrame({"group": labels.to_numpy(), "y": y, "favourable": favourable})
              .value_counts(sort=False).rename("weight").reset_index())
     weights = cells["weight"].to_numpy(dtype=float)
     frame = MetricFrame(metrics=metrics, y_true=cells["y"].to_numpy(), y_pred=cells["favourable"].to_numpy(),
@@ -212,31 +233,40 @@ def group_table(y: np.ndarray | pd.Series, favourable: np.ndarray, groups: pd.Se
     table = frame.by_group.copy()
     table["n"] = table["n"].astype(np.int64)
     table["approved"] = np.rint(table["approval_rate"] * table["n"]).astype(np.int64)
-    table["judged"] = table["n"] >= min_group_size
-    judged = table.loc[table["judged"], "approval_rate"]
-    best_group = judged.idxmax() if len(judged) else None
-    best = float(judged.max()) if len(judged) else math.nan
-    table["disparate_impact_ratio"] = table["approval_rate"] / best if best and math.isfinite(best) else math.nan
-    if best_group is not None:
-        bx, bn = int(table.loc[best_group, "approved"]), int(table.loc[best_group, "n"])
-        table["ztest_pvalue"] = [two_proportion_pvalue(int(x), int(n), bx, bn) if g != best_group else math.nan
-                                 for g, x, n in zip(table.index, table["approved"], table["n"])]
-        table["fisher_pvalue"] = [fisher_pvalue(int(x), int(n), bx, bn) if g != best_group else math.nan
-                                  for g, x, n in zip(table.index, table["approved"], table["n"])]
-    else:
-        table["ztest_pvalue"] = table["fisher_pvalue"] = math.nan
-    if score is not None:
-        s = np.asarray(score, dtype=float)
-        by = pd.DataFrame({"g": labels.to_numpy(), "y": y_arr, "s": s}).groupby("g", sort=False)
-        mean_pd = by["s"].mean()
-        defaults = by["y"].sum()
-        table["mean_pd"] = mean_pd.reindex(table.index)
-        table["jeffreys_pvalue"] = [
-            float(stats.beta.cdf(table.loc[g, "mean_pd"], defaults[g] + 0.5, table.loc[g, "n"] - defaults[g] + 0.5))
-            for g in table.index]
-        table["auc"] = [_auc(y_arr[labels.to_numpy() == g], s[labels.to_numpy() == g]) for g in table.index]
-    table.index.name = "group"
     return table
+
+
+def _add_disparity(table: pd.DataFrame) -> None:
+    """Add ``disparate_impact_ratio``, ``ztest_pvalue`` and ``fisher_pvalue``: each group against
+    the most-approved judged group (:func:`best_group`); ``nan`` when no group is judged."""
+    top = best_group(table)
+    best = float(table.loc[top, "approval_rate"]) if top is not None else math.nan
+    table["disparate_impact_ratio"] = table["approval_rate"] / best if best and math.isfinite(best) else math.nan
+    if top is None:
+        table["ztest_pvalue"] = table["fisher_pvalue"] = math.nan
+        return
+    table["ztest_pvalue"] = _against(table, top, two_proportion_pvalue)
+    table["fisher_pvalue"] = _against(table, top, fisher_pvalue)
+
+
+def _against(table: pd.DataFrame, top: str, test: Callable[[int, int, int, int], float]) -> list[float]:
+    """``test(approved, n, approved of top, n of top)`` for every group but ``top`` (``nan``)."""
+    bx, bn = int(table.loc[top, "approved"]), int(table.loc[top, "n"])
+    return [test(int(x), int(n), bx, bn) if g != top else math.nan
+            for g, x, n in zip(table.index, table["approved"], table["n"])]
+
+
+def _add_calibration(table: pd.DataFrame, labels: pd.Series, y: np.ndarray, score: np.ndarray) -> None:
+    """Add ``mean_pd``, ``jeffreys_pvalue`` (ECB: BetaCDF(mean PD; D + 1/2, N - D + 1/2)) and
+    ``auc`` per group."""
+    by = pd.DataFrame({"g": labels.to_numpy(), "y": y, "s": score}).groupby("g", sort=False)
+    defaults = by["y"].sum()
+    table["mean_pd"] = by["s"].mean().reindex(table.index)
+    table["jeffreys_pvalue"] = [
+        float(stats.beta.cdf(table.loc[g, "mean_pd"], defaults[g] + 0.5, table.loc[g, "n"] - defaults[g] + 0.5))
+        for g in table.index]
+    names = labels.to_numpy()
+    table["auc"] = [_auc(y[names == g], score[names == g]) for g in table.index]
 
 
 def best_group(table: pd.DataFrame) -> str | None:
@@ -261,7 +291,7 @@ def bootstrap_differences(y: np.ndarray | pd.Series, favourable: np.ndarray, gro
     if len(judged) < 2:
         return {name: (math.nan, math.nan) for name in names}
     rng = np.random.default_rng(seed)
-    labels = groups.astype("object").where(groups.notna(), MISSING_GROUP).astype(str).to_numpy()
+    labels = group_names(groups).to_numpy()
     y_arr = np.asarray(y, dtype=np.int64)
     fav = np.asarray(favourable, dtype=np.int64)
     rates = {"all": [], "nonevents": [], "events": []}  # type: dict[str, list[np.ndarray]]

@@ -162,7 +162,8 @@ def show_output(output: CheckOutput) -> None:
     if context is not None:
         s = context.samples
         display(Markdown(
-            f"**Model** `{md(context.spec.name)}` version `{md(context.spec.version)}` · "
+            # name and version are letters, digits, '_', '.' and '-' (the spec checks): safe in a code span
+            f"**Model** `{context.spec.name}` version `{context.spec.version}` · "
             f"reference sample: {len(context.reference):,} rows · current sample: {len(context.current):,} rows"
             + (f" · **sampled**: {s.sampling_note()}" if s.sampled else "")))
     if output.headline:

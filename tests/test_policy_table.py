@@ -1,0 +1,76 @@
+"""One policy: no threshold number outside the policy table (``validation/judging/policy.py``).
+
+A chart, headline or notebook that judges with a number of its own will one day contradict the
+findings (a spec that sets its own bounds got a four-fifths line at 0.8 and a headline judged by
+the defaults). This scans the library and the templates for the places a threshold would sit — a
+comparison, a reference line on a chart, an ``amber=``/``red=`` argument — and fails on any
+number there that is one of the policy's bounds or levels.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+from validation.judging import policy
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICY_FILE = ROOT / "validation" / "judging" / "policy.py"
+BOUND_KEYWORDS = {"amber", "red", "yellow", "threshold", "bound", "ratio_bound"}
+CHART_LINES = {"axhline", "axvline", "axhspan", "axvspan"}
+
+
+def _policy_numbers() -> set[float]:
+    numbers = {float(b) for rule in policy.DEFAULT_POLICY.values() for b in (rule.amber, rule.red) if b is not None}
+    numbers |= {*policy.BASEL_ZONE_PROBABILITIES, *policy.PSI_CRITICAL_LEVELS, policy.NOTE_SIGNIFICANCE}
+    return numbers | {5.0, 10.0}  # the Basel zone starts at 250 days and 99% (yellow 5, red 10)
+
+
+def _numbers(node: ast.AST) -> list[float]:
+    return [float(n.value) for n in ast.walk(node) if isinstance(n, ast.Constant)
+            and isinstance(n.value, (int, float)) and not isinstance(n.value, bool)]
+
+
+def _threshold_places(tree: ast.AST) -> list[tuple[int, float]]:
+    """(line, number) of every literal in a comparison, a chart's reference line or a bound argument."""
+    found: list[tuple[int, float]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            found += [(node.lineno, x) for x in _numbers(node)]
+        elif isinstance(node, ast.Call):
+            name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+            if name in CHART_LINES and node.args:
+                found += [(node.lineno, x) for x in _numbers(node.args[0])]
+            for keyword in node.keywords:
+                if keyword.arg in BOUND_KEYWORDS:
+                    found += [(node.lineno, x) for x in _numbers(keyword.value)]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            defaults = [*node.args.defaults, *node.args.kw_defaults]
+            arguments = [*node.args.args[len(node.args.args) - len(node.args.defaults):], *node.args.kwonlyargs]
+            for argument, default in zip(arguments, defaults):
+                if default is not None and argument.arg in BOUND_KEYWORDS:
+                    found += [(node.lineno, x) for x in _numbers(default)]
+    return found
+
+
+def _sources() -> list[tuple[str, str]]:
+    sources = [(str(path.relative_to(ROOT)), path.read_text(encoding="utf-8"))
+               for path in (ROOT / "validation").rglob("*.py") if path != POLICY_FILE]
+    for path in (ROOT / "notebooks").glob("*.ipynb"):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        sources.append((str(path.relative_to(ROOT)), code))
+    return sources
+
+
+def test_no_threshold_number_outside_the_policy_table() -> None:
+    bounds = _policy_numbers()
+    offenders = [f"{name}:{line}: {value:g}" for name, source in _sources()
+                 for line, value in _threshold_places(ast.parse(source)) if value in bounds]
+    assert not offenders, "threshold numbers outside validation/judging/policy.py:\n" + "\n".join(offenders)
+
+
+def test_the_scan_finds_a_planted_threshold() -> None:
+    planted = "def chart(ax, rates):\n    ax.axhline(0.8 * rates.max())\n    return rates < 0.05\n"
+    assert [value for _, value in _threshold_places(ast.parse(planted))] == [0.8, 0.05]
