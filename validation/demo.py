@@ -124,17 +124,26 @@ def prepare_demo(root: Path | None = None) -> Path:
     """Build the demo data, models and spec under ``root`` (default: the project root).
 
     Writes ``demo/data/{development,monitoring}.parquet``, ``demo/models/german_credit_v{1,2}.skops``
-    and ``params/german_credit_pd.yaml``; returns the spec's path.
+    and ``params/german_credit_pd.yaml``; returns the spec's path. The data files also hold each
+    version's scores, ``pd_v1`` and ``pd_v2``, for scores-only specs such as
+    ``params/example_pd.yaml``: a skops file's sha256 changes with every write (the zip holds its
+    write time), so a committed spec cannot pin the artifacts.
     """
     import skops.io as sio
 
+    from validation.inputs.artifacts import predict_scores
+
     root = root or project_root()
     development, monitoring = build_samples(german_credit())
+    models = train_models(development)
+    for version, model in models.items():
+        for sample in (development, monitoring):
+            sample[f"pd_v{version}"] = predict_scores(model, sample[FEATURES])
     data_dir, model_dir = root / "demo" / "data", root / "demo" / "models"
     for name, sample in (("development", development), ("monitoring", monitoring)):
         _write_atomic(data_dir / f"{name}.parquet", lambda p, s=sample: s.to_parquet(p, index=False))
     versions = []
-    for version, model in train_models(development).items():
+    for version, model in models.items():
         artifact = model_dir / f"german_credit_v{version}.skops"
         _write_atomic(artifact, lambda p, m=model: sio.dump(m, p))
         versions.append({"version": version,

@@ -349,16 +349,21 @@ def _check_grades(path: Path, grades: list[float] | None) -> tuple[float, ...] |
 
 
 def _check_thresholds(path: Path, thresholds: dict[str, Threshold]) -> None:
-    from validation.judging.policy import DEFAULT_POLICY
+    """Overrides name metrics the policy judges (built-in or of an installed check), in order."""
+    from validation.judging.policy import Policy
 
+    rules = Policy.for_spec(None).rules
     for metric, bounds in thresholds.items():
-        rule = DEFAULT_POLICY.get(metric)
+        rule = rules.get(metric)
         if rule is None:
-            known = ", ".join(sorted(DEFAULT_POLICY))
-            raise SpecError(path, f"thresholds.{metric}", f"unknown metric; known metrics: {known}")
+            known = ", ".join(sorted(m for m, r in rules.items() if r.direction in ("higher_is_worse", "lower_is_worse")))
+            raise SpecError(path, f"thresholds.{metric}", f"unknown metric; metrics with thresholds: {known}")
         if rule.direction == "categorical":
             raise SpecError(path, f"thresholds.{metric}", "this metric's status comes from its "
                             "value's name and takes no thresholds")
+        if rule.direction == "none":
+            raise SpecError(path, f"thresholds.{metric}", "this metric is reported, never judged: it takes "
+                            "no thresholds")
         amber, red = bounds.amber, bounds.red
         if amber is not None and red is not None:
             if rule.direction == "higher_is_worse" and red < amber:
