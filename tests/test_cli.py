@@ -157,7 +157,7 @@ def test_numbers_are_reproducible_from_the_data(small_pack: dict[str, Any]) -> N
 
 
 def test_backtesting_results_carry_the_design_metrics(small_pack: dict[str, Any]) -> None:
-    """DESIGN.md's backtesting metric names and subjects, each value recomputed from the data."""
+    """The backtesting metric names and subjects of docs/results.md, each value recomputed from the data."""
     from scipy import stats
 
     doc = json.loads((small_pack["pack"] / "results.json").read_text())

@@ -18,7 +18,7 @@ from validation.metrics.drift import column_sample
 
 
 def test_reference_deciles_give_exact_tenths() -> None:
-    # 1,000 distinct values binned at their own deciles: exactly 100 per bin (DESIGN.md convention)
+    # 1,000 distinct values binned at their own deciles: exactly 100 per bin (docs/results.md convention)
     values = pd.Series(np.random.default_rng(0).normal(size=1000))
     sample = column_sample(values)
     binning = drift.fit_bins(sample, sample)

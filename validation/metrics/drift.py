@@ -1,6 +1,6 @@
 """Distribution drift between a reference (development) and a current (monitoring) sample.
 
-Conventions (DESIGN.md, "Metric names and conventions"):
+Conventions (``docs/results.md``, "Metrics"):
 
 - **Bins.** A numeric column with more than ``max_discrete`` distinct reference values is cut at
   its reference deciles into right-closed bins ``(-inf, q1], (q1, q2], ..., (q9, inf)`` (duplicate

@@ -1,6 +1,6 @@
 """Group fairness of credit decisions.
 
-The decision comes from the spec (DESIGN.md, "Spec", ``decision``): with ``favourable: below``
+The decision comes from the spec (``docs/spec.md``, ``decision``): with ``favourable: below``
 an applicant is approved when ``score < threshold``; with ``above`` when ``score >= threshold``.
 
 Per protected attribute and group (computed with fairlearn's ``MetricFrame``):
