@@ -41,7 +41,7 @@ def test_a_data_file_changed_after_planning_is_refused(write_spec: Callable[...,
     for check in outcome.results["checks"]:
         assert check["status"] == "error" and check["findings"] == []
         error = check["error"]
-        assert error["ename"] == "InputChangedError"
+        assert (error["kind"], error["ename"]) == ("input_changed", "InputChangedError")
         assert planned in error["evalue"] and _sha(current) in error["evalue"] and "data.current" in error["evalue"]
     manifest = json.loads((outcome.path / "manifest.json").read_text())
     assert manifest["inputs"]["data.current"]["sha256"] == planned  # the manifest says what was planned

@@ -131,4 +131,4 @@ def test_model_card_with_and_without_optional_keys(signed_pack: dict[str, Any], 
     assert "Intended use</dt><dd>a &lt;b&gt;test&lt;/b&gt; model" in index  # falls back to the purpose
     assert "Ethical considerations</dt><dd>not stated" in index
     card = json.loads((outcome.path / "card.json").read_text())
-    assert {row["group"] for row in card["quantitative_analyses"]} == {"sex:female", "sex:male"}
+    assert {row["group"] for row in card["quantitative_analyses"][0]["rows"]} == {"sex:female", "sex:male"}

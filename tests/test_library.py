@@ -35,11 +35,12 @@ def test_doctests(name: str) -> None:
 def test_status_tables_are_escaped_shaded_and_small() -> None:
     import pandas as pd
 
+    from validation.judging.policy import Policy
     from validation.reporting.display import findings_table, status_table
 
     rows = [{"metric": "psi", "subject": f"feature:x{i}", "value": 0.01 * i} for i in range(200)]
     rows.append({"metric": "approval_rate", "subject": "sex:<img src=x onerror=alert(1)>", "value": 0.5})
-    table = findings_table(rows)
+    table = findings_table(rows, Policy())
     page = status_table(table)._repr_html_()
     assert "<img" not in page and "sex:&lt;img src=x onerror=alert(1)&gt;" in page
     statuses = table["status"].tolist()

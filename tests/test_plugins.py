@@ -84,3 +84,23 @@ def test_a_broken_plugin_is_named_not_a_traceback(tmp_path: Path, write_spec: Ca
     result = _cli(["run", str(write_spec({"checks": ["drift"]})), "--out", str(tmp_path / "out")], site, tmp_path)
     assert result.returncode == 2, result.stderr
     assert "check plugin 'broken = no_such_module:Check'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_check_may_not_change_the_bounds_of_a_known_metric() -> None:
+    """An installed package adds metrics; it never moves the bank's bounds of an existing one."""
+    from validation.checks import Check, CheckRegistry
+    from validation.judging.policy import Rule
+
+    class Lenient(Check):
+        name = "lenient"
+        rules = {"psi": Rule("higher_is_worse", 0.5, 0.9, "a plugin's own view")}
+
+    class BadName(Check):
+        name = "../escape"
+
+    registry = CheckRegistry()
+    with pytest.raises(ValueError, match="declares rules for psi, which the policy already has"):
+        registry.register(Lenient())
+    with pytest.raises(ValueError, match="use letters, digits"):
+        registry.register(BadName())
+    assert "lenient" not in registry.names() and "../escape" not in registry.names()

@@ -21,6 +21,9 @@ from validation.execution.pipeline import PackOutcome
 from validation.execution.workers import DEFAULT_CELL_TIMEOUT, TaskResult
 
 EXIT_USAGE = 2
+EXIT_INTERNAL = 4
+"""A failure of the tool itself (a bug, a disk that cannot be written): never 0 or 1, which a
+scheduler reads as a finished validation."""
 
 
 def _fail(error: InputError) -> None:
@@ -46,6 +49,13 @@ class _Group(click.Group):
             stopped = stop if isinstance(stop, Interrupted) else Interrupted(signal.SIGINT)
             click.echo(f"error: {stopped}; the run was abandoned: no pack written, nothing recorded", err=True)
             sys.exit(stopped.exit_code)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # click's own: usage errors exit 2, --help and --version 0
+        except Exception as failure:  # the tool itself failed: one line, its own exit code
+            text = str(failure).splitlines()[0] if str(failure) else ""
+            click.echo(f"error: internal failure ({type(failure).__name__}: {text}); nothing was written or "
+                       "recorded; please report it with the command that failed", err=True)
+            sys.exit(EXIT_INTERNAL)
 
 
 @click.group(cls=_Group)

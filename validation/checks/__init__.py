@@ -16,10 +16,12 @@ wheel carries them as ``validation/notebooks/`` (``VALIDATION_TEMPLATES`` overri
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterator, Mapping
 
 from validation.checks.base import (RUNNER_PARAMETERS, Check, CheckContext, CheckOutput, CheckParams, Headline,
                                     Section, builtin_templates, parameters_source)
+from validation.checks.context import open_context, run_check
 from validation.errors import PluginError, UnknownCheckError
 
 __all__ = ["REGISTRY", "RUNNER_PARAMETERS", "Check", "CheckContext", "CheckOutput", "CheckParams", "Headline",
@@ -39,21 +41,36 @@ class CheckRegistry:
         """The checks a spec runs when it names none: the built-in ones."""
 
     def register(self, check: Check) -> None:
+        """Add a check. Its name must be usable in paths, new, and its rules may only add metrics:
+        a package never changes the bounds of a metric the policy or another check already has."""
+        from validation.inputs.spec import NAME_PATTERN
+        from validation.judging.policy import DEFAULT_POLICY
+
         if not isinstance(check, Check):
             raise TypeError(f"expected a validation.checks.Check, got {type(check).__name__}")
+        if not re.match(NAME_PATTERN, str(getattr(check, "name", ""))):
+            raise ValueError(f"check name {getattr(check, 'name', None)!r}: use letters, digits, '_', '.' or '-'")
         if check.name in self._checks:
             raise ValueError(f"a check named {check.name!r} is already registered")
+        taken = set(DEFAULT_POLICY) | {m for other in self._checks.values() for m in other.rules}
+        clashes = sorted(set(check.rules) & taken)
+        if clashes:
+            raise ValueError(f"check {check.name!r} declares rules for {', '.join(clashes)}, which the policy "
+                             "already has; a check may only add rules for metrics of its own")
         self._checks[check.name] = check
 
     def _all(self) -> dict[str, Check]:
         if not self._plugins_loaded:
-            self._plugins_loaded = True
             self._load_plugins()
+            self._plugins_loaded = True
         return self._checks
 
     def _load_plugins(self) -> None:
+        """Register every installed check, or none: a broken one is named (and asked for again on
+        the next lookup), and the checks registered before it are taken back."""
         from importlib.metadata import entry_points
 
+        builtin = dict(self._checks)
         for point in entry_points(group=ENTRY_POINT_GROUP):
             where = f"{point.name} = {point.value}"
             try:
@@ -63,6 +80,7 @@ class CheckRegistry:
                     raise ValueError(f"the entry point's name differs from the check's name {getattr(check, 'name', None)!r}")
                 self.register(check)
             except Exception as exc:  # a broken plugin is named, never a traceback
+                self._checks = builtin
                 raise PluginError(where, f"{type(exc).__name__}: {exc}") from None
 
     def names(self) -> list[str]:
@@ -102,5 +120,3 @@ def _builtin() -> CheckRegistry:
 
 
 REGISTRY = _builtin()
-
-from validation.checks.context import open_context, run_check  # noqa: E402  (they use REGISTRY)

@@ -119,13 +119,6 @@ class CheckOutput:
         self.sections.append(Section(title))
         return self.sections[-1]
 
-    def judged(self) -> list[Finding]:
-        """The findings judged under the version's policy (as the pack will hold them)."""
-        from validation.judging.policy import Policy
-
-        policy = self.context.policy if self.context is not None else Policy.for_spec(None)
-        return policy.judge_all(self.findings)
-
     def show(self) -> None:
         """Display the output in a notebook: the header, the headline, then every section."""
         from validation.reporting.display import show_output
@@ -138,8 +131,9 @@ class CheckOutput:
 
         from IPython.display import display
 
-        policy = self.context.policy if self.context is not None else None
-        display(status_table(findings_table(self.findings, policy)))
+        if self.context is None:
+            raise ValueError("this output has no context to judge its findings by: run the check with run_check()")
+        display(status_table(findings_table(self.findings, self.context.policy)))
 
     def glue(self) -> None:
         """Glue the findings and the summary (with the headline) into the running notebook."""
@@ -200,6 +194,8 @@ class Check:
     rules
         Default rules of metrics the built-in policy does not know (third-party checks only: the
         built-in checks' thresholds are in :data:`validation.judging.policy.DEFAULT_POLICY`).
+    card_title
+        Title of the rows :meth:`card_analyses` gives the model card.
     """
 
     name: ClassVar[str]
@@ -211,6 +207,7 @@ class Check:
     basis: ClassVar[str] = ""
     metric_basis: ClassVar[Mapping[str, str]] = {}
     rules: ClassVar[Mapping[str, "Rule"]] = {}
+    card_title: ClassVar[str] = ""
 
     def template_folder(self) -> Path:
         """Where the template lives: by default, beside the module that defines the check (a
@@ -243,7 +240,8 @@ class Check:
         return dict(parameters)
 
     def card_analyses(self, findings: list["Finding"]) -> list[dict[str, Any]]:
-        """Rows for the model card's quantitative analyses (none by default)."""
+        """Rows for the model card's quantitative analyses (none by default): flat mappings with
+        the same keys, the first key naming the row."""
         return []
 
     def parse_params(self, values: Mapping[str, Any]) -> CheckParams:

@@ -48,6 +48,7 @@ def open_context(spec: str | Path | None = None, version: str | None = None, *,
     from validation.inputs.samples import load_samples
     from validation.inputs.spec import load_spec
     from validation.judging.policy import Policy
+    from validation.reporting.lineage import VERIFIED_INPUTS
 
     if spec is None:
         from validation.demo import ensure_demo
@@ -58,18 +59,21 @@ def open_context(spec: str | Path | None = None, version: str | None = None, *,
     _verify("spec", str(spec_file.path), expected.get("spec"), spec_file.sha256)
     entry = spec_file.versions[-1] if version is None else spec_file.version(str(version))
     samples = load_samples(entry)
-    data = entry.data
-    for key, path in (("data.reference", data.reference), ("data.current", data.current),
-                      ("data.reference_profile", data.reference_profile)):
-        if path is not None:
-            _verify(key, path, expected.get(key))
+    files = {"data.reference": entry.data.reference, "data.current": entry.data.current,
+             "data.reference_profile": entry.data.reference_profile}
+    for key in VERIFIED_INPUTS:
+        if key in files and files[key] is not None:
+            _verify(key, str(files[key]), expected.get(key))
     return CheckContext(entry, spec_file, samples, Policy.for_spec(entry), dict(runner_inputs or {}))
 
 
 def check_parameters(check: Check, spec_values: Mapping[str, Any], overrides: Mapping[str, Any]) -> CheckParams:
     """The check's parameters: the spec's, then every override that is not ``None``; a bad value is
-    a ``SpecError``-like ``ValueError`` naming the parameter."""
+    an :class:`~validation.errors.InputError` naming the parameter, worded as the spec's are."""
     from pydantic import ValidationError
+
+    from validation.errors import InputError
+    from validation.inputs.spec import describe_parameter_error
 
     values = {**spec_values, **{k: v for k, v in overrides.items() if v is not None}}
     try:
@@ -77,7 +81,7 @@ def check_parameters(check: Check, spec_values: Mapping[str, Any], overrides: Ma
     except ValidationError as exc:
         first = exc.errors()[0]
         name = ".".join(str(part) for part in first["loc"])
-        raise ValueError(f"check {check.name!r}: parameter {name}: {first['msg']} (got {first.get('input')!r})") from None
+        raise InputError(f"check {check.name!r}: parameter {name}: {describe_parameter_error(first, check.params)}") from None
 
 
 def run_check(name: str, spec: str | Path | None = None, version: str | None = None, *,

@@ -65,6 +65,7 @@ class FairnessCheck(BuiltinCheck):
     basis = ("SR 11-7: conceptual soundness and ongoing monitoring; fair lending (ECOA / Regulation B, "
              "four-fifths rule of 29 CFR 1607.4(D))")
     metric_basis = {"disparate_impact_ratio": "four-fifths rule (29 CFR 1607.4(D)); ECOA / Regulation B"}
+    card_title = "decisions by group"
 
     def not_applicable(self, spec: "ModelVersionSpec") -> str | None:
         if spec.model.type != "classification":

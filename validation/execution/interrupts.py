@@ -11,7 +11,7 @@ Notebooks never run in the main process (nbclient replaces SIGTERM and SIGINT ha
 executes, which would swallow the stop). Worker processes watch their parent: when the main process
 is killed outright (SIGKILL, the OOM killer), each worker stops its notebook and exits within
 seconds, and ipykernel's own parent poller then ends the kernel; the abandoned staging folder is
-swept by the next run in the same place (:func:`validation.reporting.pack.sweep_abandoned`).
+swept by the next run in the same place (:func:`validation.reporting.staging.sweep_abandoned`).
 """
 
 from __future__ import annotations

@@ -19,10 +19,6 @@ from validation.errors import InputError
 from validation.execution.workers import DEFAULT_CELL_TIMEOUT, Task, validate_parameter_names
 from validation.inputs.spec import ModelVersionSpec, Spec, load_spec
 
-VERIFIED_INPUTS = ("spec", "data.reference", "data.current", "data.reference_profile")
-"""Inputs whose sha256 the notebook verifies after reading them (the artifact's is in the spec)."""
-
-
 def new_run_id() -> str:
     """A sortable, unique run id: UTC time and 6 random hex digits."""
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
@@ -81,12 +77,18 @@ def plan_pack(spec_file: Spec, spec: ModelVersionSpec, checks: list[str], out: P
               timeout: int = DEFAULT_CELL_TIMEOUT, rows: dict[str, int] | None = None,
               features: list[str] | None = None) -> PackPlan:
     """Plan one pack: a task per applicable check, the others recorded as not applicable."""
-    from validation.reporting.lineage import input_hashes
+    from validation.reporting.lineage import VERIFIED_INPUTS, input_hashes
 
     run_id = new_run_id()
     parent = out / spec.name / spec.version
     staging = parent / f".{run_id}.partial"
     applicable = [name for name in checks if not REGISTRY[name].not_applicable(spec)]
+    for name in applicable:
+        template = REGISTRY[name].template_path()
+        if not template.is_file():
+            raise InputError(f"check {name!r}: its template {template} is missing; the built-in templates are in "
+                             "notebooks/ of the checkout or validation/notebooks/ of the installed package "
+                             "(VALIDATION_TEMPLATES overrides the folder); a third-party check ships its own")
     not_applicable = {name: str(REGISTRY[name].not_applicable(spec)) for name in checks if name not in applicable}
     inputs = input_hashes(spec, {name: REGISTRY[name].template_path() for name in applicable})
     verified = {key: inputs[key]["sha256"] for key in VERIFIED_INPUTS if key in inputs}

@@ -18,22 +18,20 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from validation.checks import REGISTRY
+from validation.checks import REGISTRY, RUNNER_PARAMETERS, Check
 from validation.execution.workers import Task, TaskResult
+from validation.reporting.lineage import DATA_INPUTS
 
 if TYPE_CHECKING:
     from validation.execution.planning import PackPlan
     from validation.governance.registry import Registry
 
-HASHED_INPUTS = ("data.reference", "data.current", "data.reference_profile", "model.artifact")
-
-
 def task_inputs_sha256(plan: "PackPlan", check: str, parameters: dict[str, Any] | None = None) -> str:
     """sha256 of everything a check's result depends on (see the module docstring)."""
     spec = plan.spec
-    files = {k: v["sha256"] for k, v in plan.inputs.items() if k in HASHED_INPUTS or k == f"template:{check}"}
+    files = {k: v["sha256"] for k, v in plan.inputs.items() if k in DATA_INPUTS or k == f"template:{check}"}
     parameters = dict(parameters if parameters is not None else spec.checks.get(check, {}))
-    for runner in ("spec", "version", "input_sha256"):
+    for runner in RUNNER_PARAMETERS:
         parameters.pop(runner, None)  # paths and hashes already counted by value
     payload = {
         "check": check, "parameters": REGISTRY[check].fingerprint(spec, plan.spec_file, parameters),
@@ -41,8 +39,17 @@ def task_inputs_sha256(plan: "PackPlan", check: str, parameters: dict[str, Any] 
         "decision": spec.decision.model_dump(mode="json") if spec.decision else None,
         "grades": spec.grades, "thresholds": {k: v.model_dump(mode="json") for k, v in spec.thresholds.items()},
         "files": files, "previous_version": spec.previous_version, "package": metadata.version("validation"),
+        "check_code": _providing_distributions(REGISTRY[check]),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _providing_distributions(check: Check) -> dict[str, str]:
+    """Name and version of the installed distributions that provide a check's module: a new
+    release of a third-party check is a new result, even with the same template."""
+    top = type(check).__module__.split(".")[0]
+    names = metadata.packages_distributions().get(top, [])
+    return {name: metadata.version(name) for name in sorted(set(names))}
 
 
 def with_registry_inputs(task: Task, plan: "PackPlan", registry: "Registry | None") -> Task:
@@ -67,5 +74,7 @@ def reuse_result(task: Task, run_id: str, pack: Path) -> TaskResult | None:
     shutil.copy2(old_notebook, task.notebook)
     shutil.copy2(old_html, task.html)
     scraps = read_scraps(task.notebook)
+    if FINDINGS not in scraps:  # no evidence to reuse: run the check again
+        return None
     return TaskResult(task.key, findings=list(scraps.get(FINDINGS) or []), summary=dict(scraps.get(SUMMARY) or {}),
                       html_ok=True, reused_from=run_id)

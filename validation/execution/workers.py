@@ -139,8 +139,9 @@ def _execute(task: Task) -> None:
             cwd=str(Path(task.template).parent),
         )
     except PapermillExecutionError as exc:
+        kind = "input_changed" if exc.ename == "InputChangedError" else "cell_error"
         raise CheckExecutionError(
-            task.check, str(output), "cell_error", f"{exc.ename}: {exc.evalue}",
+            task.check, str(output), kind, f"{exc.ename}: {exc.evalue}",
             cell_index=exc.cell_index, ename=exc.ename, evalue=exc.evalue,
             traceback=_strip_ansi("\n".join(exc.traceback)),
         ) from None

@@ -15,7 +15,7 @@ import hashlib
 import keyword
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, Mapping, get_args
 
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
@@ -188,10 +188,6 @@ class ModelVersionSpec(BaseModel):
     @property
     def version(self) -> str:
         return self.model.version
-
-    @property
-    def artifact_path(self) -> Path | None:
-        return Path(self.model.artifact) if self.model.artifact else None
 
     def feature_columns(self, available: list[str]) -> list[str]:
         """The model's features: ``data.features``, or every column with no other role."""
@@ -403,7 +399,7 @@ def _check_checks(path: Path, checks: list[str] | dict[str, dict[str, Any] | Non
             if first["type"] == "extra_forbidden":
                 takes = ", ".join(sorted(check.params.model_fields)) or "none"
                 raise SpecError(path, key, f"the check has no such parameter; it takes: {takes}") from None
-            raise SpecError(path, key, _describe_parameter(first, check.params)) from None
+            raise SpecError(path, key, describe_parameter_error(first, check.params)) from None
     return mapping
 
 
@@ -411,7 +407,7 @@ _PARAMETER_TYPES = {"int_type": "a whole number", "float_type": "a number", "str
                     "bool_type": "true or false", "list_type": "a list", "dict_type": "a mapping"}
 
 
-def _describe_parameter(error: dict[str, Any], params: type[BaseModel]) -> str:
+def describe_parameter_error(error: Mapping[str, Any], params: type[BaseModel]) -> str:
     """A check parameter's problem: the type expected with the check's default, or the bound."""
     field = params.model_fields.get(str(error["loc"][0])) if error["loc"] else None
     default = f" (the check's default is {field.get_default(call_default_factory=True)!r})" if field else ""

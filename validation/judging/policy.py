@@ -31,8 +31,6 @@ from validation.judging.findings import Direction, Finding, Status
 SEVERITY = {"green": 0, "amber": 1, "red": 2, "error": 3}
 """Order of the judged statuses; ``info`` and ``not_applicable`` are not in it."""
 
-UNJUDGED = ("info", "not_applicable")
-
 _REL_TOL = 1e-9
 
 

@@ -32,8 +32,14 @@ def model_card(plan: "PackPlan", results: list["CheckResult"]) -> dict[str, Any]
     from validation.checks import REGISTRY
 
     spec, model = plan.spec, plan.spec.model
-    analyses = [row for result in results if result.name in REGISTRY
-                for row in REGISTRY[result.name].card_analyses(result.findings)]
+    analyses = []
+    for result in results:
+        if result.name not in REGISTRY:
+            continue
+        check = REGISTRY[result.name]
+        rows = check.card_analyses(result.findings)
+        if rows:
+            analyses.append({"check": result.name, "title": check.card_title or result.name, "rows": rows})
     decision = spec.decision
     return {
         "model_details": {"name": model.name, "version": model.version, "type": model.type,

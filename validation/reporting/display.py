@@ -16,21 +16,19 @@ if TYPE_CHECKING:
     from validation.judging.policy import Policy
 
 
-def findings_table(findings: Iterable[Mapping[str, Any]], policy: Policy | None = None) -> pd.DataFrame:
-    """Findings with their status under the policy (the defaults when ``None``), for display.
+def findings_table(findings: Iterable[Mapping[str, Any]], policy: Policy) -> pd.DataFrame:
+    """Findings with their status under the version's policy, for display.
 
     Numbers are shown to four significant digits (the exact values are in ``results.json`` and the
     glued scraps); an undefined value reads ``undefined``; bounds not applied are left blank.
 
+    >>> from validation.judging.policy import Policy
     >>> findings_table([{"metric": "psi", "subject": "score", "value": 0.123456},
-    ...                 {"metric": "auc", "subject": "score", "value": None}])[["value", "status", "amber"]]
+    ...                 {"metric": "auc", "subject": "score", "value": None}], Policy())[["value", "status", "amber"]]
            value status amber
     0     0.1235  amber   0.1
     1  undefined   info   0.7
     """
-    from validation.judging.policy import Policy
-
-    policy = policy or Policy.for_spec(None)
     rows = [policy.judge(item).model_dump() for item in findings]
     columns = ["metric", "subject", "value", "status", "amber", "red", "note"]
     table = pd.DataFrame(rows).reindex(columns=columns)
@@ -103,19 +101,17 @@ def _shown(value: Any, *, blank: str) -> str:
     return blank if value is None or value != value else format_value(value)
 
 
-def traffic_lights(table: pd.DataFrame, metrics: Iterable[str], policy: Policy | None = None) -> pd.DataFrame:
+def traffic_lights(table: pd.DataFrame, metrics: Iterable[str], policy: Policy) -> pd.DataFrame:
     """``table`` with a ``<metric>_light`` column (green, amber, red; info when undefined) after each
     named metric column, judged under the policy as the findings are.
 
-    >>> traffic_lights(pd.DataFrame({"jeffreys_pvalue": [0.3, 0.01, 0.0001]}), ["jeffreys_pvalue"])
+    >>> from validation.judging.policy import Policy
+    >>> traffic_lights(pd.DataFrame({"jeffreys_pvalue": [0.3, 0.01, 0.0001]}), ["jeffreys_pvalue"], Policy())
        jeffreys_pvalue jeffreys_pvalue_light
     0           0.3000                 green
     1           0.0100                 amber
     2           0.0001                   red
     """
-    from validation.judging.policy import Policy
-
-    policy = policy or Policy.for_spec(None)
     shown = table.copy()
     for metric in metrics:
         lights = [policy.status(metric, value) for value in table[metric]]

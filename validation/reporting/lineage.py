@@ -16,6 +16,13 @@ from typing import Any
 from validation.inputs.artifacts import sha256_file
 from validation.inputs.spec import ModelVersionSpec
 
+VERIFIED_INPUTS = ("spec", "data.reference", "data.current", "data.reference_profile")
+"""Inputs a notebook verifies after reading them, against the sha256 recorded at planning (the
+artifact's own sha256 is in the spec, so the spec's verification covers it)."""
+
+DATA_INPUTS = ("data.reference", "data.current", "data.reference_profile", "model.artifact")
+"""Input files a check's result depends on, by content (the incremental-run hash counts them)."""
+
 PACKAGES = ("validation", "papermill", "nbconvert", "nbclient", "ipykernel", "scrapbook", "pandas",
             "numpy", "scipy", "scikit-learn", "shap", "fairlearn", "matplotlib", "pyarrow", "skops",
             "pydantic", "jinja2")
