@@ -10,6 +10,9 @@ points. A package adds a check by declaring, in its ``pyproject.toml``::
 and shipping the check's template notebook beside its module (README, "Write your own check").
 An unknown name is an :class:`~validation.errors.UnknownCheckError` that lists the names that exist.
 
+May import: inputs, judging, metrics, reporting (display and charts of their output) and
+:mod:`validation.execution.scraps` (the glue of their findings).
+
 The built-in templates live in ``notebooks/`` at the project root, where a modeler opens them; a
 wheel carries them as ``validation/notebooks/`` (``VALIDATION_TEMPLATES`` overrides the folder).
 """

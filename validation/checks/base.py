@@ -84,7 +84,7 @@ class Section:
     items: list[Any] = field(default_factory=list)
 
     def text(self, markdown: str) -> "Section":
-        self.items.append(_Markdown(markdown))
+        self.items.append(MarkdownText(markdown))
         return self
 
     def table(self, frame: Any) -> "Section":
@@ -97,7 +97,9 @@ class Section:
 
 
 @dataclass(frozen=True)
-class _Markdown:
+class MarkdownText:
+    """Markdown a section shows (written by the check; data in it escaped with ``display.md``)."""
+
     text: str
 
 

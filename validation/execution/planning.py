@@ -8,9 +8,7 @@ input's sha256 is recorded here and passed to the notebooks, which refuse a file
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
@@ -18,15 +16,7 @@ from validation.checks import REGISTRY
 from validation.errors import InputError
 from validation.execution.workers import DEFAULT_CELL_TIMEOUT, Task, validate_parameter_names
 from validation.inputs.spec import ModelVersionSpec, Spec, load_spec
-
-def new_run_id() -> str:
-    """A sortable, unique run id: UTC time and 6 random hex digits."""
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
-
-
-def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
+from validation.reporting.lineage import new_run_id, now
 
 @dataclass
 class PackPlan:

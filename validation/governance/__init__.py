@@ -5,5 +5,6 @@
 - :mod:`~validation.governance.review`: a validator's conclusion, bound to the pack's content;
 - :mod:`~validation.governance.regulatory`: what each check and metric serves in regulation.
 
-May import: judging, errors.
+May import: judging, errors, inputs (hashing files), checks (each check's regulatory basis) and, to
+show a new review, reporting (the pack's index page).
 """

@@ -7,6 +7,8 @@
 - :mod:`~validation.inputs.profile`: reference profiles (drift bins and counts built once);
 - :mod:`~validation.inputs.starter`: a starter spec inferred from a data file (``validation init``).
 
-May import: :mod:`validation.errors`, :mod:`validation.metrics` (column kinds, bins), and each other.
-Never imports execution, reporting or governance.
+May import: :mod:`validation.errors`, :mod:`validation.metrics` (column kinds, bins), each other,
+:mod:`validation.judging` (which metrics take thresholds) and, when a spec is loaded,
+:mod:`validation.checks` (each check validates its own parameters). Never imports execution,
+reporting or governance.
 """

@@ -152,7 +152,7 @@ def show_output(output: CheckOutput) -> None:
     section under its heading (text, tables, charts in order)."""
     from IPython.display import Markdown, display
 
-    from validation.checks.base import _Markdown
+    from validation.checks.base import MarkdownText
 
     context = output.context
     if context is not None:
@@ -167,7 +167,7 @@ def show_output(output: CheckOutput) -> None:
     for section in output.sections:
         display(Markdown(f"## {md(section.title)}"))
         for item in section.items:
-            if isinstance(item, _Markdown):
+            if isinstance(item, MarkdownText):
                 display(Markdown(item.text))
             elif hasattr(item, "savefig"):
                 show(item)

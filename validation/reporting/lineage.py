@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import functools
 import getpass
+import secrets
 import platform
 import socket
 import subprocess
 import sys
+from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,16 @@ def input_hashes(spec: ModelVersionSpec, templates: dict[str, Path]) -> dict[str
     for name, template in templates.items():
         inputs[f"template:{name}"] = {"path": str(template), "sha256": sha256_file(template)}
     return inputs
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: UTC time and 6 random hex digits."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def now() -> str:
+    """The current UTC time, to the second, in ISO 8601."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 @functools.lru_cache(maxsize=1)

@@ -109,10 +109,9 @@ def finish_pack(plan: "PackPlan", results: list["TaskResult"], *,
 
     Returns the final pack folder and the results document.
     """
-    from validation.execution.planning import now
     from validation.governance.integrity import signing_key, write_manifest
     from validation.reporting.card import model_card
-    from validation.reporting.lineage import environment_record
+    from validation.reporting.lineage import environment_record, now
     from validation.reporting.staging import owner_file
 
     spec = plan.spec
