@@ -187,7 +187,7 @@ def test_drift_table_findings_and_headline() -> None:
     assert {f["subject"] for f in findings} == {"score", "feature:stable", "feature:moved"}
     statuses = {c: POLICY.judge(f).status for c, f in zip(table.index, [f for f in findings if f["metric"] == "psi"])}
     text = drift.headline(table, statuses, "s")
-    assert text.startswith("1 of 2 features moved beyond amber; the largest is moved (PSI ")
+    assert text.startswith("1 of 2 features at amber or red; the largest is moved (PSI ")
     assert "The score's PSI is" in text
 
 

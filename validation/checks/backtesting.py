@@ -29,7 +29,10 @@ class BacktestingCheck(BuiltinCheck):
     template = "backtesting.ipynb"
     params = BacktestingParams
     headlines = (Headline("auc", "AUC", "auc", "score"), Headline("gini", "Gini", "gini", "score"),
-                 Headline("brier", "Brier", "brier", "score"))
+                 Headline("brier", "Brier", "brier", "score"),
+                 Headline("var_exceptions", "VaR exceptions", "exceptions", "portfolio"),
+                 Headline("basel_zone", "Basel zone", "basel_zone", "portfolio"),
+                 Headline("kupiec_pvalue", "Kupiec p-value", "kupiec_pvalue", "portfolio"))
     basis = "SR 11-7: outcomes analysis (backtesting)"
     metric_basis = {
         "auc": "ECB instructions 2.5.4: discriminatory power (AUC with DeLong variance)",

@@ -115,6 +115,8 @@ class CheckOutput:
     tables: dict[str, "pd.DataFrame"] = field(default_factory=dict)
     sections: list[Section] = field(default_factory=list)
     context: "CheckContext | None" = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    """The parameters the check ran with (the spec's, overrides, defaults), shown and glued."""
 
     def section(self, title: str) -> Section:
         """A new section, appended."""
@@ -142,7 +144,7 @@ class CheckOutput:
         from validation.execution.scraps import glue_findings, glue_summary
 
         glue_findings(self.findings)
-        glue_summary({**self.summary, "headline": self.headline})
+        glue_summary({**self.summary, "headline": self.headline, "parameters": self.parameters})
 
 
 @dataclass(frozen=True)

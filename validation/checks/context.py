@@ -125,4 +125,5 @@ def run_check(name: str, spec: str | Path | None = None, version: str | None = N
     check.check_inputs(context.spec, context.samples, params)
     output = check.run(context, params)
     output.context = context
+    output.parameters = params.model_dump(mode="json")
     return output

@@ -17,6 +17,8 @@ from validation.checks.base import BuiltinCheck, CheckContext, CheckOutput, Chec
 if TYPE_CHECKING:
     import pandas as pd
 
+    from validation.judging.policy import Policy
+
     from validation.inputs.spec import ModelVersionSpec
 
 
@@ -65,9 +67,7 @@ class DriftCheck(BuiltinCheck):
         statuses = {str(c): psi[drift.subject_of(str(c), score)] for c in table.index}
         output = CheckOutput(self.name, headline=drift.headline(table, statuses, score), findings=findings,
                              tables={"drift": table})
-        rule = ("each PSI against its chi-square critical values" if params.psi_rule == "critical"
-                else "fixed thresholds (policy defaults unless the spec overrides them)")
-        method = output.section("Method").text(f"PSI judged by: {rule}.")
+        method = output.section("Method").text(f"PSI judged by {_psi_rule_text(policy, params.psi_rule)}.")
         if profile is not None:
             method.text(f"Reference taken from the profile `{profile.path}` (bins fixed when it was built: "
                         f"{profile.settings}).")
@@ -84,6 +84,19 @@ class DriftCheck(BuiltinCheck):
                           "reference_profile": profile.path if profile is not None else None}
         return output
 
+
+
+def _psi_rule_text(policy: Policy, psi_rule: str) -> str:
+    """How PSI is judged, with the numbers and their source."""
+    from validation.judging.policy import PSI_CRITICAL_LEVELS
+
+    if psi_rule == "critical":
+        amber, red = PSI_CRITICAL_LEVELS
+        return (f"each PSI's own chi-square critical values under no drift: amber above the {amber:.1%} "
+                f"quantile, red above the {red:.1%} quantile (Yurdakul 2018)")
+    bounds = policy.bounds("psi")
+    origin = "the spec's thresholds" if "psi" in policy.overrides else f"the policy's defaults ({policy.rule('psi').source})"
+    return f"fixed bounds: amber from {bounds.amber:g}, red from {bounds.red:g}, {origin}"
 
 
 def _ranked(output: CheckOutput, table: "pd.DataFrame", statuses: dict[str, str],

@@ -185,6 +185,10 @@ def _monotonicity(output: CheckOutput, model: Any, sample: "pd.DataFrame",
     if not monotone:
         section.text("No monotonicity declared in the spec (`checks.explainability.monotone`).")
     ice_sample = sample.head(ICE_ROWS)
+    if monotone:
+        section.text(f"ICE curves of {len(ice_sample):,} applicants of the sample over a grid of each declared "
+                     "feature's 5th to 95th percentiles: a curve breaks the declared direction when any step goes "
+                     "the other way. Shown: the partial dependence and the spread of the curves (aggregates).")
     results: dict[str, tuple[str, float]] = {}
     for feature, direction in monotone.items():
         grid = explain.ice_grid(sample[feature])

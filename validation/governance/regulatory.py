@@ -10,12 +10,13 @@ results of internal models (IRB Pillar I models for credit risk, 2019), whose PD
 from __future__ import annotations
 
 
-def mapping(checks: list[str]) -> list[dict[str, str]]:
-    """Rows for the pack: each check with its basis, then the metrics of those checks with a
-    specific one."""
+def mapping(checks: list[str], metrics: set[str]) -> list[dict[str, str]]:
+    """Rows for the pack: each check with its basis, then each metric the pack reports that has a
+    specific one (a PD pack lists no VaR test)."""
     from validation.checks import REGISTRY
 
     units = [REGISTRY[name] for name in checks if name in REGISTRY]
     rows = [{"item": f"check: {check.name}", "basis": check.basis} for check in units if check.basis]
-    rows += [{"item": f"metric: {metric}", "basis": basis} for check in units for metric, basis in check.metric_basis.items()]
+    rows += [{"item": f"metric: {metric}", "basis": basis} for check in units
+             for metric, basis in check.metric_basis.items() if metric in metrics]
     return rows

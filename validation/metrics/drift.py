@@ -622,11 +622,11 @@ def drift_findings(table: pd.DataFrame, score: str | None, *, psi_rule: str = "f
 
 
 def headline(table: pd.DataFrame, statuses: dict[str, str], score: str | None) -> str:
-    """One plain sentence for the summary, e.g. "3 of 8 features moved beyond amber; the largest
+    """One plain sentence for the summary, e.g. "3 of 8 features at amber or red; the largest
     is age (PSI 0.37, red). The score's PSI is 0.23 (amber)."."""
     features = [c for c in table.index if c != score]
     moved = [c for c in features if statuses.get(c) in ("amber", "red")]
-    parts = [f"{len(moved)} of {len(features)} features moved beyond amber"]
+    parts = [f"{len(moved)} of {len(features)} features at amber or red"]
     if features:
         top = max(features, key=lambda c: table.loc[c, "psi"])
         parts[0] += f"; the largest is {top} (PSI {table.loc[top, 'psi']:.2f}, {statuses.get(top, 'info')})"

@@ -162,6 +162,9 @@ def show_output(output: CheckOutput) -> None:
             f"**Model** `{context.spec.name}` version `{context.spec.version}` · "
             f"reference sample: {len(context.reference):,} rows · current sample: {len(context.current):,} rows"
             + (f" · **sampled**: {s.sampling_note()}" if s.sampled else "")))
+    if output.parameters:
+        shown = " · ".join(f"`{name}` {md(repr(value))}" for name, value in output.parameters.items())
+        display(Markdown(f"Parameters (the spec's, else the check's defaults): {shown}"))
     if output.headline:
         display(Markdown(f"**{md(output.headline)}**"))
     for section in output.sections:

@@ -76,7 +76,7 @@ def render_pack_index(pack: Path) -> None:
     html = render_index({
         "results": results_doc, "findings": findings, "counts": counts, "manifest": manifest, "card": card,
         "diff": card.get("diff"), "reviews": reviews, "signed": bool(manifest.get("signature")),
-        "regulatory": mapping([c["name"] for c in results_doc["checks"]]),
+        "regulatory": mapping([c["name"] for c in results_doc["checks"]], {f["metric"] for f in findings}),
     })
     temporary = pack / ".index.html.tmp"
     temporary.write_text(html, encoding="utf-8")

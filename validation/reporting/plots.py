@@ -65,7 +65,7 @@ def approval_rates(table: pd.DataFrame, attribute: str, *, ratio_bound: float | 
     judged = table.loc[table["judged"], "approval_rate"]
     if len(judged) and ratio_bound is not None:
         ax.axhline(ratio_bound * judged.max(), color=_AMBER, linestyle="--",
-                   label=f"{ratio_bound:g} x the highest rate (policy bound)")
+                   label=f"{ratio_bound:g} x the highest judged rate (policy bound)")
         ax.legend(fontsize=8)
     ax.set_ylim(0, 1)
     ax.set_ylabel("approval rate")
@@ -175,14 +175,17 @@ def binned_dependence(feature_values: pd.Series, shap_values: pd.Series, units: 
     return figure
 
 
-def ice(grid: np.ndarray, curves: np.ndarray, feature: str, direction: str, broken: np.ndarray, *,
-        shown: int = 40) -> Figure:
-    """Partial dependence (mean of the ICE curves) with a few ICE curves; ``broken`` curves (those
-    against the declared direction) in red."""
+def ice(grid: np.ndarray, curves: np.ndarray, feature: str, direction: str, broken: np.ndarray) -> Figure:
+    """Partial dependence (mean of the ICE curves) with the 10th-90th percentile band of the curves,
+    and the partial dependence of the curves against the declared direction (``broken``) apart.
+    Aggregates only: no applicant's own curve is drawn."""
     figure, ax = _figure()
-    for index in range(min(shown, len(curves))):
-        ax.plot(grid, curves[index], color=_RED if broken[index] else "#bbbbbb", linewidth=0.6, alpha=0.8)
-    ax.plot(grid, curves.mean(axis=0), color=_REFERENCE, linewidth=2.5, label="partial dependence")
+    low, high = np.percentile(curves, [10, 90], axis=0) if len(curves) else (grid * np.nan, grid * np.nan)
+    ax.fill_between(grid, low, high, color=_REFERENCE, alpha=0.2, label="10th-90th percentile of the curves")
+    ax.plot(grid, curves.mean(axis=0), color=_REFERENCE, linewidth=2.5, label="partial dependence (all curves)")
+    if broken.any():
+        ax.plot(grid, curves[broken].mean(axis=0), color=_RED, linewidth=1.5, linestyle="--",
+                label=f"mean of the {int(broken.sum())} curves against the declared direction")
     ax.set_xlabel(feature)
     ax.set_ylabel("PD")
     ax.set_title(f"{feature}: declared {direction}; {broken.mean():.0%} of curves break it")
