@@ -18,7 +18,13 @@ from validation.judging import policy
 ROOT = Path(__file__).resolve().parent.parent
 POLICY_FILE = ROOT / "validation" / "judging" / "policy.py"
 BOUND_KEYWORDS = {"amber", "red", "yellow", "threshold", "bound", "ratio_bound"}
-CHART_LINES = {"axhline", "axvline", "axhspan", "axvspan"}
+CHART_LINES = {"axhline", "axvline", "axhspan", "axvspan", "hlines", "vlines"}
+COMPARISONS = {"lt", "le", "gt", "ge", "clip", "between", "where", "mask"}
+NAMED_LIMITS = {"MIN_DISCLOSED_GROUP", "MIN_CATEGORY_COUNT", "MIN_DISCLOSED_SLICE", "MIN_EXPECTED_COUNT", "KS_EXACT_MAX_N",
+                "MAX_GROUPS_UNBANDED", "SHARE_FLOOR", "_DARK_SHARE"}
+"""Named module constants that are no threshold of the policy: privacy minimums (groups, categories
+and slices under 5 are pooled), a statistical rule of thumb, sizes, a numerical floor and a chart's
+text contrast."""
 
 
 def _policy_numbers() -> set[float]:
@@ -42,9 +48,16 @@ def _threshold_places(tree: ast.AST) -> list[tuple[int, float]]:
             name = getattr(node.func, "attr", getattr(node.func, "id", ""))
             if name in CHART_LINES and node.args:
                 found += [(node.lineno, x) for x in _numbers(node.args[0])]
+            if name in COMPARISONS:
+                arguments = [*node.args, *(keyword.value for keyword in node.keywords)]
+                found += [(node.lineno, x) for argument in arguments for x in _numbers(argument)]
             for keyword in node.keywords:
                 if keyword.arg in BOUND_KEYWORDS:
                     found += [(node.lineno, x) for x in _numbers(keyword.value)]
+        elif isinstance(node, ast.Assign) and node.col_offset == 0 and isinstance(node.value, ast.Constant):
+            names = [target.id for target in node.targets if isinstance(target, ast.Name)]
+            if names and not set(names) & NAMED_LIMITS:  # a module constant that would be a threshold
+                found += [(node.lineno, x) for x in _numbers(node.value)]
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             defaults = [*node.args.defaults, *node.args.kw_defaults]
             arguments = [*node.args.args[len(node.args.args) - len(node.args.defaults):], *node.args.kwonlyargs]
@@ -52,6 +65,16 @@ def _threshold_places(tree: ast.AST) -> list[tuple[int, float]]:
                 if default is not None and argument.arg in BOUND_KEYWORDS:
                     found += [(node.lineno, x) for x in _numbers(default)]
     return found
+
+
+def _prose() -> list[tuple[str, str]]:
+    """The templates' Markdown and the Jinja pages: what a reader takes as the rule."""
+    texts = [(str(path.relative_to(ROOT)), path.read_text(encoding="utf-8"))
+             for path in (ROOT / "validation" / "reporting" / "templates").rglob("*.j2")]
+    for path in (ROOT / "notebooks").glob("*.ipynb"):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        texts.append((str(path.relative_to(ROOT)), "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")))
+    return texts
 
 
 def _sources() -> list[tuple[str, str]]:
@@ -71,6 +94,18 @@ def test_no_threshold_number_outside_the_policy_table() -> None:
     assert not offenders, "threshold numbers outside validation/judging/policy.py:\n" + "\n".join(offenders)
 
 
+def test_no_policy_bound_is_stated_in_a_templates_prose() -> None:
+    """A template that says "flags a ratio less than 0.8" contradicts a spec that sets 0.9."""
+    import re
+
+    bounds = {b for b in _policy_numbers() if b < 1}
+    offenders = [f"{name}: {match.group(0)}" for name, text in _prose()
+                 for match in re.finditer(r"(?<![\w.])0\.\d+(?![\w%])", text) if float(match.group(0)) in bounds]
+    assert not offenders, "policy bounds stated in prose:\n" + "\n".join(offenders)
+
+
 def test_the_scan_finds_a_planted_threshold() -> None:
-    planted = "def chart(ax, rates):\n    ax.axhline(0.8 * rates.max())\n    return rates < 0.05\n"
-    assert [value for _, value in _threshold_places(ast.parse(planted))] == [0.8, 0.05]
+    planted = ("FOUR_FIFTHS = 0.8\n"
+               "def chart(ax, rates):\n    ax.axhline(0.8 * rates.max())\n    ax.hlines(0.25, 0, 1)\n"
+               "    rates.clip(upper=0.1)\n    return rates < 0.05, rates.lt(0.001)\n")
+    assert sorted(value for _, value in _threshold_places(ast.parse(planted))) == [0.001, 0.05, 0.1, 0.25, 0.8, 0.8]
