@@ -87,3 +87,28 @@ def test_run_reproduces_the_demo_pack(demo_run: dict[str, object]) -> None:
                           for c in doc["checks"] for f in c["findings"]}
     assert values(again) == values(original)
     assert again["status"] == original["status"]
+
+
+def test_demo_packs_match_the_published_schemas(demo_run: dict[str, object]) -> None:
+    """docs/schemas/results.schema.json describes every demo pack's results.json, and the spec
+    schema every demo spec (the schemas are generated from the models that write and read them)."""
+    import jsonschema
+    import yaml
+
+    docs = Path(__file__).resolve().parent.parent / "docs" / "schemas"
+    results_schema = json.loads((docs / "results.schema.json").read_text())
+    spec_schema = json.loads((docs / "spec.schema.json").read_text())
+    result = demo_run["result"]
+    assert isinstance(result, subprocess.CompletedProcess)
+    for line in result.stdout.strip().splitlines():
+        jsonschema.validate(json.loads((Path(line) / "results.json").read_text()), results_schema)
+    root = demo_run["root"]
+    assert isinstance(root, Path)
+    specs = sorted((root / "params").glob("*.yaml"))
+    assert len(specs) == 2
+    for spec in specs:
+        jsonschema.validate(yaml.safe_load(spec.read_text()), spec_schema)
+    broken = json.loads((Path(result.stdout.strip().splitlines()[0]) / "results.json").read_text())
+    broken["checks"][0]["status"] = "purple"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, results_schema)
