@@ -36,6 +36,15 @@ def test_checks_lists_templates_and_parameters() -> None:
     assert "bins = 10" in result.stdout and "min_group_size = 30" in result.stdout
 
 
+@pytest.mark.parametrize("kind", ["spec", "results"])
+def test_schema_prints_the_published_json_schema(kind: str) -> None:
+    result = cli("schema", kind)
+    assert result.returncode == 0, result.stderr
+    published = Path(__file__).resolve().parent.parent / "docs" / "schemas" / f"{kind}.schema.json"
+    assert json.loads(result.stdout) == json.loads(published.read_text())
+    assert cli("schema", "pack").returncode == 2  # click refuses an unknown kind
+
+
 def test_bad_spec_exits_2_and_writes_nothing(write_spec: Callable[..., Path], tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = cli("run", str(write_spec({"model": {"naem": "x"}})), "--out", str(out))

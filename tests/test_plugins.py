@@ -43,6 +43,7 @@ def test_an_installed_check_runs_into_a_pack(site: Path, write_spec: Callable[..
     listed = _cli(["checks"], site, tmp_path)
     assert listed.returncode == 0 and "score_range: share of current scores outside" in listed.stdout
     assert str(site / "validation_example_check" / "score_range.ipynb") in listed.stdout
+    assert "package: validation-example-check 0.1.0" in listed.stdout  # its release is part of the reuse hash
     spec = write_spec({"checks": {"drift": {}, "score_range": {"margin": 0.0}}})
     run = _cli(["run", str(spec), "--out", str(tmp_path / "out"), "--quiet"], site, tmp_path)
     assert run.returncode in (0, 1), run.stderr

@@ -386,6 +386,8 @@ def list_checks() -> None:
 
     for check in REGISTRY:
         click.echo(f"{check.name}: {check.description}")
+        if check.name in REGISTRY.providers:
+            click.echo(f"  package: {REGISTRY.providers[check.name]}")
         click.echo(f"  template: {check.template_path()}")
         for name, info in check.params.model_fields.items():
             default = info.get_default(call_default_factory=True)

@@ -42,6 +42,8 @@ class CheckRegistry:
         self._plugins_loaded = False
         self.defaults: tuple[str, ...] = ()
         """The checks a spec runs when it names none: the built-in ones."""
+        self.providers: dict[str, str] = {}
+        """Check name -> ``"<distribution> <version>"`` of the installed package that declares it."""
 
     def register(self, check: Check) -> None:
         """Add a check. Its name must be usable in paths, new, and its rules may only add metrics:
@@ -85,6 +87,8 @@ class CheckRegistry:
             except Exception as exc:  # a broken plugin is named, never a traceback
                 self._checks = builtin
                 raise PluginError(where, f"{type(exc).__name__}: {exc}") from None
+            if point.dist is not None:
+                self.providers[point.name] = f"{point.dist.name} {point.dist.version}"
 
     def names(self) -> list[str]:
         return list(self._all())

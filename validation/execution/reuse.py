@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from validation.checks import REGISTRY, RUNNER_PARAMETERS, Check
+from validation.checks import REGISTRY, RUNNER_PARAMETERS
 from validation.execution.workers import Task, TaskResult
 from validation.reporting.lineage import DATA_INPUTS
 
@@ -39,17 +39,9 @@ def task_inputs_sha256(plan: "PackPlan", check: str, parameters: dict[str, Any] 
         "decision": spec.decision.model_dump(mode="json") if spec.decision else None,
         "grades": spec.grades, "thresholds": {k: v.model_dump(mode="json") for k, v in spec.thresholds.items()},
         "files": files, "previous_version": spec.previous_version, "package": metadata.version("validation"),
-        "check_code": _providing_distributions(REGISTRY[check]),
+        "check_code": REGISTRY.providers.get(check),  # a new release of a third-party check is a new result
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _providing_distributions(check: Check) -> dict[str, str]:
-    """Name and version of the installed distributions that provide a check's module: a new
-    release of a third-party check is a new result, even with the same template."""
-    top = type(check).__module__.split(".")[0]
-    names = metadata.packages_distributions().get(top, [])
-    return {name: metadata.version(name) for name in sorted(set(names))}
 
 
 def with_registry_inputs(task: Task, plan: "PackPlan", registry: "Registry | None") -> Task:
