@@ -323,6 +323,26 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+REGRESSION = 1.2
+"""A case that takes more than this times its previous seconds (and over a second more) regressed."""
+
+
+def against_previous(results: list[dict[str, Any]], previous: list[dict[str, Any]]) -> list[str]:
+    """Each case against the same case of the previous results: seconds before, now, ratio, and
+    REGRESSION where it is slower by more than :data:`REGRESSION` and a second."""
+    before = {r["case"]: r for r in previous}
+    lines = [f"{'case':<72} {'before':>8} {'now':>8} {'ratio':>6}  verdict"]
+    for r in results:
+        old = before.get(r["case"])
+        if old is None:
+            continue
+        ratio = r["seconds"] / old["seconds"] if old["seconds"] else float("nan")
+        slower = r["seconds"] > REGRESSION * old["seconds"] and r["seconds"] - old["seconds"] > 1.0
+        lines.append(f"{r['case']:<72} {old['seconds']:>8.2f} {r['seconds']:>8.2f} {ratio:>6.2f}  "
+                     f"{'REGRESSION' if slower else 'ok'}")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, nargs="*", default=[100_000, 1_000_000])
@@ -338,8 +358,15 @@ def main() -> None:
         return
     results = bench(args.rows, versions=args.versions)
     machine = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
-    (HERE / "results.json").write_text(json.dumps({"machine": machine, "results": results}, indent=2) + "\n")
+    stored = HERE / "results.json"
+    previous = json.loads(stored.read_text())["results"] if stored.is_file() else []
+    measured = {r["case"] for r in results}
+    merged = results + [r for r in previous if r["case"] not in measured]  # a partial run keeps the rest
+    stored.write_text(json.dumps({"machine": machine, "results": merged}, indent=2) + "\n")
     print(table(results))
+    if previous:
+        print(f"\nAgainst the previous {stored.name} (committed: the reference a change is measured against):")
+        print("\n".join(against_previous(results, previous)))
 
 
 if __name__ == "__main__":
