@@ -82,8 +82,9 @@ class TaskResult:
 def validate_parameter_names(parameters: dict[str, Any], known: set[str], *, check: str) -> None:
     """Refuse parameter names papermill would write unescaped into code.
 
-    A name must be an identifier, not a keyword, and one the template declares (papermill's
-    notebook inspection), so ``{"x=1;import os;os.system('...')#": 0}`` never reaches a kernel.
+    A name must be an identifier, not a keyword, and one of the check's parameters, so
+    ``{"x=1;import os;os.system('...')#": 0}`` never reaches a kernel. The spec's loader refuses
+    such names already; this is the last guard where they are written into code.
     """
     for name in parameters:
         if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
