@@ -117,6 +117,9 @@ class CheckOutput:
     context: "CheckContext | None" = None
     parameters: dict[str, Any] = field(default_factory=dict)
     """The parameters the check ran with (the spec's, overrides, defaults), shown and glued."""
+    not_applicable: str | None = None
+    """Why the check compared nothing on this data (e.g. one group only), when it did not: the
+    check's status is then ``not_applicable`` with this reason, never green."""
 
     def section(self, title: str) -> Section:
         """A new section, appended."""
@@ -144,7 +147,8 @@ class CheckOutput:
         from validation.execution.scraps import glue_findings, glue_summary
 
         glue_findings(self.findings)
-        glue_summary({**self.summary, "headline": self.headline, "parameters": self.parameters})
+        extra = {"not_applicable": self.not_applicable} if self.not_applicable else {}
+        glue_summary({**self.summary, "headline": self.headline, "parameters": self.parameters, **extra})
 
 
 @dataclass(frozen=True)

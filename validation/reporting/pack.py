@@ -47,8 +47,10 @@ def check_results(plan: "PackPlan", results: list["TaskResult"]) -> list[CheckRe
         result = by_check[name]
         findings = [] if result.error else policy.judge_all(result.findings)
         notebook = plan.staging / "notebooks" / f"{name}.ipynb"
+        compared_nothing = None if result.error else result.summary.get("not_applicable")
+        status = "error" if result.error else "not_applicable" if compared_nothing else worst(f.status for f in findings)
         records.append(CheckResult(
-            name=name, status="error" if result.error else worst(f.status for f in findings),
+            name=name, status=status, reason=str(compared_nothing) if compared_nothing else None,
             error=_error(result), notebook=f"notebooks/{name}.ipynb" if notebook.exists() else None,
             html=f"html/{name}.html" if result.html_ok else None, duration_seconds=round(result.duration, 3),
             reused_from=result.reused_from, summary=result.summary, findings=findings))
