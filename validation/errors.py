@@ -136,6 +136,63 @@ class PluginError(InputError):
         return (self.__class__, (self.entry_point, self.problem))
 
 
+class RegistryError(InputError):
+    """A registry file that cannot be used: a folder, not a SQLite database, or not writable.
+
+    Parameters
+    ----------
+    path
+        The registry file (``--registry``, or ``<out>/registry.sqlite``).
+    problem
+        What is wrong with it and what to do.
+    """
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"registry {self.path}: {problem}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, (self.path, self.problem))
+
+
+class OutputError(InputError):
+    """An output folder (``--out``) that cannot be created or written, found before anything runs."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"--out {self.path}: {problem}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, (self.path, self.problem))
+
+
+class ToolFailure(Error):
+    """The tool itself failed while working (a disk that filled up, a registry locked for minutes):
+    not the user's input and not a check's result. The CLI prints one line naming the operation and
+    the path, and exits 4.
+
+    Parameters
+    ----------
+    operation
+        What the tool was doing, e.g. ``"recording run 2026...-ab12cd in the registry"``.
+    path
+        The file or folder involved.
+    problem
+        The underlying error, one line.
+    """
+
+    def __init__(self, operation: str, path: str | Path, problem: str) -> None:
+        self.operation = operation
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{operation} ({self.path}): {problem}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, (self.operation, self.path, self.problem))
+
+
 class InputChangedError(Error):
     """An input file changed after the run was planned: its sha256 differs from the one recorded
     in the manifest, so no evidence may be computed on it (that check's ``error``).
