@@ -31,9 +31,24 @@ def _artifact(tmp: Path, *, corrupt: bool = False) -> tuple[str, str]:
 Builder = Callable[[Callable[..., Path], Path], list[str]]
 
 
-def spec_case(overrides: dict[str, Any] | None = None, raw: str | None = None, **frames: Any) -> Builder:
+def spec_case(overrides: dict[str, Any] | None = None, raw: str | None = None,
+              raw_edit: tuple[str, str] | None = None, **frames: Any) -> Builder:
+    """A spec from ``write_spec`` with ``overrides``; or ``raw`` YAML; ``raw_edit = (old, new)``
+    edits the written YAML text (for what a mapping cannot say: NaN, duplicate keys); the value
+    ``"RECURSIVE"`` becomes a recursive alias."""
     def build(write_spec: Callable[..., Path], tmp: Path) -> list[str]:
-        return [str(write_spec(overrides, raw=raw, **frames))]
+        if raw_edit is not None:
+            base = {"thresholds": {"psi": {"amber": 0.3}}, "checks": {"drift": {"bins": 10}}}
+            path = write_spec({**base, **(overrides or {})})
+            text = path.read_text()
+            assert raw_edit[0] in text, text
+            path.write_text(text.replace(raw_edit[0], raw_edit[1], 1))
+            return [str(path)]
+        path = write_spec(overrides, raw=raw, **frames)
+        text = path.read_text()
+        if "RECURSIVE" in text:
+            path.write_text(text.replace("intersections: RECURSIVE", "intersections: &r [*r]"))
+        return [str(path)]
     return build
 
 
@@ -59,6 +74,26 @@ def artifact_case(*, corrupt: bool = False, wrong_hash: bool = False, missing: b
         return [str(write_spec({"model": {"artifact": name, "artifact_sha256": digest},
                                 "data": {"score": None, "features": ["income", "tenure"]}}))]
     return build
+
+
+def symlink_loop_case(write_spec: Callable[..., Path], tmp: Path) -> list[str]:
+    (tmp / "loop_a").symlink_to(tmp / "loop_b")
+    (tmp / "loop_b").symlink_to(tmp / "loop_a")
+    return [str(write_spec({"data": {"reference": "loop_a"}}))]
+
+
+def nested_parquet_case(kind: str) -> Builder:
+    def build(write_spec: Callable[..., Path], tmp: Path) -> list[str]:
+        path = write_spec()
+        frame = synthetic_sample(300, seed=2)
+        frame["tenure"] = [[1, 2]] * len(frame) if kind == "list" else [{"a": 1}] * len(frame)
+        frame.to_parquet(tmp / "data" / "cur.parquet")
+        return [str(path)]
+    return build
+
+
+ALIAS_BOMB = "\n".join(f"{name}: &{name} [{', '.join([previous] * 9)}]" for name, previous in
+                       zip("abcdefg", ['"x"', "*a", "*b", "*c", "*d", "*e", "*f"]))
 
 
 def usage_case(*extra: str) -> Builder:
@@ -113,6 +148,40 @@ CASES: list[tuple[str, Builder, str]] = [
     ("artifact missing", artifact_case(missing=True), "model.artifact"),
     ("artifact hash mismatch", artifact_case(wrong_hash=True), "but the spec says"),
     ("artifact unloadable", artifact_case(corrupt=True), "could not be loaded"),
+    # issue 16: hostile and careless inputs that crashed (exit 1 with a traceback) or hung
+    ("a NUL byte in a path", spec_case({"data": {"reference": "data/r\x00ef.parquet"}}), "data.reference: "),
+    ("a symlink loop as data", symlink_loop_case, "a symbolic link that loops back on itself"),
+    ("a database URL as data", spec_case({"data": {"reference": "postgresql://db/loans"}}),
+     "'postgresql://' is not a file system"),
+    ("an HTTP URL with nothing listening", spec_case({"data": {"current": "http://127.0.0.1:9/cur.parquet"}}),
+     "data.current: http://127.0.0.1:9/cur.parquet"),
+    ("a model name over 100 characters", spec_case({"model": {"name": "m" * 300}}), "model.name: a model name of 300"),
+    ("a version over 100 characters", spec_case({"model": {"version": "v" * 300}}), "model.version: a version of 300"),
+    ("a path component over 255 bytes", spec_case({"data": {"current": "data/" + "c" * 300 + ".parquet"}}),
+     "data.current: a path with a component of 308 bytes"),
+    ("a 5,000-digit number", spec_case(raw="grades: [" + "1" * 5000 + "]\n"), "grades[0]: a number of 5,000 digits"),
+    ("a recursive alias", spec_case({"checks": {"fairness": {"intersections": "RECURSIVE"}}}),
+     "checks.fairness.intersections[0]: an alias refers to itself"),
+    ("an alias bomb", spec_case(raw=ALIAS_BOMB + "\n"), "more than 100,000 values"),
+    ("model name of the registry file", spec_case({"model": {"name": "registry.sqlite"}}),
+     "is the registry's file name"),
+    ("a trailing newline in a name", spec_case({"model": {"name": "toy\n"}}), "not a valid model name"),
+    ("a name starting with a dot", spec_case({"model": {"name": ".hidden"}}), "not starting with '.'"),
+    ("a NaN threshold", spec_case(raw_edit=("amber: 0.3", "amber: .nan")), "thresholds.psi.amber: .nan is not a finite"),
+    ("an AUC bound above 1", spec_case({"thresholds": {"auc": {"amber": 2.0}}}),
+     "thresholds.auc.amber: 2.0 is outside the values auc can take"),
+    ("a boolean decision threshold", spec_case({"decision": {"threshold": True}}), "decision.threshold"),
+    ("a drift with a million bins", spec_case({"checks": {"drift": {"bins": 1_000_000}}}),
+     "checks.drift.bins: Input should be less than or equal to 1000"),
+    ("an infinite check parameter", spec_case(raw_edit=("bins: 10", "bins: .inf")), "checks.drift.bins: .inf"),
+    ("data.ids naming a missing column", spec_case({"data": {"ids": ["customer_no"]}}),
+     "column 'customer_no': named in data.ids but missing"),
+    ("a key given twice", spec_case(raw_edit=("checks:", "decision: {threshold: 0.2}\nchecks:")),
+     "decision: the key is given twice"),
+    ("a parquet list column as a feature", nested_parquet_case("list"), "column 'tenure': is a nested column"),
+    ("a parquet struct column as a feature", nested_parquet_case("struct"), "column 'tenure': is a nested column"),
+    ("a check that does not apply, requested alone", usage_case("--checks", "explainability"),
+     "nothing to run for toy_pd version 1: no selected check applies (explainability:"),
     # command line
     ("unknown check on the command line", usage_case("--checks", "drift,nope"), "unknown check 'nope'"),
     ("unknown version on the command line", usage_case("--version", "7"), "no version '7' in this spec"),
@@ -132,4 +201,4 @@ def test_bad_input(write_spec: Callable[..., Path], tmp_path: Path, case: str, b
 
 
 def test_catalogue_is_large_enough() -> None:
-    assert len(CASES) >= 30
+    assert len(CASES) >= 55

@@ -68,7 +68,7 @@ def _type(prop: dict[str, Any]) -> str:
 
 
 def _bounds(prop: dict[str, Any]) -> str:
-    parts = [f"{sign} {prop[key]:g}" for key, sign in (("minimum", ">="), ("exclusiveMinimum", ">"),
+    parts = [f"{sign} {prop[key]:d}" if isinstance(prop[key], int) else f"{sign} {prop[key]:g}" for key, sign in (("minimum", ">="), ("exclusiveMinimum", ">"),
                                                       ("maximum", "<="), ("exclusiveMaximum", "<"))
              if key in prop]
     return ", ".join(parts) or "-"

@@ -24,11 +24,11 @@ if TYPE_CHECKING:
 
 class DriftParams(CheckParams):
     bins: int = Field(10, ge=2, le=1000, description="quantile bins for numeric columns")
-    max_discrete: int = Field(10, ge=1, description="numeric columns with at most this many values are binned by value")
-    max_categories: int = Field(50, ge=2, description="categorical columns with more values pool the rarest in (other)")
+    max_discrete: int = Field(10, ge=1, le=1000, description="numeric columns with at most this many values are binned by value")
+    max_categories: int = Field(50, ge=2, le=1000, description="categorical columns with more values pool the rarest in (other)")
     psi_rule: Literal["fixed", "critical"] = Field(
         "fixed", description="'fixed': the policy's PSI bounds; 'critical': each PSI's own chi-square critical values")
-    top: int = Field(6, ge=0, description="distribution charts for the most shifted features")
+    top: int = Field(6, ge=0, le=50, description="distribution charts for the most shifted features")
 
 
 class DriftCheck(BuiltinCheck):

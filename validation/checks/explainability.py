@@ -30,11 +30,11 @@ ICE_ROWS = 200
 
 
 class ExplainabilityParams(CheckParams):
-    sample_size: int = Field(2000, ge=10, description="applicants explained (a seeded sample of the current data)")
-    seed: int = Field(0, description="seed of the sample and of the explainer's background")
+    sample_size: int = Field(2000, ge=10, le=100_000, description="applicants explained (a seeded sample of the current data)")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="seed of the sample and of the explainer's background")
     monotone: dict[str, Literal["increasing", "decreasing"]] = Field(
-        default_factory=dict, description="declared monotonicity of the PD in numeric features, e.g. {'duration': 'increasing'}")
-    reasons: int = Field(4, ge=1, description="reasons per unfavourable decision (Reg B: more than four is unlikely to help)")
+        default_factory=dict, max_length=1000, description="declared monotonicity of the PD in numeric features, e.g. {'duration': 'increasing'}")
+    reasons: int = Field(4, ge=1, le=20, description="reasons per unfavourable decision (Reg B: more than four is unlikely to help)")
 
 
 class ExplainabilityCheck(BuiltinCheck):

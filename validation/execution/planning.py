@@ -118,7 +118,12 @@ def plan_runs(specs: list[Path], *, version: str | None = None, checks: list[str
             features = samples.features
             del samples  # checked: each notebook loads its own copy; free this one now
             release_memory()
-            plans.append(plan_pack(spec_file, entry, selected, out, timeout=timeout, rows=rows, features=features))
+            plan = plan_pack(spec_file, entry, selected, out, timeout=timeout, rows=rows, features=features)
+            if not plan.tasks:  # a pack that ran nothing would read as a clean result
+                reasons = "; ".join(f"{name}: {reason}" for name, reason in plan.not_applicable.items())
+                raise InputError(f"{entry.path}: nothing to run for {entry.name} version {entry.version}: no "
+                                 f"selected check applies ({reasons})")
+            plans.append(plan)
     if not plans:
         raise InputError("nothing to validate: no model versions selected")
     return plans

@@ -100,7 +100,9 @@ def save_profile(profile: ReferenceProfile, path: str | Path) -> None:
         }
     document = {"schema_version": SCHEMA_VERSION, "settings": profile.settings, "source": profile.source,
                 "columns": columns}
-    Path(path).write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    from validation.judging.findings import plain
+
+    Path(path).write_text(json.dumps(plain(document), indent=1, allow_nan=False) + "\n", encoding="utf-8")
 
 
 def load_profile(path: str | Path) -> ReferenceProfile:

@@ -13,17 +13,32 @@ from __future__ import annotations
 
 import hashlib
 import keyword
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Mapping, get_args
 
-import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from validation.errors import SpecError
+from validation.inputs.safe_yaml import load_yaml
 
 NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
 _NAME_RE = re.compile(NAME_PATTERN)
+MAX_NAME_LENGTH = 100
+"""Model names and version labels are folder names: well under the 255 bytes a file system allows,
+with room for the run folder beside them (project default)."""
+RESERVED_NAMES = re.compile(r"registry\.sqlite(-wal|-shm|-journal)?", re.IGNORECASE)
+"""``<out>/<model>`` must never be the registry file (or SQLite's files beside it)."""
+MAX_TEXT = 2_000
+"""Characters of a free-text key (owner, purpose, the model card's texts)."""
+MAX_COLUMN_NAME = 1_000
+MAX_COLUMNS = 10_000
+"""Columns a list names (features, protected, ids, segments): project default, above any model's inputs."""
+MAX_PATH = 4_096
+"""Characters of a path (Linux's PATH_MAX); each component at most 255 bytes (NAME_MAX)."""
+MAX_VERSIONS = 1_000
+MAX_GRADES = 100
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 #: Spec keys users see in messages, with what each expects (used to word pydantic errors).
@@ -39,14 +54,40 @@ EXPECTED = {
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Unknown keys refused; types strict (``threshold: true`` is not 1.0, ``tier: "2"`` not 2);
+    numbers finite."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 def _check_name(value: str, what: str) -> str:
-    if not _NAME_RE.match(value) or value in {".", ".."}:
-        raise ValueError(
-            f"{value!r} is not a valid {what}: use letters, digits, '_', '.' or '-' only"
-        )
+    if not _NAME_RE.fullmatch(value) or value.startswith("."):
+        raise ValueError(f"{value!r} is not a valid {what}: use letters, digits, '_', '.' or '-' only, "
+                         "not starting with '.'")
+    if len(value) > MAX_NAME_LENGTH:
+        raise ValueError(f"a {what} of {len(value)} characters; at most {MAX_NAME_LENGTH} (it is a folder name)")
+    if what == "model name" and RESERVED_NAMES.fullmatch(value):
+        raise ValueError(f"{value!r} is the registry's file name in the output folder; choose another model name")
+    return value
+
+
+def _check_path(value: str) -> str:
+    """A path or URL a spec names: printable, of a length a file system accepts."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError(f"{value!r} has a control character (a NUL byte or a line break); give a plain path")
+    if not value.strip():
+        raise ValueError("an empty path; give the path of a file")
+    if len(value) > MAX_PATH:
+        raise ValueError(f"a path of {len(value)} characters; at most {MAX_PATH}")
+    longest = max(len(part.encode()) for part in value.split("/"))
+    if longest > 255:
+        raise ValueError(f"a path with a component of {longest} bytes; file systems allow 255")
+    return value
+
+
+def _check_column(value: str) -> str:
+    if not value or len(value) > MAX_COLUMN_NAME or "\x00" in value:
+        raise ValueError(f"not a usable column name ({len(value)} characters, at most {MAX_COLUMN_NAME}, no NUL)")
     return value
 
 
@@ -64,70 +105,74 @@ def _valid_sha(value: str) -> str:
 ModelName = Annotated[str, AfterValidator(lambda value: _check_name(value, "model name"))]
 VersionLabel = Annotated[str, BeforeValidator(_number_to_text), AfterValidator(lambda value: _check_name(value, "version"))]
 Sha256 = Annotated[str, AfterValidator(_valid_sha)]
+PathText = Annotated[str, AfterValidator(_check_path)]
+Column = Annotated[str, AfterValidator(_check_column)]
+Columns = Annotated[list[Column], Field(max_length=MAX_COLUMNS)]
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
 
 
 class ModelSection(_Strict):
     name: ModelName
     version: VersionLabel
     type: Literal["classification", "var"] = "classification"
-    owner: str | None = None
-    purpose: str | None = None
-    tier: int | None = None
-    artifact: str | None = None
+    owner: Text | None = None
+    purpose: Text | None = None
+    tier: int | None = Field(default=None, ge=0, le=100)
+    artifact: PathText | None = None
     artifact_sha256: Sha256 | None = None
     # model card (Mitchell et al. 2019), all optional
-    intended_use: str | None = None
-    out_of_scope_use: str | None = None
-    training_data: str | None = None
-    limitations: str | None = None
-    ethical_considerations: str | None = None
-    caveats: str | None = None
+    intended_use: Text | None = None
+    out_of_scope_use: Text | None = None
+    training_data: Text | None = None
+    limitations: Text | None = None
+    ethical_considerations: Text | None = None
+    caveats: Text | None = None
 
 
 
 class DataSection(_Strict):
-    reference: str
-    current: str
-    reference_profile: str | None = None
-    target: str | None = None
-    score: str | None = None
-    features: list[str] | None = None
-    protected: list[str] = Field(default_factory=list)
-    time: str | None = None
-    segments: list[str] = Field(default_factory=list)
-    exposure: str | None = None
-    lgd: str | None = None
-    ids: list[str] = Field(default_factory=list)
-    pnl: str | None = None
-    var: str | None = None
+    reference: PathText
+    current: PathText
+    reference_profile: PathText | None = None
+    target: Column | None = None
+    score: Column | None = None
+    features: Columns | None = None
+    protected: Columns = Field(default_factory=list)
+    time: Column | None = None
+    segments: Columns = Field(default_factory=list)
+    exposure: Column | None = None
+    lgd: Column | None = None
+    ids: Columns = Field(default_factory=list)
+    pnl: Column | None = None
+    var: Column | None = None
     var_level: float | None = Field(default=None, gt=0.0, lt=1.0)
-    max_rows: int | None = Field(default=None, gt=0)
+    max_rows: int | None = Field(default=None, gt=0, le=10**12)
 
 
 class DataOverride(_Strict):
     """``data.*`` keys a version may override: every key optional."""
 
-    reference: str | None = None
-    current: str | None = None
-    reference_profile: str | None = None
-    target: str | None = None
-    score: str | None = None
-    features: list[str] | None = None
-    protected: list[str] | None = None
-    time: str | None = None
-    segments: list[str] | None = None
-    exposure: str | None = None
-    lgd: str | None = None
-    ids: list[str] | None = None
-    pnl: str | None = None
-    var: str | None = None
+    reference: PathText | None = None
+    current: PathText | None = None
+    reference_profile: PathText | None = None
+    target: Column | None = None
+    score: Column | None = None
+    features: Columns | None = None
+    protected: Columns | None = None
+    time: Column | None = None
+    segments: Columns | None = None
+    exposure: Column | None = None
+    lgd: Column | None = None
+    ids: Columns | None = None
+    pnl: Column | None = None
+    var: Column | None = None
     var_level: float | None = Field(default=None, gt=0.0, lt=1.0)
-    max_rows: int | None = Field(default=None, gt=0)
+    max_rows: int | None = Field(default=None, gt=0, le=10**12)
 
 
 class VersionEntry(_Strict):
     version: VersionLabel
-    artifact: str | None = None
+    artifact: PathText | None = None
     artifact_sha256: Sha256 | None = None
     data: DataOverride | None = None
 
@@ -154,12 +199,12 @@ class SpecFile(_Strict):
     model: ModelSection
     data: DataSection
     decision: Decision | None = None
-    grades: list[float] | None = None
+    grades: Annotated[list[float], Field(max_length=MAX_GRADES)] | None = None
     checks: list[str] | dict[str, dict[str, Any] | None] = Field(
         default_factory=lambda: _default_checks()
     )
     thresholds: dict[str, Threshold] = Field(default_factory=dict)
-    versions: list[VersionEntry] | None = None
+    versions: Annotated[list[VersionEntry], Field(max_length=MAX_VERSIONS)] | None = None
 
 
 class ModelVersionSpec(BaseModel):
@@ -273,18 +318,7 @@ def _describe(error: dict[str, Any], key: str) -> str:
 
 
 def _parse_yaml(path: Path) -> tuple[dict[str, Any], bytes]:
-    if not path.exists():
-        raise SpecError(path, "", "spec file not found; give the path of a YAML spec (see params/)")
-    if path.is_dir():
-        raise SpecError(path, "", "is a folder; give the path of a YAML spec file")
-    raw = path.read_bytes()
-    try:
-        document = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise SpecError(path, "", f"YAML syntax error at {where}{problem}") from None
+    document, raw = load_yaml(path)
     if not isinstance(document, dict):
         raise SpecError(path, "", "expected a YAML mapping with keys model, data, checks, ...")
     return document, raw
@@ -294,7 +328,13 @@ def _resolve(path: Path, value: str | None) -> str | None:
     if value is None or "://" in value:
         return value
     candidate = Path(value).expanduser()
-    return str(candidate if candidate.is_absolute() else (path.parent / candidate).resolve())
+    if candidate.is_absolute():
+        return str(candidate)
+    joined = path.parent / candidate
+    try:
+        return str(joined.resolve())
+    except (OSError, RuntimeError):  # a symlink loop: the data loader names the problem
+        return os.path.abspath(joined)
 
 
 def _check_semantics(path: Path, key_prefix: str, entry: ModelVersionSpec) -> None:
@@ -361,6 +401,11 @@ def _check_thresholds(path: Path, thresholds: dict[str, Threshold]) -> None:
             raise SpecError(path, f"thresholds.{metric}", "this metric is reported, never judged: it takes "
                             "no thresholds")
         amber, red = bounds.amber, bounds.red
+        low, high = rule.domain
+        for level, bound in (("amber", amber), ("red", red)):
+            if bound is not None and not low <= bound <= high:
+                raise SpecError(path, f"thresholds.{metric}.{level}", f"{bound} is outside the values {metric} "
+                                f"can take ({low} to {high}); a bound there could never be reached")
         if amber is not None and red is not None:
             if rule.direction == "higher_is_worse" and red < amber:
                 raise SpecError(path, f"thresholds.{metric}", f"red ({red}) must not be below amber "

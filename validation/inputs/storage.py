@@ -8,7 +8,9 @@ dask); remote file systems need their fsspec package (s3fs, gcsfs, adlfs) instal
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -29,6 +31,54 @@ def exists(path: str | Path) -> bool:
 
     fs, inner = fsspec.core.url_to_fs(str(path))
     return bool(fs.isfile(inner))
+
+
+def problem(path: str | Path) -> str | None:
+    """Why a data file cannot be read, in words for its owner, or None when it is a readable file.
+
+    Covers what the standard library and fsspec report as exceptions (a symlink loop, a name too
+    long, a NUL byte, a URL scheme no installed file system serves, a server that cannot be
+    reached), so that a caller can name the spec key with it.
+    """
+    text = str(path)
+    if "\x00" in text:
+        return "the path has a NUL byte; give a plain path"
+    if not is_url(path):
+        try:
+            mode = os.stat(text).st_mode
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return "a symbolic link that loops back on itself; point it at the file"
+            if exc.errno == errno.ENAMETOOLONG:
+                return "the path is too long for the file system (255 bytes per name)"
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                return "file not found; check the path (relative to the spec, or an fsspec URL)"
+            return f"cannot be read: {exc.strerror or exc}"
+        if not os.path.isfile(text):
+            return "is a folder, not a file; give the path of a parquet or CSV file"
+        if not os.access(text, os.R_OK):
+            return "cannot be read: permission denied"
+        return None
+    return _url_problem(text)
+
+
+def _url_problem(url: str) -> str | None:
+    import fsspec
+
+    scheme = url.split("://", 1)[0].lower()
+    try:
+        fs, inner = fsspec.core.url_to_fs(url)
+    except ImportError as exc:
+        return (f"the '{scheme}://' file system needs a package that is not installed ({exc}); install it "
+                "(s3fs for s3://, gcsfs for gs://, adlfs for abfs://, aiohttp for http://)")
+    except ValueError:
+        return (f"'{scheme}://' is not a file system this installation knows (databases are not data files); "
+                "give the path or URL of a parquet or CSV file")
+    try:
+        return None if fs.isfile(inner) else "file not found at this URL"
+    except Exception as exc:  # any remote failure (refused connection, no credentials) is the input's
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return f"cannot be reached ({type(exc).__name__}: {first[:200]})"
 
 
 @contextlib.contextmanager

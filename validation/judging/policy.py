@@ -46,19 +46,27 @@ class Rule:
         Default bounds; ``None`` means that level is never reached.
     source
         Why these defaults: a regulation, a paper, or common practice.
+    domain
+        The values the metric can take; a spec's bound outside it is refused (an AUC amber of 2.0
+        could never be reached).
     """
 
     direction: Direction
     amber: float | None = None
     red: float | None = None
     source: str = ""
+    domain: tuple[float, float] = (-math.inf, math.inf)
 
 
 _P_VALUE = "ECB IRB validation instructions: traffic light at 95% / 99.9% confidence"
+UNIT = (0.0, 1.0)
+"""The domain of probabilities, rates, shares, differences of rates and AUCs."""
+NON_NEGATIVE = (0.0, math.inf)
+CORRELATION = (-1.0, 1.0)
 
 DEFAULT_POLICY: dict[str, Rule] = {
     # drift
-    "psi": Rule("higher_is_worse", 0.10, 0.25, "industry convention (Siddiqi 2006): <0.10 stable, >=0.25 shifted"),
+    "psi": Rule("higher_is_worse", 0.10, 0.25, "industry convention (Siddiqi 2006): <0.10 stable, >=0.25 shifted", domain=NON_NEGATIVE),
     "ks_stat": Rule("none", source="reported; judged through psi by default"),
     "ks_pvalue": Rule("none", source="reported; p-values shrink with sample size, so not judged by default"),
     "chi2_pvalue": Rule("none", source="reported; p-values shrink with sample size, so not judged by default"),
@@ -67,41 +75,41 @@ DEFAULT_POLICY: dict[str, Rule] = {
     "default_rate": Rule("none", source="reported per period"),
     # fairness
     "approval_rate": Rule("none", source="reported per group"),
-    "disparate_impact_ratio": Rule("lower_is_worse", 0.8, None, "four-fifths rule (EEOC Uniform Guidelines, 29 CFR 1607.4(D))"),
-    "demographic_parity_difference": Rule("higher_is_worse", 0.10, 0.20, "common practice; set per policy"),
-    "equal_opportunity_difference": Rule("higher_is_worse", 0.10, 0.20, "common practice; set per policy"),
-    "equalized_odds_difference": Rule("higher_is_worse", 0.10, 0.20, "common practice; set per policy"),
+    "disparate_impact_ratio": Rule("lower_is_worse", 0.8, None, "four-fifths rule (EEOC Uniform Guidelines, 29 CFR 1607.4(D))", domain=NON_NEGATIVE),
+    "demographic_parity_difference": Rule("higher_is_worse", 0.10, 0.20, "common practice; set per policy", domain=UNIT),
+    "equal_opportunity_difference": Rule("higher_is_worse", 0.10, 0.20, "common practice; set per policy", domain=UNIT),
+    "equalized_odds_difference": Rule("higher_is_worse", 0.10, 0.20, "common practice; set per policy", domain=UNIT),
     "disparity_ztest_pvalue": Rule("none", source="reported: two-proportion z-test vs the most-approved group"),
     "disparity_fisher_pvalue": Rule("none", source="reported: Fisher exact test vs the most-approved group"),
     # explainability
     "shap_importance": Rule("none", source="reported per feature"),
-    "shap_additivity_error": Rule("higher_is_worse", 1e-4, 1e-2, "SHAP local accuracy: base + sum = margin"),
-    "importance_rank_correlation": Rule("lower_is_worse", 0.7, 0.4, "common practice; set per policy"),
+    "shap_additivity_error": Rule("higher_is_worse", 1e-4, 1e-2, "SHAP local accuracy: base + sum = margin", domain=NON_NEGATIVE),
+    "importance_rank_correlation": Rule("lower_is_worse", 0.7, 0.4, "common practice; set per policy", domain=CORRELATION),
     "importance_top_k_overlap": Rule("none", source="reported: Jaccard overlap of the top-5 features"),
     "reason_code_rate": Rule("none", source="reported: share of unfavourable decisions a feature explains"),
     "monotonicity_violation_share": Rule("higher_is_worse", 0.01, 0.10,
-                                         "share of ICE curves against the declared direction; set per policy"),
+                                         "share of ICE curves against the declared direction; set per policy", domain=UNIT),
     # backtesting, classification
-    "auc": Rule("lower_is_worse", 0.70, 0.60, "common practice for retail PD models"),
-    "gini": Rule("lower_is_worse", 0.40, 0.20, "common practice for retail PD models (Gini = 2 AUC - 1)"),
+    "auc": Rule("lower_is_worse", 0.70, 0.60, "common practice for retail PD models", domain=UNIT),
+    "gini": Rule("lower_is_worse", 0.40, 0.20, "common practice for retail PD models (Gini = 2 AUC - 1)", domain=CORRELATION),
     "ks": Rule("none", source="reported"),
     "brier": Rule("none", source="reported"),
-    "hosmer_lemeshow_pvalue": Rule("lower_is_worse", 0.05, 0.001, _P_VALUE),
-    "jeffreys_pvalue": Rule("lower_is_worse", 0.05, 0.001, _P_VALUE),
-    "binomial_pvalue": Rule("lower_is_worse", 0.05, 0.001, _P_VALUE),
-    "auc_change_pvalue": Rule("lower_is_worse", 0.05, 0.001, _P_VALUE),
-    "spiegelhalter_pvalue": Rule("lower_is_worse", 0.05, 0.001, _P_VALUE),
+    "hosmer_lemeshow_pvalue": Rule("lower_is_worse", 0.05, 0.001, _P_VALUE, domain=UNIT),
+    "jeffreys_pvalue": Rule("lower_is_worse", 0.05, 0.001, _P_VALUE, domain=UNIT),
+    "binomial_pvalue": Rule("lower_is_worse", 0.05, 0.001, _P_VALUE, domain=UNIT),
+    "auc_change_pvalue": Rule("lower_is_worse", 0.05, 0.001, _P_VALUE, domain=UNIT),
+    "spiegelhalter_pvalue": Rule("lower_is_worse", 0.05, 0.001, _P_VALUE, domain=UNIT),
     "observed_expected_ratio": Rule("none", source="reported: observed over expected defaults"),
     "herfindahl_index": Rule("none", source="reported: ECB concentration of the grade distribution"),
-    "herfindahl_change_pvalue": Rule("lower_is_worse", 0.05, 0.001, _P_VALUE),
+    "herfindahl_change_pvalue": Rule("lower_is_worse", 0.05, 0.001, _P_VALUE, domain=UNIT),
     "bad_rate_approved": Rule("none", source="reported: business impact at the decision threshold"),
     "expected_loss": Rule("none", source="reported: sum PD x LGD x EAD of the approved"),
     "expected_default_exposure": Rule("none", source="reported: sum PD x EAD of the approved"),
     # backtesting, VaR
     "exceptions": Rule("none", source="reported"),
-    "kupiec_pvalue": Rule("lower_is_worse", 0.05, 0.01, "Kupiec (1995) POF test at 95% / 99%"),
-    "christoffersen_pvalue": Rule("lower_is_worse", 0.05, 0.01, "Christoffersen (1998) independence test"),
-    "conditional_coverage_pvalue": Rule("lower_is_worse", 0.05, 0.01, "Christoffersen (1998) conditional coverage"),
+    "kupiec_pvalue": Rule("lower_is_worse", 0.05, 0.01, "Kupiec (1995) POF test at 95% / 99%", domain=UNIT),
+    "christoffersen_pvalue": Rule("lower_is_worse", 0.05, 0.01, "Christoffersen (1998) independence test", domain=UNIT),
+    "conditional_coverage_pvalue": Rule("lower_is_worse", 0.05, 0.01, "Christoffersen (1998) conditional coverage", domain=UNIT),
     "basel_zone": Rule("categorical", source="Basel Committee (1996) traffic-light zones"),
     "tuff_pvalue": Rule("none", source="reported: Kupiec (1995) time until first failure"),
     "plus_factor": Rule("none", source="reported: Basel (1996) plus factor to the capital multiplier"),
