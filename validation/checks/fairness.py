@@ -26,6 +26,28 @@ if TYPE_CHECKING:
 
 MAX_GROUPS_UNBANDED = 20
 """A numeric protected attribute with more distinct values than this needs band edges."""
+MAX_PROTECTED_VALUES = 250
+"""A protected attribute (not banded) with more distinct values than this is refused: it looks like
+an identifier or free text, its groups nearly all too small to judge. 250 (project default) is
+above the number of countries (ISO 3166: 249), the most detailed protected attribute we know of."""
+
+# Bounds of the parameters (project defaults): a spec must not be able to hang the tool, and a
+# value beyond these is a typo rather than a choice.
+MAX_MIN_GROUP_SIZE = 100_000
+"""Largest ``min_group_size``: asking more applicants than this of every group leaves every
+protected group of a retail portfolio unjudged."""
+MAX_BOOTSTRAP_DRAWS = 10_000
+"""Largest ``bootstrap_draws``: the 95% interval's percentiles are stable to the third decimal well
+before; each draw costs memory per group (the draws are vectorised)."""
+MAX_BAND_EDGES = 50
+"""Largest number of band edges per attribute: more bands than this are groups too small to judge."""
+MAX_INTERSECTIONS = 10
+"""Largest number of intersections: each one is an attribute of its own, with its table and bootstrap."""
+MAX_INTERSECTION_ATTRIBUTES = 3
+"""Largest number of attributes crossed in one intersection: beyond three, nearly every group is
+too small to judge (or pooled so no decision is disclosed)."""
+MAX_SEED = 2**32 - 1
+"""Largest seed: the range of a 32-bit seed, which every numpy generator accepts."""
 
 
 def _increasing(edges: list[float]) -> list[float]:
@@ -35,23 +57,28 @@ def _increasing(edges: list[float]) -> list[float]:
 
 
 def _two_or_more(attributes: list[str]) -> list[str]:
-    if len(attributes) < 2:
-        raise ValueError(f"expected two or more protected attributes, got {attributes!r}")
+    if not 2 <= len(set(attributes)) == len(attributes) <= MAX_INTERSECTION_ATTRIBUTES:
+        raise ValueError(f"expected two or more distinct protected attributes (at most "
+                         f"{MAX_INTERSECTION_ATTRIBUTES}), got {attributes!r}")
     return attributes
 
 
-BandEdges = Annotated[list[float], AfterValidator(_increasing)]
+BandEdges = Annotated[list[Annotated[float, Field(allow_inf_nan=False)]],
+                      Field(max_length=MAX_BAND_EDGES), AfterValidator(_increasing)]
 Intersection = Annotated[list[str], AfterValidator(_two_or_more)]
 
 
 class FairnessParams(CheckParams):
-    min_group_size: int = Field(30, ge=1, description="smaller groups are reported, not judged")
+    min_group_size: int = Field(30, ge=1, le=MAX_MIN_GROUP_SIZE,
+                                description="smaller groups are reported, not judged")
     bands: dict[str, BandEdges] = Field(
         default_factory=dict, description="band edges of numeric protected attributes, e.g. {'age': [25, 35, 50]}")
     intersections: list[Intersection] = Field(
-        default_factory=list, description="attributes to cross, e.g. [['sex', 'age_band']]")
-    bootstrap_draws: int = Field(1000, ge=0, description="draws for the intervals of the differences")
-    seed: int = Field(0, description="seed of the bootstrap")
+        default_factory=list, max_length=MAX_INTERSECTIONS,
+        description="attributes to cross, e.g. [['sex', 'age_band']]")
+    bootstrap_draws: int = Field(1000, ge=0, le=MAX_BOOTSTRAP_DRAWS,
+                                 description="draws for the intervals of the differences")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="seed of the bootstrap")
 
 
 class FairnessCheck(BuiltinCheck):
@@ -91,6 +118,11 @@ class FairnessCheck(BuiltinCheck):
                                 f"attributes (data.protected: {', '.join(protected)}); got {combo!r}")
 
     def check_inputs(self, spec: "ModelVersionSpec", samples: "Samples", params: Any) -> None:
+        """Refuse protected attributes the check cannot group by: ``bands`` on a non-numeric
+        attribute, a numeric attribute of more than :data:`MAX_GROUPS_UNBANDED` values without
+        bands (:class:`~validation.errors.SpecError`), and a column with no value at all or of more
+        than :data:`MAX_PROTECTED_VALUES` distinct values, an identifier rather than a group
+        (:class:`~validation.errors.DataError`)."""
         from validation.errors import SpecError
         from validation.metrics.drift import is_numeric
 
@@ -101,12 +133,15 @@ class FairnessCheck(BuiltinCheck):
                                 "apply to numeric attributes such as age")
         for attribute in spec.data.protected:
             column = current[attribute]
-            if attribute not in params.bands and is_numeric(column):
-                distinct = int(column.nunique())
-                if distinct > MAX_GROUPS_UNBANDED:
-                    raise SpecError(spec.path, "checks.fairness.bands", f"protected attribute '{attribute}' is numeric "
-                                    f"with {distinct} distinct values; give band edges, e.g. "
-                                    f"checks: {{fairness: {{bands: {{{attribute}: [25, 35, 50]}}}}}}")
+            _has_values(spec, attribute, column)
+            if attribute in params.bands:
+                continue
+            distinct = int(column.nunique())
+            if is_numeric(column) and distinct > MAX_GROUPS_UNBANDED:
+                raise SpecError(spec.path, "checks.fairness.bands", f"protected attribute '{attribute}' is numeric "
+                                f"with {distinct} distinct values; give band edges, e.g. "
+                                f"checks: {{fairness: {{bands: {{{attribute}: [25, 35, 50]}}}}}}")
+            _not_an_identifier(spec, attribute, distinct, len(column))
 
     def card_analyses(self, findings: list["Finding"]) -> list[dict[str, Any]]:
         """Per group: approval rate, disparate impact ratio and default rate."""
@@ -128,16 +163,47 @@ class FairnessCheck(BuiltinCheck):
         for attribute in attributes:
             tables[attribute], items = _attribute(context, approved, attribute, params)
             findings += items
-        output = CheckOutput(self.name, headline=fairness.headline(tables, context.policy), findings=findings,
+        problems = {a: p for a, t in tables.items()
+                    if (p := fairness.comparison_problem(t, min_group_size=params.min_group_size))}
+        rule_problem = fairness.decision_problem(approved, decision.threshold, decision.favourable)
+        headline = rule_problem + "." if rule_problem else fairness.headline(
+            tables, context.policy, min_group_size=params.min_group_size)
+        output = CheckOutput(self.name, headline=headline, findings=findings,
                              tables={f"groups:{attribute}": table for attribute, table in tables.items()})
+        if rule_problem or len(problems) == len(attributes):
+            output.not_applicable = rule_problem or "; ".join(f"{a}: {p}" for a, p in problems.items())
         output.section("Decision").text(
             f"Favourable when the score is **{decision.favourable}** {decision.threshold} · "
             f"overall approval rate {approved.mean():.1%} on the current sample")
+        _not_compared(output, problems, rule_problem)
         _groups(output, tables, context.policy)
         output.summary = {"current_rows": len(current), "approval_rate": float(approved.mean()),
                           "min_group_size": params.min_group_size, "attributes": attributes,
+                          "missing_values": {a: int(current[a].isna().sum()) for a in context.spec.data.protected},
+                          "not_compared": problems,
                           "bootstrap_draws": params.bootstrap_draws, "seed": params.seed}
         return output
+
+
+def _has_values(spec: "ModelVersionSpec", attribute: str, column: "pd.Series") -> None:
+    """A :class:`~validation.errors.DataError` when a protected attribute has no value at all."""
+    from validation.errors import DataError
+
+    if not column.notna().any():
+        raise DataError(str(spec.data.current), attribute, f"protected attribute with no value in its {len(column)} "
+                        "rows: nothing to group by; fill the column or remove it from data.protected", "data.current")
+
+
+def _not_an_identifier(spec: "ModelVersionSpec", attribute: str, distinct: int, rows: int) -> None:
+    """A :class:`~validation.errors.DataError` when a protected attribute has more distinct values
+    than :data:`MAX_PROTECTED_VALUES`: an identifier or free text, not groups to compare."""
+    from validation.errors import DataError
+
+    if distinct > MAX_PROTECTED_VALUES:
+        raise DataError(str(spec.data.current), attribute, f"protected attribute with {distinct} distinct values in "
+                        f"{rows} rows (more than {MAX_PROTECTED_VALUES}): it looks like an identifier or free text, "
+                        "not groups to compare; use a coarser attribute (a region, not an address), or bands of a "
+                        "numeric one (checks.fairness.bands)", "data.current")
 
 
 def _decision(spec: "ModelVersionSpec") -> "Decision":
@@ -153,7 +219,8 @@ def _decision(spec: "ModelVersionSpec") -> "Decision":
 def _attribute(context: CheckContext, approved: "np.ndarray", attribute: str,
                params: FairnessParams) -> tuple["pd.DataFrame", list[dict[str, Any]]]:
     """The group table and the findings of one protected attribute (or intersection), with the
-    bootstrap intervals of its differences over the groups large enough to judge."""
+    bootstrap intervals of its differences over the groups large enough to judge (none when the
+    groups cannot be compared)."""
     from validation.metrics import fairness
 
     s, current = context.samples, context.current
@@ -161,12 +228,28 @@ def _attribute(context: CheckContext, approved: "np.ndarray", attribute: str,
     groups = fairness.group_labels(current, attribute, bands=params.bands)
     table = fairness.group_table(y, approved, groups, score=current[str(s.score)],
                                  min_group_size=params.min_group_size)
-    judged = [str(g) for g in table.index[table["judged"]]]
+    comparable = fairness.comparison_problem(table, min_group_size=params.min_group_size) is None
+    judged = [str(g) for g in table.index[table["judged"]]] if comparable else []
     intervals = fairness.bootstrap_differences(y, approved, groups, judged=judged, draws=params.bootstrap_draws,
-                                               seed=params.seed)
+                                               seed=params.seed) if comparable and params.bootstrap_draws else {}
     findings = fairness.fairness_findings(attribute, table, min_group_size=params.min_group_size,
                                           intervals=intervals)
     return table, findings
+
+
+def _not_compared(output: CheckOutput, problems: dict[str, str], rule_problem: str | None) -> None:
+    """A section naming the attributes whose groups could not be compared, and why (their
+    findings are reported, not judged)."""
+    from validation.reporting.display import md
+
+    if not problems and not rule_problem:
+        return
+    section = output.section("Not compared")
+    if rule_problem:
+        section.text(md(rule_problem[0].upper() + rule_problem[1:]) + ".")
+    lines = [f"- **{md(attribute)}**: {md(problem)}" for attribute, problem in problems.items()]
+    section.text("These attributes compared nothing; their findings are reported, not judged:\n\n"
+                 + "\n".join(lines))
 
 
 def _groups(output: CheckOutput, tables: dict[str, "pd.DataFrame"], policy: "Policy") -> None:

@@ -20,6 +20,10 @@ Per attribute, over the groups large enough to judge (``n >= min_group_size``):
 
 Groups below ``min_group_size`` are reported with their numbers but never judged, and take no part
 in the maxima and minima. Missing attribute values form the group ``(missing)``.
+
+An attribute *compares nothing* (:func:`comparison_problem`) when it has one group, fewer than two
+groups of ``min_group_size``, or groups that are all refused (the ratio is 0/0) or all approved
+(the decisions do not differ): its findings are then reported, never judged, with the reason.
 """
 
 from __future__ import annotations
@@ -43,6 +47,23 @@ INTERSECTION = "*"
 SMALL_GROUPS = "(groups under 5)"
 MIN_DISCLOSED_GROUP = 5
 """Groups with fewer members are pooled in ``(groups under 5)``: never shown on their own."""
+
+NOBODY_APPROVED = ("no applicant is approved at this threshold (favourable when the score is {favourable} "
+                   "{threshold:g}): disparate impact cannot be computed; check decision.threshold")
+"""Why a check compared nothing when the decision rule refuses every applicant."""
+EVERYBODY_APPROVED = ("every applicant is approved at this threshold (favourable when the score is {favourable} "
+                      "{threshold:g}): the decisions do not differ between groups; check decision.threshold")
+"""Why a check compared nothing when the decision rule approves every applicant."""
+NO_GROUP = "no applicant: nothing to compare"
+ONE_GROUP = "only one group ({group}): nothing to compare"
+ALL_POOLED = (f"every group has fewer than {MIN_DISCLOSED_GROUP} applicants (pooled in {SMALL_GROUPS}): nothing to "
+              "compare; use a coarser attribute, or bands of a numeric one")
+TOO_FEW_JUDGED = ("fewer than two groups reach the minimum group size{size} (largest: {largest}): nothing is judged; "
+                  "lower checks.fairness.min_group_size or use a coarser attribute")
+NONE_APPROVED = ("no applicant of the groups large enough to judge is approved: the disparate impact ratio is 0/0, "
+                 "undefined")
+ALL_APPROVED = ("every applicant of the groups large enough to judge is approved: the decisions do not differ "
+                "between groups")
 
 
 def favourable_decision(score: np.ndarray | pd.Series, threshold: float, favourable: str) -> np.ndarray:
@@ -275,6 +296,54 @@ def best_group(table: pd.DataFrame) -> str | None:
     return str(judged.idxmax()) if len(judged) else None
 
 
+def decision_problem(favourable: np.ndarray, threshold: float, rule: str) -> str | None:
+    """Why no group can be compared under the decision rule itself, or ``None``: every applicant
+    refused (each disparate impact ratio is 0/0) or every applicant approved (no decision differs).
+
+    >>> decision_problem(np.array([0, 0]), 0.0, "below")
+    'no applicant is approved at this threshold (favourable when the score is below 0): ...'
+    >>> decision_problem(np.array([0, 1]), 0.2, "below") is None
+    True
+    """
+    decided = np.asarray(favourable)
+    if not decided.any():
+        return NOBODY_APPROVED.format(favourable=rule, threshold=threshold)
+    if decided.all():
+        return EVERYBODY_APPROVED.format(favourable=rule, threshold=threshold)
+    return None
+
+
+def comparison_problem(table: pd.DataFrame, *, min_group_size: int | None = None) -> str | None:
+    """Why the groups of a :func:`group_table` cannot be compared, or ``None`` when they can.
+
+    They cannot with no group or one (:data:`ONE_GROUP`, :data:`ALL_POOLED` when every group was
+    too small to disclose), with fewer than two groups large enough to judge
+    (:data:`TOO_FEW_JUDGED`), when no applicant of those groups is approved (the disparate impact
+    ratio ``rate / highest rate`` is 0/0: :data:`NONE_APPROVED`) or when all of them are (no
+    decision differs: :data:`ALL_APPROVED`).
+
+    >>> table = pd.DataFrame({"n": [40, 3], "judged": [True, False], "approval_rate": [0.5, 0.0]},
+    ...                      index=["a", "b"])
+    >>> comparison_problem(table, min_group_size=30)
+    'fewer than two groups reach the minimum group size of 30 (largest: a, 40 applicants): ...'
+    """
+    if len(table) == 0:
+        return NO_GROUP
+    if len(table) == 1:
+        group = str(table.index[0])
+        return ALL_POOLED if group == SMALL_GROUPS else ONE_GROUP.format(group=group)
+    judged = table.loc[table["judged"], "approval_rate"]
+    if len(judged) < 2:
+        largest = table["n"].idxmax()
+        return TOO_FEW_JUDGED.format(size="" if min_group_size is None else f" of {min_group_size}",
+                                     largest=f"{largest}, {int(table.loc[largest, 'n'])} applicants")
+    if float(judged.max()) == 0.0:
+        return NONE_APPROVED
+    if float(judged.min()) == 1.0:
+        return ALL_APPROVED
+    return None
+
+
 def bootstrap_differences(y: np.ndarray | pd.Series, favourable: np.ndarray, groups: pd.Series, *,
                           judged: list[str], draws: int = 1000, seed: int = 0,
                           level: float = 0.95) -> dict[str, tuple[float, float]]:
@@ -349,51 +418,69 @@ def fairness_findings(attribute: str, table: pd.DataFrame, *, min_group_size: in
     (reported), ``default_rate`` (reported) and, with scores, ``jeffreys_pvalue`` (calibration of
     the group, judged like any Jeffreys test) and ``auc`` (reported).
     Per attribute (subject ``<attribute>``): the three differences, with their bootstrap intervals.
+
+    When the groups cannot be compared (:func:`comparison_problem`), every finding is reported,
+    none judged, and the notes say why; undefined values are ``None`` (never NaN).
     """
     from validation.judging.findings import finding
 
+    problem = comparison_problem(table, min_group_size=min_group_size)
+    top = None if problem else best_group(table)
     items: list[dict[str, object]] = []
-    top = best_group(table)
     for group, row in table.iterrows():
-        subject = f"{attribute}:{group}"
-        n = int(row["n"])
-        small = None if row["judged"] else f"insufficient data: {n} < {min_group_size} applicants"
-        items.append(finding("approval_rate", subject, row["approval_rate"], judged=False,
-                             note=f"{int(row['approved'])} of {n} approved"))
-        if group == top:
-            note = small or "the most-approved group: the comparator"
-        else:
-            p = row["fisher_pvalue"]
-            verdict = "" if not math.isfinite(p) else (
-                f"Fisher p = {p:.3g} vs {top}: " + (f"significant at {NOTE_SIGNIFICANCE:.0%}" if p < NOTE_SIGNIFICANCE
-                                                    else "not significant"))
-            note = "; ".join(x for x in (small, f"n = {n}", verdict) if x)
-        items.append(finding("disparate_impact_ratio", subject, row["disparate_impact_ratio"],
-                             judged=bool(row["judged"]), note=note))
-        if group != top:
-            items.append(finding("disparity_ztest_pvalue", subject, row["ztest_pvalue"], judged=False))
-            items.append(finding("disparity_fisher_pvalue", subject, row["fisher_pvalue"], judged=False))
-        items.append(finding("default_rate", subject, row["default_rate"], judged=False))
-        if "jeffreys_pvalue" in table.columns:
-            items.append(finding("jeffreys_pvalue", subject, row["jeffreys_pvalue"], judged=bool(row["judged"]),
-                                 note=small or f"mean PD {row['mean_pd']:.4f}, default rate {row['default_rate']:.4f}"))
-            items.append(finding("auc", subject, row["auc"], judged=False))
-    judged_groups = int(table["judged"].sum())
-    reason = None if judged_groups >= 2 else (
-        "only one group: nothing to compare" if len(table) == 1 else "fewer than two groups large enough to compare")
+        items += _group_findings(attribute, str(group), row, top=top, min_group_size=min_group_size,
+                                 problem=problem)
     for metric, value in attribute_differences(table).items():
         interval = (intervals or {}).get(metric)
-        remark = reason
-        if reason is None and interval is not None:
+        remark = problem
+        if problem is None and interval is not None and all(math.isfinite(x) for x in interval):
             remark = f"95% bootstrap interval {interval[0]:.3f} to {interval[1]:.3f}"
-        items.append(finding(metric, attribute, value, judged=reason is None, note=remark))
+        items.append(finding(metric, attribute, value, judged=problem is None, note=remark))
     return items
 
 
-def headline(tables: dict[str, pd.DataFrame], policy: Policy | None = None) -> str:
+def _group_findings(attribute: str, group: str, row: pd.Series, *, top: str | None, min_group_size: int,
+                    problem: str | None) -> list[dict[str, object]]:
+    """The findings of one group (see :func:`fairness_findings`); ``top`` is the comparator,
+    ``None`` when the attribute compared nothing (``problem`` says why: nothing is judged)."""
+    from validation.judging.findings import finding
+
+    subject = f"{attribute}:{group}"
+    n = int(row["n"])
+    small = None if row["judged"] else f"insufficient data: {n} < {min_group_size} applicants"
+    judged = bool(row["judged"]) and problem is None
+    unjudged = f"not judged: {problem}" if problem else None
+    if problem:
+        note = "; ".join(x for x in (unjudged, small) if x)
+    elif group == top:
+        note = small or "the most-approved group: the comparator"
+    else:
+        p = row["fisher_pvalue"]
+        verdict = "" if not math.isfinite(p) else (
+            f"Fisher p = {p:.3g} vs {top}: " + (f"significant at {NOTE_SIGNIFICANCE:.0%}" if p < NOTE_SIGNIFICANCE
+                                                else "not significant"))
+        note = "; ".join(x for x in (small, f"n = {n}", verdict) if x)
+    items = [finding("approval_rate", subject, row["approval_rate"], judged=False,
+                     note=f"{int(row['approved'])} of {n} approved"),
+             finding("disparate_impact_ratio", subject, row["disparate_impact_ratio"], judged=judged, note=note)]
+    if top is not None and group != top:
+        items.append(finding("disparity_ztest_pvalue", subject, row["ztest_pvalue"], judged=False))
+        items.append(finding("disparity_fisher_pvalue", subject, row["fisher_pvalue"], judged=False))
+    items.append(finding("default_rate", subject, row["default_rate"], judged=False))
+    if "jeffreys_pvalue" in row.index:
+        calibration = f"mean PD {row['mean_pd']:.4f}, default rate {row['default_rate']:.4f}"
+        items.append(finding("jeffreys_pvalue", subject, row["jeffreys_pvalue"], judged=judged,
+                             note="; ".join(x for x in (unjudged, small) if x) or calibration))
+        items.append(finding("auc", subject, row["auc"], judged=False))
+    return items
+
+
+def headline(tables: dict[str, pd.DataFrame], policy: Policy | None = None, *,
+             min_group_size: int | None = None) -> str:
     """Plain-language summary: per attribute, the least-approved judged group against the
     most-approved one, whether the policy's bound on the disparate impact ratio (the four-fifths
-    rule by default) flags it and whether the gap is significant.
+    rule by default) flags it and whether the gap is significant; or why its groups could not be
+    compared (:func:`comparison_problem`).
 
     >>> table = pd.DataFrame({"n": [100, 100], "judged": [True, True], "approval_rate": [0.5, 0.39],
     ...                       "disparate_impact_ratio": [1.0, 0.78], "fisher_pvalue": [float("nan"), 0.2]},
@@ -404,28 +491,32 @@ def headline(tables: dict[str, pd.DataFrame], policy: Policy | None = None) -> s
     from validation.judging.policy import Policy
 
     policy = policy or Policy.for_spec(None)
-    bound = policy.bounds("disparate_impact_ratio").amber
     sentences = []
     for attribute, table in tables.items():
-        judged = table[table["judged"]]
-        top = best_group(table)
-        small = table[~table["judged"]]
-        if len(judged) < 2 or top is None:
-            sentences.append(f"{attribute}: fewer than two groups large enough to compare.")
-            continue
-        low = judged["disparate_impact_ratio"].idxmin()
-        ratio = float(judged.loc[low, "disparate_impact_ratio"])
-        flagged = policy.status("disparate_impact_ratio", ratio) not in ("green", "info")
-        p = float(judged.loc[low, "fisher_pvalue"])
-        text = (f"{attribute}: {low} approved at {ratio:.2f} times the rate of {top} "
-                f"({'below' if flagged else 'within'} the bound {bound:g}"
-                + (f"; Fisher p = {p:.3g}, {'significant' if p < NOTE_SIGNIFICANCE else 'not significant'}"
-                   if math.isfinite(p) else "")
-                + ").")
-        if len(small):
-            text += f" {len(small)} group(s) too small to judge: " + ", ".join(
-                f"{g} ({int(n)})" for g, n in small["n"].items()) + "."
+        problem = comparison_problem(table, min_group_size=min_group_size)
+        text = f"{attribute}: {problem}." if problem else _comparison(attribute, table, policy)
         if MISSING_GROUP in table.index:
             text += f" {int(table.loc[MISSING_GROUP, 'n'])} applicants have no value (group {MISSING_GROUP})."
         sentences.append(text)
     return " ".join(sentences)
+
+
+def _comparison(attribute: str, table: pd.DataFrame, policy: Policy) -> str:
+    """The headline of an attribute whose groups compare: its least-approved judged group against
+    the most-approved, the bound and the significance, and the groups too small to judge."""
+    bound = policy.bounds("disparate_impact_ratio").amber
+    judged = table[table["judged"]]
+    small = table[~table["judged"]]
+    low = judged["disparate_impact_ratio"].idxmin()
+    ratio = float(judged.loc[low, "disparate_impact_ratio"])
+    flagged = policy.status("disparate_impact_ratio", ratio) not in ("green", "info")
+    p = float(judged.loc[low, "fisher_pvalue"])
+    text = (f"{attribute}: {low} approved at {ratio:.2f} times the rate of {best_group(table)} "
+            f"({'below' if flagged else 'within'} the bound {bound:g}"
+            + (f"; Fisher p = {p:.3g}, {'significant' if p < NOTE_SIGNIFICANCE else 'not significant'}"
+               if math.isfinite(p) else "")
+            + ").")
+    if len(small):
+        text += f" {len(small)} group(s) too small to judge: " + ", ".join(
+            f"{g} ({int(n)})" for g, n in small["n"].items()) + "."
+    return text
