@@ -328,26 +328,6 @@ def test_check_error_pickles() -> None:
     assert (again.check, again.kind, again.cell_index, str(again)) == ("drift", "timeout", 3, str(error))
 
 
-def test_a_failure_of_the_tool_itself_exits_4_in_one_line(write_spec: Callable[..., Path], tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """A crash must never read as a result: 0 and 1 are validations that finished."""
-    from click.testing import CliRunner
-
-    from validation.cli import main
-    from validation.execution import pipeline
-
-    def broken(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("disk on fire")
-
-    monkeypatch.setattr(pipeline, "finish_pack", broken)
-    out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["run", str(write_spec({"checks": ["drift"]})), "--out", str(out), "--quiet"])
-    assert result.exit_code == 4, result.output
-    assert result.output.strip() == ("error: internal failure (RuntimeError: disk on fire); nothing was written or "
-                                     "recorded; please report it with the command that failed")
-    assert not list(out.rglob("results.json")) and not list(out.rglob(".*.partial"))  # staging removed
-
-
 def test_a_missing_template_exits_2_naming_it(write_spec: Callable[..., Path], tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner

@@ -3,8 +3,10 @@
 ``validation run | batch | history | compare | profile | demo | checks``. Exit codes: 0 every check
 ran and none is red; 1 at least one red finding; 2 invalid spec, data or usage (one message naming
 the file and key or column; nothing written); 3 a check could not execute (the pack is still
-written, that check marked ``error``); 128 + N when stopped by signal N (143 SIGTERM, 130 Ctrl-C;
-nothing written, see :mod:`validation.execution.interrupts`).
+written, that check marked ``error``); 4 the tool itself failed (one line naming the operation or
+path; the traceback in ``<out>/validation-error-<time>.log`` when there is an output folder);
+128 + N when stopped by signal N (143 SIGTERM, 130 Ctrl-C; nothing written, see
+:mod:`validation.execution.interrupts`). No traceback ever reaches the terminal.
 """
 
 from __future__ import annotations
@@ -26,9 +28,51 @@ EXIT_INTERNAL = 4
 scheduler reads as a finished validation."""
 
 
+OUT_KEY = "validation.out"
+"""``ctx.meta`` key under which a command that writes packs leaves its ``--out`` folder, where a
+failure's traceback is logged."""
+
+
 def _fail(error: InputError) -> None:
     click.echo(f"error: {error.message}", err=True)
     sys.exit(EXIT_USAGE)
+
+
+def _one_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[0][:300] if lines else ""
+
+
+def _describe_failure(failure: BaseException) -> str:
+    """One line for a failure of the tool: the operation and path when known, never a traceback."""
+    from validation.errors import ToolFailure
+
+    if isinstance(failure, ToolFailure):
+        return str(failure)
+    if isinstance(failure, OSError):
+        where = " ".join(str(f) for f in (failure.filename, failure.filename2) if f)
+        reason = failure.strerror or _one_line(str(failure))
+        return f"input/output failure{' on ' + where if where else ''}: {reason}"
+    return f"internal failure ({type(failure).__name__}: {_one_line(str(failure))})"
+
+
+def _log_traceback(ctx: click.Context, failure: BaseException) -> Path | None:
+    """Write the traceback under the command's ``--out`` folder when it exists; its path, or None."""
+    import traceback
+
+    from validation.reporting.lineage import now
+
+    out = ctx.meta.get(OUT_KEY)
+    if out is None or not Path(out).is_dir():
+        return None
+    stamp = now().replace(":", "").replace("-", "").replace("+0000", "Z")
+    log = Path(out) / f"validation-error-{stamp}.log"
+    try:
+        log.write_text(f"validation {' '.join(sys.argv[1:])}\n\n" + "".join(
+            traceback.format_exception(type(failure), failure, failure.__traceback__)), encoding="utf-8")
+    except OSError:
+        return None
+    return log
 
 
 class _Group(click.Group):
@@ -52,9 +96,14 @@ class _Group(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise  # click's own: usage errors exit 2, --help and --version 0
         except Exception as failure:  # the tool itself failed: one line, its own exit code
-            text = str(failure).splitlines()[0] if str(failure) else ""
-            click.echo(f"error: internal failure ({type(failure).__name__}: {text}); nothing was written or "
-                       "recorded; please report it with the command that failed", err=True)
+            from validation.errors import ToolFailure
+
+            log = _log_traceback(ctx, failure)
+            details = f"; traceback in {log}" if log else ""
+            if not isinstance(failure, (OSError, ToolFailure)):
+                details += "; this is a bug: please report it with the command that failed"
+            click.echo(f"error: {_describe_failure(failure)}; no pack was written or recorded for the run that "
+                       f"failed{details}", err=True)
             sys.exit(EXIT_INTERNAL)
 
 
@@ -148,7 +197,19 @@ def _common(function: Callable[..., Any]) -> Callable[..., Any]:
     ]
     for option in reversed(options):
         function = option(function)
-    return function
+    return _remember_out(function)
+
+
+def _remember_out(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Leave the command's ``--out`` in ``ctx.meta`` for the failure log (:data:`OUT_KEY`)."""
+    import functools
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        click.get_current_context().meta[OUT_KEY] = kwargs.get("out")
+        return function(*args, **kwargs)
+
+    return wrapper
 
 
 def _registry(out: Path, registry: Path | None) -> Any:

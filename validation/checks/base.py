@@ -44,9 +44,10 @@ def builtin_templates() -> Path:
 class CheckParams(BaseModel):
     """Base of a check's parameters: typed, bounded, unknown names refused. A spec sets them under
     ``checks: {<name>: {...}}``; a notebook parameter set to anything but ``None`` overrides it.
-    Strict: ``true`` is no number and ``"10"`` no whole number."""
+    Strict: ``true`` is no number and ``"10"`` no whole number; numbers finite. Every number a
+    spec controls has bounds (``docs/spec.md``), so that no spec can make a check run for hours."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 @dataclass(frozen=True)

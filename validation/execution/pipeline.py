@@ -18,7 +18,7 @@ from validation.execution.reuse import reuse_result, task_inputs_sha256, with_re
 from validation.execution.workers import DEFAULT_CELL_TIMEOUT, Task, TaskResult, run_tasks
 from validation.governance.registry import Registry
 from validation.judging.policy import exit_code, worst
-from validation.reporting.pack import finish_pack
+from validation.reporting.pack import finish_pack, publish_pack
 from validation.reporting.staging import claim, discard
 
 
@@ -73,9 +73,12 @@ def execute_plans(plans: list[PackPlan], *, workers: int | None = None, schedule
             previous = _previous_run(registry, plan)
             task_results = [done[t.key] for t in plan.tasks]
             path, doc = finish_pack(plan, task_results, previous=previous)
-            if registry is not None:
+            if registry is not None:  # the pack moves into place inside the registry's transaction
                 registry.record(doc, path, inputs={t.check: inputs[t.key] for t in plan.tasks},
-                                reused={r.key[2]: r.reused_from for r in task_results if r.reused_from})
+                                reused={r.key[2]: r.reused_from for r in task_results if r.reused_from},
+                                publish=lambda plan=plan: publish_pack(plan))  # type: ignore[misc]
+            else:
+                publish_pack(plan)
             outcomes.append(PackOutcome(path, doc, task_results))
         return outcomes
     except BaseException:
@@ -95,12 +98,68 @@ def _previous_run(registry: Registry | None, plan: PackPlan) -> tuple[str, str, 
     return previous, run["run_id"], registry.findings(run["run_id"])
 
 
+def prepare_output(out: Path, registry: Registry | None, plans: list[PackPlan]) -> None:
+    """Before anything runs: the output folder can be written, the registry is a writable SQLite
+    database, and no pack folder would land on the registry file.
+
+    Raises
+    ------
+    OutputError, RegistryError
+        (exit 2) With nothing left behind: a folder created here is removed again.
+    """
+    from validation.errors import RegistryError
+
+    created = _make_folder(out)
+    try:
+        if registry is not None:
+            target = registry.path.absolute()
+            for plan in plans:
+                if target in (plan.final.parent.absolute(), plan.final.parent.parent.absolute()):
+                    raise RegistryError(registry.path, f"is where the packs of {plan.spec.name} version "
+                                        f"{plan.spec.version} would go; give --registry another file")
+            registry.check_writable()
+    except BaseException:
+        _remove_empty(created)
+        raise
+
+
+def _make_folder(out: Path) -> list[Path]:
+    """Create ``out`` (and missing parents) and prove it writable with a probe file; returns the
+    folders created, outermost first."""
+    import tempfile
+
+    from validation.errors import OutputError
+
+    missing = [p for p in [out, *out.parents] if not p.exists()][::-1]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if not out.is_dir():
+            raise OutputError(out, "is a file, not a folder; give a folder for the packs")
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        _remove_empty(missing)
+        raise OutputError(out, f"cannot be written ({exc.strerror or exc}); give a folder you can write to, "
+                          "e.g. --out reports") from None
+    return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders (innermost first) that are still empty."""
+    for folder in reversed(folders):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
+
+
 def run_specs(specs: Sequence[str | Path], *, version: str | None = None, checks: list[str] | None = None,
               out: str | Path = "reports", workers: int | None = None, scheduler: str | None = None,
               timeout: int = DEFAULT_CELL_TIMEOUT, registry: Registry | None = None, force: bool = False,
               on_done: Callable[[TaskResult], None] | None = None) -> tuple[list[PackOutcome], int]:
     """Validate and write packs; returns the packs and the CLI exit code (0, 1 or 3)."""
     plans = plan_runs(collect_specs(specs), version=version, checks=checks, out=Path(out), timeout=timeout)
+    prepare_output(Path(out), registry, plans)
     outcomes = execute_plans(plans, workers=workers, scheduler=scheduler, registry=registry, force=force,
                              on_done=on_done)
     return outcomes, exit_code(worst([o.status for o in outcomes]))

@@ -5,6 +5,19 @@ journal, a 60 s busy timeout, and whole runs written in one ``BEGIN IMMEDIATE`` 
 with backoff when the database is locked. A run's rows appear together or not at all, so a runner
 killed mid-write leaves no half-written run.
 
+Files and rows together: :meth:`Registry.record` and :meth:`Registry.record_review` take a
+``publish`` step, called inside the transaction after the inserts and just before COMMIT (it
+renames the prepared pack, or a review's files, into place) and returning an ``undo`` called when
+the COMMIT then fails; when ``publish`` raises, the transaction is rolled back. So a run or a
+review is both recorded and on disk, or neither. ``publish`` is called at most once: a
+transaction that fails after it is not retried.
+
+Failures: a registry path that is a folder, not a SQLite database (or a damaged one), or that
+cannot be written raises :class:`~validation.errors.RegistryError` (exit 2, with the fix); a
+registry still locked after the retries, a full disk or an I/O error raises
+:class:`~validation.errors.ToolFailure` (exit 4). :meth:`Registry.check_writable` finds the first
+kind before anything else is written.
+
 Tables
 ------
 runs(run_id, model, version, status, started_at, finished_at, spec_sha256, pack)
@@ -26,12 +39,16 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import random
 import sqlite3
+import tempfile
 import time
-from contextlib import closing
+from contextlib import closing, contextmanager, suppress
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
+
+from validation.errors import RegistryError, ToolFailure
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -64,6 +81,25 @@ BUSY_TIMEOUT_MS = 60_000
 GENESIS = "0" * 64
 RETRIES = 20
 
+Publish = Callable[[], Callable[[], None]]
+"""A step run inside a registry transaction just before COMMIT; returns the undo of what it did."""
+
+NOT_A_DATABASE = ("is not a SQLite database, or is damaged ({error}): give the path of a registry written by "
+                  "`validation run` (or a new file name to start one), or restore it from a backup")
+CANNOT_OPEN = ("cannot be opened ({error}): give a file path (e.g. <folder>/registry.sqlite) in a folder that "
+               "exists and can be written")
+CANNOT_WRITE = "cannot be written ({error}): give write permission on it and its folder, or another --registry"
+IS_A_FOLDER = "is a folder: give the path of a registry file, e.g. {path}/registry.sqlite"
+STAYED_LOCKED = "stayed locked ({error}): another process holds it; retry when it has finished"
+
+
+def _locked(error: BaseException) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and ("locked" in str(error) or "busy" in str(error))
+
+
+def _statements(script: str) -> list[str]:
+    return [statement.strip() for statement in script.split(";") if statement.strip()]
+
 
 class Registry:
     """A registry file. Each call opens its own connection: safe across processes and threads."""
@@ -71,48 +107,133 @@ class Registry:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
 
+    def _failure(self, error: sqlite3.Error | OSError, operation: str) -> RegistryError | ToolFailure:
+        """Our exception for a database or file error: the user's registry (RegistryError, with
+        the fix) or the tool's environment (ToolFailure: locked, disk full, I/O)."""
+        text = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if isinstance(error, PermissionError):
+            return RegistryError(self.path, CANNOT_WRITE.format(error=text))
+        if isinstance(error, (NotADirectoryError, FileExistsError, IsADirectoryError)):
+            return RegistryError(self.path, CANNOT_OPEN.format(error=text))
+        if _locked(error):
+            return ToolFailure(operation, self.path, STAYED_LOCKED.format(error=text))
+        if isinstance(error, (OSError, sqlite3.IntegrityError)) or any(
+                words in text for words in ("disk I/O", "disk is full", "out of memory")):
+            return ToolFailure(operation, self.path, text)
+        if "readonly" in text or "read-only" in text:
+            return RegistryError(self.path, CANNOT_WRITE.format(error=text))
+        if "unable to open" in text:
+            return RegistryError(self.path, CANNOT_OPEN.format(error=text))
+        return RegistryError(self.path, NOT_A_DATABASE.format(error=text))
+
+    @contextmanager
+    def _translated(self, operation: str) -> Iterator[None]:
+        """Turn every database or file error inside into :meth:`_failure`'s exception."""
+        try:
+            yield
+        except (sqlite3.Error, OSError) as error:
+            raise self._failure(error, operation) from error
+
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.is_dir():
+            raise RegistryError(self.path, IS_A_FOLDER.format(path=self.path))
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise self._failure(error, "creating the registry's folder") from error
         connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA synchronous = NORMAL")
+        try:
+            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+        except BaseException:
+            connection.close()
+            raise
         connection.row_factory = sqlite3.Row
         return connection
 
-    def _write(self, statements: list[tuple[str, tuple[Any, ...]]], ledger: tuple[str, str] | None = None) -> None:
+    def check_writable(self) -> None:
+        """Check, before anything else is written, that the registry can record: a SQLite file
+        (or a new one) that can be locked for writing and hold the schema. An existing file is
+        opened and its schema created in a transaction that is rolled back; a missing one is not
+        created, but a file must be creatable in its folder (or the nearest existing one above).
+
+        Raises
+        ------
+        RegistryError
+            The path is a folder, not a SQLite database, or cannot be written.
+        ToolFailure
+            The registry stayed locked.
+        """
+        if self.path.is_dir():
+            raise RegistryError(self.path, IS_A_FOLDER.format(path=self.path))
+        if not self.path.exists():
+            self._probe_folder()
+            return
+        if not os.access(self.path, os.R_OK | os.W_OK):
+            raise RegistryError(self.path, CANNOT_WRITE.format(error="permission denied"))
+        with self._translated("checking the registry"), closing(self._connect()) as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _statements(SCHEMA):
+                    connection.execute(statement)
+            finally:
+                connection.execute("ROLLBACK")
+
+    def _probe_folder(self) -> None:
+        """For a registry not created yet: create and remove a hidden file in the nearest existing
+        folder it would be created under (``os.access`` says yes to root even where nothing can
+        be created, as under ``/proc``)."""
+        folder = next(p for p in self.path.absolute().parents if p.exists())
+        try:
+            descriptor, probe = tempfile.mkstemp(prefix=".registry-probe-", dir=folder)
+        except OSError as error:
+            raise RegistryError(self.path, CANNOT_OPEN.format(error=f"nothing can be created in {folder}: "
+                                                              f"{error.strerror}")) from error
+        os.close(descriptor)
+        os.unlink(probe)
+
+    def _write(self, statements: list[tuple[str, tuple[Any, ...]]], ledger: tuple[str, str] | None = None, *,
+               publish: Publish | None = None, operation: str = "writing to the registry") -> None:
         """Run statements in one immediate transaction, retrying while the database is locked;
-        ``ledger = (kind, key)`` appends the chained ledger entry of what was written."""
+        ``ledger = (kind, key)`` appends the chained ledger entry of what was written; ``publish``
+        runs just before COMMIT (see the module docstring), at most once: once it has run, a
+        failure is not retried. An exception of ``publish`` itself is re-raised as it is."""
+        published: list[bool] = []
         for attempt in range(RETRIES):
             try:
                 with closing(self._connect()) as connection:
                     connection.executescript(SCHEMA)
                     connection.execute("BEGIN IMMEDIATE")
+                    undo: Callable[[], None] | None = None
                     try:
                         for sql, parameters in statements:
                             connection.execute(sql, parameters)
                         if ledger is not None:
                             _append_ledger(connection, *ledger)
+                        if publish is not None:
+                            published.append(True)
+                            undo = publish()
                         connection.execute("COMMIT")
                     except BaseException:
-                        connection.execute("ROLLBACK")
+                        _abandon(connection, undo)
                         raise
                 return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
-                time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
-        raise sqlite3.OperationalError(f"registry {self.path} stayed locked after {RETRIES} attempts")
+            except sqlite3.Error as error:
+                if not _locked(error) or published:
+                    raise self._failure(error, operation) from error
+            time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
+        raise ToolFailure(operation, self.path, STAYED_LOCKED.format(error=f"still locked after {RETRIES} attempts"))
 
     def _read(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         if not self.path.exists():
             return []
-        with closing(self._connect()) as connection:
+        with self._translated("reading the registry"), closing(self._connect()) as connection:
             connection.executescript(SCHEMA)
             return [dict(row) for row in connection.execute(sql, parameters).fetchall()]
 
     def record(self, results: dict[str, Any], pack: str | Path, *, inputs: dict[str, str] | None = None,
-               reused: dict[str, str] | None = None) -> None:
+               reused: dict[str, str] | None = None, publish: Publish | None = None) -> None:
         """Record one run (a pack's ``results.json``) with its checks and findings, atomically.
 
         Parameters
@@ -125,6 +246,17 @@ class Registry:
             check -> sha256 of the check's inputs (for incremental runs).
         reused
             check -> run id whose results this run reused.
+        publish
+            Called inside the transaction after the inserts, just before COMMIT (e.g. renaming
+            the staged pack into place); returns the undo called when the COMMIT then fails.
+            When it raises, nothing is recorded and its exception is re-raised.
+
+        Raises
+        ------
+        RegistryError
+            The registry is a folder, not a SQLite database, or cannot be written.
+        ToolFailure
+            The registry stayed locked, or the disk failed.
         """
         run = results["run"]
         statements: list[tuple[str, tuple[Any, ...]]] = [(
@@ -149,15 +281,18 @@ class Registry:
                      None if numeric else (None if f["value"] is None else str(f["value"])),
                      f["status"], f["amber"], f["red"]),
                 ))
-        self._write(statements, ledger=("run", run["id"]))
+        self._write(statements, ledger=("run", run["id"]), publish=publish,
+                    operation=f"recording run {run['id']} in the registry")
 
-    def record_review(self, review: dict[str, Any]) -> None:
-        """Record a validator's review (see :mod:`validation.governance.review`), chained in the ledger."""
+    def record_review(self, review: dict[str, Any], *, publish: Publish | None = None) -> None:
+        """Record a validator's review (see :mod:`validation.governance.review`), chained in the
+        ledger; ``publish`` as in :meth:`record` (renaming the review's files into the pack)."""
         self._write([(
             "INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?)",
             (review["review_id"], review["run_id"], review["reviewer"], review["decision"], review["reviewed_at"],
              review["pack_sha256"], json.dumps(review["findings"], sort_keys=True)),
-        )], ledger=("review", review["review_id"]))
+        )], ledger=("review", review["review_id"]), publish=publish,
+            operation=f"recording review {review['review_id']} in the registry")
 
     def reviews(self, run_id: str) -> list[dict[str, Any]]:
         return self._read("SELECT * FROM reviews WHERE run_id = ? ORDER BY reviewed_at", (run_id,))
@@ -167,7 +302,7 @@ class Registry:
         if not self.path.exists():
             return [f"{self.path}: no such registry"]
         problems = []
-        with closing(self._connect()) as connection:
+        with self._translated("verifying the registry"), closing(self._connect()) as connection:
             connection.executescript(SCHEMA)
             entries = connection.execute("SELECT * FROM ledger ORDER BY seq").fetchall()
             previous = GENESIS
@@ -247,6 +382,17 @@ class Registry:
         for row in self.runs(model):
             seen.setdefault(row["version"], None)
         return iter(seen)
+
+
+def _abandon(connection: sqlite3.Connection, undo: Callable[[], None] | None) -> None:
+    """After a failure inside a transaction: undo what ``publish`` did (its COMMIT failed), then
+    roll back (which fails harmlessly when SQLite rolled back already)."""
+    try:
+        if undo is not None:
+            undo()
+    finally:
+        with suppress(sqlite3.Error):
+            connection.execute("ROLLBACK")
 
 
 def _chain(prev_hash: str, kind: str, key: str, content_sha256: str) -> str:

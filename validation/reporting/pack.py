@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from validation.judging.policy import Policy, severity, worst
 from validation.judging.results import SCHEMA_VERSION, CheckError, CheckResult, ModelInfo, Results, RunInfo
@@ -101,10 +101,25 @@ def _write_diff(plan: "PackPlan", records: list[CheckResult], previous: tuple[st
     return {"href": "html/diff.html", "version": old_version, "run": old_run, "changed": len(changed)}
 
 
+def publish_pack(plan: "PackPlan") -> Callable[[], None]:
+    """Move a complete staged pack into its final place; returns the undo (moving it back), for a
+    registry whose commit then fails: a pack is in place with its registry row or not at all."""
+    from validation.reporting.staging import owner_file
+
+    os.replace(plan.staging, plan.final)
+
+    def undo() -> None:
+        os.replace(plan.final, plan.staging)
+
+    owner_file(plan.staging).unlink(missing_ok=True)
+    return undo
+
+
 def finish_pack(plan: "PackPlan", results: list["TaskResult"], *,
                 previous: tuple[str, str, list[Any]] | None = None) -> tuple[Path, dict[str, Any]]:
     """Write ``results.json``, ``card.json``, ``index.html`` and ``manifest.json`` (signed when
-    ``VALIDATION_SIGNING_KEY`` is set), then move the pack into place.
+    ``VALIDATION_SIGNING_KEY`` is set) in the staging folder; :func:`publish_pack` then moves the
+    pack into place (inside the registry's transaction).
 
     ``previous`` is ``(version, run_id, findings)`` of the previous version's latest run: the pack
     then holds ``html/diff.html``, the finding-by-finding comparison, linked from the index.
@@ -114,7 +129,6 @@ def finish_pack(plan: "PackPlan", results: list["TaskResult"], *,
     from validation.governance.integrity import signing_key, write_manifest
     from validation.reporting.card import model_card
     from validation.reporting.lineage import environment_record, now
-    from validation.reporting.staging import owner_file
 
     spec = plan.spec
     records = check_results(plan, results)
@@ -133,6 +147,4 @@ def finish_pack(plan: "PackPlan", results: list["TaskResult"], *,
     write_json(plan.staging / "manifest.json", manifest)
     render_pack_index(plan.staging)
     write_manifest(plan.staging, manifest)
-    os.replace(plan.staging, plan.final)
-    owner_file(plan.staging).unlink(missing_ok=True)
     return plan.final, document

@@ -16,9 +16,15 @@ from validation.reporting.files import write_json
 
 
 def discard(staging: Path) -> None:
-    """Remove a staging folder (after a failure before the pack was complete)."""
+    """Remove a staging folder (after a failure before the pack was complete), and its version and
+    model folders when that leaves them empty: an abandoned run leaves no trace."""
     shutil.rmtree(staging, ignore_errors=True)
     owner_file(staging).unlink(missing_ok=True)
+    for folder in (staging.parent, staging.parent.parent):
+        try:
+            folder.rmdir()
+        except OSError:
+            break  # not empty (other runs' packs), or gone
 
 
 def owner_file(staging: Path) -> Path:
