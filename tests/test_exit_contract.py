@@ -153,3 +153,9 @@ def test_a_clean_run_still_exits_by_its_findings(write_spec: Callable[..., Path]
     packs = list((out / "toy_pd" / "1").iterdir())
     assert len(packs) == 1 and (packs[0] / "results.json").is_file()
     assert Registry(out / "registry.sqlite").count("runs") == 1
+
+
+def test_a_profile_or_page_that_cannot_be_written_is_bad_usage(write_spec: Callable[..., Path]) -> None:
+    result = CliRunner().invoke(main, ["profile", str(write_spec()), "--out", "/proc/validation/profile.json"])
+    assert result.exit_code == 2, result.output
+    assert "--out /proc/validation/profile.json: cannot be written" in _one_error_line(result)

@@ -11,10 +11,11 @@ path; the traceback in ``<out>/validation-error-<time>.log`` when there is an ou
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import click
 
@@ -54,6 +55,19 @@ def _describe_failure(failure: BaseException) -> str:
         reason = failure.strerror or _one_line(str(failure))
         return f"input/output failure{' on ' + where if where else ''}: {reason}"
     return f"internal failure ({type(failure).__name__}: {_one_line(str(failure))})"
+
+
+@contextlib.contextmanager
+def _writing(path: Path, option: str) -> Iterator[None]:
+    """Write the file an option names: a file system's refusal is the option's problem (exit 2)."""
+    from validation.errors import OutputError
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        yield
+    except OSError as exc:
+        raise OutputError(path, f"cannot be written ({exc.strerror or exc}); give a path you can write to",
+                          option) from None
 
 
 def _log_traceback(ctx: click.Context, failure: BaseException) -> Path | None:
@@ -296,8 +310,8 @@ def history(model: str, out: Path, registry: Path | None, html: Path | None) -> 
                          "`validation batch` first")
     _print_table(table, f"History of {model}")
     if html:
-        html.parent.mkdir(parents=True, exist_ok=True)
-        html.write_text(render_page(f"History of {model}", table, charts=trend_charts(table)), encoding="utf-8")
+        with _writing(html, "--html"):
+            html.write_text(render_page(f"History of {model}", table, charts=trend_charts(table)), encoding="utf-8")
         click.echo(str(html))
 
 
@@ -315,8 +329,8 @@ def compare(model: str, old_version: str, new_version: str, out: Path, registry:
     title = f"{model}: version {old_version} (run {old_run}) against version {new_version} (run {new_run})"
     _print_table(table, title)
     if html:
-        html.parent.mkdir(parents=True, exist_ok=True)
-        html.write_text(render_page(title, table, intro="Status changes first."), encoding="utf-8")
+        with _writing(html, "--html"):
+            html.write_text(render_page(title, table, intro="Status changes first."), encoding="utf-8")
         click.echo(str(html))
 
 
@@ -344,8 +358,8 @@ def profile(spec: Path, version: str | None, out: Path) -> None:
     built = build_profile(samples.reference, columns, **settings, source={
         "path": entry.data.reference, "sha256": sha256_file(entry.data.reference),
         "rows": len(samples.reference), "spec": str(entry.path), "version": entry.version})
-    out.parent.mkdir(parents=True, exist_ok=True)
-    save_profile(built, out)
+    with _writing(out, "--out"):
+        save_profile(built, out)
     click.echo(str(out))
 
 

@@ -157,15 +157,17 @@ class RegistryError(InputError):
 
 
 class OutputError(InputError):
-    """An output folder (``--out``) that cannot be created or written, found before anything runs."""
+    """An output the user named (``--out``, ``--html``) that cannot be created or written, found
+    before anything runs or when writing the file the option names."""
 
-    def __init__(self, path: str | Path, problem: str) -> None:
+    def __init__(self, path: str | Path, problem: str, option: str = "--out") -> None:
         self.path = str(path)
         self.problem = problem
-        super().__init__(f"--out {self.path}: {problem}")
+        self.option = option
+        super().__init__(f"{option} {self.path}: {problem}")
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (self.__class__, (self.path, self.problem))
+        return (self.__class__, (self.path, self.problem, self.option))
 
 
 class ToolFailure(Error):
