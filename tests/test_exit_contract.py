@@ -159,3 +159,47 @@ def test_a_profile_or_page_that_cannot_be_written_is_bad_usage(write_spec: Calla
     result = CliRunner().invoke(main, ["profile", str(write_spec()), "--out", "/proc/validation/profile.json"])
     assert result.exit_code == 2, result.output
     assert "--out /proc/validation/profile.json: cannot be written" in _one_error_line(result)
+
+
+def test_a_junit_or_starter_spec_path_that_cannot_be_written_is_refused_before_anything_runs(
+        write_spec: Callable[..., Path], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["batch", str(write_spec()), "--out", str(out), "--quiet",
+                                       "--junit", "/proc/validation/junit.xml"])
+    assert result.exit_code == 2, result.output
+    assert "--junit /proc/validation/junit.xml: cannot be written" in _one_error_line(result)
+    assert _files(out) == []
+    result = CliRunner().invoke(main, ["init", "--data", str(tmp_path / "data" / "ref.parquet"), "--target", "default",
+                                       "--out", "/proc/validation/spec.yaml"])
+    assert result.exit_code == 2 and "--out /proc/validation/spec.yaml: cannot be written" in result.output, result.output
+
+
+def test_rich_markup_in_the_data_is_shown_as_text_never_interpreted(write_spec: Callable[..., Path],
+                                                                    tmp_path: Path) -> None:
+    """A group named "[/x]" (a closing tag of rich's markup) crashed the batch summary after the
+    packs were written."""
+    from conftest import synthetic_sample
+
+    current = synthetic_sample(300, seed=2).assign(region=lambda f: f["region"].map(
+        {"north": "[/x]", "south": "[red]south", "east": "east"}))
+    spec = write_spec({"data": {"protected": ["region"], "features": ["income", "tenure"]},
+                       "checks": {"fairness": {"bootstrap_draws": 10, "min_group_size": 5}}}, current=current,
+                      reference=synthetic_sample(400, seed=1).assign(region=lambda f: f["region"].map(
+                          {"north": "[/x]", "south": "[red]south", "east": "east"})))
+    result = CliRunner().invoke(main, ["batch", str(spec), "--out", str(tmp_path / "out")])
+    assert result.exit_code in (0, 1), result.output
+    assert "Validation summary" in result.output
+
+
+def test_a_closed_standard_output_is_a_signal_not_a_crash() -> None:
+    """`validation checks | head -0`: the reader went away (SIGPIPE, 128 + 13), no traceback."""
+    import subprocess
+    import sys
+
+    with subprocess.Popen([sys.executable, "-m", "validation", "checks"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()
+        stderr = process.stderr.read().decode()
+        assert process.wait(timeout=120) == 141, stderr
+    assert "Traceback" not in stderr and "error:" not in stderr

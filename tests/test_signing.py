@@ -351,3 +351,78 @@ def test_pack_files_are_strict_json(tmp_path: Path) -> None:
     assert not (tmp_path / "manifest.json").exists()
     with pytest.raises(ValueError, match="JSON compliant"):
         sign({"files": {}, "x": float("inf")}, b"k")
+
+
+# --- hostile packs found in review (issue 16): nothing in a pack may steer a write, crash a
+# command, or pass unlisted
+
+
+def _reseal(pack: Path) -> None:
+    """What a forger with the key could not do, but a careless script could: re-hash every file."""
+    write_manifest(pack, json.loads((pack / "manifest.json").read_text()))
+
+
+@pytest.mark.parametrize("name", [".manifest.json.tmp", ".index.html.tmp", "html/extra.html"])
+def test_a_link_planted_in_a_pack_is_never_written_through(pack: Path, tmp_path: Path, name: str) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (pack / name).symlink_to(victim)
+    verified = cli("verify", pack)
+    assert verified.exit_code == 1 and f"symbolic link: {name}" in verified.output, verified.output
+    assert review(pack).exit_code == 2
+    assert victim.read_text() == "precious\n" and not (pack / "manifest.json").is_symlink()
+
+
+def test_a_hidden_file_added_to_a_signed_pack_is_listed(pack: Path) -> None:
+    (pack / ".manifest.json.tmp").write_text("{}")
+    verified = cli("verify", pack)
+    assert verified.exit_code == 1 and "added: .manifest.json.tmp" in verified.output, verified.output
+
+
+@pytest.mark.parametrize("name", ["manifest.json", "review.json"])
+def test_a_deeply_nested_pack_file_is_not_intact_and_refused(pack: Path, name: str) -> None:
+    (pack / name).write_text("[" * 100_000 if name == "manifest.json" else '{"reviews": ' + "[" * 100_000)
+    verified = cli("verify", pack)
+    assert verified.exit_code == 1 and "nested too deeply" in verified.output, verified.output
+    assert "Traceback" not in verified.output
+    refused = review(pack)
+    assert refused.exit_code == 2 and "nested too deeply" in refused.output, refused.output
+
+
+def test_a_duplicate_key_in_a_manifest_cannot_hide_a_forged_file_list(pack: Path) -> None:
+    text = (pack / "manifest.json").read_text()
+    (pack / "manifest.json").write_text(text.replace('"files": {', '"files": {"forged": "0"}, "files": {', 1))
+    verified = cli("verify", pack)
+    assert verified.exit_code == 1 and "the key 'files' is given twice" in verified.output, verified.output
+
+
+def test_a_malformed_results_file_in_a_consistent_unsigned_pack_is_refused(pack: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VALIDATION_SIGNING_KEY")
+    (pack / "results.json").write_text(json.dumps({"run": {"id": "x"}}))
+    _reseal(pack)
+    assert cli("verify", pack).exit_code == 0
+    refused = review(pack)
+    assert refused.exit_code == 2 and "results.json: not a results document" in refused.output, refused.output
+
+
+@pytest.mark.parametrize("reviewer", ["R" * 201, "Ada\nLovelace"])
+def test_a_reviewer_name_is_one_bounded_line(pack: Path, reviewer: str) -> None:
+    result = cli("review", pack, "--reviewer", reviewer, "--decision", "approve")
+    assert result.exit_code == 2 and "--reviewer:" in result.output, result.output
+
+
+def test_reading_another_programs_database_leaves_it_unchanged(tmp_path: Path) -> None:
+    other = tmp_path / "app.db"
+    with closing(sqlite3.connect(other)) as connection:
+        connection.execute("CREATE TABLE customers (id INTEGER)")
+        connection.commit()
+    before = other.read_bytes()
+    result = cli("history", "toy_pd", "--registry", other)
+    assert result.exit_code == 2 and "not a validation registry" in result.output, result.output
+    assert other.read_bytes() == before and not (tmp_path / "app.db-wal").exists()
+
+
+def test_a_device_as_registry_is_bad_usage() -> None:
+    result = cli("history", "toy_pd", "--registry", "/dev/null")
+    assert result.exit_code == 2 and "is not a regular file" in result.output, result.output

@@ -70,6 +70,36 @@ def _writing(path: Path, option: str) -> Iterator[None]:
                           option) from None
 
 
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that flushing it at exit raises no second error."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _probe_writable(path: Path, option: str) -> None:
+    """Before anything runs: a file can be created where ``option`` names one, in its folder or
+    the nearest existing folder above (a probe file is created and removed; nothing is left)."""
+    import tempfile
+
+    from validation.errors import OutputError
+
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(21, "is a folder")
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise OutputError(path, f"cannot be written ({exc.strerror or exc}); give a path you can write to",
+                          option) from None
+
+
 def _log_traceback(ctx: click.Context, failure: BaseException) -> Path | None:
     """Write the traceback under the command's ``--out`` folder when it exists; its path, or None."""
     import traceback
@@ -112,12 +142,17 @@ class _Group(click.Group):
         except Exception as failure:  # the tool itself failed: one line, its own exit code
             from validation.errors import ToolFailure
 
+            if isinstance(failure, BrokenPipeError):  # the reader of standard output went away
+                _silence_stdout()
+                sys.exit(128 + signal.SIGPIPE)
             log = _log_traceback(ctx, failure)
-            details = f"; traceback in {log}" if log else ""
+            details = ""
+            if OUT_KEY in ctx.meta:  # a command that writes packs: say what the failure left
+                details = "; no partial pack or registry row was left (packs finished before it stand, recorded)"
+            details += f"; traceback in {log}" if log else ""
             if not isinstance(failure, (OSError, ToolFailure)):
                 details += "; this is a bug: please report it with the command that failed"
-            click.echo(f"error: {_describe_failure(failure)}; no pack was written or recorded for the run that "
-                       f"failed{details}", err=True)
+            click.echo(f"error: {_describe_failure(failure)}{details}", err=True)
             sys.exit(EXIT_INTERNAL)
 
 
@@ -172,6 +207,7 @@ def _summary(outcomes: list[PackOutcome], quiet: bool) -> None:
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title="Validation summary", title_justify="left")
     for column in ("model", "version", "check", "status", "seconds", "note"):
@@ -184,7 +220,8 @@ def _summary(outcomes: list[PackOutcome], quiet: bool) -> None:
             note = ("reused from run " + str(result.reused_from)) if result and result.reused_from else (
                 (check.get("error") or {}).get("reason") or check.get("reason") or "")
             seconds = f"{result.duration:.1f}" if result and not result.reused_from else "-"
-            table.add_row(model["name"], model["version"], check["name"], check["status"], seconds, str(note)[:80])
+            cells = (model["name"], model["version"], check["name"], check["status"], seconds, str(note)[:80])
+            table.add_row(*(Text(str(cell)) for cell in cells))  # text, never rich markup: data may hold "[/x]"
     Console(stderr=True).print(table)
 
 
@@ -265,6 +302,8 @@ def batch(specs: tuple[Path, ...], scheduler: str | None, junit: Path | None, ou
     from validation.reporting.junit import write_junit
     from validation.execution.pipeline import run_specs
 
+    if junit:
+        _probe_writable(junit, "--junit")
     with _Progress(quiet) as progress:
         outcomes, code = run_specs(list(specs), out=out, workers=workers, scheduler=scheduler, timeout=timeout,
                                    registry=_registry(out, registry), force=force, on_done=progress)
@@ -280,11 +319,14 @@ def _print_table(table: Any, title: str) -> None:
 
     from validation.reporting.render import format_value
 
-    view = Table(title=title, title_justify="left")
+    from rich.text import Text
+
+    view = Table(title=Text(title), title_justify="left")
     for column in table.columns:
-        view.add_column(str(column))
+        view.add_column(Text(str(column)))
     for row in table.itertuples(index=False):
-        view.add_row(*[format_value(None if v != v else v) if isinstance(v, float) else format_value(v) for v in row])
+        view.add_row(*[Text(format_value(None if v != v else v) if isinstance(v, float) else format_value(v))
+                       for v in row])
     Console().print(view)
 
 
@@ -450,6 +492,7 @@ def init(data: Path, target: str, score: str | None, current: Path | None, out: 
     from validation.inputs.starter import write_starter_spec
 
     target_path = out or Path("params") / f"{data.stem}.yaml"
+    _probe_writable(target_path, "--out")
     written = write_starter_spec(data, target, score=score, out=target_path, current=current, force=force)
     click.echo(str(written))
 

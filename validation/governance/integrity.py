@@ -36,6 +36,7 @@ from typing import Any, Iterator
 
 from validation.errors import InputError, ToolFailure
 from validation.inputs.artifacts import sha256_file
+from validation.reporting.files import atomic_write
 
 SIGNING_KEY_ENV = "VALIDATION_SIGNING_KEY"
 ALGORITHM = "HMAC-SHA256"
@@ -119,13 +120,27 @@ def signature_status(document: dict[str, Any], key: bytes | None, *, review: boo
 
 
 def file_hashes(pack: Path) -> dict[str, str]:
-    """sha256 of every file in the pack but the manifest, by relative path."""
+    """sha256 of every file in the pack but the manifest, by relative path (hidden files too: no
+    name is exempt, so nothing can be slipped into a pack unlisted)."""
     hashes = {}
     for path in sorted(pack.rglob("*")):
         relative = str(path.relative_to(pack))
-        if path.is_file() and relative not in (MANIFEST, f".{MANIFEST}.tmp"):
+        if path.is_file() and relative != MANIFEST:
             hashes[relative] = sha256_file(path)
     return hashes
+
+
+def odd_entries(pack: Path) -> list[str]:
+    """Entries a pack never holds: symbolic links (a write through one would land outside the
+    pack) and anything but regular files and folders (pipes, devices)."""
+    found = []
+    for path in sorted(pack.rglob("*")):
+        relative = str(path.relative_to(pack))
+        if path.is_symlink():
+            found.append(f"symbolic link: {relative} (a pack holds regular files only)")
+        elif not (path.is_file() or path.is_dir()):
+            found.append(f"not a regular file: {relative}")
+    return found
 
 
 def content_sha256(files: dict[str, str]) -> str:
@@ -141,24 +156,33 @@ def write_manifest(pack: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     key = signing_key()
     if key:
         manifest = sign(manifest, key)
-    temporary = pack / f".{MANIFEST}.tmp"
-    temporary.write_text(dump_json(manifest), encoding="utf-8")
-    os.replace(temporary, pack / MANIFEST)
+    atomic_write(pack / MANIFEST, dump_json(manifest))
     return manifest
 
 
-def _strict_json(path: Path) -> Any:
+def strict_json(path: Path) -> Any:
     """The file's JSON; :class:`PackFormatError` when it is not strict UTF-8 JSON."""
 
     def refuse(constant: str) -> Any:
         raise ValueError(f"{constant} is not JSON")
 
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in pairs]
+        twice = sorted({key for key in keys if keys.count(key) > 1})
+        if twice:  # a signature is of the parsed object: a second 'files' must not hide behind it
+            raise ValueError(f"the key {twice[0]!r} is given twice")
+        return dict(pairs)
+
     try:
-        return json.loads(path.read_text(encoding="utf-8"), parse_constant=refuse)
+        return json.loads(path.read_text(encoding="utf-8"), parse_constant=refuse, object_pairs_hook=unique)
     except UnicodeDecodeError as error:
         raise PackFormatError(path, f"not UTF-8 text ({error.reason} at byte {error.start})") from error
     except ValueError as error:
         raise PackFormatError(path, f"not valid JSON ({error})") from error
+    except RecursionError:
+        raise PackFormatError(path, "not valid JSON (nested too deeply)") from None
+    except OSError as error:
+        raise PackFormatError(path, f"cannot be read ({error.strerror or error})") from None
 
 
 def _check_signature_field(path: Path, document: dict[str, Any], where: str = "") -> None:
@@ -183,7 +207,7 @@ def read_manifest(pack: Path) -> dict[str, Any]:
     path = pack / MANIFEST
     if not path.is_file():
         raise InputError(f"{pack}: no {MANIFEST}; give the folder of a validation pack")
-    manifest = _strict_json(path)
+    manifest = strict_json(path)
     if not isinstance(manifest, dict):
         raise PackFormatError(path, f"a JSON {type(manifest).__name__}, expected an object")
     files = manifest.get("files")
@@ -222,7 +246,7 @@ def read_reviews(pack: Path) -> list[dict[str, Any]]:
     path = pack / REVIEW
     if not path.is_file():
         return []
-    document = _strict_json(path)
+    document = strict_json(path)
     reviews = document.get("reviews") if isinstance(document, dict) else None
     if not isinstance(reviews, list):
         raise PackFormatError(path, 'expected an object {"reviews": [...]}')
@@ -320,6 +344,7 @@ def verify_unlocked(pack: Path, *, key: bytes | None) -> Verification:
         result.signature = "unreadable"
         return result
     expected: dict[str, str] = manifest["files"]
+    result.problems += odd_entries(pack)
     actual = file_hashes(pack)
     result.changed = sorted(p for p in expected if p in actual and actual[p] != expected[p])
     result.missing = sorted(p for p in expected if p not in actual)

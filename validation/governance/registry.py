@@ -90,6 +90,9 @@ CANNOT_OPEN = ("cannot be opened ({error}): give a file path (e.g. <folder>/regi
                "exists and can be written")
 CANNOT_WRITE = "cannot be written ({error}): give write permission on it and its folder, or another --registry"
 IS_A_FOLDER = "is a folder: give the path of a registry file, e.g. {path}/registry.sqlite"
+NOT_A_FILE = "is not a regular file (a device or a pipe): give the path of a registry file"
+NOT_OURS = ("is a SQLite database but not a validation registry (it has tables {tables} and no runs table): "
+            "give the registry written by `validation run` or `batch`")
 STAYED_LOCKED = "stayed locked ({error}): another process holds it; retry when it has finished"
 
 
@@ -134,9 +137,13 @@ class Registry:
         except (sqlite3.Error, OSError) as error:
             raise self._failure(error, operation) from error
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, *, write: bool = True) -> sqlite3.Connection:
+        """A connection; ``write=False`` changes nothing in the file (no journal mode set), so that
+        reading another program's SQLite file by mistake leaves it as it was."""
         if self.path.is_dir():
             raise RegistryError(self.path, IS_A_FOLDER.format(path=self.path))
+        if self.path.exists() and not self.path.is_file():
+            raise RegistryError(self.path, NOT_A_FILE)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -144,8 +151,9 @@ class Registry:
         connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         try:
             connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")
+            if write:
+                connection.execute("PRAGMA journal_mode = WAL")
+                connection.execute("PRAGMA synchronous = NORMAL")
         except BaseException:
             connection.close()
             raise
@@ -167,6 +175,8 @@ class Registry:
         """
         if self.path.is_dir():
             raise RegistryError(self.path, IS_A_FOLDER.format(path=self.path))
+        if self.path.exists() and not self.path.is_file():
+            raise RegistryError(self.path, NOT_A_FILE)
         if not self.path.exists():
             self._probe_folder()
             return
@@ -228,8 +238,12 @@ class Registry:
     def _read(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         if not self.path.exists():
             return []
-        with self._translated("reading the registry"), closing(self._connect()) as connection:
-            connection.executescript(SCHEMA)
+        with self._translated("reading the registry"), closing(self._connect(write=False)) as connection:
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not tables:
+                return []  # an empty database: no run recorded yet
+            if "runs" not in tables:
+                raise RegistryError(self.path, NOT_OURS.format(tables=", ".join(sorted(tables))[:200]))
             return [dict(row) for row in connection.execute(sql, parameters).fetchall()]
 
     def record(self, results: dict[str, Any], pack: str | Path, *, inputs: dict[str, str] | None = None,

@@ -52,16 +52,31 @@ BAD_SIGNATURE = ("its signature does not match " + SIGNING_KEY_ENV + " (a differ
                  "altered after it was signed)")
 
 
+MAX_REVIEWER = 200
+"""Characters of a reviewer's name (project default: a name, not a document)."""
+MAX_FINDING = 2_000
+"""Characters of a review finding's text (as a spec's free-text keys)."""
+
+
+def _printable(text: str, option: str, limit: int) -> None:
+    if len(text) > limit:
+        raise InputError(f"{option}: {len(text)} characters; at most {limit}")
+    if any(ord(c) < 32 and c not in "\t" for c in text):
+        raise InputError(f"{option}: has a control character (a line break or a NUL byte); give one line of text")
+
+
 def _check_arguments(reviewer: str, decision: str, findings: list[tuple[str, str]]) -> None:
     if decision not in DECISIONS:
         raise InputError(f"--decision {decision!r}: expected one of {', '.join(DECISIONS)}")
     if not reviewer.strip():
         raise InputError("--reviewer: give the validator's name")
+    _printable(reviewer, "--reviewer", MAX_REVIEWER)
     for text, severity in findings:
         if severity not in SEVERITIES:
             raise InputError(f"--severity {severity!r}: expected one of {', '.join(SEVERITIES)}")
         if not text.strip():
             raise InputError("--finding: give the finding's text")
+        _printable(text, "--finding", MAX_FINDING)
     if decision == "approve-with-findings" and not findings:
         raise InputError("--decision approve-with-findings needs at least one --finding")
 
@@ -87,7 +102,26 @@ def _check_pack(pack: Path, key: bytes | None) -> tuple[dict[str, Any], list[dic
     if not check.intact:
         raise InputError(f"{pack}: the pack changed since it was written ({'; '.join(check.lines()[:5])}); "
                          "a review must be of the evidence as produced")
+    _check_evidence(pack)
     return manifest, reviews
+
+
+def _check_evidence(pack: Path) -> None:
+    """The pack's ``results.json`` is a results document and ``card.json`` an object, which the
+    re-rendered index reads (an unsigned pack can be consistent and still malformed)."""
+    from pydantic import ValidationError
+
+    from validation.governance.integrity import strict_json
+    from validation.judging.results import Results
+
+    try:
+        Results.model_validate(strict_json(pack / "results.json"))
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise PackFormatError(pack / "results.json", f"not a results document ({where}: {first['msg']})") from None
+    if not isinstance(strict_json(pack / "card.json"), dict):
+        raise PackFormatError(pack / "card.json", "expected a JSON object (the model card)")
 
 
 def _run_id(pack: Path) -> str:

@@ -37,10 +37,11 @@ def load_artifact(path: str | Path, expected_sha256: str) -> Any:
         Missing file, hash mismatch, a type outside the trusted libraries, or a file that does
         not load.
     """
-    from validation.inputs.storage import exists, local_copy
+    from validation.inputs.storage import local_copy, problem
 
-    if not exists(path):
-        raise ArtifactError(path, "file not found; check model.artifact (paths are relative to the spec)")
+    unusable = problem(path)
+    if unusable is not None:
+        raise ArtifactError(path, unusable)
     with local_copy(path) as local:  # an fsspec URL is copied once, then hashed and loaded locally
         actual = sha256_file(local)
         if actual != expected_sha256.lower():

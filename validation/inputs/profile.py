@@ -132,7 +132,7 @@ def load_profile(path: str | Path) -> ReferenceProfile:
                 stored_sd=float(c["sd"]) if c.get("sd") is not None else math.nan,
             )
             stored[name] = StoredColumn(binning, np.asarray(c["counts"], dtype=np.int64), sample)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise DataError(path, None, f"not a valid reference profile ({exc}); rebuild it with "
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        raise DataError(path, None, f"not a valid reference profile ({type(exc).__name__}: {str(exc)[:200]}); rebuild it with "
                         "`validation profile`", role) from None
     return ReferenceProfile(stored, dict(document["settings"]), dict(document["source"]), str(path))

@@ -100,6 +100,8 @@ def load_yaml(path: Path) -> tuple[Any, bytes]:
     """
     try:
         if not path.exists():
+            if path.is_symlink():
+                raise SpecError(path, "", "a symbolic link that loops or points nowhere; give the spec file")
             raise SpecError(path, "", "spec file not found; give the path of a YAML spec (see params/)")
         if path.is_dir():
             raise SpecError(path, "", "is a folder; give the path of a YAML spec file")
@@ -112,6 +114,7 @@ def load_yaml(path: Path) -> tuple[Any, bytes]:
         raise SpecError(repr(str(path)), "", f"not a usable path: {exc}") from None
     loader = yaml.SafeLoader(raw)
     try:
+        _check_depth(path, raw)
         node = loader.get_single_node()
         if node is None:
             return None, raw
@@ -122,5 +125,22 @@ def load_yaml(path: Path) -> tuple[Any, bytes]:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise SpecError(path, "", f"YAML syntax error at {where}{problem}") from None
+    except RecursionError:  # a last guard: _check_depth keeps the composer's recursion shallow
+        raise SpecError(path, "", f"nested deeper than {MAX_DEPTH} levels") from None
     finally:
         loader.dispose()
+
+
+def _check_depth(path: Path, raw: bytes) -> None:
+    """Refuse nesting beyond :data:`MAX_DEPTH` from the parser's events, before the composer (which
+    recurses once per level, so ``[[[[...]]]]`` 5,000 deep would exhaust Python's stack)."""
+    depth = 0
+    for event in yaml.parse(raw, Loader=yaml.SafeLoader):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+                raise SpecError(path, "", f"nested deeper than {MAX_DEPTH} levels{where}")
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1

@@ -54,8 +54,10 @@ def problem(path: str | Path) -> str | None:
             if exc.errno in (errno.ENOENT, errno.ENOTDIR):
                 return "file not found; check the path (relative to the spec, or an fsspec URL)"
             return f"cannot be read: {exc.strerror or exc}"
-        if not os.path.isfile(text):
+        if os.path.isdir(text):
             return "is a folder, not a file; give the path of a parquet or CSV file"
+        if not os.path.isfile(text):
+            return "is not a regular file (a device or a pipe); give the path of a parquet or CSV file"
         if not os.access(text, os.R_OK):
             return "cannot be read: permission denied"
         return None

@@ -7,6 +7,23 @@ from pathlib import Path
 from typing import Any
 
 
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``path`` whole or not at all: a fresh temporary file of a random name beside it
+    (created exclusively, so a planted link is never written through), then renamed over it (a
+    rename replaces a link at ``path`` itself, never its target)."""
+    import os
+    import tempfile
+
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 def write_json(path: Path, data: Any) -> None:
     """``data`` as indented UTF-8 strict JSON with a final newline: an undefined number (NaN, an
     infinity) is ``null``, never the bare ``NaN`` that JSON parsers other than Python's refuse."""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from validation.judging.policy import Policy, severity, worst
 from validation.judging.results import SCHEMA_VERSION, CheckError, CheckResult, ModelInfo, Results, RunInfo
-from validation.reporting.files import write_json
+from validation.reporting.files import atomic_write, write_json
 
 if TYPE_CHECKING:
     from validation.execution.planning import PackPlan
@@ -80,9 +80,7 @@ def render_pack_index(pack: Path) -> None:
         "diff": card.get("diff"), "reviews": reviews, "signed": bool(manifest.get("signature")),
         "regulatory": mapping([c["name"] for c in results_doc["checks"]], {f["metric"] for f in findings}),
     })
-    temporary = pack / ".index.html.tmp"
-    temporary.write_text(html, encoding="utf-8")
-    os.replace(temporary, pack / "index.html")
+    atomic_write(pack / "index.html", html)
 
 
 def _write_diff(plan: "PackPlan", records: list[CheckResult], previous: tuple[str, str, list[Any]]) -> dict[str, Any]:

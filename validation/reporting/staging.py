@@ -52,10 +52,16 @@ def claim(staging: Path, run_id: str) -> None:
     """Mark a staging folder as this process's (a sibling ``.<run_id>.owner`` file with
     host, boot and pid), after sweeping the abandoned staging folders next to it."""
     parent = staging.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    sweep_abandoned(parent)
     owner = {"host": socket.gethostname(), "boot_id": _boot_id(), "pid": os.getpid(), "run_id": run_id}
-    write_json(owner_file(staging), owner)
+    for attempt in range(3):  # another run's discard() may remove an empty version folder meanwhile
+        parent.mkdir(parents=True, exist_ok=True)
+        sweep_abandoned(parent)
+        try:
+            write_json(owner_file(staging), owner)
+            return
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
 
 
 def sweep_abandoned(folder: Path) -> list[Path]:
