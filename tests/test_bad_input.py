@@ -32,7 +32,7 @@ Builder = Callable[[Callable[..., Path], Path], list[str]]
 
 
 def spec_case(overrides: dict[str, Any] | None = None, raw: str | None = None,
-              raw_edit: tuple[str, str] | None = None, **frames: Any) -> Builder:
+              raw_edit: tuple[str, str | bytes] | None = None, **frames: Any) -> Builder:
     """A spec from ``write_spec`` with ``overrides``; or ``raw`` YAML; ``raw_edit = (old, new)``
     edits the written YAML text (for what a mapping cannot say: NaN, duplicate keys); the value
     ``"RECURSIVE"`` becomes a recursive alias."""
@@ -42,7 +42,11 @@ def spec_case(overrides: dict[str, Any] | None = None, raw: str | None = None,
             path = write_spec({**base, **(overrides or {})})
             text = path.read_text()
             assert raw_edit[0] in text, text
-            path.write_text(text.replace(raw_edit[0], raw_edit[1], 1))
+            old, new = raw_edit
+            if isinstance(new, bytes):  # bytes in another encoding than UTF-8
+                path.write_bytes(text.encode().replace(old.encode(), new, 1))
+            else:
+                path.write_text(text.replace(old, new, 1))
             return [str(path)]
         path = write_spec(overrides, raw=raw, **frames)
         text = path.read_text()
@@ -86,7 +90,8 @@ def nested_parquet_case(kind: str) -> Builder:
     def build(write_spec: Callable[..., Path], tmp: Path) -> list[str]:
         path = write_spec()
         frame = synthetic_sample(300, seed=2)
-        frame["tenure"] = [[1, 2]] * len(frame) if kind == "list" else [{"a": 1}] * len(frame)
+        frame["tenure"] = {"list": [[1, 2]] * len(frame), "struct": [{"a": 1}] * len(frame),
+                           "binary": [b"\x00\x01"] * len(frame)}[kind]
         frame.to_parquet(tmp / "data" / "cur.parquet")
         return [str(path)]
     return build
@@ -184,6 +189,11 @@ CASES: list[tuple[str, Builder, str]] = [
     ("a key given twice", spec_case(raw_edit=("checks:", "decision: {threshold: 0.2}\nchecks:")),
      "decision: the key is given twice"),
     ("a parquet list column as a feature", nested_parquet_case("list"), "column 'tenure': is a nested column"),
+    ("a parquet binary column as a feature", nested_parquet_case("binary"), "column 'tenure': is a binary column"),
+    ("an identifier as the time column", spec_case({"data": {"time": "customer_id"}}),
+     "data.time: column 'customer_id' is an identifier"),
+    ("a spec that is not UTF-8", spec_case(raw_edit=("Tests <QA>", "Zoë".encode("latin-1"))), "not UTF-8 text"),
+    ("a line break in a check name", spec_case({"checks": ["drift\n"]}), "checks.drift\\n: unknown check"),
     ("a parquet struct column as a feature", nested_parquet_case("struct"), "column 'tenure': is a nested column"),
     ("a check that does not apply, requested alone", usage_case("--checks", "explainability"),
      "nothing to run for toy_pd version 1: no selected check applies (explainability:"),

@@ -203,3 +203,13 @@ def test_a_closed_standard_output_is_a_signal_not_a_crash() -> None:
         stderr = process.stderr.read().decode()
         assert process.wait(timeout=120) == 141, stderr
     assert "Traceback" not in stderr and "error:" not in stderr
+
+
+def test_a_threshold_with_one_bound_runs(write_spec: Callable[..., Path], tmp_path: Path) -> None:
+    """docs/spec.md: a bound left out is never reached. The drift notebook formatted the missing
+    amber bound and failed (exit 3); found by the fuzz suite."""
+    result = _run(write_spec({"thresholds": {"psi": {"red": 0.3}}}), tmp_path / "out")
+    assert result.exit_code in (0, 1), result.output
+    (pack,) = (tmp_path / "out" / "toy_pd" / "1").iterdir()
+    method = (pack / "notebooks" / "drift.ipynb").read_text()
+    assert "fixed bounds: red from 0.3, the spec" in method

@@ -34,8 +34,14 @@ OUT_KEY = "validation.out"
 failure's traceback is logged."""
 
 
+def printable(text: str) -> str:
+    """``text`` on one line: control characters (a line break in a name, a NUL byte) escaped, so
+    that an error is always the one line the contract promises."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _fail(error: InputError) -> None:
-    click.echo(f"error: {error.message}", err=True)
+    click.echo(f"error: {printable(error.message)}", err=True)
     sys.exit(EXIT_USAGE)
 
 
@@ -135,7 +141,8 @@ class _Group(click.Group):
             raise  # unreachable: _fail exits
         except (Interrupted, KeyboardInterrupt) as stop:
             stopped = stop if isinstance(stop, Interrupted) else Interrupted(signal.SIGINT)
-            click.echo(f"error: {stopped}; the run was abandoned: no pack written, nothing recorded", err=True)
+            click.echo(f"error: {printable(str(stopped))}; the run was abandoned: no pack written, nothing recorded",
+                       err=True)
             sys.exit(stopped.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise  # click's own: usage errors exit 2, --help and --version 0
@@ -152,7 +159,7 @@ class _Group(click.Group):
             details += f"; traceback in {log}" if log else ""
             if not isinstance(failure, (OSError, ToolFailure)):
                 details += "; this is a bug: please report it with the command that failed"
-            click.echo(f"error: {_describe_failure(failure)}{details}", err=True)
+            click.echo(f"error: {printable(_describe_failure(failure) + details)}", err=True)
             sys.exit(EXIT_INTERNAL)
 
 

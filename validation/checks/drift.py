@@ -96,7 +96,9 @@ def _psi_rule_text(policy: Policy, psi_rule: str) -> str:
                 f"quantile, red above the {red:.1%} quantile (Yurdakul 2018)")
     bounds = policy.bounds("psi")
     origin = "the spec's thresholds" if "psi" in policy.overrides else f"the policy's defaults ({policy.rule('psi').source})"
-    return f"fixed bounds: amber from {bounds.amber:g}, red from {bounds.red:g}, {origin}"
+    levels = [f"{name} from {value:g}" for name, value in (("amber", bounds.amber), ("red", bounds.red))
+              if value is not None]
+    return f"fixed bounds: {', '.join(levels) or 'none (never flagged)'}, {origin}"
 
 
 def _ranked(output: CheckOutput, table: "pd.DataFrame", statuses: dict[str, str],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from typing import Any
@@ -50,6 +51,15 @@ class EnvironmentKernelManager(AsyncKernelManager):
             shutil.rmtree(self._socket_dir, ignore_errors=True)
 
     cleanup_resources = _async_cleanup_resources  # the async manager's public name for it
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        """Start the kernel with its process's standard error discarded: what a cell prints is
+        recorded in the notebook (it travels over the kernel's sockets), while the process's own
+        stream carries only the kernel's logging, such as ipykernel 7.4's shutdown race
+        (``ZMQError: Socket operation on non-socket``, fixed upstream in ipykernel PR 1518), which
+        would otherwise print a traceback on the terminal of a run that succeeded."""
+        kw.setdefault("stderr", subprocess.DEVNULL)
+        await super()._async_launch_kernel(kernel_cmd, **kw)
 
     @property
     def kernel_spec(self) -> KernelSpec:

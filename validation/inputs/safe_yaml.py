@@ -112,14 +112,18 @@ def load_yaml(path: Path) -> tuple[Any, bytes]:
         raise SpecError(path, "", f"cannot read the spec file: {exc.strerror or exc}") from None
     except ValueError as exc:  # an embedded NUL byte in the path
         raise SpecError(repr(str(path)), "", f"not a usable path: {exc}") from None
-    loader = yaml.SafeLoader(raw)
+    loader: yaml.SafeLoader | None = None
     try:
         _check_depth(path, raw)
+        loader = yaml.SafeLoader(raw)  # decodes the bytes: a reader error is raised here
         node = loader.get_single_node()
         if node is None:
             return None, raw
         _Walk(path).visit(node, "", 0)
         return loader.construct_document(node), raw
+    except yaml.reader.ReaderError as exc:
+        raise SpecError(path, "", f"not UTF-8 text, or a character YAML does not allow ({exc.reason} at byte "
+                        f"{exc.position}); save the spec as UTF-8") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
@@ -128,7 +132,8 @@ def load_yaml(path: Path) -> tuple[Any, bytes]:
     except RecursionError:  # a last guard: _check_depth keeps the composer's recursion shallow
         raise SpecError(path, "", f"nested deeper than {MAX_DEPTH} levels") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _check_depth(path: Path, raw: bytes) -> None:

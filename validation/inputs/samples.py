@@ -150,14 +150,19 @@ def read_table(path: str | Path, role: str, columns: list[str] | None = None) ->
 
 
 def _refuse_nested(schema: Any, wanted: list[str] | None, path: str | Path, role: str) -> None:
-    """Parquet list, struct, map and union columns hold no single value per row: no check can
+    """Parquet list, struct, map, union and binary columns hold no number or category per row: no check can
     bin, compare or explain them."""
     import pyarrow.types as types
 
     for field in schema:
-        if (wanted is None or field.name in wanted) and types.is_nested(field.type):
+        if wanted is not None and field.name not in wanted:
+            continue
+        if types.is_nested(field.type):
             raise DataError(path, field.name, f"is a nested column ({field.type}); a column must hold one number "
                             "or category per row: flatten it, or leave it out of data.features", role)
+        if types.is_binary(field.type) or types.is_large_binary(field.type) or types.is_fixed_size_binary(field.type):
+            raise DataError(path, field.name, f"is a binary column ({field.type}): bytes are neither numbers nor "
+                            "categories; store text as strings, or leave it out of data.features", role)
 
 
 def _require(frame: pd.DataFrame, column: str, key: str, path: str, role: str) -> None:

@@ -367,6 +367,14 @@ def _check_semantics(path: Path, key_prefix: str, entry: ModelVersionSpec) -> No
     for column in data.protected:
         if column in data.ids:
             raise SpecError(path, "data.protected", f"column '{column}' is an identifier (data.ids)")
+    for role in ("target", "score", "time", "exposure", "lgd", "pnl", "var"):
+        column = getattr(data, role)
+        if column is not None and column in data.ids:
+            raise SpecError(path, f"data.{role}", f"column '{column}' is an identifier (data.ids), which is dropped "
+                            "when the data are read; an identifier has no other role")
+    for column in data.segments:
+        if column in data.ids:
+            raise SpecError(path, "data.segments", f"column '{column}' is an identifier (data.ids)")
 
 
 def _check_grades(path: Path, grades: list[float] | None) -> tuple[float, ...] | None:
