@@ -1,0 +1,1 @@
+"""The command-line contract under property-based fuzzing (hypothesis): see test_contract.py."""
