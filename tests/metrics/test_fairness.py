@@ -175,7 +175,10 @@ def test_calibration_and_auc_per_group() -> None:
     groups = pd.Series(["a"] * 4 + ["b"] * 4)
     table = fairness.group_table(y, np.ones(8, dtype=int), groups, score=score, min_group_size=1)
     assert table.loc["a", "mean_pd"] == pytest.approx(0.425)
-    assert table.loc["a", "jeffreys_pvalue"] == pytest.approx(stats.beta.cdf(0.425, 2.5, 2.5))
+    # two-sided Jeffreys (ECB IRB instructions 2.5.3.1, both tails): 2 min(F, 1 - F), F the posterior
+    # Beta(D + 1/2, N - D + 1/2) at the mean PD, from scipy
+    posterior = stats.beta(2 + 0.5, 4 - 2 + 0.5)
+    assert table.loc["a", "calibration_pvalue"] == pytest.approx(2 * min(posterior.cdf(0.425), posterior.sf(0.425)))
     assert table.loc["b", "auc"] == pytest.approx(roc_auc_score(y[4:], score[4:]))
 
 
@@ -206,3 +209,28 @@ def test_group_table_matches_a_row_level_groupby() -> None:
     np.testing.assert_allclose(table["approval_rate_nonevents"], frame[frame.y == 0].groupby("g")["f"].mean(), rtol=1e-12)
     np.testing.assert_allclose(table["approval_rate_events"], frame[frame.y == 1].groupby("g")["f"].mean(), rtol=1e-12)
     assert table["n"].tolist() == by.size().tolist()
+
+
+def test_per_group_calibration_is_two_sided_and_says_which_way() -> None:
+    """Issue 17, direction: the demo's under-25 group had a mean PD of 0.448 against an observed
+    default rate of 0.324. The one-sided Jeffreys p (0.995) called that green, although the
+    overstated risk is what refuses the group more often. Two-sided it is significant, and the note
+    says which way. Reference: scipy's Beta posterior (ECB IRB instructions 2.5.3.1), both tails."""
+    from scipy import stats
+
+    from validation.judging.policy import Policy
+
+    n_young, n_old = 250, 250
+    y = np.r_[np.repeat([1, 0], [81, n_young - 81]), np.repeat([1, 0], [88, n_old - 88])]  # 0.324, 0.352
+    score = np.r_[np.full(n_young, 0.448), np.full(n_old, 0.25)]  # overstated, understated
+    groups = pd.Series(["<25"] * n_young + ["25+"] * n_old)
+    table = fairness.group_table(y, (score < 0.35).astype(int), groups, score=score, min_group_size=30)
+    for group, mean_pd, defaults, n in (("<25", 0.448, 81, n_young), ("25+", 0.25, 88, n_old)):
+        posterior = stats.beta(defaults + 0.5, n - defaults + 0.5)
+        expected = 2 * min(posterior.cdf(mean_pd), posterior.sf(mean_pd))
+        assert table.loc[group, "calibration_pvalue"] == pytest.approx(expected, rel=1e-9)
+    assert stats.beta(81.5, 169.5).cdf(0.448) > 0.99  # the one-sided test saw nothing
+    judged = {f.subject: f for f in Policy().judge_all(fairness.fairness_findings("age", table, min_group_size=30))
+              if f.metric == "calibration_pvalue"}
+    assert judged["age:<25"].status == "red" and "overstates this group's risk" in str(judged["age:<25"].note)
+    assert judged["age:25+"].status == "red" and "understates this group's risk" in str(judged["age:25+"].note)

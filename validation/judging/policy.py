@@ -81,6 +81,10 @@ DEFAULT_POLICY: dict[str, Rule] = {
     "equalized_odds_difference": Rule("higher_is_worse", 0.10, 0.20, "common practice; set per policy", domain=UNIT),
     "disparity_ztest_pvalue": Rule("none", source="reported: two-proportion z-test vs the most-approved group"),
     "disparity_fisher_pvalue": Rule("none", source="reported: Fisher exact test vs the most-approved group"),
+    "calibration_pvalue": Rule("lower_is_worse", 0.05, 0.001,
+                               "ECB IRB validation instructions 2.5.3.1 (Jeffreys test), two-sided for a protected "
+                               "group: over- and understated risk both harm; traffic light at 95% / 99.9%",
+                               domain=UNIT),
     # explainability
     "shap_importance": Rule("none", source="reported per feature"),
     "shap_additivity_error": Rule("higher_is_worse", 1e-4, 1e-2, "SHAP local accuracy: base + sum = margin", domain=NON_NEGATIVE),

@@ -148,6 +148,23 @@ def jeffreys_pvalue(pd_estimate: float, n: int, defaults: int) -> float:
     return float(stats.beta.cdf(pd_estimate, defaults + 0.5, n - defaults + 0.5))
 
 
+def jeffreys_two_sided_pvalue(pd_estimate: float, n: int, defaults: int) -> float:
+    """Two-sided Jeffreys test of a PD: ``p = min(1, 2 min(F, 1 - F))``, ``F = BetaCDF(PD; D + 1/2,
+    N - D + 1/2)``, the posterior of the default rate under Jeffreys' prior (ECB IRB validation
+    instructions (2019), section 2.5.3.1, which uses the one-sided ``F``).
+
+    Two-sided, because for a protected group both directions do harm: a PD that overstates the
+    group's risk refuses it more often than its defaults warrant, one that understates it hides risk.
+
+    >>> round(jeffreys_two_sided_pvalue(0.01, 100, 1), 4)   # 2 x min(0.4286, 0.5714)
+    0.8572
+    """
+    one_sided = jeffreys_pvalue(pd_estimate, n, defaults)
+    if not math.isfinite(one_sided):
+        return math.nan
+    return float(min(1.0, 2.0 * min(one_sided, 1.0 - one_sided)))
+
+
 def binomial_pvalue(pd_estimate: float, n: int, defaults: int) -> float:
     """Binomial test of the PD: ``p = P(X >= D)``, ``X ~ Binomial(N, PD)`` (one-sided, as Jeffreys).
 

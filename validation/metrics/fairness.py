@@ -209,7 +209,7 @@ def group_table(y: np.ndarray | pd.Series, favourable: np.ndarray, groups: pd.Se
         ``approval_rate_nonevents``, ``approval_rate_events``, ``judged``,
         ``disparate_impact_ratio`` (against the highest approval rate among judged groups), and
         ``ztest_pvalue`` and ``fisher_pvalue`` of the group's approval rate against that group's;
-        with scores also ``mean_pd``, ``jeffreys_pvalue`` (ECB: BetaCDF(mean PD; D + 1/2,
+        with scores also ``mean_pd``, ``calibration_pvalue`` (two-sided Jeffreys: 2 min(F, 1 - F), F = BetaCDF(mean PD; D + 1/2,
         N - D + 1/2)) and ``auc``.
     """
     labels = group_names(groups)
@@ -278,16 +278,31 @@ def _against(table: pd.DataFrame, top: str, test: Callable[[int, int, int, int],
 
 
 def _add_calibration(table: pd.DataFrame, labels: pd.Series, y: np.ndarray, score: np.ndarray) -> None:
-    """Add ``mean_pd``, ``jeffreys_pvalue`` (ECB: BetaCDF(mean PD; D + 1/2, N - D + 1/2)) and
+    """Add ``mean_pd``, ``calibration_pvalue`` (the two-sided Jeffreys test of the group's mean PD
+    against its defaults, :func:`validation.metrics.backtesting.jeffreys_two_sided_pvalue`) and
     ``auc`` per group."""
+    from validation.metrics.backtesting import jeffreys_two_sided_pvalue
+
     by = pd.DataFrame({"g": labels.to_numpy(), "y": y, "s": score}).groupby("g", sort=False)
     defaults = by["y"].sum()
     table["mean_pd"] = by["s"].mean().reindex(table.index)
-    table["jeffreys_pvalue"] = [
-        float(stats.beta.cdf(table.loc[g, "mean_pd"], defaults[g] + 0.5, table.loc[g, "n"] - defaults[g] + 0.5))
+    table["calibration_pvalue"] = [
+        jeffreys_two_sided_pvalue(float(table.loc[g, "mean_pd"]), int(table.loc[g, "n"]), int(defaults[g]))
         for g in table.index]
     names = labels.to_numpy()
     table["auc"] = [_auc(y[names == g], score[names == g]) for g in table.index]
+
+
+def calibration_direction(row: pd.Series) -> str:
+    """Which way a group's PDs miss its defaults, and what that does to the group: an overstated
+    risk refuses it more often than its defaults warrant; an understated one hides its risk."""
+    mean_pd, rate = float(row["mean_pd"]), float(row["default_rate"])
+    figures = f"mean PD {mean_pd:.4f}, default rate {rate:.4f}"
+    if not (math.isfinite(mean_pd) and math.isfinite(rate)) or math.isclose(mean_pd, rate):
+        return figures
+    if mean_pd > rate:
+        return f"{figures}: the model overstates this group's risk, so it is refused more often than its defaults warrant"
+    return f"{figures}: the model understates this group's risk"
 
 
 def best_group(table: pd.DataFrame) -> str | None:
@@ -415,7 +430,7 @@ def fairness_findings(attribute: str, table: pd.DataFrame, *, min_group_size: in
     Per group (subject ``<attribute>:<group>``): ``approval_rate`` (reported), ``disparate_impact_ratio``
     (judged unless the group is below ``min_group_size``; the note gives the Fisher test against
     the most-approved group), ``disparity_ztest_pvalue`` and ``disparity_fisher_pvalue``
-    (reported), ``default_rate`` (reported) and, with scores, ``jeffreys_pvalue`` (calibration of
+    (reported), ``default_rate`` (reported) and, with scores, ``calibration_pvalue`` (two-sided calibration of
     the group, judged like any Jeffreys test) and ``auc`` (reported).
     Per attribute (subject ``<attribute>``): the three differences, with their bootstrap intervals.
 
@@ -467,10 +482,9 @@ def _group_findings(attribute: str, group: str, row: pd.Series, *, top: str | No
         items.append(finding("disparity_ztest_pvalue", subject, row["ztest_pvalue"], judged=False))
         items.append(finding("disparity_fisher_pvalue", subject, row["fisher_pvalue"], judged=False))
     items.append(finding("default_rate", subject, row["default_rate"], judged=False))
-    if "jeffreys_pvalue" in row.index:
-        calibration = f"mean PD {row['mean_pd']:.4f}, default rate {row['default_rate']:.4f}"
-        items.append(finding("jeffreys_pvalue", subject, row["jeffreys_pvalue"], judged=judged,
-                             note="; ".join(x for x in (unjudged, small) if x) or calibration))
+    if "calibration_pvalue" in row.index:
+        items.append(finding("calibration_pvalue", subject, row["calibration_pvalue"], judged=judged,
+                             note="; ".join(x for x in (unjudged, small) if x) or calibration_direction(row)))
         items.append(finding("auc", subject, row["auc"], judged=False))
     return items
 
