@@ -156,8 +156,8 @@ def jeffreys_two_sided_pvalue(pd_estimate: float, n: int, defaults: int) -> floa
     Two-sided, because for a protected group both directions do harm: a PD that overstates the
     group's risk refuses it more often than its defaults warrant, one that understates it hides risk.
 
-    >>> round(jeffreys_two_sided_pvalue(0.01, 100, 1), 4)   # 2 x min(0.4286, 0.5714)
-    0.8572
+    >>> round(jeffreys_two_sided_pvalue(0.01, 100, 1), 4)   # 2 x min(0.42864, 0.57136)
+    0.8573
     """
     one_sided = jeffreys_pvalue(pd_estimate, n, defaults)
     if not math.isfinite(one_sided):
