@@ -334,3 +334,19 @@ def test_slices_under_five_rows_are_pooled_and_a_tiny_pool_discloses_no_outcomes
     # four small segments together (8 rows) are disclosed as one pool
     more = pd.concat([frame, frame.iloc[:5].assign(segment=["c", "c", "d", "d", "d"])])
     assert bt.slice_table(more, "segment", target="default", score="pd").loc["(fewer than 5 rows)", "n"] == 8
+
+
+@pytest.mark.parametrize(("exceptions", "status"), [(0, "green"), (4, "green"), (5, "amber"), (6, "amber"), (12, "amber")])
+def test_any_plus_factor_is_amber(exceptions: int, status: str) -> None:
+    """Issue 17: a plus factor above 0 raises the capital multiplier (Basel Committee 1996, table 2:
+    0.40 from 5 exceptions in 250 days at 99%), so it is amber, never info; the red zone itself is
+    basel_zone's finding, not judged twice."""
+    from validation.judging.policy import Policy
+
+    pnl = np.zeros(250)
+    var = np.ones(250)
+    pnl[np.arange(exceptions) * 20] = -2.0  # a loss beyond the VaR: an exception
+    result = bt.var_backtest(pnl, var, 0.99)
+    assert result["plus_factor"] == bt.plus_factor(exceptions)
+    judged = {f.metric: f for f in Policy().judge_all(bt.var_findings(result, level=0.99))}
+    assert judged["plus_factor"].status == status

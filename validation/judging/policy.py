@@ -116,7 +116,9 @@ DEFAULT_POLICY: dict[str, Rule] = {
     "conditional_coverage_pvalue": Rule("lower_is_worse", 0.05, 0.01, "Christoffersen (1998) conditional coverage", domain=UNIT),
     "basel_zone": Rule("categorical", source="Basel Committee (1996) traffic-light zones"),
     "tuff_pvalue": Rule("none", source="reported: Kupiec (1995) time until first failure"),
-    "plus_factor": Rule("none", source="reported: Basel (1996) plus factor to the capital multiplier"),
+    "plus_factor": Rule("higher_is_worse", 0.40, None,
+                        "Basel Committee (1996), table 2: any plus factor (from 0.40, at 5 exceptions in 250 days "
+                        "at 99%) raises the capital multiplier; the red zone is judged by basel_zone", domain=UNIT),
 }
 
 BASEL_ZONE_PROBABILITIES = (0.95, 0.9999)
