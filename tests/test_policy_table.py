@@ -109,3 +109,16 @@ def test_the_scan_finds_a_planted_threshold() -> None:
                "def chart(ax, rates):\n    ax.axhline(0.8 * rates.max())\n    ax.hlines(0.25, 0, 1)\n"
                "    rates.clip(upper=0.1)\n    return rates < 0.05, rates.lt(0.001)\n")
     assert sorted(value for _, value in _threshold_places(ast.parse(planted))) == [0.001, 0.05, 0.1, 0.25, 0.8, 0.8]
+
+
+def test_every_p_value_threshold_names_its_own_test_source() -> None:
+    """Issue 17, labels: every p-value bound was attributed to the ECB's traffic light, Spiegelhalter
+    and Hosmer-Lemeshow included. Each now names the test's own source, and says where the levels
+    are the project's choice."""
+    sources = {metric: rule.source for metric, rule in policy.DEFAULT_POLICY.items()}
+    assert "Hosmer and Lemeshow (2000)" in sources["hosmer_lemeshow_pvalue"]
+    assert "Spiegelhalter (1986)" in sources["spiegelhalter_pvalue"]
+    assert "BCBS Working Paper 14" in sources["binomial_pvalue"]
+    assert "2.5.3.1" in sources["jeffreys_pvalue"]
+    for metric in ("hosmer_lemeshow_pvalue", "spiegelhalter_pvalue", "binomial_pvalue", "herfindahl_change_pvalue"):
+        assert "project default" in sources[metric], metric

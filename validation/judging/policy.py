@@ -58,7 +58,7 @@ class Rule:
     domain: tuple[float, float] = (-math.inf, math.inf)
 
 
-_P_VALUE = "ECB IRB validation instructions: traffic light at 95% / 99.9% confidence"
+_LEVELS = "levels 95% / 99.9% as the ECB's traffic light (project default)"
 UNIT = (0.0, 1.0)
 """The domain of probabilities, rates, shares, differences of rates and AUCs."""
 NON_NEGATIVE = (0.0, math.inf)
@@ -98,14 +98,14 @@ DEFAULT_POLICY: dict[str, Rule] = {
     "gini": Rule("lower_is_worse", 0.40, 0.20, "common practice for retail PD models (Gini = 2 AUC - 1)", domain=CORRELATION),
     "ks": Rule("none", source="reported"),
     "brier": Rule("none", source="reported"),
-    "hosmer_lemeshow_pvalue": Rule("lower_is_worse", 0.05, 0.001, _P_VALUE, domain=UNIT),
-    "jeffreys_pvalue": Rule("lower_is_worse", 0.05, 0.001, _P_VALUE, domain=UNIT),
-    "binomial_pvalue": Rule("lower_is_worse", 0.05, 0.001, _P_VALUE, domain=UNIT),
-    "auc_change_pvalue": Rule("lower_is_worse", 0.05, 0.001, _P_VALUE, domain=UNIT),
-    "spiegelhalter_pvalue": Rule("lower_is_worse", 0.05, 0.001, _P_VALUE, domain=UNIT),
+    "hosmer_lemeshow_pvalue": Rule("lower_is_worse", 0.05, 0.001, "Hosmer and Lemeshow (2000), Applied Logistic Regression, 5.2.2: goodness of fit over score groups; " + _LEVELS, domain=UNIT),
+    "jeffreys_pvalue": Rule("lower_is_worse", 0.05, 0.001, "ECB instructions for reporting the validation results of internal models (2019), 2.5.3.1: Jeffreys test per grade, traffic light at 95% / 99.9%", domain=UNIT),
+    "binomial_pvalue": Rule("lower_is_worse", 0.05, 0.001, "BCBS Working Paper 14 (2005), Studies on the validation of internal rating systems: binomial test of the PD per grade (assumes independent defaults); " + _LEVELS, domain=UNIT),
+    "auc_change_pvalue": Rule("lower_is_worse", 0.05, 0.001, "ECB instructions for reporting the validation results of internal models (2019): current AUC against the AUC at initial validation, traffic light at 95% / 99.9%", domain=UNIT),
+    "spiegelhalter_pvalue": Rule("lower_is_worse", 0.05, 0.001, "Spiegelhalter (1986), Statistics in Medicine 5: z-test of the Brier score under calibration; " + _LEVELS, domain=UNIT),
     "observed_expected_ratio": Rule("none", source="reported: observed over expected defaults"),
     "herfindahl_index": Rule("none", source="reported: ECB concentration of the grade distribution"),
-    "herfindahl_change_pvalue": Rule("lower_is_worse", 0.05, 0.001, _P_VALUE, domain=UNIT),
+    "herfindahl_change_pvalue": Rule("lower_is_worse", 0.05, 0.001, "ECB instructions for reporting the validation results of internal models (2019): concentration of the grades (Herfindahl) against initial validation; " + _LEVELS, domain=UNIT),
     "bad_rate_approved": Rule("none", source="reported: business impact at the decision threshold"),
     "expected_loss": Rule("none", source="reported: sum PD x LGD x EAD of the approved"),
     "expected_default_exposure": Rule("none", source="reported: sum PD x EAD of the approved"),
