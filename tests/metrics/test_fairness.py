@@ -234,3 +234,30 @@ def test_per_group_calibration_is_two_sided_and_says_which_way() -> None:
               if f.metric == "calibration_pvalue"}
     assert judged["age:<25"].status == "red" and "overstates this group's risk" in str(judged["age:<25"].note)
     assert judged["age:25+"].status == "red" and "understates this group's risk" in str(judged["age:25+"].note)
+
+
+@pytest.mark.parametrize(("approved", "n", "status"), [
+    ((300, 180), 500, "red"),    # ratio 0.60, Fisher p ~ 1e-16: material and significant
+    ((6, 4), 10, "amber"),       # ratio 0.67 on 10 applicants each (p ~ 0.66): material, could be noise
+    ((300, 285), 500, "green"),  # ratio 0.95: within the four-fifths bound, whatever its p-value
+])
+def test_a_significant_four_fifths_breach_is_red(approved: tuple[int, int], n: int, status: str) -> None:
+    """Issue 17, severity: a four-fifths breach with a Fisher p of 3.4e-4 was only amber, because
+    the metric had no red bound. Red now needs both the breach (29 CFR 1607.4(D)) and its
+    significance (Fisher's exact test, scipy), amber the breach alone."""
+    from scipy import stats
+
+    from validation.judging.policy import Policy
+
+    a, b = approved
+    y = np.zeros(2 * n, dtype=int)
+    favourable = np.r_[np.repeat([1, 0], [a, n - a]), np.repeat([1, 0], [b, n - b])]
+    groups = pd.Series(["men"] * n + ["women"] * n)
+    table = fairness.group_table(y, favourable, groups, min_group_size=5)
+    p = stats.fisher_exact([[b, n - b], [a, n - a]])[1]
+    assert table.loc["women", "fisher_pvalue"] == pytest.approx(p)
+    judged = {f.subject: f for f in Policy().judge_all(fairness.fairness_findings("sex", table, min_group_size=5))
+              if f.metric == "disparate_impact_ratio"}
+    assert judged["sex:women"].status == status
+    assert judged["sex:women"].p_value == pytest.approx(p)
+    assert judged["sex:men"].status == "green" and judged["sex:men"].p_value is None  # the comparator

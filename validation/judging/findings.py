@@ -31,7 +31,8 @@ def plain(value: Any) -> Any:
 
 
 def finding(metric: str, subject: str, value: Any, *, judged: bool = True,
-            note: str | None = None, thresholds: Mapping[str, Any] | None = None) -> dict[str, Any]:
+            note: str | None = None, thresholds: Mapping[str, Any] | None = None,
+            p_value: float | None = None) -> dict[str, Any]:
     """One raw finding.
 
     Parameters
@@ -50,6 +51,9 @@ def finding(metric: str, subject: str, value: Any, *, judged: bool = True,
     thresholds
         ``{"amber": x, "red": y}`` for this finding alone (e.g. a PSI's own critical values),
         taking precedence over the policy and the spec.
+    p_value
+        The p-value of a test of the same effect, for a metric whose rule is red when a breach is
+        also significant (:attr:`validation.judging.policy.Rule.red_if_significant`).
     """
     item: dict[str, Any] = {"metric": metric, "subject": subject, "value": plain(value)}
     if not judged:
@@ -58,6 +62,8 @@ def finding(metric: str, subject: str, value: Any, *, judged: bool = True,
         item["note"] = note
     if thresholds is not None:
         item["thresholds"] = {"amber": plain(thresholds.get("amber")), "red": plain(thresholds.get("red"))}
+    if p_value is not None and plain(p_value) is not None:
+        item["p_value"] = plain(p_value)
     return item
 
 
@@ -65,7 +71,8 @@ class Finding(BaseModel):
     """A judged finding, exactly as ``results.json`` holds it.
 
     ``amber`` and ``red`` are the bounds applied (``null`` when none was, e.g. a reported-only
-    finding); ``note`` is left out when there is none.
+    finding); ``note`` is left out when there is none; ``p_value``, the test of the same effect that
+    can make a breach red, is left out when there is none.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -78,10 +85,12 @@ class Finding(BaseModel):
     red: float | None
     direction: Direction
     note: str | None = None
+    p_value: float | None = None
 
     @model_serializer(mode="wrap")
     def _without_empty_note(self, handler: Any) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
-        if data.get("note") is None:
-            data.pop("note", None)
+        for optional in ("note", "p_value"):
+            if data.get(optional) is None:
+                data.pop(optional, None)
         return data

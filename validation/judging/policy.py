@@ -49,6 +49,10 @@ class Rule:
     domain
         The values the metric can take; a spec's bound outside it is refused (an AUC amber of 2.0
         could never be reached).
+    red_if_significant
+        A level: a finding beyond its amber bound whose test of the same effect (its ``p_value``)
+        is below this level is red. Materiality and significance together: the bound says the
+        effect is large enough to matter, the test that it is not noise.
     """
 
     direction: Direction
@@ -56,6 +60,7 @@ class Rule:
     red: float | None = None
     source: str = ""
     domain: tuple[float, float] = (-math.inf, math.inf)
+    red_if_significant: float | None = None
 
 
 _LEVELS = "levels 95% / 99.9% as the ECB's traffic light (project default)"
@@ -75,7 +80,11 @@ DEFAULT_POLICY: dict[str, Rule] = {
     "default_rate": Rule("none", source="reported per period"),
     # fairness
     "approval_rate": Rule("none", source="reported per group"),
-    "disparate_impact_ratio": Rule("lower_is_worse", 0.8, None, "four-fifths rule (EEOC Uniform Guidelines, 29 CFR 1607.4(D))", domain=NON_NEGATIVE),
+    "disparate_impact_ratio": Rule("lower_is_worse", 0.8, None,
+                                   "four-fifths rule (EEOC Uniform Guidelines, 29 CFR 1607.4(D)); red when the "
+                                   "breach is also significant at 5% (Fisher's exact test against the comparator "
+                                   "group: 1607.4(D) weighs statistical and practical significance together)",
+                                   domain=NON_NEGATIVE, red_if_significant=0.05),
     "demographic_parity_difference": Rule("higher_is_worse", 0.10, 0.20, "common practice; set per policy", domain=UNIT),
     "equal_opportunity_difference": Rule("higher_is_worse", 0.10, 0.20, "common practice; set per policy", domain=UNIT),
     "equalized_odds_difference": Rule("higher_is_worse", 0.10, 0.20, "common practice; set per policy", domain=UNIT),
@@ -221,10 +230,14 @@ class Policy:
         if own is not None:
             bounds = Bounds(own.get("amber"), own.get("red"), bounds.direction)
         status = _status(raw.get("value"), bounds)
+        level, p_value = self.rule(metric).red_if_significant, raw.get("p_value")
+        if status == "amber" and level is not None and isinstance(p_value, (int, float)) and p_value < level:
+            status = "red"  # material (beyond the bound) and significant (not noise)
         if not raw.get("judged", True):
             status, bounds = "info", Bounds(None, None, "none")
         return Finding(metric=metric, subject=str(raw["subject"]), value=raw.get("value"), status=status,
-                       amber=bounds.amber, red=bounds.red, direction=bounds.direction, note=raw.get("note") or None)
+                       amber=bounds.amber, red=bounds.red, direction=bounds.direction, note=raw.get("note") or None,
+                       p_value=p_value if isinstance(p_value, (int, float)) else None)
 
     def judge_all(self, raws: Iterable[Mapping[str, Any]]) -> list[Finding]:
         return [self.judge(raw) for raw in raws]

@@ -477,7 +477,8 @@ def _group_findings(attribute: str, group: str, row: pd.Series, *, top: str | No
         note = "; ".join(x for x in (small, f"n = {n}", verdict) if x)
     items = [finding("approval_rate", subject, row["approval_rate"], judged=False,
                      note=f"{int(row['approved'])} of {n} approved"),
-             finding("disparate_impact_ratio", subject, row["disparate_impact_ratio"], judged=judged, note=note)]
+             finding("disparate_impact_ratio", subject, row["disparate_impact_ratio"], judged=judged, note=note,
+                     p_value=row["fisher_pvalue"] if top is not None and group != top else None)]
     if top is not None and group != top:
         items.append(finding("disparity_ztest_pvalue", subject, row["ztest_pvalue"], judged=False))
         items.append(finding("disparity_fisher_pvalue", subject, row["fisher_pvalue"], judged=False))
