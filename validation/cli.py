@@ -87,20 +87,12 @@ def _silence_stdout() -> None:
 
 
 def _probe_writable(path: Path, option: str) -> None:
-    """Before anything runs: a file can be created where ``option`` names one, in its folder or
-    the nearest existing folder above (a probe file is created and removed; nothing is left)."""
-    import tempfile
-
+    """Before anything runs: a file can be created where ``option`` names one (nothing is left)."""
     from validation.errors import OutputError
+    from validation.reporting.files import probe_creatable
 
-    folder = path.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
     try:
-        if path.is_dir():
-            raise IsADirectoryError(21, "is a folder")
-        with tempfile.TemporaryFile(dir=folder):
-            pass
+        probe_creatable(path)
     except OSError as exc:
         raise OutputError(path, f"cannot be written ({exc.strerror or exc}); give a path you can write to",
                           option) from None

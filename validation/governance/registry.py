@@ -42,7 +42,6 @@ import math
 import os
 import random
 import sqlite3
-import tempfile
 import time
 from contextlib import closing, contextmanager, suppress
 from pathlib import Path
@@ -194,14 +193,14 @@ class Registry:
         """For a registry not created yet: create and remove a hidden file in the nearest existing
         folder it would be created under (``os.access`` says yes to root even where nothing can
         be created, as under ``/proc``)."""
-        folder = next(p for p in self.path.absolute().parents if p.exists())
+        from validation.reporting.files import probe_creatable
+
         try:
-            descriptor, probe = tempfile.mkstemp(prefix=".registry-probe-", dir=folder)
+            probe_creatable(self.path)
         except OSError as error:
+            folder = next((p for p in self.path.absolute().parents if p.exists()), self.path.parent)
             raise RegistryError(self.path, CANNOT_OPEN.format(error=f"nothing can be created in {folder}: "
                                                               f"{error.strerror}")) from error
-        os.close(descriptor)
-        os.unlink(probe)
 
     def _write(self, statements: list[tuple[str, tuple[Any, ...]]], ledger: tuple[str, str] | None = None, *,
                publish: Publish | None = None, operation: str = "writing to the registry") -> None:

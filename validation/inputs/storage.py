@@ -23,16 +23,6 @@ def is_url(path: str | Path) -> bool:
     return "://" in str(path)
 
 
-def exists(path: str | Path) -> bool:
-    """Whether the file exists (a file, not a folder)."""
-    if not is_url(path):
-        return Path(path).is_file()
-    import fsspec
-
-    fs, inner = fsspec.core.url_to_fs(str(path))
-    return bool(fs.isfile(inner))
-
-
 def problem(path: str | Path) -> str | None:
     """Why a data file cannot be read, in words for its owner, or None when it is a readable file.
 

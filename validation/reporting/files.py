@@ -7,6 +7,28 @@ from pathlib import Path
 from typing import Any
 
 
+def probe_creatable(path: Path) -> Path:
+    """Prove that a file can be created at ``path``: a probe file is created and removed in its
+    folder, or in the nearest existing folder above (``os.access`` says yes to root even where
+    nothing can be created, as under ``/proc``). Nothing is left behind.
+
+    Returns the folder probed.
+
+    Raises
+    ------
+    OSError
+        When nothing can be created there (or ``path`` is a folder).
+    """
+    import tempfile
+
+    if path.is_dir():
+        raise IsADirectoryError(21, "is a folder", str(path))
+    folder = next((p for p in path.absolute().parents if p.exists()), Path("/"))
+    with tempfile.TemporaryFile(dir=folder):
+        pass
+    return folder
+
+
 def atomic_write(path: Path, text: str) -> None:
     """Write ``path`` whole or not at all: a fresh temporary file of a random name beside it
     (created exclusively, so a planted link is never written through), then renamed over it (a
