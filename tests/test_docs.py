@@ -46,6 +46,30 @@ def policy_table() -> str:
     return "\n".join(lines)
 
 
+def _interval(bounds: tuple[float, float] | None) -> str:
+    if bounds is None:
+        return "-"
+    low, high = bounds
+    if low == float("-inf"):
+        return f"below {high:g}"
+    if high == float("inf"):
+        return f"above {low:g}"
+    return f"{low:g} to {high:g}"
+
+
+def hypothesis_table() -> str:
+    """The Markdown table of the policy's statistical tests: null hypothesis, effect and the
+    materiality bounds (docs/results.md, "Tests")."""
+    from validation.judging.policy import DEFAULT_POLICY
+
+    lines = ["| metric | null hypothesis | effect beside the p-value | immaterial | why |", "|---|---|---|---|---|"]
+    for metric, rule in DEFAULT_POLICY.items():
+        if rule.pvalue or rule.red_if_significant is not None:
+            lines.append(f"| `{metric}` | {_cell(rule.null_hypothesis)} | {_cell(rule.effect) or '-'} | "
+                         f"{_interval(rule.immaterial)} | {_cell(rule.immaterial_source) or '-'} |")
+    return "\n".join(lines)
+
+
 _NOUNS = {"integer": "whole numbers", "number": "numbers", "string": "strings", "boolean": "booleans"}
 
 
@@ -145,6 +169,7 @@ def test_every_policy_metric_is_documented() -> None:
 
     page = _page("results.md")
     assert policy_table() in page, "docs/results.md: paste policy_table() (python tests/test_docs.py)"
+    assert hypothesis_table() in page, "docs/results.md: paste hypothesis_table() (python tests/test_docs.py)"
     for metric in DEFAULT_POLICY:
         assert f"`{metric}`" in page
 
@@ -229,3 +254,5 @@ if __name__ == "__main__":
     for registered in REGISTRY:
         print(f"### {registered.name}\n\n{parameter_table(registered) or '(no parameters)'}\n")
     print(policy_table())
+    print()
+    print(hypothesis_table())

@@ -30,7 +30,8 @@ text contrast."""
 def _policy_numbers() -> set[float]:
     numbers = {float(b) for rule in policy.DEFAULT_POLICY.values() for b in (rule.amber, rule.red) if b is not None}
     numbers |= {*policy.BASEL_ZONE_PROBABILITIES, *policy.PSI_CRITICAL_LEVELS, policy.NOTE_SIGNIFICANCE}
-    return numbers | {5.0, 10.0}  # the Basel zone starts at 250 days and 99% (yellow 5, red 10)
+    numbers |= {5.0, 10.0}  # the Basel zone starts at 250 days and 99% (yellow 5, red 10)
+    return numbers - {0.0, 1.0}  # duplicate_id_rows is amber from 1 row; 0 and 1 are everywhere else
 
 
 def _numbers(node: ast.AST) -> list[float]:
@@ -120,5 +121,21 @@ def test_every_p_value_threshold_names_its_own_test_source() -> None:
     assert "Spiegelhalter (1986)" in sources["spiegelhalter_pvalue"]
     assert "BCBS Working Paper 14" in sources["binomial_pvalue"]
     assert "2.5.3.1" in sources["jeffreys_pvalue"]
-    for metric in ("hosmer_lemeshow_pvalue", "spiegelhalter_pvalue", "binomial_pvalue", "herfindahl_change_pvalue"):
+    for metric in ("hosmer_lemeshow_pvalue", "spiegelhalter_pvalue", "herfindahl_change_pvalue"):
         assert "project default" in sources[metric], metric
+    # the binomial test shares the Jeffreys test's null hypothesis: reported, so no grade counts twice
+    binomial = policy.DEFAULT_POLICY["binomial_pvalue"]
+    assert (binomial.amber, binomial.red) == (None, None) and "counts twice" in binomial.source
+
+
+def test_every_test_states_its_null_hypothesis_and_every_judged_test_its_materiality() -> None:
+    """Issue 17, labels and materiality: a p-value finding says what it tests, in one line; a test
+    judged by default is amber or red only beyond a materiality bound with its own source."""
+    for metric, rule in policy.DEFAULT_POLICY.items():
+        if rule.pvalue or rule.red_if_significant is not None:
+            assert rule.null_hypothesis and "\n" not in rule.null_hypothesis, metric
+        judged = rule.pvalue and (rule.amber is not None or rule.red is not None)
+        if judged:
+            assert rule.effect and rule.immaterial is not None, metric
+            assert "project default" in rule.immaterial_source or "(" in rule.immaterial_source, metric
+    assert policy.DEFAULT_POLICY["calibration_pvalue"].immaterial == policy.OBSERVED_EXPECTED_IMMATERIAL

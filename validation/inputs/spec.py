@@ -50,6 +50,8 @@ EXPECTED = {
     "data.current": "the path of the monitoring sample (parquet or csv), relative to the spec",
     "data.reference_profile": "the path of a reference profile (JSON) from `validation profile`",
     "decision.favourable": "'below' (score < threshold is favourable) or 'above'",
+    "data.reference_kind": "what the reference sample is: 'training', 'holdout' or 'out_of_time'",
+    "multiplicity": "'holm', 'bh' (Benjamini-Hochberg) or 'none'",
 }
 
 
@@ -130,9 +132,13 @@ class ModelSection(_Strict):
 
 
 
+ReferenceKind = Literal["training", "holdout", "out_of_time"]
+
+
 class DataSection(_Strict):
     reference: PathText
     current: PathText
+    reference_kind: ReferenceKind | None = None
     reference_profile: PathText | None = None
     target: Column | None = None
     score: Column | None = None
@@ -154,6 +160,7 @@ class DataOverride(_Strict):
 
     reference: PathText | None = None
     current: PathText | None = None
+    reference_kind: ReferenceKind | None = None
     reference_profile: PathText | None = None
     target: Column | None = None
     score: Column | None = None
@@ -170,11 +177,26 @@ class DataOverride(_Strict):
     max_rows: int | None = Field(default=None, gt=0, le=10**12)
 
 
+Rate = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class ReferenceMetrics(_Strict):
+    """The model's performance measured at development (``docs/spec.md``, "Reference metrics"):
+    tests of change compare against it instead of the reference sample's own figures."""
+
+    source: Text = Field(min_length=1)
+    auc: Rate | None = None
+    approval_rate: Rate | None = None
+    bad_rate_approved: Rate | None = None
+    default_rate: Rate | None = None
+
+
 class VersionEntry(_Strict):
     version: VersionLabel
     artifact: PathText | None = None
     artifact_sha256: Sha256 | None = None
     data: DataOverride | None = None
+    reference_metrics: ReferenceMetrics | None = None
 
 
 class Decision(_Strict):
@@ -185,6 +207,8 @@ class Decision(_Strict):
 class Threshold(_Strict):
     amber: float | None = None
     red: float | None = None
+    immaterial: Annotated[list[float | None], Field(min_length=2, max_length=2)] | None = None
+    """``[low, high]``: effects strictly between them are not material (``null``: open side)."""
 
 
 def _default_checks() -> list[str]:
@@ -204,6 +228,8 @@ class SpecFile(_Strict):
         default_factory=lambda: _default_checks()
     )
     thresholds: dict[str, Threshold] = Field(default_factory=dict)
+    multiplicity: Literal["holm", "bh", "none"] = "holm"
+    reference_metrics: ReferenceMetrics | None = None
     versions: Annotated[list[VersionEntry], Field(max_length=MAX_VERSIONS)] | None = None
 
 
@@ -220,6 +246,9 @@ class ModelVersionSpec(BaseModel):
     grades: tuple[float, ...] | None
     checks: dict[str, dict[str, Any]]
     thresholds: dict[str, Threshold]
+    multiplicity: Literal["holm", "bh", "none"] = "holm"
+    reference_metrics: ReferenceMetrics | None = None
+    """The version's performance at development (its entry's, else the spec's), if given."""
     previous_version: str | None = None
     """The version listed just before this one in the same spec, if any."""
     first_listed: bool = False
@@ -408,6 +437,14 @@ def _check_thresholds(path: Path, thresholds: dict[str, Threshold]) -> None:
         if rule.direction == "none":
             raise SpecError(path, f"thresholds.{metric}", "this metric is reported, never judged: it takes "
                             "no thresholds")
+        if bounds.immaterial is not None:
+            if rule.immaterial is None and not rule.pvalue:
+                raise SpecError(path, f"thresholds.{metric}.immaterial", "this metric is not a statistical "
+                                "test: it has no effect size to bound; remove immaterial")
+            below, above = bounds.immaterial
+            if below is not None and above is not None and not below < above:
+                raise SpecError(path, f"thresholds.{metric}.immaterial", f"expected [low, high] with low < high "
+                                f"(null for an open side); got {bounds.immaterial}")
         amber, red = bounds.amber, bounds.red
         low, high = rule.domain
         for level, bound in (("amber", amber), ("red", red)):
@@ -559,6 +596,9 @@ def load_spec(path: str | Path) -> Spec:
         item = ModelVersionSpec(
             path=path, sha256=digest, model=model, data=data, decision=parsed.decision,
             grades=grades, checks=checks, thresholds=dict(parsed.thresholds),
+            multiplicity=parsed.multiplicity,
+            reference_metrics=(entry.reference_metrics if entry is not None and entry.reference_metrics is not None
+                               else parsed.reference_metrics),
             previous_version=previous, first_listed=entry is not None and index == 0,
         )
         _check_semantics(path, prefix, item)

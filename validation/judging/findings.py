@@ -1,8 +1,11 @@
 """Findings: what a check reports, one metric for one subject, raw and judged.
 
 A *raw* finding (from a check, glued by its notebook) is ``{"metric", "subject", "value"}`` with
-optional ``judged`` (False: report, never judge), ``note`` and ``thresholds`` (bounds of its own,
-e.g. a PSI's critical values). :meth:`validation.judging.policy.Policy.judge` turns it into a
+optional ``judged`` (False: report, never judge), ``note``, ``thresholds`` (bounds of its own,
+e.g. a PSI's critical values), and for a statistical test ``p_value``, ``effect`` (the size of what
+it tests, judged against the rule's materiality bounds), ``family`` (the tests its p-value is
+adjusted with for multiplicity) and ``cause`` (the root cause it shares with other findings, which
+the pack groups into one issue). :meth:`validation.judging.policy.Policy.judge` turns it into a
 :class:`Finding`: the typed form ``results.json`` holds (``docs/results.md``).
 """
 
@@ -32,7 +35,8 @@ def plain(value: Any) -> Any:
 
 def finding(metric: str, subject: str, value: Any, *, judged: bool = True,
             note: str | None = None, thresholds: Mapping[str, Any] | None = None,
-            p_value: float | None = None) -> dict[str, Any]:
+            p_value: float | None = None, effect: float | None = None, family: str | None = None,
+            cause: str | None = None) -> dict[str, Any]:
     """One raw finding.
 
     Parameters
@@ -54,6 +58,16 @@ def finding(metric: str, subject: str, value: Any, *, judged: bool = True,
     p_value
         The p-value of a test of the same effect, for a metric whose rule is red when a breach is
         also significant (:attr:`validation.judging.policy.Rule.red_if_significant`).
+    effect
+        The effect a test measures, in the unit its rule names (:attr:`Rule.effect`), e.g. the
+        observed/expected defaults of a grade beside its Jeffreys p-value: a significant test of
+        an immaterial effect is green.
+    family
+        The tests this one is adjusted with for multiplicity, e.g. ``grade`` for every grade of the
+        master scale; the policy adjusts the p-values of one metric within one family.
+    cause
+        A root cause this finding shares with others (e.g. ``age_band=<25``): the pack counts
+        the findings of one cause as one issue.
     """
     item: dict[str, Any] = {"metric": metric, "subject": subject, "value": plain(value)}
     if not judged:
@@ -62,17 +76,28 @@ def finding(metric: str, subject: str, value: Any, *, judged: bool = True,
         item["note"] = note
     if thresholds is not None:
         item["thresholds"] = {"amber": plain(thresholds.get("amber")), "red": plain(thresholds.get("red"))}
-    if p_value is not None and plain(p_value) is not None:
-        item["p_value"] = plain(p_value)
+    for key, extra in (("p_value", p_value), ("effect", effect)):
+        if extra is not None and plain(extra) is not None:
+            item[key] = plain(extra)
+    for key, label in (("family", family), ("cause", cause)):
+        if label:
+            item[key] = str(label)
     return item
+
+
+OPTIONAL_FIELDS = ("note", "p_value", "effect", "p_adjusted", "family", "null_hypothesis", "cause")
+"""Fields of a judged finding left out of ``results.json`` when empty."""
 
 
 class Finding(BaseModel):
     """A judged finding, exactly as ``results.json`` holds it.
 
     ``amber`` and ``red`` are the bounds applied (``null`` when none was, e.g. a reported-only
-    finding); ``note`` is left out when there is none; ``p_value``, the test of the same effect that
-    can make a breach red, is left out when there is none.
+    finding). The optional fields are left out when empty: ``note``; ``p_value``, the test of the
+    same effect that can make a breach red; for a test, ``effect`` (its size, in the unit of the
+    rule's ``effect``), ``p_adjusted`` (adjusted within its ``family`` for multiplicity: the value
+    judged) and ``null_hypothesis`` (what the p-value tests, one line); ``cause``, the root cause
+    the pack groups it by.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -86,11 +111,16 @@ class Finding(BaseModel):
     direction: Direction
     note: str | None = None
     p_value: float | None = None
+    effect: float | None = None
+    p_adjusted: float | None = None
+    family: str | None = None
+    null_hypothesis: str | None = None
+    cause: str | None = None
 
     @model_serializer(mode="wrap")
     def _without_empty_note(self, handler: Any) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
-        for optional in ("note", "p_value"):
+        for optional in OPTIONAL_FIELDS:
             if data.get(optional) is None:
                 data.pop(optional, None)
         return data

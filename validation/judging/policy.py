@@ -13,6 +13,14 @@ Comparison conventions
   (``0.7999999999999999`` for 4/5) never flips a status at the boundary.
 - ``categorical``: the value is a name; ``basel_zone`` maps green/yellow/red to green/amber/red.
 
+Tests: materiality and significance together
+--------------------------------------------
+A metric whose value is a p-value (``Rule.pvalue``) is judged on its p-value adjusted for
+multiplicity within its family (:mod:`validation.judging.multiplicity`, the spec's
+``multiplicity``), and is amber or red only when the effect it tests is also material: a finding
+whose ``effect`` lies strictly inside the rule's ``immaterial`` interval is green, with a note
+saying so. A large sample makes every effect significant; only a material one is a finding.
+
 Default thresholds and where they come from are in :data:`DEFAULT_POLICY` and the named levels
 below it (the policy table); a spec overrides the bounds per metric under ``thresholds``.
 :meth:`Policy.for_spec` is the one place a threshold is read: findings, headlines, charts,
@@ -27,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, cast
 
 from validation.judging.findings import Direction, Finding, Status
+from validation.judging.multiplicity import DEFAULT_METHOD, Method, adjust
 
 SEVERITY = {"green": 0, "amber": 1, "red": 2, "error": 3}
 """Order of the judged statuses; ``info`` and ``not_applicable`` are not in it."""
@@ -61,6 +70,17 @@ class Rule:
     source: str = ""
     domain: tuple[float, float] = (-math.inf, math.inf)
     red_if_significant: float | None = None
+    pvalue: bool = False
+    """The value is a p-value: it is adjusted within its family for multiplicity before judging."""
+    null_hypothesis: str = ""
+    """What the p-value tests, in one line (shown beside every finding of the metric)."""
+    effect: str = ""
+    """The effect size a test's finding carries beside its p-value (its ``effect``), and its unit."""
+    immaterial: tuple[float, float] | None = None
+    """Effects strictly between these bounds are not material: a significant test of such an
+    effect is green. ``-inf`` or ``inf`` leave a side open."""
+    immaterial_source: str = ""
+    """Why these materiality bounds."""
 
 
 _LEVELS = "levels 95% / 99.9% as the ECB's traffic light (project default)"
@@ -68,13 +88,26 @@ UNIT = (0.0, 1.0)
 """The domain of probabilities, rates, shares, differences of rates and AUCs."""
 NON_NEGATIVE = (0.0, math.inf)
 CORRELATION = (-1.0, 1.0)
+_INF = math.inf
+
+OBSERVED_EXPECTED_IMMATERIAL = (0.8, 1.25)
+_OE_SOURCE = ("project default: observed defaults within a fifth of those expected (1 / 0.8 = 1.25 keeps the "
+              "band symmetric on the log scale); smaller misstatements are left to the annual recalibration")
+_OE_EFFECT = "observed / expected defaults"
+_SAME_PD = "the PD of the {0} is at least its default probability (the PD does not understate risk)"
 
 DEFAULT_POLICY: dict[str, Rule] = {
     # drift
-    "psi": Rule("higher_is_worse", 0.10, 0.25, "industry convention (Siddiqi 2006): <0.10 stable, >=0.25 shifted", domain=NON_NEGATIVE),
+    "psi": Rule("higher_is_worse", 0.10, 0.25, "industry convention (Siddiqi 2006): <0.10 stable, >=0.25 shifted; "
+                "by default a PSI is also judged against its own critical values under no drift, so that a "
+                "small slice's noise is not drift (drift check, psi_rule)", domain=NON_NEGATIVE),
     "ks_stat": Rule("none", source="reported; judged through psi by default"),
-    "ks_pvalue": Rule("none", source="reported; p-values shrink with sample size, so not judged by default"),
-    "chi2_pvalue": Rule("none", source="reported; p-values shrink with sample size, so not judged by default"),
+    "ks_pvalue": Rule("none", source="reported; p-values shrink with sample size, so not judged by default",
+                      pvalue=True, null_hypothesis="the column has the same distribution in both samples",
+                      effect="KS statistic (largest gap between the two CDFs)"),
+    "chi2_pvalue": Rule("none", source="reported; p-values shrink with sample size, so not judged by default",
+                        pvalue=True, null_hypothesis="the column's bin shares are the same in both samples",
+                        effect="PSI over the same bins"),
     "js_distance": Rule("none", source="reported"),
     "wasserstein_norm": Rule("none", source="reported; Evidently's default drift threshold is 0.1"),
     "default_rate": Rule("none", source="reported per period"),
@@ -83,48 +116,125 @@ DEFAULT_POLICY: dict[str, Rule] = {
     "disparate_impact_ratio": Rule("lower_is_worse", 0.8, None,
                                    "four-fifths rule (EEOC Uniform Guidelines, 29 CFR 1607.4(D)); red when the "
                                    "breach is also significant at 5% (Fisher's exact test against the comparator "
-                                   "group: 1607.4(D) weighs statistical and practical significance together)",
-                                   domain=NON_NEGATIVE, red_if_significant=0.05),
-    "demographic_parity_difference": Rule("higher_is_worse", 0.10, 0.20, "common practice; set per policy", domain=UNIT),
-    "equal_opportunity_difference": Rule("higher_is_worse", 0.10, 0.20, "common practice; set per policy", domain=UNIT),
-    "equalized_odds_difference": Rule("higher_is_worse", 0.10, 0.20, "common practice; set per policy", domain=UNIT),
-    "disparity_ztest_pvalue": Rule("none", source="reported: two-proportion z-test vs the most-approved group"),
-    "disparity_fisher_pvalue": Rule("none", source="reported: Fisher exact test vs the most-approved group"),
+                                   "group, adjusted over the attribute's groups: 1607.4(D) weighs statistical and "
+                                   "practical significance together)",
+                                   domain=NON_NEGATIVE, red_if_significant=0.05,
+                                   null_hypothesis="the group is approved as often as the comparator group"),
+    "demographic_parity_difference": Rule("higher_is_worse", 0.10, 0.20, "project default: a gap of 10 points in "
+                                          "approval rate (20 red) between the most and least approved groups; set "
+                                          "per policy", domain=UNIT),
+    "equal_opportunity_difference": Rule("higher_is_worse", 0.10, 0.20, "project default: good payers of one group "
+                                         "approved 10 points (20 red) less often than those of another; set per "
+                                         "policy", domain=UNIT),
+    "equalized_odds_difference": Rule("higher_is_worse", 0.10, 0.20, "project default: in the direction of harm, "
+                                      "the largest shortfall in approval rate at equal outcome (good payers or "
+                                      "defaulters) against the comparator group; set per policy", domain=UNIT),
+    "disparity_ztest_pvalue": Rule("none", source="reported: two-proportion z-test vs the most-approved group",
+                                   pvalue=True, null_hypothesis="the group is approved as often as the comparator group",
+                                   effect="approval rate difference from the comparator group"),
+    "disparity_fisher_pvalue": Rule("none", source="reported: Fisher exact test vs the most-approved group",
+                                    pvalue=True, null_hypothesis="the group is approved as often as the comparator group",
+                                    effect="approval rate difference from the comparator group"),
     "calibration_pvalue": Rule("lower_is_worse", 0.05, 0.001,
                                "ECB IRB validation instructions 2.5.3.1 (Jeffreys test), two-sided for a protected "
-                               "group: over- and understated risk both harm; traffic light at 95% / 99.9%",
-                               domain=UNIT),
+                               "group: over- and understated risk both harm; " + _LEVELS,
+                               domain=UNIT, pvalue=True,
+                               null_hypothesis="the group's mean PD equals its default probability (two-sided)",
+                               effect=_OE_EFFECT, immaterial=OBSERVED_EXPECTED_IMMATERIAL, immaterial_source=_OE_SOURCE),
     # explainability
     "shap_importance": Rule("none", source="reported per feature"),
     "shap_additivity_error": Rule("higher_is_worse", 1e-4, 1e-2, "SHAP local accuracy: base + sum = margin", domain=NON_NEGATIVE),
-    "importance_rank_correlation": Rule("lower_is_worse", 0.7, 0.4, "common practice; set per policy", domain=CORRELATION),
+    "importance_rank_correlation": Rule("lower_is_worse", 0.7, 0.4, "project default: Spearman correlation of the "
+                                        "importances with the previous version's; set per policy", domain=CORRELATION),
     "importance_top_k_overlap": Rule("none", source="reported: Jaccard overlap of the top-5 features"),
     "reason_code_rate": Rule("none", source="reported: share of unfavourable decisions a feature explains"),
-    "monotonicity_violation_share": Rule("higher_is_worse", 0.01, 0.10,
-                                         "share of ICE curves against the declared direction; set per policy", domain=UNIT),
+    "monotonicity_reversal": Rule("higher_is_worse", 0.10, 0.25,
+                                  "project default: the largest reversal of the average ICE curve (partial "
+                                  "dependence) against the declared direction, as a share of the curve's range; "
+                                  "a tenth of the feature's whole effect shows in a score, a quarter contradicts "
+                                  "the declared direction", domain=UNIT),
+    "monotonicity_violation_share": Rule("none", source="reported: share of ICE curves whose largest reversal is at "
+                                         "least the amber bound of monotonicity_reversal, as a share of their own range"),
     # backtesting, classification
-    "auc": Rule("lower_is_worse", 0.70, 0.60, "common practice for retail PD models", domain=UNIT),
-    "gini": Rule("lower_is_worse", 0.40, 0.20, "common practice for retail PD models (Gini = 2 AUC - 1)", domain=CORRELATION),
+    "auc": Rule("lower_is_worse", 0.70, 0.60, "project default, common practice for retail PD models", domain=UNIT),
+    "gini": Rule("lower_is_worse", 0.40, 0.20, "project default, common practice for retail PD models (Gini = 2 AUC - 1)", domain=CORRELATION),
     "ks": Rule("none", source="reported"),
     "brier": Rule("none", source="reported"),
-    "hosmer_lemeshow_pvalue": Rule("lower_is_worse", 0.05, 0.001, "Hosmer and Lemeshow (2000), Applied Logistic Regression, 5.2.2: goodness of fit over score groups; " + _LEVELS, domain=UNIT),
-    "jeffreys_pvalue": Rule("lower_is_worse", 0.05, 0.001, "ECB instructions for reporting the validation results of internal models (2019), 2.5.3.1: Jeffreys test per grade, traffic light at 95% / 99.9%", domain=UNIT),
-    "binomial_pvalue": Rule("lower_is_worse", 0.05, 0.001, "BCBS Working Paper 14 (2005), Studies on the validation of internal rating systems: binomial test of the PD per grade (assumes independent defaults); " + _LEVELS, domain=UNIT),
-    "auc_change_pvalue": Rule("lower_is_worse", 0.05, 0.001, "ECB instructions for reporting the validation results of internal models (2019): current AUC against the AUC at initial validation, traffic light at 95% / 99.9%", domain=UNIT),
-    "spiegelhalter_pvalue": Rule("lower_is_worse", 0.05, 0.001, "Spiegelhalter (1986), Statistics in Medicine 5: z-test of the Brier score under calibration; " + _LEVELS, domain=UNIT),
-    "observed_expected_ratio": Rule("none", source="reported: observed over expected defaults"),
+    "hosmer_lemeshow_pvalue": Rule("lower_is_worse", 0.05, 0.001, "Hosmer and Lemeshow (2000), Applied Logistic Regression, 5.2.2: goodness of fit over score groups; " + _LEVELS,
+                                   domain=UNIT, pvalue=True,
+                                   null_hypothesis="in every grade the mean PD equals the default probability",
+                                   effect="share of defaults misplaced over the grades, sum |O - E| / sum E",
+                                   immaterial=(-_INF, 0.2),
+                                   immaterial_source="project default: a fifth of the expected defaults misplaced, the "
+                                                     "bound of observed / expected per grade"),
+    "jeffreys_pvalue": Rule("lower_is_worse", 0.05, 0.001, "ECB instructions for reporting the validation results of internal models (2019), 2.5.3.1: Jeffreys test per grade, traffic light at 95% / 99.9%",
+                            domain=UNIT, pvalue=True, null_hypothesis=_SAME_PD.format("grade (or slice)"),
+                            effect=_OE_EFFECT, immaterial=OBSERVED_EXPECTED_IMMATERIAL, immaterial_source=_OE_SOURCE),
+    "binomial_pvalue": Rule("lower_is_worse", None, None, "BCBS Working Paper 14 (2005), Studies on the validation of internal rating systems: binomial test of the PD per grade (assumes independent defaults); reported: it tests the same hypothesis as jeffreys_pvalue, which is judged, so no grade counts twice (a spec may judge it with thresholds)",
+                            domain=UNIT, pvalue=True, null_hypothesis=_SAME_PD.format("grade"),
+                            effect=_OE_EFFECT, immaterial=OBSERVED_EXPECTED_IMMATERIAL, immaterial_source=_OE_SOURCE),
+    "auc_change_pvalue": Rule("lower_is_worse", 0.05, 0.001, "ECB instructions for reporting the validation results of internal models (2019), 2.5.4.1: current AUC against the AUC at initial validation, traffic light at 95% / 99.9%",
+                              domain=UNIT, pvalue=True,
+                              null_hypothesis="the current AUC is at least the reference AUC",
+                              effect="AUC drop (reference - current)", immaterial=(-_INF, 0.03),
+                              immaterial_source="project default: a drop of 0.03 AUC (6 Gini points), below which "
+                                                "rank ordering has not changed in a way a decision would see"),
+    "spiegelhalter_pvalue": Rule("lower_is_worse", 0.05, 0.001, "Spiegelhalter (1986), Statistics in Medicine 5: z-test of the Brier score under calibration; " + _LEVELS,
+                                 domain=UNIT, pvalue=True,
+                                 null_hypothesis="the PDs are calibrated: the Brier score equals its expectation under them",
+                                 effect="relative excess of the Brier score over its expectation under calibration",
+                                 immaterial=(-0.10, 0.10),
+                                 immaterial_source="project default: a Brier score within a tenth of what calibrated "
+                                                   "PDs would give"),
+    "observed_expected_ratio": Rule("none", source="reported: observed over expected defaults (the effect of the "
+                                    "Jeffreys test)"),
     "herfindahl_index": Rule("none", source="reported: ECB concentration of the grade distribution"),
-    "herfindahl_change_pvalue": Rule("lower_is_worse", 0.05, 0.001, "ECB instructions for reporting the validation results of internal models (2019): concentration of the grades (Herfindahl) against initial validation; " + _LEVELS, domain=UNIT),
+    "herfindahl_change_pvalue": Rule("lower_is_worse", 0.05, 0.001, "ECB instructions for reporting the validation results of internal models (2019), 2.5.5.3: concentration of the grades (Herfindahl) against initial validation; " + _LEVELS,
+                                     domain=UNIT, pvalue=True,
+                                     null_hypothesis="the grades are no more concentrated than in the reference sample",
+                                     effect="relative increase of the Herfindahl index", immaterial=(-_INF, 0.2),
+                                     immaterial_source="project default: a fifth more concentrated than at reference"),
     "bad_rate_approved": Rule("none", source="reported: business impact at the decision threshold"),
     "expected_loss": Rule("none", source="reported: sum PD x LGD x EAD of the approved"),
     "expected_default_exposure": Rule("none", source="reported: sum PD x EAD of the approved"),
+    "duplicate_id_rows": Rule("higher_is_worse", 1, None,
+                              "project default: any row whose data.ids repeat an earlier row's; every test assumes "
+                              "independent rows, so the tests ran on one row per id (the latest)", domain=NON_NEGATIVE),
     # backtesting, VaR
     "exceptions": Rule("none", source="reported"),
-    "kupiec_pvalue": Rule("lower_is_worse", 0.05, 0.01, "Kupiec (1995) POF test at 95% / 99%", domain=UNIT),
-    "christoffersen_pvalue": Rule("lower_is_worse", 0.05, 0.01, "Christoffersen (1998) independence test", domain=UNIT),
-    "conditional_coverage_pvalue": Rule("lower_is_worse", 0.05, 0.01, "Christoffersen (1998) conditional coverage", domain=UNIT),
+    "kupiec_pvalue": Rule("lower_is_worse", 0.05, 0.01, "Kupiec (1995) POF test at 95% / 99%", domain=UNIT, pvalue=True,
+                          null_hypothesis="the VaR's exception probability is one minus its level",
+                          effect="observed / expected exceptions", immaterial=OBSERVED_EXPECTED_IMMATERIAL,
+                          immaterial_source="project default: exceptions within a fifth of those expected, the bound "
+                                            "of observed / expected defaults"),
+    "christoffersen_pvalue": Rule("lower_is_worse", 0.05, 0.01, "Christoffersen (1998) independence test", domain=UNIT,
+                                  pvalue=True,
+                                  null_hypothesis="an exception is as likely the day after an exception as after a day "
+                                                  "without",
+                                  effect="probability of an exception after an exception over that after none",
+                                  immaterial=(0.5, 2.0),
+                                  immaterial_source="project default: an exception twice (or half) as likely the day "
+                                                    "after an exception"),
+    "conditional_coverage_pvalue": Rule("lower_is_worse", None, None,
+                                        "Christoffersen (1998) conditional coverage; reported: it joins the Kupiec and "
+                                        "independence tests, which are judged, so no exception counts twice (a spec "
+                                        "may judge it with thresholds)", domain=UNIT, pvalue=True,
+                                        null_hypothesis="exceptions are independent, with probability one minus the level"),
+    "duration_independence_pvalue": Rule("lower_is_worse", 0.05, 0.01,
+                                         "Christoffersen and Pelletier (2004), Journal of Financial Econometrics 2(1): "
+                                         "duration-based test of independence (Weibull against exponential durations); "
+                                         "it sees exceptions clustered in a stress window, not only on consecutive "
+                                         "days; levels as Christoffersen", domain=UNIT, pvalue=True,
+                                         null_hypothesis="the days between exceptions have no memory (exponential "
+                                                         "durations, Weibull shape 1)",
+                                         effect="Weibull shape of the durations between exceptions (below 1: clustered)",
+                                         immaterial=(0.8, _INF),
+                                         immaterial_source="project default: a Weibull shape of 0.8 or less (the chance of "
+                                                           "an exception halves as the time since the last one "
+                                                           "grows 32-fold)"),
     "basel_zone": Rule("categorical", source="Basel Committee (1996) traffic-light zones"),
-    "tuff_pvalue": Rule("none", source="reported: Kupiec (1995) time until first failure"),
+    "tuff_pvalue": Rule("none", source="reported: Kupiec (1995) time until first failure", pvalue=True,
+                        null_hypothesis="the first exception comes as late as the VaR's level expects"),
     "plus_factor": Rule("higher_is_worse", 0.40, None,
                         "Basel Committee (1996), table 2: any plus factor (from 0.40, at 5 exceptions in 250 days "
                         "at 99%) raises the capital multiplier; the red zone is judged by basel_zone", domain=UNIT),
@@ -179,7 +289,7 @@ def _status(value: Any, bounds: Bounds) -> Status:
 @dataclass(frozen=True)
 class Policy:
     """The thresholds in force for one model version: the default rules (and those of third-party
-    checks), overridden per metric by the spec's ``thresholds``.
+    checks), overridden per metric by the spec's ``thresholds``, and the spec's ``multiplicity``.
 
     Examples
     --------
@@ -188,10 +298,16 @@ class Policy:
     Bounds(amber=0.1, red=0.25, direction='higher_is_worse')
     >>> policy.judge({"metric": "disparate_impact_ratio", "subject": "sex", "value": 0.79}).status
     'amber'
+
+    A significant test of an immaterial effect is green:
+
+    >>> policy.judge({"metric": "jeffreys_pvalue", "subject": "grade:3", "value": 1e-9, "effect": 1.04}).status
+    'green'
     """
 
     rules: Mapping[str, Rule] = field(default_factory=lambda: dict(DEFAULT_POLICY))
     overrides: Mapping[str, Any] = field(default_factory=dict)
+    multiplicity: Method = DEFAULT_METHOD
 
     @classmethod
     def for_spec(cls, spec: Any | None) -> "Policy":
@@ -199,7 +315,8 @@ class Policy:
         from validation.checks import REGISTRY
 
         rules = {**DEFAULT_POLICY, **REGISTRY.rules()}
-        return cls(rules, dict(getattr(spec, "thresholds", None) or {}))
+        return cls(rules, dict(getattr(spec, "thresholds", None) or {}),
+                   getattr(spec, "multiplicity", None) or DEFAULT_METHOD)
 
     def rule(self, metric: str) -> Rule:
         return self.rules.get(metric, Rule("none"))
@@ -213,34 +330,98 @@ class Policy:
             amber = red = None
         return Bounds(amber, red, rule.direction)
 
+    def immaterial(self, metric: str) -> tuple[float, float] | None:
+        """The interval of effects of ``metric`` that are not material (the spec's when it sets one)."""
+        override = getattr(self.overrides.get(metric), "immaterial", None)
+        if override is not None:
+            low, high = override
+            return (-math.inf if low is None else low, math.inf if high is None else high)
+        return self.rule(metric).immaterial
+
     def status(self, metric: str, value: Any) -> Status:
         """The status of one value of ``metric`` (for traffic lights beside a table's numbers)."""
         return _status(value, self.bounds(metric))
 
-    def judge(self, raw: Mapping[str, Any]) -> Finding:
+    def judge(self, raw: Mapping[str, Any], *, p_adjusted: float | None = None) -> Finding:
         """A raw finding with its status and the bounds applied.
 
         A finding's own ``thresholds`` take precedence over the spec and the defaults; a finding
         reported without judgement (``judged: False``) is ``info`` with no bounds, so none can be
-        read as applied.
+        read as applied. ``p_adjusted`` is the finding's p-value adjusted within its family
+        (:meth:`judge_all`): a test is judged on it, and a rule's ``red_if_significant`` too. A
+        test whose ``effect`` is inside the rule's ``immaterial`` interval is green.
         """
         metric = str(raw["metric"])
+        rule = self.rule(metric)
         bounds = self.bounds(metric)
         own = raw.get("thresholds")
         if own is not None:
             bounds = Bounds(own.get("amber"), own.get("red"), bounds.direction)
-        status = _status(raw.get("value"), bounds)
-        level, p_value = self.rule(metric).red_if_significant, raw.get("p_value")
-        if status == "amber" and level is not None and isinstance(p_value, (int, float)) and p_value < level:
+        value, p_value, effect = raw.get("value"), _number(raw.get("p_value")), _number(raw.get("effect"))
+        judged_value = p_adjusted if rule.pvalue and p_adjusted is not None else value
+        status = _status(judged_value, bounds)
+        note = raw.get("note") or None
+        significance = p_adjusted if p_adjusted is not None else p_value
+        level = rule.red_if_significant
+        if status == "amber" and level is not None and significance is not None and significance < level:
             status = "red"  # material (beyond the bound) and significant (not noise)
+        immaterial = self.immaterial(metric)
+        if status in ("amber", "red") and immaterial is not None and effect is not None \
+                and immaterial[0] < effect < immaterial[1]:
+            status = "green"
+            note = _joined(note, f"significant but not material: {rule.effect or 'effect'} {effect:.4g} is "
+                                 f"inside {_interval(immaterial)}")
         if not raw.get("judged", True):
             status, bounds = "info", Bounds(None, None, "none")
-        return Finding(metric=metric, subject=str(raw["subject"]), value=raw.get("value"), status=status,
-                       amber=bounds.amber, red=bounds.red, direction=bounds.direction, note=raw.get("note") or None,
-                       p_value=p_value if isinstance(p_value, (int, float)) else None)
+        tested = rule.pvalue or p_value is not None
+        return Finding(metric=metric, subject=str(raw["subject"]), value=value, status=status,
+                       amber=bounds.amber, red=bounds.red, direction=bounds.direction, note=note,
+                       p_value=p_value, effect=effect, p_adjusted=p_adjusted, family=raw.get("family") or None,
+                       null_hypothesis=(rule.null_hypothesis or None) if tested else None,
+                       cause=raw.get("cause") or None)
+
+    def adjusted_p_values(self, raws: list[Mapping[str, Any]]) -> list[float | None]:
+        """Each finding's p-value adjusted for multiplicity within its family (``None`` for a
+        finding with no family, no p-value, or not judged): one metric's tests of one family are
+        adjusted together by the policy's method."""
+        families: dict[tuple[str, str], list[int]] = {}
+        tested: dict[int, float] = {}
+        for index, raw in enumerate(raws):
+            family, metric = raw.get("family"), str(raw.get("metric"))
+            p = _number(raw.get("value") if self.rule(metric).pvalue else raw.get("p_value"))
+            if family and p is not None and raw.get("judged", True):
+                families.setdefault((metric, str(family)), []).append(index)
+                tested[index] = p
+        adjusted: list[float | None] = [None] * len(raws)
+        for members in families.values():
+            for index, value in zip(members, adjust([tested[i] for i in members], self.multiplicity)):
+                adjusted[index] = float(value)
+        return adjusted
 
     def judge_all(self, raws: Iterable[Mapping[str, Any]]) -> list[Finding]:
-        return [self.judge(raw) for raw in raws]
+        """Judge every finding of a check, p-values adjusted within their families."""
+        items = list(raws)
+        return [self.judge(raw, p_adjusted=p) for raw, p in zip(items, self.adjusted_p_values(items))]
+
+
+def _number(value: Any) -> float | None:
+    """A finite number, else ``None`` (a missing p-value or effect is not judged)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _joined(note: str | None, extra: str) -> str:
+    return f"{note}; {extra}" if note else extra
+
+
+def _interval(bounds: tuple[float, float]) -> str:
+    low, high = bounds
+    if math.isinf(low):
+        return f"below {high:g}"
+    if math.isinf(high):
+        return f"above {low:g}"
+    return f"({low:g}, {high:g})"
 
 
 def severity(status: str) -> int:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from validation.judging.findings import Finding, Status
+from validation.judging.issues import Issue
 
 SCHEMA_VERSION = 1
 
@@ -43,8 +44,11 @@ class CheckResult(_Strict):
     html: str | None = Field(default=None, description="its HTML rendering, relative to the pack")
     duration_seconds: float | None = None
     reused_from: str | None = Field(default=None, description="the run whose result was reused (inputs unchanged)")
-    summary: dict[str, Any] = Field(default_factory=dict, description="sample sizes, settings, the headline")
+    summary: dict[str, Any] = Field(default_factory=dict, description="sample sizes, settings, the headline; "
+                                    "warnings a reader must see first (e.g. a training reference)")
     findings: list[Finding] = Field(default_factory=list)
+    issues: list[Issue] = Field(default_factory=list, description="its amber and red findings grouped by root "
+                                "cause, worst first: what the pack counts")
 
 
 class ModelInfo(_Strict):

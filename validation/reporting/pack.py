@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from validation.judging.issues import group_issues
 from validation.judging.policy import Policy, severity, worst
 from validation.judging.results import SCHEMA_VERSION, CheckError, CheckResult, ModelInfo, Results, RunInfo
 from validation.reporting.files import atomic_write, write_json
@@ -53,7 +54,8 @@ def check_results(plan: "PackPlan", results: list["TaskResult"]) -> list[CheckRe
             name=name, status=status, reason=str(compared_nothing) if compared_nothing else None,
             error=_error(result), notebook=f"notebooks/{name}.ipynb" if notebook.exists() else None,
             html=f"html/{name}.html" if result.html_ok else None, duration_seconds=round(result.duration, 3),
-            reused_from=result.reused_from, summary=result.summary, findings=findings))
+            reused_from=result.reused_from, summary=result.summary, findings=findings,
+            issues=group_issues(name, findings)))
     return records
 
 
@@ -75,8 +77,13 @@ def render_pack_index(pack: Path) -> None:
     findings.sort(key=lambda f: (-severity(f["status"]), f["check"]))
     counts = {s: sum(1 for f in findings if f["status"] == s) for s in ("green", "amber", "red", "info")}
     counts["error"] = sum(1 for r in results_doc["checks"] if r["status"] == "error")
+    issues = [issue for r in results_doc["checks"] for issue in r.get("issues", [])]
+    issues.sort(key=lambda i: -severity(i["status"]))
+    counts.update({f"{s}_issues": sum(1 for i in issues if i["status"] == s) for s in ("amber", "red")})
+    warnings = [f"{r['name']}: {w}" for r in results_doc["checks"] for w in r.get("summary", {}).get("warnings", [])]
     html = render_index({
         "results": results_doc, "findings": findings, "counts": counts, "manifest": manifest, "card": card,
+        "issues": issues, "warnings": warnings,
         "diff": card.get("diff"), "reviews": reviews, "signed": bool(manifest.get("signature")),
         "regulatory": mapping([c["name"] for c in results_doc["checks"]], {f["metric"] for f in findings}),
     })

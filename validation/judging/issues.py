@@ -1,0 +1,96 @@
+"""Issues: the judged findings of a check grouped by root cause, each amber or red cause once.
+
+One age gap shows as a disparate impact ratio, a parity, an equal opportunity and an equalized odds
+difference, for ``age_band`` and again for ``sex*age_band``; a validator reads it as one problem.
+A check names the root cause a finding shares with others (its ``cause``); every amber or red
+finding without one is an issue of its own. A check's status is the worst of its issues, and the
+pack counts issues, not rows (``docs/results.md``, "Issues").
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from validation.judging.findings import Finding, Status
+from validation.judging.policy import severity
+
+FLAGGED = ("amber", "red")
+
+
+class Issue(BaseModel):
+    """One root cause of a check's amber or red findings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(description="stable within a model: '<check>:<cause>'")
+    check: str
+    cause: str = Field(description="the cause the check named, else '<metric> <subject>' of its one finding")
+    status: Status = Field(description="the worst status of its findings (amber or red)")
+    sentence: str = Field(description="one sentence for people: the worst finding, and how many more share the cause")
+    findings: list[str] = Field(description="its amber and red findings, as '<metric> <subject>', worst first")
+
+
+def _number(value: float | str | None) -> str:
+    if value is None:
+        return "undefined"
+    if isinstance(value, str):
+        return value
+    if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e5):
+        return f"{value:.2e}"
+    return f"{value:.4g}"
+
+
+def describe(finding: Finding) -> str:
+    """One clause for a judged finding: the metric, subject and value against the bound it
+    crossed, with the test beside it when there is one."""
+    bound = finding.red if finding.status == "red" and finding.red is not None else finding.amber
+    side = {"higher_is_worse": "at or above", "lower_is_worse": "below"}.get(finding.direction)
+    crossed = f" ({side} {_number(bound)})" if side and bound is not None else ""
+    text = f"{finding.metric} of {finding.subject} is {_number(finding.value)}{crossed}"
+    tests = []
+    if finding.p_value is not None:
+        tests.append(f"p = {_number(finding.p_value)}")
+    if finding.p_adjusted is not None and not math.isclose(finding.p_adjusted, _p(finding), rel_tol=1e-12):
+        tests.append(f"adjusted over {finding.family}: {_number(finding.p_adjusted)}")
+    if finding.effect is not None:
+        tests.append(f"effect {_number(finding.effect)}")
+    return text + (f" [{'; '.join(tests)}]" if tests else "")
+
+
+def _p(finding: Finding) -> float:
+    """The raw p-value of a test finding (its value, or its ``p_value``)."""
+    if finding.p_value is not None:
+        return finding.p_value
+    return float(finding.value) if isinstance(finding.value, (int, float)) else math.nan
+
+
+def group_issues(check: str, findings: Iterable[Finding]) -> list[Issue]:
+    """The issues of one check: its amber and red findings grouped by ``cause``, worst first.
+
+    Examples
+    --------
+    >>> from validation.judging.policy import Policy
+    >>> judged = Policy().judge_all([
+    ...     {"metric": "demographic_parity_difference", "subject": "age", "value": 0.3, "cause": "age=<25"},
+    ...     {"metric": "disparate_impact_ratio", "subject": "age:<25", "value": 0.7, "cause": "age=<25"},
+    ...     {"metric": "psi", "subject": "score", "value": 0.05}])
+    >>> [(i.cause, i.status, len(i.findings)) for i in group_issues("fairness", judged)]
+    [('age=<25', 'red', 2)]
+    """
+    groups: dict[str, list[Finding]] = {}
+    for finding in findings:
+        if finding.status in FLAGGED:
+            groups.setdefault(finding.cause or f"{finding.metric} {finding.subject}", []).append(finding)
+    issues = []
+    for cause, members in groups.items():
+        members.sort(key=lambda f: -severity(f.status))
+        worst = members[0]
+        more = len(members) - 1
+        sentence = describe(worst) + (f"; {more} more finding{'s' * (more > 1)} share this cause" if more else "")
+        issues.append(Issue(id=f"{check}:{cause}", check=check, cause=cause, status=worst.status,
+                            sentence=sentence + ".", findings=[f"{f.metric} {f.subject}" for f in members]))
+    issues.sort(key=lambda i: -severity(i.status))
+    return issues
