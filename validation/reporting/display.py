@@ -29,11 +29,13 @@ def findings_table(findings: Iterable[Mapping[str, Any]], policy: Policy) -> pd.
     0     0.1235  amber   0.1
     1  undefined   info   0.7
     """
-    rows = [policy.judge(item).model_dump() for item in findings]
-    columns = ["metric", "subject", "value", "status", "amber", "red", "note"]
+    rows = [item.model_dump() for item in policy.judge_all(findings)]
+    columns = ["metric", "subject", "value", "status", "amber", "red", "p_adjusted", "effect", "note"]
     table = pd.DataFrame(rows).reindex(columns=columns)
-    for column in ("value", "amber", "red"):
+    for column in ("value", "amber", "red", "p_adjusted", "effect"):
         table[column] = [_shown(v, blank="undefined" if column == "value" else "") for v in table[column]]
+    if not any(table["p_adjusted"]) and not any(table["effect"]):
+        table = table.drop(columns=["p_adjusted", "effect"])
     table["note"] = [note if isinstance(note, str) else "" for note in table["note"]]
     return table
 

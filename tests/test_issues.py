@@ -1,0 +1,58 @@
+"""Issues: a check's amber and red findings grouped by root cause (issue 17, "Root causes": one age
+gap is one issue, listing its metrics and the intersections where it shows)."""
+
+from __future__ import annotations
+
+from validation.judging.findings import finding
+from validation.judging.issues import group_issues
+from validation.judging.policy import Policy
+
+POLICY = Policy()
+
+
+def _age_gap() -> list[dict]:
+    """The demo's age gap as the fairness check reports it: four metrics on age_band and on the
+    sex*age_band intersection, one cause."""
+    cause = "age_band=<25"
+    return [
+        finding("demographic_parity_difference", "age_band", 0.34, cause=cause),
+        finding("equal_opportunity_difference", "age_band", 0.35, cause=cause),
+        finding("disparate_impact_ratio", "age_band:<25", 0.46, p_value=2e-7, family="age_band", cause=cause),
+        finding("disparate_impact_ratio", "age_band:35-49", 1.0, p_value=1.0, family="age_band", cause="age_band=35-49"),
+        finding("demographic_parity_difference", "sex*age_band", 0.39, cause=cause),
+        finding("disparate_impact_ratio", "sex*age_band:female*<25", 0.51, p_value=7.6e-5, family="sex*age_band",
+                cause=cause),
+        finding("approval_rate", "age_band:<25", 0.4, judged=False, cause=cause),
+    ]
+
+
+def test_one_age_gap_is_one_issue_listing_its_metrics_and_intersections() -> None:
+    judged = POLICY.judge_all(_age_gap())
+    issues = group_issues("fairness", judged)
+    assert len(issues) == 1
+    issue = issues[0]
+    assert (issue.id, issue.status) == ("fairness:age_band=<25", "red")
+    assert issue.findings[0].split()[0] in ("demographic_parity_difference", "equal_opportunity_difference",
+                                            "disparate_impact_ratio")  # a red one first
+    assert set(issue.findings) == {"demographic_parity_difference age_band", "equal_opportunity_difference age_band",
+                                   "disparate_impact_ratio age_band:<25", "demographic_parity_difference sex*age_band",
+                                   "disparate_impact_ratio sex*age_band:female*<25"}
+    assert "4 more findings share this cause" in issue.sentence
+
+
+def test_findings_without_a_cause_are_issues_of_their_own_and_green_or_info_never_are() -> None:
+    judged = POLICY.judge_all([
+        finding("psi", "feature:age", 0.30), finding("psi", "feature:duration", 0.12),
+        finding("psi", "score", 0.01), finding("ks_pvalue", "score", 1e-9, effect=0.01)])
+    issues = group_issues("drift", judged)
+    assert [(i.cause, i.status) for i in issues] == [("psi feature:age", "red"), ("psi feature:duration", "amber")]
+    assert issues[0].sentence.startswith("psi of feature:age is 0.3 (at or above 0.25)")
+
+
+def test_the_sentence_names_the_test_its_adjustment_and_effect() -> None:
+    judged = POLICY.judge_all([finding("jeffreys_pvalue", f"grade:{g}", p, effect=e, family="grade")
+                               for g, p, e in ((1, 1e-6, 1.4), (2, 0.5, 1.0), (3, 0.3, 1.1))])
+    [issue] = group_issues("backtesting", judged)
+    assert issue.findings == ["jeffreys_pvalue grade:1"]
+    assert issue.sentence.startswith("jeffreys_pvalue of grade:1 is 1.00e-06 (below 0.001)")
+    assert "adjusted over grade: 3.00e-06" in issue.sentence and "effect 1.4" in issue.sentence
