@@ -54,5 +54,5 @@ def test_the_sentence_names_the_test_its_adjustment_and_effect() -> None:
                                for g, p, e in ((1, 1e-6, 1.4), (2, 0.5, 1.0), (3, 0.3, 1.1))])
     [issue] = group_issues("backtesting", judged)
     assert issue.findings == ["jeffreys_pvalue grade:1"]
-    assert issue.sentence.startswith("jeffreys_pvalue of grade:1 is 1.00e-06 (below 0.001)")
-    assert "adjusted over grade: 3.00e-06" in issue.sentence and "effect 1.4" in issue.sentence
+    assert issue.sentence.startswith("jeffreys_pvalue of grade:1 is 1e-06 (below 0.001)")
+    assert "adjusted over grade: 3e-06" in issue.sentence and "effect 1.4" in issue.sentence

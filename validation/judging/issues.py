@@ -38,9 +38,7 @@ def _number(value: float | str | None) -> str:
         return "undefined"
     if isinstance(value, str):
         return value
-    if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e5):
-        return f"{value:.2e}"
-    return f"{value:.4g}"
+    return f"{value:.3g}"
 
 
 def describe(finding: Finding) -> str:
