@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
+from typing import Callable
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -89,7 +93,94 @@ def test_reason_codes_by_hand() -> None:
     assert flipped["reason_rate"].to_dict() == pytest.approx({"a": 0.0, "b": 0.0, "c": 1.0, "d": 0.0, "e": 0.0})
 
 
-def test_monotonicity_flags_a_model_that_breaks_it(frame: tuple[pd.DataFrame, np.ndarray]) -> None:
+def _reversal_by_double_loop(curve: np.ndarray, direction: str) -> float:
+    """Brute force: the largest c_i - c_j over i < j (increasing) or c_j - c_i (decreasing), at least 0."""
+    sign = 1.0 if direction == "increasing" else -1.0
+    return max([0.0] + [sign * (curve[i] - curve[j]) for i in range(len(curve)) for j in range(i + 1, len(curve))])
+
+
+def _policy_status(metric: str, value: float) -> str:
+    from validation.judging.policy import Policy
+
+    return Policy.for_spec(None).judge({"metric": metric, "subject": "feature:x", "value": value}).status
+
+
+@pytest.mark.parametrize("direction", ["increasing", "decreasing"])
+def test_largest_reversal_matches_a_double_loop(direction: str) -> None:
+    rng = np.random.default_rng(11)
+    curves = np.cumsum(rng.normal(0.01, 0.05, size=(60, 15)), axis=1)
+    curves[0] = 0.3  # a flat curve
+    expected = np.array([_reversal_by_double_loop(c, direction) for c in curves])
+    np.testing.assert_allclose(explain.largest_reversal(curves, direction), expected, atol=1e-15)
+    spread = curves.max(axis=1) - curves.min(axis=1)
+    relative = explain.relative_reversal(curves, direction)
+    assert relative[0] == 0.0
+    np.testing.assert_allclose(relative[1:], expected[1:] / spread[1:], rtol=1e-12)
+    mean_curve = curves.mean(axis=0)
+    assert explain.monotonicity_reversal(curves, direction) == pytest.approx(
+        _reversal_by_double_loop(mean_curve, direction) / (mean_curve.max() - mean_curve.min()), rel=1e-12)
+
+
+def test_stepwise_increasing_curve_with_jitter_is_a_small_green_reversal() -> None:
+    # the PD of a gradient boosting model: steps up from 0.26 to 0.56, with dips of at most 0.005
+    steps = np.repeat([0.26, 0.31, 0.38, 0.45, 0.50, 0.56], 4)
+    jitter = np.random.default_rng(2).uniform(-0.0025, 0.0025, steps.size)
+    curve = (steps + jitter)[None, :]
+    reversal = explain.monotonicity_reversal(curve, "increasing")
+    expected = _reversal_by_double_loop(curve[0], "increasing") / np.ptp(curve)
+    assert reversal == pytest.approx(expected, rel=1e-12)
+    assert 0 < reversal < 0.05  # a dip of at most 0.005 in a rise of about 0.3
+    assert _policy_status("monotonicity_reversal", reversal) == "green"
+    # the old rule (any step down counts) called every such curve a violation
+    assert explain.monotonicity_violation_share(curve, "increasing", bound=None) == 1.0
+
+
+def test_decreasing_curve_declared_increasing_is_a_full_red_reversal() -> None:
+    curve = np.linspace(0.6, 0.2, 10)[None, :]
+    assert explain.monotonicity_reversal(curve, "increasing") == pytest.approx(1.0)
+    assert explain.monotonicity_reversal(curve, "decreasing") == 0.0
+    assert _policy_status("monotonicity_reversal", explain.monotonicity_reversal(curve, "increasing")) == "red"
+
+
+def test_flat_curve_has_no_reversal() -> None:
+    flat = np.full((3, 8), 0.12)
+    for direction in ("increasing", "decreasing"):
+        assert explain.monotonicity_reversal(flat, direction) == 0.0
+        assert explain.monotonicity_violation_share(flat, direction, bound=0.1) == 0.0
+    result = explain.monotonicity(flat, "x", "increasing", bound=0.1)
+    assert result.describe() == "average PD flat at 0.12: nothing to reverse"
+
+
+def test_violation_share_counts_curves_by_their_own_range() -> None:
+    rng = np.random.default_rng(4)
+    curves = np.cumsum(rng.normal(0.02, 0.05, size=(200, 12)), axis=1)
+    from validation.judging.policy import Policy
+
+    bound = Policy.for_spec(None).bounds("monotonicity_reversal").amber
+    assert bound is not None
+    by_hand = [_reversal_by_double_loop(c, "increasing") >= bound * np.ptp(c) for c in curves]
+    assert explain.monotonicity_violation_share(curves, "increasing", bound=bound) == pytest.approx(np.mean(by_hand))
+    assert 0 < np.mean(by_hand) < 1  # the curves are a mix: the test can tell
+    with pytest.raises(ValueError, match="'increasing' or 'decreasing', got 'up'"):
+        explain.monotonicity_violation_share(curves, "up", bound=bound)
+    assert math.isnan(explain.monotonicity_reversal(curves[:, :1], "increasing"))
+
+
+def test_monotonicity_findings_say_what_the_average_curve_does() -> None:
+    curves = np.array([[0.24, 0.40, 0.38, 0.58], [0.28, 0.42, 0.40, 0.54]])  # mean 0.26, 0.41, 0.39, 0.56
+    result = explain.monotonicity(curves, "duration", "increasing", bound=0.1)
+    reversal, share = explain.monotonicity_findings([result])
+    assert reversal["metric"] == "monotonicity_reversal" and reversal["subject"] == "feature:duration"
+    assert reversal["value"] == pytest.approx(0.02 / 0.30)
+    assert reversal["note"] == ("declared increasing; average PD rises from 0.26 to 0.56 (range 0.3); largest "
+                                "reversal 0.02 (6.7% of its range)")
+    assert share["metric"] == "monotonicity_violation_share" and share["value"] == 0.0  # 0.02/0.34, 0.02/0.26
+    assert share["note"] == ("share of 2 ICE curves reversing by at least 10% of their own range; median curve: "
+                             "range 0.3, largest reversal 0.02")
+    assert _policy_status("monotonicity_violation_share", 0.9) == "info"
+
+
+def test_monotonicity_of_fitted_models(frame: tuple[pd.DataFrame, np.ndarray]) -> None:
     x, y = frame
     numeric = x[["a", "b"]]
     model = LogisticRegression().fit(numeric, y)  # PD increases in a (coefficient > 0), decreases in b
@@ -97,13 +188,51 @@ def test_monotonicity_flags_a_model_that_breaks_it(frame: tuple[pd.DataFrame, np
     grid = explain.ice_grid(numeric["a"])
     curves = explain.ice_curves(model, numeric.head(50), "a", grid)
     assert curves.shape == (50, len(grid))
-    assert explain.monotonicity_violation_share(curves, "increasing") == 0.0
-    assert explain.monotonicity_violation_share(curves, "decreasing") == 1.0
+    assert explain.monotonicity_reversal(curves, "increasing") == 0.0
+    assert explain.monotonicity_reversal(curves, "decreasing") == pytest.approx(1.0)
+    assert explain.monotonicity_violation_share(curves, "decreasing", bound=0.1) == 1.0
     # partial dependence is the mean ICE curve; each point is the model's PD with a set to the grid value
     row = numeric.head(1).assign(a=grid[3])
     assert curves[0, 3] == pytest.approx(model.predict_proba(row)[0, 1])
-    # a U-shaped effect breaks an "increasing" declaration on part of the curves
+    # a U-shaped effect breaks an "increasing" declaration: the partial dependence falls, then rises
     u_shape = GradientBoostingClassifier(n_estimators=50, random_state=0).fit(
         numeric, ((numeric["a"] ** 2 + np.random.default_rng(0).normal(0, 0.5, len(numeric))) > 1).astype(int))
-    share = explain.monotonicity_violation_share(explain.ice_curves(u_shape, numeric.head(50), "a", grid), "increasing")
-    assert share > 0.5
+    u_curves = explain.ice_curves(u_shape, numeric.head(50), "a", grid)
+    assert explain.monotonicity_reversal(u_curves, "increasing") > 0.5
+    assert explain.monotonicity_violation_share(u_curves, "increasing", bound=0.25) > 0.5
+
+
+def test_check_reads_the_bound_from_the_policy(write_spec: Callable[..., Path], tmp_path: Path) -> None:
+    """The explainability check judges the reversal with the spec's bounds and counts curves with its amber."""
+    import skops.io as sio
+    from sklearn.preprocessing import StandardScaler
+
+    from conftest import synthetic_sample
+    from validation.checks import run_check
+    from validation.inputs.artifacts import sha256_file
+    from validation.inputs.spec import load_spec
+    from validation.judging.policy import Policy
+
+    frame = synthetic_sample(300, seed=1)  # PD falls with income, rises with tenure
+    model = Pipeline([("prep", ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), ["region"]),
+                                                  ("num", StandardScaler(), ["income", "tenure"])])),
+                      ("model", LogisticRegression(max_iter=500))]).fit(frame[["income", "tenure", "region"]],
+                                                                        frame["default"])
+    sio.dump(model, tmp_path / "m.skops")
+    path = write_spec({"model": {"artifact": "m.skops", "artifact_sha256": sha256_file(tmp_path / "m.skops")},
+                       "checks": {"explainability": {"sample_size": 100,
+                                                     "monotone": {"income": "increasing", "tenure": "increasing"}}},
+                       "thresholds": {"monotonicity_reversal": {"amber": 0.5, "red": 0.9}}})
+    output = run_check("explainability", path, "1")
+    policy = Policy.for_spec(load_spec(path).versions[-1])
+    judged = {(f.metric, f.subject): f for f in policy.judge_all(output.findings)}
+    income = judged[("monotonicity_reversal", "feature:income")]
+    assert income.value == pytest.approx(1.0) and income.status == "red"
+    assert "declared increasing; average PD falls from" in (income.note or "")
+    assert judged[("monotonicity_reversal", "feature:tenure")].status == "green"
+    share = judged[("monotonicity_violation_share", "feature:income")]
+    assert share.status == "info" and share.value == 1.0
+    assert "at least 50% of their own range" in (share.note or "")
+    table = output.tables["monotonicity"]
+    assert table.loc["income", "reversal_share_of_range"] == pytest.approx(1.0)
+    assert table.loc["tenure", "reversal_share_of_range"] == 0.0

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from validation.governance.registry import Registry
     from validation.inputs.samples import Samples
     from validation.inputs.spec import ModelVersionSpec, Spec
-    from validation.metrics.explain import Explanation
+    from validation.metrics.explain import Explanation, Monotonicity
 
 DEPENDENCE_FEATURES = 3
 """Top features whose dependence is charted (and named in the headline)."""
@@ -111,7 +111,7 @@ class ExplainabilityCheck(BuiltinCheck):
         _global_importance(output, explanation, importance)
         _dependence(output, sample, explanation, importance)
         reason_table = _reasons(output, context, rows, explanation, params.reasons)
-        monotone = _monotonicity(output, s.model, sample, params.monotone)
+        monotone = _monotonicity(output, context, sample, params.monotone)
         stability = output.section("Stability against the previous version")
         previous_version, previous_importance = _previous_importance(stability, context, sample, params.seed)
         rank_correlation: float | None = None
@@ -171,34 +171,48 @@ def _reasons(output: CheckOutput, context: CheckContext, rows: "pd.DataFrame", e
     return table
 
 
-def _monotonicity(output: CheckOutput, model: Any, sample: "pd.DataFrame",
-                  monotone: Mapping[str, str]) -> dict[str, tuple[str, float]]:
+def _monotonicity(output: CheckOutput, context: CheckContext, sample: "pd.DataFrame",
+                  monotone: Mapping[str, str]) -> "list[Monotonicity]":
     """ICE curves of each feature with a declared direction, on the first :data:`ICE_ROWS` rows
-    of the sample: ``{feature: (direction, share of curves going the other way)}`` (also the
-    table ``monotonicity``)."""
+    of the sample, judged by the size of the partial dependence's largest reversal against the
+    declared direction (table ``monotonicity``)."""
     import pandas as pd
 
     from validation.metrics import explain
     from validation.reporting import plots
+    from validation.reporting.display import md
 
     section = output.section("Monotonicity")
     if not monotone:
         section.text("No monotonicity declared in the spec (`checks.explainability.monotone`).")
+        return []
+    bounds = context.policy.bounds("monotonicity_reversal")
+    level, bound = ("amber", bounds.amber) if bounds.amber is not None else ("red", bounds.red)
     ice_sample = sample.head(ICE_ROWS)
-    if monotone:
-        section.text(f"ICE curves of {len(ice_sample):,} applicants of the sample over a grid of each declared "
-                     "feature's 5th to 95th percentiles: a curve breaks the declared direction when any step goes "
-                     "the other way. Shown: the partial dependence and the spread of the curves (aggregates).")
-    results: dict[str, tuple[str, float]] = {}
+    counted = ("any reversal" if bound is None else
+               f"a reversal of at least {bound:.0%} of the curve's own range (the {level} bound of the reversal)")
+    section.text(f"ICE curves of {len(ice_sample):,} applicants of the sample over a grid of each declared feature's "
+                 "5th to 95th percentiles, and their mean, the partial dependence. Judged: the largest reversal of "
+                 "the partial dependence against the declared direction, as a share of its range "
+                 "(`monotonicity_reversal`; 0 when it never goes the other way, 1 when it goes entirely the other "
+                 "way). A small dip of a model without monotone constraints is a small share of the feature's whole "
+                 f"effect. Reported: the share of curves with {counted}. Shown: the partial dependence and the "
+                 "spread of the curves (aggregates).")
+    results: list[Monotonicity] = []
     for feature, direction in monotone.items():
         grid = explain.ice_grid(sample[feature])
-        curves = explain.ice_curves(model, ice_sample, feature, grid)
-        results[feature] = (direction, explain.monotonicity_violation_share(curves, direction))
-        section.figure(plots.ice(grid, curves, feature, direction, explain.violating_curves(curves, direction)))
-    if results:
-        output.tables["monotonicity"] = pd.DataFrame(
-            [(f, d, share) for f, (d, share) in results.items()],
-            columns=["feature", "direction", "violation_share"]).set_index("feature")
+        curves = explain.ice_curves(context.samples.model, ice_sample, feature, grid)
+        result = explain.monotonicity(curves, feature, direction, bound=bound)
+        results.append(result)
+        section.text(f"**{md(feature)}** (declared {direction}): {result.describe()}.")
+        section.figure(plots.ice(grid, curves, feature, direction,
+                                 explain.violating_curves(curves, direction, bound=bound)))
+    output.tables["monotonicity"] = pd.DataFrame(
+        [(r.feature, r.direction, r.start, r.end, r.reversal, r.relative, r.share, r.median_spread, r.median_reversal)
+         for r in results],
+        columns=["feature", "direction", "pd_start", "pd_end", "largest_reversal", "reversal_share_of_range",
+                 "violation_share", "median_curve_range", "median_curve_reversal"]).set_index("feature")
+    section.table(output.tables["monotonicity"].round(4))
     return results
 
 

@@ -12,6 +12,9 @@ to that feature; SHAP values are additive, so the sum is that feature's contribu
   by the model (``decision_function`` or ``logit(predict_proba)``).
 - ``importance_rank_correlation``: Spearman's rank correlation between two versions' importances
   over the union of their features (a feature absent from one version has importance 0).
+- ``monotonicity_reversal``: the largest move of the partial dependence (mean ICE curve) against
+  a declared direction, as a share of its range (:func:`monotonicity_reversal`); judged by size,
+  so the small dips of a model without monotone constraints are not a broken declaration.
 """
 
 from __future__ import annotations
@@ -292,27 +295,192 @@ def ice_grid(values: pd.Series, points: int = 20) -> np.ndarray:
     return np.unique(np.quantile(present, np.linspace(0.05, 0.95, points))) if len(present) else np.array([])
 
 
-def monotonicity_violation_share(curves: np.ndarray, direction: str, *, tolerance: float = 1e-9) -> float:
-    """Share of ICE curves that break the declared monotonicity anywhere.
+FLAT_TOLERANCE = 1e-9
+"""A curve whose range (max - min) is at most this many PD points is flat: the model's output does
+not move with the feature (beyond floating-point noise), so nothing can reverse."""
 
-    A curve violates ``increasing`` when some step goes down by more than ``tolerance`` (and
-    ``decreasing`` when some step goes up).
+_DIRECTIONS = ("increasing", "decreasing")
 
-    >>> monotonicity_violation_share(np.array([[0.1, 0.2, 0.3], [0.1, 0.3, 0.2]]), "increasing")
+
+def _checked_curves(curves: np.ndarray, direction: str) -> np.ndarray:
+    if direction not in _DIRECTIONS:
+        raise ValueError(f"direction must be 'increasing' or 'decreasing', got {direction!r}")
+    array = np.asarray(curves, dtype=float)
+    if array.ndim != 2:
+        raise ValueError(f"curves must be a 2-D array (one curve per row, one grid point per column), got shape "
+                         f"{array.shape}")
+    return array
+
+
+def largest_reversal(curves: np.ndarray, direction: str) -> np.ndarray:
+    """The largest move of each curve against the declared direction, in the curve's units.
+
+    For ``increasing``: ``max over i < j of (c_i - c_j)``, at least 0 (the deepest fall from an
+    earlier high); for ``decreasing``: ``max over i < j of (c_j - c_i)``, at least 0 (the highest
+    rise above an earlier low). Computed as ``max_j (running max_(i <= j) c_i - c_j)`` (resp.
+    ``max_j (c_j - running min_(i <= j) c_i)``), one pass over the grid.
+
+    Parameters
+    ----------
+    curves
+        One curve per row (an ICE curve, or the partial dependence as one row), one grid point
+        per column, the grid increasing.
+    direction
+        ``increasing`` or ``decreasing``.
+
+    >>> largest_reversal(np.array([[0.1, 0.5, 0.3, 0.45, 0.2, 0.9]]), "increasing").tolist()  # 0.5 down to 0.2
+    [0.3]
+    """
+    c = _checked_curves(curves, direction)
+    if c.shape[1] == 0:
+        return np.zeros(c.shape[0])
+    if direction == "increasing":
+        against = np.maximum.accumulate(c, axis=1) - c
+    else:
+        against = c - np.minimum.accumulate(c, axis=1)
+    return np.asarray(against.max(axis=1), dtype=float)
+
+
+def relative_reversal(curves: np.ndarray, direction: str) -> np.ndarray:
+    """:func:`largest_reversal` of each curve as a share of that curve's range (``max - min``).
+
+    In ``[0, 1]``: 0 for a curve that never goes against the declared direction and for a flat
+    curve (range at most :data:`FLAT_TOLERANCE`); 1 for a curve that goes entirely the other way.
+
+    >>> relative_reversal(np.array([[0.2, 0.6, 0.5, 1.0], [0.9, 0.5, 0.1, 0.1], [0.3, 0.3, 0.3, 0.3]]),
+    ...                   "increasing").round(3).tolist()
+    [0.125, 1.0, 0.0]
+    """
+    c = _checked_curves(curves, direction)
+    reversal = largest_reversal(c, direction)
+    spread = np.ptp(c, axis=1) if c.shape[1] else np.zeros(c.shape[0])
+    flat = spread <= FLAT_TOLERANCE
+    return np.where(flat, 0.0, reversal / np.where(flat, 1.0, spread))
+
+
+def monotonicity_reversal(curves: np.ndarray, direction: str) -> float:
+    """Largest reversal of the partial dependence against the declared direction, as a share of its range.
+
+    The partial dependence is the mean of the ICE curves (Friedman 2001); its largest reversal
+    (:func:`largest_reversal`) divided by its range ``max - min`` (:func:`relative_reversal`): 0
+    when it never goes the other way or is flat, 1 when it goes entirely the other way. Judged
+    by the policy (``monotonicity_reversal``): a small dip of an unconstrained gradient boosting
+    model is a small share of the feature's whole effect, not a broken declaration.
+
+    Returns
+    -------
+    float
+        ``nan`` without curves or with fewer than two grid points.
+
+    >>> pd_curves = np.array([[0.1, 0.3, 0.28, 0.5], [0.2, 0.4, 0.36, 0.6]])  # mean: 0.15, 0.35, 0.32, 0.55
+    >>> round(monotonicity_reversal(pd_curves, "increasing"), 6)   # a dip of 0.03 in a range of 0.4
+    0.075
+    """
+    c = _checked_curves(curves, direction)
+    if c.shape[0] == 0 or c.shape[1] < 2:
+        return math.nan
+    return float(relative_reversal(c.mean(axis=0, keepdims=True), direction)[0])
+
+
+def violating_curves(curves: np.ndarray, direction: str, *, bound: float | None) -> np.ndarray:
+    """Which ICE curves reverse against the declared direction by at least ``bound`` of their own range.
+
+    Parameters
+    ----------
+    bound
+        A share of each curve's range: the check passes the policy's amber bound of
+        ``monotonicity_reversal`` (its red when the spec sets no amber). ``None`` (the spec judges
+        ``monotonicity_reversal`` on neither bound) counts every curve with any reversal larger
+        than :data:`FLAT_TOLERANCE` PD points.
+    """
+    c = _checked_curves(curves, direction)
+    if bound is None:
+        return np.asarray(largest_reversal(c, direction) > FLAT_TOLERANCE, dtype=bool)
+    # a relative reversal within float error of the bound reaches it (as the policy's comparisons)
+    return np.asarray(relative_reversal(c, direction) >= bound * (1 - 1e-9), dtype=bool)
+
+
+def monotonicity_violation_share(curves: np.ndarray, direction: str, *, bound: float | None) -> float:
+    """Share of ICE curves whose largest reversal is at least ``bound`` of their own range (reported).
+
+    :func:`violating_curves` over the curves; ``nan`` without curves or with fewer than two grid
+    points.
+
+    >>> monotonicity_violation_share(np.array([[0.1, 0.2, 0.3], [0.1, 0.3, 0.2]]), "increasing", bound=0.1)
     0.5
     """
-    if curves.shape[1] < 2 or curves.shape[0] == 0:
+    c = _checked_curves(curves, direction)
+    if c.shape[0] == 0 or c.shape[1] < 2:
         return math.nan
-    return float(violating_curves(curves, direction, tolerance=tolerance).mean())
+    return float(violating_curves(c, direction, bound=bound).mean())
 
 
-def violating_curves(curves: np.ndarray, direction: str, *, tolerance: float = 1e-9) -> np.ndarray:
-    """Which ICE curves break the declared direction (a step against it larger than ``tolerance``)."""
-    if direction not in ("increasing", "decreasing"):
-        raise ValueError(f"direction must be 'increasing' or 'decreasing', got {direction!r}")
-    steps = np.diff(curves, axis=1)
-    against = (steps < -tolerance) if direction == "increasing" else (steps > tolerance)
-    return np.asarray(np.asarray(against).any(axis=1), dtype=bool)
+@dataclass(frozen=True)
+class Monotonicity:
+    """A declared monotonicity against the ICE curves of one feature.
+
+    Attributes
+    ----------
+    feature, direction
+        The feature and its declared direction.
+    start, end
+        The partial dependence (mean ICE curve) at the first and last grid points.
+    spread
+        Range ``max - min`` of the partial dependence.
+    reversal
+        Its :func:`largest_reversal`, in PD points.
+    relative
+        ``monotonicity_reversal``: ``reversal / spread`` (0 for a flat curve).
+    share
+        ``monotonicity_violation_share``: share of the curves reversing by at least ``bound`` of
+        their own range.
+    bound
+        The share of a curve's range that counts as a violation (``None``: any reversal).
+    curves
+        Number of ICE curves.
+    median_spread, median_reversal
+        Median over the ICE curves of their range and of their largest reversal, in PD points.
+    """
+
+    feature: str
+    direction: str
+    start: float
+    end: float
+    spread: float
+    reversal: float
+    relative: float
+    share: float
+    bound: float | None
+    curves: int
+    median_spread: float
+    median_reversal: float
+
+    def describe(self) -> str:
+        """One line, e.g. ``average PD rises from 0.26 to 0.56; largest reversal 0.01 (3.3% of its range)``."""
+        if not math.isfinite(self.relative):
+            return "no curve to judge (fewer than two grid points)"
+        if self.spread <= FLAT_TOLERANCE:
+            return f"average PD flat at {self.start:.3g}: nothing to reverse"
+        verb = "rises" if self.end > self.start else "falls" if self.end < self.start else "returns"
+        moves = f"average PD {verb} from {self.start:.3g} to {self.end:.3g} (range {self.spread:.3g})"
+        if self.relative == 0:
+            return f"{moves}; it never goes against the declared direction"
+        return f"{moves}; largest reversal {self.reversal:.3g} ({self.relative:.1%} of its range)"
+
+
+def monotonicity(curves: np.ndarray, feature: str, direction: str, *, bound: float | None) -> Monotonicity:
+    """Everything the explainability check says about one declared monotonicity (:class:`Monotonicity`)."""
+    c = _checked_curves(curves, direction)
+    if c.shape[0] == 0 or c.shape[1] < 2:
+        nan = math.nan
+        return Monotonicity(feature, direction, nan, nan, nan, nan, nan, nan, bound, c.shape[0], nan, nan)
+    average = c.mean(axis=0, keepdims=True)
+    return Monotonicity(feature, direction, start=float(average[0, 0]), end=float(average[0, -1]),
+                        spread=float(np.ptp(average)), reversal=float(largest_reversal(average, direction)[0]),
+                        relative=monotonicity_reversal(c, direction),
+                        share=monotonicity_violation_share(c, direction, bound=bound), bound=bound,
+                        curves=c.shape[0], median_spread=float(np.median(np.ptp(c, axis=1))),
+                        median_reversal=float(np.median(largest_reversal(c, direction))))
 
 
 def reason_findings(table: pd.DataFrame) -> list[dict[str, object]]:
@@ -325,10 +493,18 @@ def reason_findings(table: pd.DataFrame) -> list[dict[str, object]]:
             for feature, row in table.iterrows()]
 
 
-def monotonicity_findings(results: dict[str, tuple[str, float]]) -> list[dict[str, object]]:
-    """``monotonicity_violation_share`` per declared feature: ``{feature: (direction, share)}``."""
+def monotonicity_findings(results: list[Monotonicity]) -> list[dict[str, object]]:
+    """Per declared feature: ``monotonicity_reversal`` (judged) with a note saying what the
+    partial dependence does, and ``monotonicity_violation_share`` (reported)."""
     from validation.judging.findings import finding
 
-    return [finding("monotonicity_violation_share", f"feature:{feature}", share,
-                    note=f"declared {direction}; share of ICE curves going the other way")
-            for feature, (direction, share) in results.items()]
+    items: list[dict[str, object]] = []
+    for result in results:
+        subject = f"feature:{result.feature}"
+        items.append(finding("monotonicity_reversal", subject, result.relative,
+                             note=f"declared {result.direction}; {result.describe()}"))
+        size = "any amount" if result.bound is None else f"at least {result.bound:.0%} of their own range"
+        items.append(finding("monotonicity_violation_share", subject, result.share,
+                             note=f"share of {result.curves} ICE curves reversing by {size}; median curve: range "
+                                  f"{result.median_spread:.3g}, largest reversal {result.median_reversal:.3g}"))
+    return items
