@@ -206,7 +206,7 @@ def _monotonicity(output: CheckOutput, context: CheckContext, sample: "pd.DataFr
         results.append(result)
         section.text(f"**{md(feature)}** (declared {direction}): {result.describe()}.")
         section.figure(plots.ice(grid, curves, feature, direction,
-                                 explain.violating_curves(curves, direction, bound=bound)))
+                                 explain.violating_curves(curves, direction, bound=bound), bound=bound))
     output.tables["monotonicity"] = pd.DataFrame(
         [(r.feature, r.direction, r.start, r.end, r.reversal, r.relative, r.share, r.median_spread, r.median_reversal)
          for r in results],

@@ -175,10 +175,12 @@ def binned_dependence(feature_values: pd.Series, shap_values: pd.Series, units: 
     return figure
 
 
-def ice(grid: np.ndarray, curves: np.ndarray, feature: str, direction: str, broken: np.ndarray) -> Figure:
+def ice(grid: np.ndarray, curves: np.ndarray, feature: str, direction: str, broken: np.ndarray,
+        bound: float | None = None) -> Figure:
     """Partial dependence (mean of the ICE curves) with the 10th-90th percentile band of the curves,
-    and the partial dependence of the curves against the declared direction (``broken``) apart.
-    Aggregates only: no applicant's own curve is drawn."""
+    and the partial dependence of the curves that reverse against the declared direction by at
+    least ``bound`` of their own range (``broken``) apart. Aggregates only: no applicant's own
+    curve is drawn."""
     figure, ax = _figure()
     low, high = np.percentile(curves, [10, 90], axis=0) if len(curves) else (grid * np.nan, grid * np.nan)
     ax.fill_between(grid, low, high, color=_REFERENCE, alpha=0.2, label="10th-90th percentile of the curves")
@@ -188,7 +190,8 @@ def ice(grid: np.ndarray, curves: np.ndarray, feature: str, direction: str, brok
                 label=f"mean of the {int(broken.sum())} curves against the declared direction")
     ax.set_xlabel(feature)
     ax.set_ylabel("PD")
-    ax.set_title(f"{feature}: declared {direction}; {broken.mean():.0%} of curves break it")
+    by = f" by {bound:.0%} of their range or more" if bound else ""
+    ax.set_title(f"{feature}: declared {direction}; {broken.mean():.0%} of curves reverse{by}")
     ax.legend(fontsize=8)
     return figure
 
