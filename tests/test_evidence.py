@@ -73,7 +73,7 @@ def test_a_template_changed_after_planning_is_not_executed(write_spec: Callable[
 
 PARITY_CHECKS: dict[str, dict[str, Any]] = {
     "drift": {"bins": 5, "psi_rule": "critical", "max_discrete": 3},
-    "fairness": {"min_group_size": 40, "bootstrap_draws": 200, "seed": 3, "intersections": [["sex", "region"]]},
+    "fairness": {"min_group_size": 40, "intersections": [["sex", "region"]]},
     "explainability": {"sample_size": 150, "seed": 2, "monotone": {"income": "decreasing"}, "reasons": 2},
     "backtesting": {},  # no parameters: its master scale comes from the spec's grades
 }

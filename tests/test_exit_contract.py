@@ -182,7 +182,7 @@ def test_rich_markup_in_the_data_is_shown_as_text_never_interpreted(write_spec: 
     from conftest import synthetic_sample
 
     spec = write_spec({"data": {"protected": ["region"], "features": ["income", "tenure"]},
-                       "checks": {"fairness": {"bootstrap_draws": 10}}},
+                       "checks": {"fairness": {}}},
                       current=synthetic_sample(300, seed=2).assign(region="[/x]"),
                       reference=synthetic_sample(400, seed=1).assign(region="[/x]"))
     result = CliRunner().invoke(main, ["batch", str(spec), "--out", str(tmp_path / "out")])

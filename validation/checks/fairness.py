@@ -3,8 +3,12 @@ or noise?
 
 Per protected attribute (and intersection, when the spec asks) and group: approval and default
 rates, rates among good payers and defaulters, the disparate impact ratio against the most-approved
-group with a z-test and Fisher's exact test, calibration and AUC per group; per attribute the
-parity differences with bootstrap intervals. The statistics are :mod:`validation.metrics.fairness`.
+group with a z-test, Fisher's exact test and the Newcombe interval of the difference, calibration
+and AUC per group; per attribute the parity, equal opportunity and equalized odds gaps in the
+direction of harm, each with the Newcombe interval of its own gap. Findings of one disadvantaged
+group share a cause, and an intersection's groups share the cause of a component group flagged on
+its own attribute, so the pack shows one age gap as one issue. The statistics are
+:mod:`validation.metrics.fairness`.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from pydantic import AfterValidator, Field
 from validation.checks.base import BuiltinCheck, CheckContext, CheckOutput, CheckParams, Headline
 
 if TYPE_CHECKING:
+    from typing import Mapping
+
     import numpy as np
     import pandas as pd
 
@@ -36,18 +42,13 @@ above the number of countries (ISO 3166: 249), the most detailed protected attri
 MAX_MIN_GROUP_SIZE = 100_000
 """Largest ``min_group_size``: asking more applicants than this of every group leaves every
 protected group of a retail portfolio unjudged."""
-MAX_BOOTSTRAP_DRAWS = 10_000
-"""Largest ``bootstrap_draws``: the 95% interval's percentiles are stable to the third decimal well
-before; each draw costs memory per group (the draws are vectorised)."""
 MAX_BAND_EDGES = 50
 """Largest number of band edges per attribute: more bands than this are groups too small to judge."""
 MAX_INTERSECTIONS = 10
-"""Largest number of intersections: each one is an attribute of its own, with its table and bootstrap."""
+"""Largest number of intersections: each one is an attribute of its own, with its table and tests."""
 MAX_INTERSECTION_ATTRIBUTES = 3
 """Largest number of attributes crossed in one intersection: beyond three, nearly every group is
 too small to judge (or pooled so no decision is disclosed)."""
-MAX_SEED = 2**32 - 1
-"""Largest seed: the range of a 32-bit seed, which every numpy generator accepts."""
 
 
 def _increasing(edges: list[float]) -> list[float]:
@@ -76,15 +77,12 @@ class FairnessParams(CheckParams):
     intersections: list[Intersection] = Field(
         default_factory=list, max_length=MAX_INTERSECTIONS,
         description="attributes to cross, e.g. [['sex', 'age_band']]")
-    bootstrap_draws: int = Field(1000, ge=0, le=MAX_BOOTSTRAP_DRAWS,
-                                 description="draws for the intervals of the differences")
-    seed: int = Field(0, ge=0, le=MAX_SEED, description="seed of the bootstrap")
 
 
 class FairnessCheck(BuiltinCheck):
     name = "fairness"
-    description = ("approval rates, disparate impact (four-fifths rule) with significance, parity differences "
-                   "with bootstrap intervals, calibration per protected group")
+    description = ("approval rates, disparate impact (four-fifths rule) with significance, parity gaps in the "
+                   "direction of harm with Newcombe intervals, calibration per protected group")
     template = "fairness.ipynb"
     params = FairnessParams
     headlines = (Headline("worst_disparate_impact_ratio", "worst disparate impact ratio", "disparate_impact_ratio",
@@ -157,11 +155,19 @@ class FairnessCheck(BuiltinCheck):
         s, decision = context.samples, _decision(context.spec)
         current = context.current
         approved = fairness.favourable_decision(current[str(s.score)], decision.threshold, decision.favourable)
-        attributes = [*context.spec.data.protected, *[fairness.INTERSECTION.join(c) for c in params.intersections]]
+        single = list(context.spec.data.protected)
+        crossed = [fairness.INTERSECTION.join(c) for c in params.intersections]
+        attributes = [*single, *crossed]
         findings: list[dict[str, Any]] = []
         tables: dict[str, pd.DataFrame] = {}
-        for attribute in attributes:
+        for attribute in single:
             tables[attribute], items = _attribute(context, approved, attribute, params)
+            findings += items
+        # an intersection's group shares the cause of a component group flagged on its own
+        # attribute, judged as the pack will judge it (p-values adjusted within their families)
+        flagged = fairness.flagged_causes(context.policy.judge_all(findings))
+        for attribute in crossed:
+            tables[attribute], items = _attribute(context, approved, attribute, params, flagged=flagged)
             findings += items
         problems = {a: p for a, t in tables.items()
                     if (p := fairness.comparison_problem(t, min_group_size=params.min_group_size))}
@@ -181,7 +187,7 @@ class FairnessCheck(BuiltinCheck):
                           "min_group_size": params.min_group_size, "attributes": attributes,
                           "missing_values": {a: int(current[a].isna().sum()) for a in context.spec.data.protected},
                           "not_compared": problems,
-                          "bootstrap_draws": params.bootstrap_draws, "seed": params.seed}
+                          "intervals": f"{fairness.CONFIDENCE:.0%} Newcombe hybrid score (Newcombe 1998, method 10)"}
         return output
 
 
@@ -216,24 +222,17 @@ def _decision(spec: "ModelVersionSpec") -> "Decision":
     return spec.decision
 
 
-def _attribute(context: CheckContext, approved: "np.ndarray", attribute: str,
-               params: FairnessParams) -> tuple["pd.DataFrame", list[dict[str, Any]]]:
-    """The group table and the findings of one protected attribute (or intersection), with the
-    bootstrap intervals of its differences over the groups large enough to judge (none when the
-    groups cannot be compared)."""
+def _attribute(context: CheckContext, approved: "np.ndarray", attribute: str, params: FairnessParams, *,
+               flagged: "Mapping[str, str] | None" = None) -> tuple["pd.DataFrame", list[dict[str, Any]]]:
+    """The group table and the findings of one protected attribute (or intersection); ``flagged``
+    (the causes flagged on the single attributes) lets an intersection's groups share them."""
     from validation.metrics import fairness
 
     s, current = context.samples, context.current
-    y = current[str(s.target)]
     groups = fairness.group_labels(current, attribute, bands=params.bands)
-    table = fairness.group_table(y, approved, groups, score=current[str(s.score)],
+    table = fairness.group_table(current[str(s.target)], approved, groups, score=current[str(s.score)],
                                  min_group_size=params.min_group_size)
-    comparable = fairness.comparison_problem(table, min_group_size=params.min_group_size) is None
-    judged = [str(g) for g in table.index[table["judged"]]] if comparable else []
-    intervals = fairness.bootstrap_differences(y, approved, groups, judged=judged, draws=params.bootstrap_draws,
-                                               seed=params.seed) if comparable and params.bootstrap_draws else {}
-    findings = fairness.fairness_findings(attribute, table, min_group_size=params.min_group_size,
-                                          intervals=intervals)
+    findings = fairness.fairness_findings(attribute, table, min_group_size=params.min_group_size, flagged=flagged)
     return table, findings
 
 

@@ -120,12 +120,13 @@ DEFAULT_POLICY: dict[str, Rule] = {
                                    "practical significance together)",
                                    domain=NON_NEGATIVE, red_if_significant=0.05,
                                    null_hypothesis="the group is approved as often as the comparator group"),
-    "demographic_parity_difference": Rule("higher_is_worse", 0.10, 0.20, "project default: a gap of 10 points in "
-                                          "approval rate (20 red) between the most and least approved groups; set "
-                                          "per policy", domain=UNIT),
-    "equal_opportunity_difference": Rule("higher_is_worse", 0.10, 0.20, "project default: good payers of one group "
-                                         "approved 10 points (20 red) less often than those of another; set per "
-                                         "policy", domain=UNIT),
+    "demographic_parity_difference": Rule("higher_is_worse", 0.10, 0.20, "project default: a group approved 10 "
+                                          "points (20 red) less often than the comparator group (the most "
+                                          "approved); set per policy", domain=UNIT),
+    "equal_opportunity_difference": Rule("higher_is_worse", 0.10, 0.20, "project default: in the direction of "
+                                         "harm, good payers of a group approved 10 points (20 red) less often than "
+                                         "those of the comparator group (the most approved); set per policy",
+                                         domain=UNIT),
     "equalized_odds_difference": Rule("higher_is_worse", 0.10, 0.20, "project default: in the direction of harm, "
                                       "the largest shortfall in approval rate at equal outcome (good payers or "
                                       "defaulters) against the comparator group; set per policy", domain=UNIT),

@@ -6,17 +6,32 @@ an applicant is approved when ``score < threshold``; with ``above`` when ``score
 Per protected attribute and group (computed with fairlearn's ``MetricFrame``):
 
 - ``approval_rate``: the group's favourable rate.
-- ``disparate_impact_ratio``: the group's approval rate divided by the highest group's approval
-  rate; the four-fifths rule flags a ratio *less than* 0.8 (EEOC Uniform Guidelines on Employee
-  Selection Procedures, 29 CFR 1607.4(D); used in fair-lending reviews under ECOA / Reg B).
-- the favourable rate among non-events (good payers, target 0) and among events (target 1).
+- ``disparate_impact_ratio``: the group's approval rate divided by the comparator's, the
+  most-approved group large enough to judge; the four-fifths rule flags a ratio *less than* 0.8
+  (EEOC Uniform Guidelines on Employee Selection Procedures, 29 CFR 1607.4(D); used in fair-lending
+  reviews under ECOA / Reg B).
+- ``approval_rate_difference``: the group's approval rate minus the comparator's, with its
+  Newcombe interval (:func:`newcombe_interval`).
+- the favourable rate among non-events (good payers, target 0: ``TPR``, approval being the
+  positive prediction) and among events (defaulters, target 1: ``FPR``).
 
-Per attribute, over the groups large enough to judge (``n >= min_group_size``):
+Per attribute, over the groups large enough to judge (``n >= min_group_size``), **in the direction
+of harm**: the largest shortfall of a group against the comparator ``c``, never a gap in the
+group's favour (:func:`harm_gaps`):
 
-- ``demographic_parity_difference``: max - min approval rate.
-- ``equal_opportunity_difference``: max - min favourable rate among non-events.
-- ``equalized_odds_difference``: the larger of that and max - min favourable rate among events
-  (Hardt, Price & Srebro 2016, with "favourable" as the positive prediction).
+- ``demographic_parity_difference``: ``max_g (A_c - A_g)``, ``A`` the approval rate; as ``c`` is
+  the most-approved group, this is also max - min.
+- ``equal_opportunity_difference``: ``max_g max(TPR_c - TPR_g, 0)``: good payers of ``g`` approved
+  less often than those of ``c`` (Hardt, Price & Srebro 2016, "Equality of opportunity in supervised
+  learning", NeurIPS, definition 2, with "approved" as the positive prediction and "good payer"
+  as the advantaged outcome).
+- ``equalized_odds_difference``: ``max_g max(TPR_c - TPR_g, FPR_c - FPR_g, 0)``: the largest
+  shortfall in approval rate at equal outcome (Hardt et al. 2016, definition 1). A group whose
+  defaulters are approved *more* often than the comparator's is not harmed by it, so that gap
+  counts for nothing (fairlearn's ``equalized_odds_difference`` is the undirected max - min).
+
+Each carries the Newcombe interval of its own gap (the comparator's rate minus the harmed group's),
+never an interval of a max - min spread, which cannot be negative and is biased upwards.
 
 Groups below ``min_group_size`` are reported with their numbers but never judged, and take no part
 in the maxima and minima. Missing attribute values form the group ``(missing)``.
@@ -24,12 +39,18 @@ in the maxima and minima. Missing attribute values form the group ``(missing)``.
 An attribute *compares nothing* (:func:`comparison_problem`) when it has one group, fewer than two
 groups of ``min_group_size``, or groups that are all refused (the ratio is 0/0) or all approved
 (the decisions do not differ): its findings are then reported, never judged, with the reason.
+
+Root causes (:func:`cause_of`): the findings of one disadvantaged group share the cause
+``<attribute>=<group>``, so one age gap is one issue (``docs/results.md``, "Issues"); an
+intersection's group that contains a group already flagged on its own attribute shares that
+group's cause. Miscalibration is a cause of its own, ``calibration <attribute>=<group>``.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -37,9 +58,10 @@ from fairlearn.metrics import MetricFrame, selection_rate
 from scipy import stats
 from sklearn.metrics import roc_auc_score
 
-from validation.judging.policy import NOTE_SIGNIFICANCE
+from validation.judging.policy import NOTE_SIGNIFICANCE, severity
 
 if TYPE_CHECKING:
+    from validation.judging.findings import Finding, Status
     from validation.judging.policy import Policy
 
 MISSING_GROUP = "(missing)"
@@ -64,6 +86,14 @@ NONE_APPROVED = ("no applicant of the groups large enough to judge is approved: 
                  "undefined")
 ALL_APPROVED = ("every applicant of the groups large enough to judge is approved: the decisions do not differ "
                 "between groups")
+CONFIDENCE = 1 - NOTE_SIGNIFICANCE
+"""Confidence of the intervals of the gaps (95%): the complement of the level at which a note calls
+a p-value significant, so an interval excluding 0 and a significant test say the same."""
+CALIBRATION = "calibration "
+"""Prefix of a calibration cause (``calibration age_band=<25``): a PD that misstates a group's risk
+is a different root cause from a gap in its approvals, and is put right differently (recalibrate)."""
+DIFFERENCES = ("demographic_parity_difference", "equal_opportunity_difference", "equalized_odds_difference")
+"""The per-attribute metrics, in the direction of harm (:func:`harm_gaps`)."""
 
 
 def favourable_decision(score: np.ndarray | pd.Series, threshold: float, favourable: str) -> np.ndarray:
@@ -179,6 +209,57 @@ def fisher_pvalue(x1: int, n1: int, x2: int, n2: int) -> float:
     return float(stats.fisher_exact([[x1, n1 - x1], [x2, n2 - x2]]).pvalue)
 
 
+def wilson_interval(x: int, n: int, *, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Wilson score interval of a proportion ``x / n``, without continuity correction.
+
+    ``(p + z^2 / 2n -+ z sqrt(p (1 - p) / n + z^2 / 4n^2)) / (1 + z^2 / n)``, ``p = x / n``,
+    ``z = Phi^-1((1 + confidence) / 2)`` (Wilson 1927, JASA 22; Newcombe 1998, Statistics in
+    Medicine 17, 857-872, method 3). ``(nan, nan)`` when ``n = 0``.
+
+    >>> [round(v, 4) for v in wilson_interval(81, 263)]   # Newcombe (1998a) example: 0.2553 to 0.3662
+    [0.2553, 0.3662]
+    """
+    if n <= 0:
+        return math.nan, math.nan
+    z = float(stats.norm.ppf((1 + confidence) / 2))
+    p = x / n
+    centre = p + z * z / (2 * n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    scale = 1 + z * z / n
+    return max(0.0, (centre - half) / scale), min(1.0, (centre + half) / scale)
+
+
+def newcombe_interval(x1: int, n1: int, x2: int, n2: int, *,
+                      confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Newcombe's hybrid score interval of a difference of two independent proportions,
+    ``p1 - p2`` with ``p1 = x1 / n1``, ``p2 = x2 / n2``.
+
+    With ``(l1, u1)`` and ``(l2, u2)`` the Wilson score intervals of ``p1`` and ``p2``
+    (:func:`wilson_interval`) and ``d = p1 - p2``::
+
+        low  = d - sqrt((p1 - l1)^2 + (u2 - p2)^2)
+        high = d + sqrt((u1 - p1)^2 + (p2 - l2)^2)
+
+    Newcombe, R. G. (1998). Interval estimation for the difference between independent
+    proportions: comparison of eleven methods. *Statistics in Medicine* 17, 873-890, method 10. It
+    keeps its coverage near the nominal level with small groups and rates near 0 or 1, where the
+    Wald interval does not, and, unlike a percentile bootstrap of a max - min spread, it is an
+    interval of a signed difference: it contains 0 when the gap could be noise.
+    (``statsmodels.stats.proportion.confint_proportions_2indep(..., method="newcomb")`` computes
+    the same.) ``(nan, nan)`` when either group is empty.
+
+    >>> [round(v, 4) for v in newcombe_interval(56, 70, 48, 80)]   # Newcombe (1998), example (a)
+    [0.0524, 0.3339]
+    """
+    if min(n1, n2) <= 0:
+        return math.nan, math.nan
+    p1, p2 = x1 / n1, x2 / n2
+    l1, u1 = wilson_interval(x1, n1, confidence=confidence)
+    l2, u2 = wilson_interval(x2, n2, confidence=confidence)
+    d = p1 - p2
+    return d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+
+
 def _auc(y_event: np.ndarray, score: np.ndarray) -> float:
     if len(np.unique(y_event)) < 2:
         return math.nan
@@ -207,8 +288,11 @@ def group_table(y: np.ndarray | pd.Series, favourable: np.ndarray, groups: pd.Se
     DataFrame
         Index ``group``; columns ``n``, ``approved``, ``approval_rate``, ``default_rate``,
         ``approval_rate_nonevents``, ``approval_rate_events``, ``judged``,
-        ``disparate_impact_ratio`` (against the highest approval rate among judged groups), and
-        ``ztest_pvalue`` and ``fisher_pvalue`` of the group's approval rate against that group's;
+        ``disparate_impact_ratio`` (against the highest approval rate among judged groups, the
+        comparator), ``approval_rate_difference`` (the group's rate minus the comparator's) with
+        its Newcombe interval ``difference_low``, ``difference_high`` (:func:`newcombe_interval`),
+        and ``ztest_pvalue`` and ``fisher_pvalue`` of the group's approval rate against the
+        comparator's;
         with scores also ``mean_pd``, ``calibration_pvalue`` (two-sided Jeffreys: 2 min(F, 1 - F), F = BetaCDF(mean PD; D + 1/2,
         N - D + 1/2)) and ``auc``.
     """
@@ -258,19 +342,28 @@ def _rates_by_group(labels: pd.Series, y: np.ndarray, favourable: np.ndarray) ->
 
 
 def _add_disparity(table: pd.DataFrame) -> None:
-    """Add ``disparate_impact_ratio``, ``ztest_pvalue`` and ``fisher_pvalue``: each group against
-    the most-approved judged group (:func:`best_group`); ``nan`` when no group is judged."""
+    """Add ``disparate_impact_ratio``, ``approval_rate_difference`` with its Newcombe interval
+    (``difference_low``, ``difference_high``), ``ztest_pvalue`` and ``fisher_pvalue``: each group
+    against the most-approved judged group (:func:`best_group`); ``nan`` when no group is judged,
+    and for that group itself."""
     top = best_group(table)
     best = float(table.loc[top, "approval_rate"]) if top is not None else math.nan
     table["disparate_impact_ratio"] = table["approval_rate"] / best if best and math.isfinite(best) else math.nan
     if top is None:
-        table["ztest_pvalue"] = table["fisher_pvalue"] = math.nan
+        for column in ("approval_rate_difference", "difference_low", "difference_high", "ztest_pvalue",
+                       "fisher_pvalue"):
+            table[column] = math.nan
         return
+    table["approval_rate_difference"] = [rate - best if g != top else math.nan
+                                         for g, rate in table["approval_rate"].items()]
+    intervals = _against(table, top, lambda x, n, bx, bn: newcombe_interval(x, n, bx, bn))
+    table["difference_low"] = [i[0] if isinstance(i, tuple) else math.nan for i in intervals]
+    table["difference_high"] = [i[1] if isinstance(i, tuple) else math.nan for i in intervals]
     table["ztest_pvalue"] = _against(table, top, two_proportion_pvalue)
     table["fisher_pvalue"] = _against(table, top, fisher_pvalue)
 
 
-def _against(table: pd.DataFrame, top: str, test: Callable[[int, int, int, int], float]) -> list[float]:
+def _against(table: pd.DataFrame, top: str, test: Callable[[int, int, int, int], Any]) -> list[Any]:
     """``test(approved, n, approved of top, n of top)`` for every group but ``top`` (``nan``)."""
     bx, bn = int(table.loc[top, "approved"]), int(table.loc[top, "n"])
     return [test(int(x), int(n), bx, bn) if g != top else math.nan
@@ -359,80 +452,171 @@ def comparison_problem(table: pd.DataFrame, *, min_group_size: int | None = None
     return None
 
 
-def bootstrap_differences(y: np.ndarray | pd.Series, favourable: np.ndarray, groups: pd.Series, *,
-                          judged: list[str], draws: int = 1000, seed: int = 0,
-                          level: float = 0.95) -> dict[str, tuple[float, float]]:
-    """Percentile bootstrap confidence intervals of the three differences across judged groups.
+OUTCOMES = {"applicants": ("approval_rate", None), "good payers": ("approval_rate_nonevents", 0),
+            "defaulters": ("approval_rate_events", 1)}
+"""The approval rate compared by each gap, and the outcome it is taken among (``None``: everyone)."""
 
-    Resampling is stratified by group and outcome (each group keeps its numbers of defaulters and
-    good payers): the number approved in a cell of ``n`` applicants with ``a`` approved is then
-    ``Binomial(n, a / n)``, the exact distribution of the approvals in a resample with replacement,
-    so the draws are vectorised. Seeded (``numpy.random.default_rng(seed)``).
 
-    Returns ``{metric: (low, high)}``; ``(nan, nan)`` with fewer than two judged groups.
+@dataclass(frozen=True)
+class Gap:
+    """One per-attribute difference in the direction of harm (:func:`harm_gaps`).
+
+    Attributes
+    ----------
+    value
+        The largest shortfall of a group's approval rate against the comparator's (``>= 0``),
+        ``nan`` when undefined.
+    group
+        The group it harms most; ``None`` when no group falls short (``value`` 0) or undefined.
+    comparator
+        The most-approved judged group (:func:`best_group`).
+    among
+        Whose approval rate falls short: ``applicants``, ``good payers`` or ``defaulters``.
+    interval
+        The :data:`CONFIDENCE` Newcombe interval of the comparator's rate minus the group's
+        (:func:`newcombe_interval`), ``(nan, nan)`` without a group.
     """
-    names = ("demographic_parity_difference", "equal_opportunity_difference", "equalized_odds_difference")
-    if len(judged) < 2:
-        return {name: (math.nan, math.nan) for name in names}
-    rng = np.random.default_rng(seed)
-    labels = group_names(groups).to_numpy()
-    y_arr = np.asarray(y, dtype=np.int64)
-    fav = np.asarray(favourable, dtype=np.int64)
-    rates = {"all": [], "nonevents": [], "events": []}  # type: dict[str, list[np.ndarray]]
-    for group in judged:
-        member = labels == group
-        cells = []
-        for outcome in (0, 1):
-            in_cell = member & (y_arr == outcome)
-            n = int(in_cell.sum())
-            a = int(fav[in_cell].sum())
-            cells.append((n, rng.binomial(n, a / n, size=draws) if n else np.zeros(draws)))
-        (n0, a0), (n1, a1) = cells
-        rates["all"].append((a0 + a1) / (n0 + n1))
-        rates["nonevents"].append(a0 / n0 if n0 else np.full(draws, np.nan))
-        rates["events"].append(a1 / n1 if n1 else np.full(draws, np.nan))
-    spread = {k: np.nanmax(np.vstack(v), axis=0) - np.nanmin(np.vstack(v), axis=0) for k, v in rates.items()}
-    values = {names[0]: spread["all"], names[1]: spread["nonevents"],
-              names[2]: np.fmax(spread["nonevents"], spread["events"])}
-    tail = (1 - level) / 2 * 100
-    return {k: (float(np.nanpercentile(v, tail)), float(np.nanpercentile(v, 100 - tail))) for k, v in values.items()}
+
+    value: float
+    group: str | None = None
+    comparator: str | None = None
+    among: str = "applicants"
+    interval: tuple[float, float] = (math.nan, math.nan)
 
 
-def attribute_differences(table: pd.DataFrame) -> dict[str, float]:
-    """Max - min differences across the judged groups of a :func:`group_table`.
+def _counts(row: pd.Series, among: str) -> tuple[int, int]:
+    """(approved, applicants) of one group among ``applicants``, ``good payers`` or ``defaulters``,
+    from its rates (each a ratio of whole counts, so rounding recovers them exactly)."""
+    n = int(row["n"])
+    column, outcome = OUTCOMES[among]
+    if outcome is None:
+        return int(row["approved"]), n
+    events = int(round(float(row["default_rate"]) * n))
+    members = events if outcome == 1 else n - events
+    rate = float(row[column])
+    return (int(round(rate * members)) if math.isfinite(rate) else 0), members
 
-    Returns ``nan`` for each difference when fewer than two groups are judged.
+
+def _shortfalls(judged: pd.DataFrame, top: str, among: str) -> pd.Series:
+    """The comparator's approval rate minus each other judged group's, among ``among``; groups
+    with no member there (an undefined rate) left out."""
+    column = OUTCOMES[among][0]
+    return (judged.loc[top, column] - judged[column]).drop(top).dropna()
+
+
+def harm_gaps(table: pd.DataFrame) -> dict[str, Gap]:
+    """The per-attribute differences of a :func:`group_table`, in the direction of harm.
+
+    With ``c`` the comparator (the most-approved judged group, :func:`best_group`), ``A`` the
+    approval rate, ``TPR`` the approval rate among good payers and ``FPR`` among defaulters, over
+    the other judged groups ``g``:
+
+    - ``demographic_parity_difference = max_g (A_c - A_g)`` (= max - min, ``c`` being the most approved);
+    - ``equal_opportunity_difference = max_g max(TPR_c - TPR_g, 0)``;
+    - ``equalized_odds_difference = max_g max(TPR_c - TPR_g, FPR_c - FPR_g, 0)``.
+
+    Hardt, Price and Srebro (2016), "Equality of opportunity in supervised learning", NeurIPS:
+    equalized odds (definition 1) asks ``P(approved | group, outcome)`` to be equal across groups
+    for both outcomes, equal opportunity (definition 2) for the advantaged outcome (good payers).
+    Judged in the direction of harm: only a group approved *less* often than the comparator at
+    equal outcome counts, so a group whose defaulters are approved more often is not flagged for it.
+    Each :class:`Gap` names the group it harms most and the Newcombe interval of its own gap.
+    All ``nan`` with fewer than two judged groups.
+
+    >>> table = pd.DataFrame({"n": [100, 100], "approved": [60, 50], "approval_rate": [0.6, 0.5],
+    ...     "default_rate": [0.5, 0.5], "approval_rate_nonevents": [0.8, 0.7],
+    ...     "approval_rate_events": [0.4, 0.3], "judged": [True, True]}, index=["men", "women"])
+    >>> gaps = harm_gaps(table)
+    >>> round(gaps["equalized_odds_difference"].value, 4), gaps["equalized_odds_difference"].group
+    (0.1, 'women')
+    >>> harm_gaps(table.assign(approval_rate_events=[0.3, 0.6]))["equalized_odds_difference"].among
+    'good payers'
     """
     judged = table[table["judged"]]
-    if len(judged) < 2:
-        return {"demographic_parity_difference": math.nan, "equal_opportunity_difference": math.nan,
-                "equalized_odds_difference": math.nan}
+    top = best_group(table)
+    if len(judged) < 2 or top is None:
+        return {name: Gap(math.nan) for name in DIFFERENCES}
+    found: dict[str, list[tuple[float, str, str]]] = {name: [] for name in DIFFERENCES}
+    for among, metrics in (("applicants", DIFFERENCES[:1]), ("good payers", DIFFERENCES[1:]),
+                           ("defaulters", DIFFERENCES[2:])):
+        short = _shortfalls(judged, top, among)
+        if len(short):
+            for name in metrics:
+                found[name].append((float(short.max()), str(short.idxmax()), among))
+    return {name: _gap(found[name], judged, top) for name in DIFFERENCES}
 
-    def spread(column: str) -> float:
-        values = judged[column].dropna()
-        return float(values.max() - values.min()) if len(values) >= 2 else math.nan
 
-    eo = spread("approval_rate_nonevents")
-    events = spread("approval_rate_events")
-    eq_odds = max(v for v in (eo, events) if math.isfinite(v)) if any(
-        math.isfinite(v) for v in (eo, events)) else math.nan
-    return {
-        "demographic_parity_difference": spread("approval_rate"),
-        "equal_opportunity_difference": eo,
-        "equalized_odds_difference": eq_odds,
-    }
+def _gap(candidates: list[tuple[float, str, str]], judged: pd.DataFrame, top: str) -> Gap:
+    """The largest of ``(shortfall, group, among)`` candidates as a :class:`Gap` (the first on
+    ties: good payers before defaulters), 0 with no group when none falls short."""
+    if not candidates:
+        return Gap(math.nan, comparator=top)
+    value, group, among = max(candidates, key=lambda c: c[0])  # max keeps the first of equal values
+    if value <= 0:
+        return Gap(0.0, comparator=top, among=among)
+    x_top, n_top = _counts(judged.loc[top], among)
+    x_group, n_group = _counts(judged.loc[group], among)
+    return Gap(value, group, top, among, newcombe_interval(x_top, n_top, x_group, n_group))
+
+
+def cause_of(attribute: str, group: str, flagged: Mapping[str, str] | None = None, *, prefix: str = "") -> str:
+    """The root cause of a finding about ``group`` of ``attribute``: ``<prefix><attribute>=<group>``.
+
+    For an intersection (``sex*age_band``), a group that contains a component group already
+    flagged on its own attribute (``flagged``: cause -> worst status, from :func:`flagged_causes`)
+    shares that component's cause, the most severe if several are: ``female*<25`` shows the gap of
+    ``age_band=<25``, and is one issue with it. ``prefix`` names a kind of cause (:data:`CALIBRATION`).
+
+    >>> cause_of("age_band", "<25")
+    'age_band=<25'
+    >>> cause_of("sex*age_band", "female*<25", {"age_band=<25": "red"})
+    'age_band=<25'
+    >>> cause_of("sex*age_band", "female*25-34", {"age_band=<25": "red"})
+    'sex*age_band=female*25-34'
+    """
+    own = f"{prefix}{attribute}={group}"
+    parts, values = attribute.split(INTERSECTION), group.split(INTERSECTION)
+    if not flagged or len(parts) < 2 or len(parts) != len(values):
+        return own
+    components = [f"{prefix}{part}={value}" for part, value in zip(parts, values)]
+    shared = [(severity(flagged[c]), -i, c) for i, c in enumerate(components) if c in flagged]
+    return max(shared)[2] if shared else own
+
+
+def flagged_causes(findings: Iterable[Finding]) -> dict[str, Status]:
+    """The causes of judged findings that are amber or red, with the worst status of each: the
+    groups flagged on their own attribute, which an intersection's findings then share
+    (:func:`cause_of`). Judge with :meth:`validation.judging.policy.Policy.judge_all`, so the
+    statuses are those of the pack (p-values adjusted within their families)."""
+    worst: dict[str, Status] = {}
+    for item in findings:
+        if item.cause and item.status in ("amber", "red") and \
+                severity(item.status) > severity(worst.get(item.cause, "green")):
+            worst[item.cause] = item.status
+    return worst
 
 
 def fairness_findings(attribute: str, table: pd.DataFrame, *, min_group_size: int,
-                      intervals: dict[str, tuple[float, float]] | None = None) -> list[dict[str, object]]:
-    """Findings of one protected attribute.
+                      flagged: Mapping[str, str] | None = None) -> list[dict[str, object]]:
+    """Findings of one protected attribute (or intersection).
 
-    Per group (subject ``<attribute>:<group>``): ``approval_rate`` (reported), ``disparate_impact_ratio``
-    (judged unless the group is below ``min_group_size``; the note gives the Fisher test against
-    the most-approved group), ``disparity_ztest_pvalue`` and ``disparity_fisher_pvalue``
-    (reported), ``default_rate`` (reported) and, with scores, ``calibration_pvalue`` (two-sided calibration of
-    the group, judged like any Jeffreys test) and ``auc`` (reported).
-    Per attribute (subject ``<attribute>``): the three differences, with their bootstrap intervals.
+    Per group (subject ``<attribute>:<group>``): ``approval_rate`` (reported);
+    ``disparate_impact_ratio`` (judged unless the group is below ``min_group_size``), its
+    ``p_value`` Fisher's exact test against the comparator and its ``family`` the attribute, so
+    the policy adjusts it over the attribute's groups; ``disparity_ztest_pvalue`` and
+    ``disparity_fisher_pvalue`` (reported), their ``effect`` the group's approval rate minus the
+    comparator's; ``default_rate`` (reported) and, with scores, ``calibration_pvalue`` (two-sided
+    calibration of the group, judged like any Jeffreys test: ``effect`` observed / expected
+    defaults, ``family`` the attribute) and ``auc`` (reported).
+    Per attribute (subject ``<attribute>``): the three differences in the direction of harm
+    (:func:`harm_gaps`), each noting the group it harms and the Newcombe interval of that gap.
+
+    Causes (:func:`cause_of`): a group's findings have the cause ``<attribute>=<group>``, a
+    difference the cause of the group it harms, so the least-favoured group's disparate impact
+    ratio and the parity gap it makes are one issue; calibration findings have the cause
+    ``calibration <attribute>=<group>``. ``flagged`` (:func:`flagged_causes` of the single
+    attributes' judged findings) lets an intersection's groups share the cause of a flagged
+    component group.
 
     When the groups cannot be compared (:func:`comparison_problem`), every finding is reported,
     none judged, and the notes say why; undefined values are ``None`` (never NaN).
@@ -444,18 +628,30 @@ def fairness_findings(attribute: str, table: pd.DataFrame, *, min_group_size: in
     items: list[dict[str, object]] = []
     for group, row in table.iterrows():
         items += _group_findings(attribute, str(group), row, top=top, min_group_size=min_group_size,
-                                 problem=problem)
-    for metric, value in attribute_differences(table).items():
-        interval = (intervals or {}).get(metric)
-        remark = problem
-        if problem is None and interval is not None and all(math.isfinite(x) for x in interval):
-            remark = f"95% bootstrap interval {interval[0]:.3f} to {interval[1]:.3f}"
-        items.append(finding(metric, attribute, value, judged=problem is None, note=remark))
+                                 problem=problem, flagged=flagged)
+    for metric, gap in harm_gaps(table).items():
+        cause = cause_of(attribute, gap.group, flagged) if gap.group is not None and problem is None else None
+        items.append(finding(metric, attribute, gap.value, judged=problem is None,
+                             note=problem or _gap_note(gap, both=metric == "equalized_odds_difference"),
+                             cause=cause))
     return items
 
 
+def _gap_note(gap: Gap, *, both: bool = False) -> str | None:
+    """Which group a difference harms, against which comparator, among whom, with the interval of
+    its gap; or that no group falls short (``both``: of good payers and defaulters)."""
+    if gap.comparator is None or not math.isfinite(gap.value):
+        return None
+    if gap.group is None:
+        among = "good payers or defaulters" if both else gap.among
+        return f"no group's {among} are approved less often than those of {gap.comparator}, the comparator"
+    low, high = gap.interval
+    return (f"{gap.group} vs {gap.comparator} among {gap.among}: gap {gap.value:.3f}, "
+            f"{CONFIDENCE:.0%} Newcombe interval {low:.3f} to {high:.3f}")
+
+
 def _group_findings(attribute: str, group: str, row: pd.Series, *, top: str | None, min_group_size: int,
-                    problem: str | None) -> list[dict[str, object]]:
+                    problem: str | None, flagged: Mapping[str, str] | None = None) -> list[dict[str, object]]:
     """The findings of one group (see :func:`fairness_findings`); ``top`` is the comparator,
     ``None`` when the attribute compared nothing (``problem`` says why: nothing is judged)."""
     from validation.judging.findings import finding
@@ -465,37 +661,66 @@ def _group_findings(attribute: str, group: str, row: pd.Series, *, top: str | No
     small = None if row["judged"] else f"insufficient data: {n} < {min_group_size} applicants"
     judged = bool(row["judged"]) and problem is None
     unjudged = f"not judged: {problem}" if problem else None
+    compared = top is not None and group != top
     if problem:
         note = "; ".join(x for x in (unjudged, small) if x)
     elif group == top:
         note = small or "the most-approved group: the comparator"
     else:
-        p = row["fisher_pvalue"]
-        verdict = "" if not math.isfinite(p) else (
-            f"Fisher p = {p:.3g} vs {top}: " + (f"significant at {NOTE_SIGNIFICANCE:.0%}" if p < NOTE_SIGNIFICANCE
-                                                else "not significant"))
-        note = "; ".join(x for x in (small, f"n = {n}", verdict) if x)
+        note = "; ".join(x for x in (small, f"n = {n}", _difference_note(row, top)) if x)
+    cause = cause_of(attribute, group, flagged)
+    family = attribute if judged else None
+    difference = row["approval_rate_difference"] if compared else None
     items = [finding("approval_rate", subject, row["approval_rate"], judged=False,
-                     note=f"{int(row['approved'])} of {n} approved"),
+                     note=f"{int(row['approved'])} of {n} approved", cause=cause),
              finding("disparate_impact_ratio", subject, row["disparate_impact_ratio"], judged=judged, note=note,
-                     p_value=row["fisher_pvalue"] if top is not None and group != top else None)]
-    if top is not None and group != top:
-        items.append(finding("disparity_ztest_pvalue", subject, row["ztest_pvalue"], judged=False))
-        items.append(finding("disparity_fisher_pvalue", subject, row["fisher_pvalue"], judged=False))
-    items.append(finding("default_rate", subject, row["default_rate"], judged=False))
+                     p_value=row["fisher_pvalue"] if compared else None, family=family if compared else None,
+                     cause=cause)]
+    if compared:
+        items.append(finding("disparity_ztest_pvalue", subject, row["ztest_pvalue"], judged=False,
+                             effect=difference, cause=cause))
+        items.append(finding("disparity_fisher_pvalue", subject, row["fisher_pvalue"], judged=False,
+                             effect=difference, cause=cause))
+    items.append(finding("default_rate", subject, row["default_rate"], judged=False, cause=cause))
     if "calibration_pvalue" in row.index:
         items.append(finding("calibration_pvalue", subject, row["calibration_pvalue"], judged=judged,
-                             note="; ".join(x for x in (unjudged, small) if x) or calibration_direction(row)))
-        items.append(finding("auc", subject, row["auc"], judged=False))
+                             note="; ".join(x for x in (unjudged, small) if x) or calibration_direction(row),
+                             effect=observed_expected(row), family=family,
+                             cause=cause_of(attribute, group, flagged, prefix=CALIBRATION)))
+        items.append(finding("auc", subject, row["auc"], judged=False, cause=cause))
     return items
+
+
+def _difference_note(row: pd.Series, top: str | None) -> str | None:
+    """The group's approval rate against the comparator's, with the Newcombe interval of the
+    difference and Fisher's p (judged on its value adjusted over the attribute's groups)."""
+    difference, p = float(row["approval_rate_difference"]), float(row["fisher_pvalue"])
+    if not math.isfinite(difference):
+        return None
+    low, high = float(row["difference_low"]), float(row["difference_high"])
+    text = (f"approval rate {difference:+.3f} vs {top} ({CONFIDENCE:.0%} Newcombe interval "
+            f"{low:+.3f} to {high:+.3f})")
+    return text + (f"; Fisher p = {p:.3g}" if math.isfinite(p) else "")
+
+
+def observed_expected(row: pd.Series) -> float:
+    """Observed over expected defaults of a group: ``default rate / mean PD`` (``D / sum PD``),
+    the effect of its calibration test; ``nan`` when the PDs expect no default.
+
+    >>> round(observed_expected(pd.Series({"default_rate": 0.324, "mean_pd": 0.448})), 4)
+    0.7232
+    """
+    expected = float(row["mean_pd"])
+    return float(row["default_rate"]) / expected if expected > 0 else math.nan
 
 
 def headline(tables: dict[str, pd.DataFrame], policy: Policy | None = None, *,
              min_group_size: int | None = None) -> str:
     """Plain-language summary: per attribute, the least-approved judged group against the
     most-approved one, whether the policy's bound on the disparate impact ratio (the four-fifths
-    rule by default) flags it and whether the gap is significant; or why its groups could not be
-    compared (:func:`comparison_problem`).
+    rule by default) flags it and whether the gap is significant once adjusted over the
+    attribute's groups (the policy's ``multiplicity``, as its finding is judged); or why its groups
+    could not be compared (:func:`comparison_problem`).
 
     >>> table = pd.DataFrame({"n": [100, 100], "judged": [True, True], "approval_rate": [0.5, 0.39],
     ...                       "disparate_impact_ratio": [1.0, 0.78], "fisher_pvalue": [float("nan"), 0.2]},
@@ -516,6 +741,16 @@ def headline(tables: dict[str, pd.DataFrame], policy: Policy | None = None, *,
     return " ".join(sentences)
 
 
+def _adjusted_fisher(table: pd.DataFrame, policy: Policy) -> pd.Series:
+    """Fisher's p of each judged group but the comparator, adjusted over them by the policy's
+    ``multiplicity`` (the family its ``disparate_impact_ratio`` finding is judged in)."""
+    from validation.judging.multiplicity import adjust
+
+    top = best_group(table)
+    tested = table.loc[table["judged"] & (table.index != top), "fisher_pvalue"].dropna()
+    return pd.Series(adjust(tested.to_numpy(), policy.multiplicity), index=tested.index, dtype=float)
+
+
 def _comparison(attribute: str, table: pd.DataFrame, policy: Policy) -> str:
     """The headline of an attribute whose groups compare: its least-approved judged group against
     the most-approved, the bound and the significance, and the groups too small to judge."""
@@ -526,9 +761,15 @@ def _comparison(attribute: str, table: pd.DataFrame, policy: Policy) -> str:
     ratio = float(judged.loc[low, "disparate_impact_ratio"])
     flagged = policy.status("disparate_impact_ratio", ratio) not in ("green", "info")
     p = float(judged.loc[low, "fisher_pvalue"])
+    adjusted = _adjusted_fisher(table, policy)
+    level = policy.rule("disparate_impact_ratio").red_if_significant or NOTE_SIGNIFICANCE
+    p_adjusted = float(adjusted[low]) if low in adjusted.index else p
+    shown = f"Fisher p = {p:.3g}"
+    if len(adjusted) > 1 and not math.isclose(p_adjusted, p, rel_tol=1e-12):
+        shown += f", {p_adjusted:.3g} adjusted over {len(adjusted)} groups ({policy.multiplicity})"
     text = (f"{attribute}: {low} approved at {ratio:.2f} times the rate of {best_group(table)} "
             f"({'below' if flagged else 'within'} the bound {bound:g}"
-            + (f"; Fisher p = {p:.3g}, {'significant' if p < NOTE_SIGNIFICANCE else 'not significant'}"
+            + (f"; {shown}, {'significant' if p_adjusted < level else 'not significant'}"
                if math.isfinite(p) else "")
             + ").")
     if len(small):
