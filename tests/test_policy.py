@@ -142,3 +142,11 @@ def test_unjudged_findings_are_kept_out_of_families() -> None:
              finding("jeffreys_pvalue", "grade:2", 0.001, effect=2.0, family="grade", judged=False)]
     judged = DEFAULTS.judge_all(items)
     assert judged[0].p_adjusted == pytest.approx(0.01) and judged[1].status == "info"
+
+
+@pytest.mark.parametrize(("p_value", "status"), [(0.30, "amber"), (0.01, "red"), (None, "red")])
+def test_a_gap_beyond_its_red_bound_needs_significance_to_be_red(p_value: float | None, status: str) -> None:
+    """red_if_significant on a rule with a red bound: beyond it but possibly noise is amber; a
+    finding with no test is judged by its bounds alone."""
+    judged = DEFAULTS.judge(finding("demographic_parity_difference", "age", 0.25, p_value=p_value))
+    assert judged.status == status

@@ -59,9 +59,12 @@ class Rule:
         The values the metric can take; a spec's bound outside it is refused (an AUC amber of 2.0
         could never be reached).
     red_if_significant
-        A level: a finding beyond its amber bound whose test of the same effect (its ``p_value``)
-        is below this level is red. Materiality and significance together: the bound says the
-        effect is large enough to matter, the test that it is not noise.
+        A level: red needs the finding's test of the same effect (its ``p_value``, adjusted within
+        its family when it has one) below this level. A finding beyond its red bound whose test is
+        not significant is amber (it could be noise); with no red bound, a finding beyond its amber
+        bound whose test is significant is red. Materiality and significance together: the bound
+        says the effect is large enough to matter, the test that it is not noise. A finding with no
+        p-value is judged by its bounds alone.
     """
 
     direction: Direction
@@ -94,6 +97,9 @@ OBSERVED_EXPECTED_IMMATERIAL = (0.8, 1.25)
 _OE_SOURCE = ("project default: observed defaults within a fifth of those expected (1 / 0.8 = 1.25 keeps the "
               "band symmetric on the log scale); smaller misstatements are left to the annual recalibration")
 _OE_EFFECT = "observed / expected defaults"
+_GAP_RED = ("red only when the gap is also significant at 5% (Fisher's exact test of the harmed group against the "
+            "comparator, Bonferroni over the groups compared), else amber; set per policy")
+_GAP_NULL = "the harmed group is approved as often as the comparator group (among the same outcome)"
 _SAME_PD = "the PD of the {0} is at least its default probability (the PD does not understate risk)"
 
 DEFAULT_POLICY: dict[str, Rule] = {
@@ -120,16 +126,20 @@ DEFAULT_POLICY: dict[str, Rule] = {
                                    "practical significance together)",
                                    domain=NON_NEGATIVE, red_if_significant=0.05,
                                    null_hypothesis="the group is approved as often as the comparator group"),
-    "demographic_parity_difference": Rule("higher_is_worse", 0.10, 0.20, "project default: a group approved 10 "
-                                          "points (20 red) less often than the comparator group (the most "
-                                          "approved); set per policy", domain=UNIT),
-    "equal_opportunity_difference": Rule("higher_is_worse", 0.10, 0.20, "project default: in the direction of "
-                                         "harm, good payers of a group approved 10 points (20 red) less often than "
-                                         "those of the comparator group (the most approved); set per policy",
-                                         domain=UNIT),
-    "equalized_odds_difference": Rule("higher_is_worse", 0.10, 0.20, "project default: in the direction of harm, "
-                                      "the largest shortfall in approval rate at equal outcome (good payers or "
-                                      "defaulters) against the comparator group; set per policy", domain=UNIT),
+    "demographic_parity_difference": Rule("higher_is_worse", 0.10, 0.20,
+                                          "project default: a group approved 10 points (20 red) less often than "
+                                          "the comparator group (the most approved); " + _GAP_RED, domain=UNIT,
+                                          red_if_significant=0.05, null_hypothesis=_GAP_NULL),
+    "equal_opportunity_difference": Rule("higher_is_worse", 0.10, 0.20,
+                                         "project default: in the direction of harm, good payers of a group approved "
+                                         "10 points (20 red) less often than those of the comparator group (the most "
+                                         "approved); " + _GAP_RED, domain=UNIT,
+                                         red_if_significant=0.05, null_hypothesis=_GAP_NULL),
+    "equalized_odds_difference": Rule("higher_is_worse", 0.10, 0.20,
+                                      "project default: in the direction of harm, the largest shortfall in approval "
+                                      "rate at equal outcome (good payers or defaulters) against the comparator "
+                                      "group; " + _GAP_RED, domain=UNIT,
+                                      red_if_significant=0.05, null_hypothesis=_GAP_NULL),
     "disparity_ztest_pvalue": Rule("none", source="reported: two-proportion z-test vs the most-approved group",
                                    pvalue=True, null_hypothesis="the group is approved as often as the comparator group",
                                    effect="approval rate difference from the comparator group"),
@@ -364,8 +374,12 @@ class Policy:
         note = raw.get("note") or None
         significance = p_adjusted if p_adjusted is not None else p_value
         level = rule.red_if_significant
-        if status == "amber" and level is not None and significance is not None and significance < level:
-            status = "red"  # material (beyond the bound) and significant (not noise)
+        if level is not None and significance is not None:
+            if status == "red" and significance >= level:
+                status = "amber"
+                note = _joined(note, f"beyond the red bound, but p = {significance:.3g} could be noise: amber")
+            elif status == "amber" and bounds.red is None and significance < level:
+                status = "red"  # material (beyond the bound) and significant (not noise)
         immaterial = self.immaterial(metric)
         if status in ("amber", "red") and immaterial is not None and effect is not None \
                 and immaterial[0] < effect < immaterial[1]:

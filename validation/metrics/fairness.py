@@ -475,6 +475,11 @@ class Gap:
     interval
         The :data:`CONFIDENCE` Newcombe interval of the comparator's rate minus the group's
         (:func:`newcombe_interval`), ``(nan, nan)`` without a group.
+    pvalue
+        Fisher's exact test of the group's rate against the comparator's (:func:`fisher_pvalue`),
+        Bonferroni-adjusted for the choice of the largest of ``compared`` gaps:
+        ``min(1, compared * p)``; ``nan`` without a group. The policy needs it for red: a gap
+        beyond the red bound that could be noise is amber.
     """
 
     value: float
@@ -482,6 +487,7 @@ class Gap:
     comparator: str | None = None
     among: str = "applicants"
     interval: tuple[float, float] = (math.nan, math.nan)
+    pvalue: float = math.nan
 
 
 def _counts(row: pd.Series, among: str) -> tuple[int, int]:
@@ -556,7 +562,9 @@ def _gap(candidates: list[tuple[float, str, str]], judged: pd.DataFrame, top: st
         return Gap(0.0, comparator=top, among=among)
     x_top, n_top = _counts(judged.loc[top], among)
     x_group, n_group = _counts(judged.loc[group], among)
-    return Gap(value, group, top, among, newcombe_interval(x_top, n_top, x_group, n_group))
+    compared = len(judged) - 1
+    pvalue = min(1.0, compared * fisher_pvalue(x_group, n_group, x_top, n_top))
+    return Gap(value, group, top, among, newcombe_interval(x_top, n_top, x_group, n_group), pvalue)
 
 
 def cause_of(attribute: str, group: str, flagged: Mapping[str, str] | None = None, *, prefix: str = "") -> str:
@@ -633,7 +641,7 @@ def fairness_findings(attribute: str, table: pd.DataFrame, *, min_group_size: in
         cause = cause_of(attribute, gap.group, flagged) if gap.group is not None and problem is None else None
         items.append(finding(metric, attribute, gap.value, judged=problem is None,
                              note=problem or _gap_note(gap, both=metric == "equalized_odds_difference"),
-                             cause=cause))
+                             cause=cause, p_value=gap.pvalue if gap.group is not None else None))
     return items
 
 
@@ -647,7 +655,8 @@ def _gap_note(gap: Gap, *, both: bool = False) -> str | None:
         return f"no group's {among} are approved less often than those of {gap.comparator}, the comparator"
     low, high = gap.interval
     return (f"{gap.group} vs {gap.comparator} among {gap.among}: gap {gap.value:.3f}, "
-            f"{CONFIDENCE:.0%} Newcombe interval {low:.3f} to {high:.3f}")
+            f"{CONFIDENCE:.0%} Newcombe interval {low:.3f} to {high:.3f}; Fisher p = {gap.pvalue:.3g} "
+            f"(Bonferroni over the groups compared)")
 
 
 def _group_findings(attribute: str, group: str, row: pd.Series, *, top: str | None, min_group_size: int,
