@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -21,11 +22,64 @@ def test_demo_data_is_deterministic_and_shifted() -> None:
     dev2, mon2 = demo.build_samples(frame)
     pd.testing.assert_frame_equal(dev1, dev2)
     pd.testing.assert_frame_equal(mon1, mon2)
-    assert (len(dev1), len(mon1)) == (600, 500)
+    assert (len(dev1), len(mon1)) == (600, 300)
     assert set(dev1["applicant_id"]).isdisjoint(mon1["applicant_id"])  # out of sample
-    # the documented shift: younger applicants borrowing more
+    # drawn without replacement: every applicant at most once, 60 a month, each row its applicant's real row
+    assert mon1["applicant_id"].is_unique
+    assert mon1.groupby("month").size().to_dict() == dict.fromkeys(demo.MONTHS, 60)
+    original = frame.set_index("applicant_id")
+    pd.testing.assert_frame_equal(mon1.drop(columns="month").set_index("applicant_id"),
+                                  original.loc[mon1["applicant_id"]])
+    # the documented shift: younger applicants borrowing more, more so month by month
     assert mon1["age"].median() < dev1["age"].median()
     assert mon1["credit_amount"].median() > dev1["credit_amount"].median()
+    by_month = mon1.groupby("month").agg(age=("age", "mean"), amount=("credit_amount", "median"))
+    assert by_month["age"].is_monotonic_decreasing
+    assert by_month["amount"].iloc[-1] > by_month["amount"].iloc[0]
+    assert by_month["age"].iloc[-1] < dev1["age"].mean() - 5
+
+
+def _auc(y: np.ndarray, score: np.ndarray) -> float:
+    """AUC as the Mann-Whitney U statistic over (events x non-events) pairs (Hanley and McNeil 1982)."""
+    from scipy.stats import mannwhitneyu
+
+    events, others = score[y == 1], score[y == 0]
+    return float(mannwhitneyu(events, others).statistic) / (len(events) * len(others))
+
+
+def test_demo_spec_states_its_reference_honestly(demo_run: dict[str, object]) -> None:
+    """The development sample is the training sample, and each version's development AUC is the
+    cross-validated one: recomputed here fold by fold, with the AUC from scipy's Mann-Whitney U."""
+    import yaml
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold
+
+    from validation.inputs.samples import load_samples
+    from validation.inputs.spec import load_spec
+
+    root = demo_run["root"]
+    assert isinstance(root, Path)
+    path = root / "params" / "german_credit_pd.yaml"
+    document = yaml.safe_load(path.read_text())
+    assert document["data"]["reference_kind"] == "training"
+    development, _ = demo.build_samples(demo.german_credit())
+    x, y = development[demo.FEATURES], development["default"].to_numpy()
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=demo.SEED)
+    for entry, (version, pipeline) in zip(document["versions"], demo.pipelines().items()):
+        aucs = []
+        for train, test in folds.split(x, y):
+            fitted = clone(pipeline).fit(x.iloc[train], y[train])
+            aucs.append(_auc(y[test], fitted.predict_proba(x.iloc[test])[:, 1]))
+        assert entry["version"] == version
+        assert entry["reference_metrics"] == {"auc": pytest.approx(np.mean(aucs), abs=5e-5),
+                                              "source": "5-fold cross-validation on the development sample"}
+        in_sample = clone(pipeline).fit(x, y).predict_proba(x)[:, 1]
+        assert entry["reference_metrics"]["auc"] < _auc(y, in_sample)  # in-sample flatters
+    spec = load_spec(path)
+    assert [v.reference_metrics.auc for v in spec.versions if v.reference_metrics] == [
+        e["reference_metrics"]["auc"] for e in document["versions"]]
+    samples = load_samples(spec.versions[0], load_model=False)
+    assert samples.duplicates == {"reference": 0, "current": 0}  # one row per applicant
 
 
 @pytest.fixture(scope="module")

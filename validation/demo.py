@@ -7,14 +7,23 @@ beside it) and fixed seeds:
   never a feature); ``age_band`` (``<25``, ``25-34``, ``35-49``, ``50+``) derived from ``age`` as a
   protected attribute beside ``sex``.
 - **Development sample**: 600 applicants drawn at random (seed 20251231).
-- **Monitoring sample**: five months (``month`` 2025-07 to 2025-11) of 100 draws each, *with
-  replacement*, from the other 400 applicants, with weights
-  ``exp(-s (age - 35) / 15) * (credit_amount / median credit_amount)^(s / 2)`` and a shift strength
-  ``s`` growing 0.2, 0.4, ..., 1.0 month by month: the monitored population gets younger and
-  borrows more over time (a seeded re-sampling, so the outcomes are the applicants' real outcomes).
+- **Monitoring sample**: five months (``month`` 2025-07 to 2025-11) of 60 applicants each, drawn
+  *without replacement* from the other 400 applicants (300 of them; each at most once), with
+  weights ``exp(-s (age - 35) / 10) * (credit_amount / median credit_amount)^(s / 2)`` (the median
+  of the 400) and a shift strength ``s`` growing 0.2, 0.4, ..., 1.0 month by month: the monitored
+  population gets younger and borrows more over time. The months are drawn from the most shifted
+  (2025-11, ``s = 1.0``) back to the least (2025-07, ``s = 0.2``), each from the applicants not yet
+  drawn, so the young applicants with large loans are not used up before the month that shifts
+  most. A seeded re-sampling: the outcomes are the applicants' real outcomes, and the rows are
+  independent, as every test assumes.
 - **v1**: logistic regression on one-hot categoricals and standardised numerics.
   **v2**: gradient boosting (200 trees of depth 3, learning rate 0.05, subsample 0.8, seed 7).
   Both are fitted on the development sample and saved with skops; their sha256 goes into the spec.
+- The development sample is the one the models are fitted on, so the spec says
+  ``data.reference_kind: training``, and gives each version its development AUC measured honestly
+  under ``reference_metrics``: the mean AUC over the five folds of a stratified 5-fold
+  cross-validation of the same pipeline on the development sample (folds shuffled with seed
+  20251231), not the in-sample AUC.
 - The spec ``params/german_credit_pd.yaml`` lists both versions. Its decision threshold (approve
   when PD < 0.35) and master scale are fixed here, before any result is seen; whatever the
   statistics then say is what the packs say.
@@ -65,6 +74,17 @@ def german_credit() -> pd.DataFrame:
 
 
 MONTHS = ["2025-07", "2025-08", "2025-09", "2025-10", "2025-11"]
+MONTH_SIZE = 60
+"""Applicants drawn per month: 300 of the 400 not in the development sample, each at most once."""
+REFERENCE_SOURCE = "5-fold cross-validation on the development sample"
+
+
+def shift_weights(applicants: pd.DataFrame, strength: float, median_amount: float) -> np.ndarray:
+    """Sampling weights of a month of shift ``strength``: younger applicants and larger loans more
+    likely, ``exp(-s (age - 35) / 10) * (credit_amount / median_amount)^(s / 2)``."""
+    weights = (np.exp(-strength * (applicants["age"] - 35) / 10)
+               * (applicants["credit_amount"] / median_amount) ** (0.5 * strength))
+    return weights.to_numpy(dtype=float)
 
 
 def build_samples(frame: pd.DataFrame, seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -73,19 +93,21 @@ def build_samples(frame: pd.DataFrame, seed: int = SEED) -> tuple[pd.DataFrame, 
     order = rng.permutation(len(frame))
     development = frame.iloc[order[:600]].reset_index(drop=True)
     pool = frame.iloc[order[600:]].reset_index(drop=True)
-    months = []
-    for index, month in enumerate(MONTHS, start=1):
-        strength = index / len(MONTHS)  # the shift grows month by month: 0.2, 0.4, ..., 1.0
-        weights = (np.exp(-strength * (pool["age"] - 35) / 15)
-                   * (pool["credit_amount"] / pool["credit_amount"].median()) ** (0.5 * strength))
-        draws = rng.choice(len(pool), size=100, replace=True, p=(weights / weights.sum()).to_numpy())
-        months.append(pool.iloc[draws].assign(month=month))
-    monitoring = pd.concat(months, ignore_index=True)
+    median_amount = float(pool["credit_amount"].median())
+    left = np.arange(len(pool))  # positions in the pool of the applicants not drawn yet
+    months: dict[str, pd.DataFrame] = {}
+    for index in range(len(MONTHS), 0, -1):  # the most shifted month first
+        strength = index / len(MONTHS)  # 0.2, 0.4, ..., 1.0 from the first month to the last
+        weights = shift_weights(pool.iloc[left], strength, median_amount)
+        drawn = rng.choice(len(left), size=MONTH_SIZE, replace=False, p=weights / weights.sum())
+        months[MONTHS[index - 1]] = pool.iloc[left[drawn]].assign(month=MONTHS[index - 1])
+        left = np.delete(left, drawn)
+    monitoring = pd.concat([months[month] for month in MONTHS], ignore_index=True)
     return development, monitoring
 
 
-def train_models(development: pd.DataFrame) -> dict[str, Any]:
-    """v1 (logistic regression) and v2 (gradient boosting), fitted with fixed seeds."""
+def pipelines() -> dict[str, Any]:
+    """v1 (logistic regression) and v2 (gradient boosting), not fitted; fixed seeds."""
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import GradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
@@ -104,8 +126,28 @@ def train_models(development: pd.DataFrame) -> dict[str, Any]:
         ("model", GradientBoostingClassifier(n_estimators=200, max_depth=3, learning_rate=0.05,
                                              subsample=0.8, random_state=7)),
     ])
+    return {"1": v1, "2": v2}
+
+
+def train_models(development: pd.DataFrame) -> dict[str, Any]:
+    """v1 and v2 (:func:`pipelines`) fitted on the development sample."""
     x, y = development[FEATURES], development["default"]
-    return {"1": v1.fit(x, y), "2": v2.fit(x, y)}
+    return {version: pipeline.fit(x, y) for version, pipeline in pipelines().items()}
+
+
+def cross_validated_auc(pipeline: Any, development: pd.DataFrame, *, folds: int = 5,
+                        seed: int = SEED) -> float:
+    """The development AUC of a pipeline measured out of sample: the mean of the AUCs of the
+    ``folds`` held-out folds of a stratified k-fold cross-validation (folds shuffled with ``seed``),
+    each scored by a copy of the pipeline fitted on the other folds (Hastie, Tibshirani and
+    Friedman 2009, section 7.10). Unlike the AUC of the fitted model on its own training data, it
+    is what the model can be expected to reach on new applicants from the same population."""
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    splits = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    scores = cross_val_score(pipeline, development[FEATURES], development["default"], cv=splits,
+                             scoring="roc_auc")
+    return float(np.mean(scores))
 
 
 def _write_atomic(path: Path, write: Any) -> None:
@@ -143,12 +185,15 @@ def prepare_demo(root: Path | None = None) -> Path:
     for name, sample in (("development", development), ("monitoring", monitoring)):
         _write_atomic(data_dir / f"{name}.parquet", lambda p, s=sample: s.to_parquet(p, index=False))
     versions = []
+    unfitted = pipelines()
     for version, model in models.items():
         artifact = model_dir / f"german_credit_v{version}.skops"
         _write_atomic(artifact, lambda p, m=model: sio.dump(m, p))
+        auc = round(cross_validated_auc(unfitted[version], development), 4)
         versions.append({"version": version,
                          "artifact": os.path.relpath(artifact, root / "params"),
-                         "artifact_sha256": sha256_file(artifact)})
+                         "artifact_sha256": sha256_file(artifact),
+                         "reference_metrics": {"auc": auc, "source": REFERENCE_SOURCE}})
     spec = {
         "model": {
             "name": DEMO_MODEL,
@@ -161,6 +206,7 @@ def prepare_demo(root: Path | None = None) -> Path:
         "data": {
             "reference": os.path.relpath(data_dir / "development.parquet", root / "params"),
             "current": os.path.relpath(data_dir / "monitoring.parquet", root / "params"),
+            "reference_kind": "training",
             "target": "default",
             "features": FEATURES,
             "protected": ["sex", "age_band"],

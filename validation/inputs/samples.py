@@ -5,12 +5,18 @@ in both samples with compatible types; the target must be 0/1 with no missing va
 be numbers in [0, 1] with no missing values. Identifier columns (``data.ids``) are dropped on load,
 so no statistic, table or plot can ever see them. Every problem is a
 :class:`~validation.errors.DataError` naming the file, the spec key it came from and the column.
+
+Every test of a check assumes independent rows, one per applicant. So, before anything else is
+done with a sample, rows whose ``data.ids`` repeat another row's are removed
+(:func:`deduplicate`), and only then is a sample larger than ``data.max_rows`` sampled down: the
+counts removed are the file's own, whatever the sampling, and a sampled sample holds
+``max_rows`` distinct identifiers. :attr:`Samples.duplicates` keeps the counts for the pack.
 """
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +57,11 @@ class Samples:
     target: str | None
     model: Any = None
     sampled: dict[str, tuple[int, int]] | None = None
-    """Spec key -> (rows kept, rows in the file) when ``data.max_rows`` sampled a sample."""
+    """Spec key -> (rows kept, rows available) when ``data.max_rows`` sampled a sample; the rows
+    available are the file's less those removed as duplicate identifiers."""
+    duplicates: dict[str, int] = field(default_factory=dict)
+    """``{"reference": rows removed, "current": rows removed}``: rows whose ``data.ids`` repeated
+    another row's (:func:`deduplicate`); both keys when the spec gives ``data.ids``, else ``{}``."""
 
     def sampling_note(self) -> str:
         """What a pack must say about sampling, or ``""``."""
@@ -59,6 +69,23 @@ class Samples:
             return ""
         return "; ".join(f"{role}: a seeded sample of {kept:,} of {total:,} rows (data.max_rows)"
                          for role, (kept, total) in self.sampled.items())
+
+    def duplicates_note(self) -> str:
+        """What a pack must say about rows removed as duplicate identifiers, or ``""``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> empty = pd.DataFrame()
+        >>> Samples(empty, empty, [], None, None, duplicates={"reference": 0, "current": 229}).duplicates_note()
+        "current: 229 rows removed whose identifiers (data.ids) repeat another row's, one row kept per ..."
+        """
+        removed = {role: count for role, count in self.duplicates.items() if count}
+        if not removed:
+            return ""
+        return "; ".join(f"{role}: {count:,} row{'s' * (count != 1)} removed whose identifiers (data.ids) repeat "
+                         "another row's, one row kept per identifier (its latest by data.time, else its last in "
+                         "the file)" for role, count in removed.items())
 
     @property
     def categorical(self) -> list[str]:
@@ -241,9 +268,64 @@ def _check_profile(path: str, current: pd.DataFrame, columns: list[str]) -> None
                             "data.reference_profile")
 
 
-def _read_samples(spec: ModelVersionSpec) -> tuple[dict[str, pd.DataFrame], dict[str, tuple[int, int]]]:
-    """Both files, only the columns with a role when the features are listed, sampled down to
-    ``data.max_rows`` (seeded) when asked; returns the frames by spec key and what was sampled."""
+def deduplicate(frame: pd.DataFrame, ids: list[str], time: str | None = None) -> tuple[pd.DataFrame, int]:
+    """One row per identifier: the rows whose ``ids`` repeat another row's removed.
+
+    The row kept for an identifier is its latest by ``time`` when given (ties and rows of equal
+    time: the last of them in the file; a missing time counts as earliest), else its last row in
+    the file. The rows kept stay in file order. A row missing any of its identifiers cannot be
+    told apart from another, nor matched with one: it is kept, and never counted as a duplicate.
+
+    Parameters
+    ----------
+    frame
+        A sample as read, identifier columns included.
+    ids
+        The identifier columns (``data.ids``); their values together identify a row.
+    time
+        The period column (``data.time``), if the sample has one.
+
+    Returns
+    -------
+    tuple of (DataFrame, int)
+        The sample with one row per identifier (``frame`` itself when nothing repeats), and the
+        number of rows removed.
+
+    Raises
+    ------
+    TypeError
+        When ``time`` holds values that cannot be ordered (text beside numbers).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"id": [1, 2, 1, 3, 2], "month": ["2025-02", "2025-01", "2025-01", "2025-01", "2025-01"],
+    ...                       "x": [10, 20, 30, 40, 50]})
+    >>> kept, removed = deduplicate(frame, ["id"], "month")
+    >>> kept["x"].tolist(), removed
+    ([10, 40, 50], 2)
+    >>> deduplicate(frame, ["id"])[0]["x"].tolist()
+    [30, 40, 50]
+    >>> deduplicate(frame.assign(id=[None, None, 1, 3, 2]), ["id"])[1]  # missing identifiers are kept
+    0
+    """
+    if not ids:
+        return frame, 0
+    keys = frame[ids].reset_index(drop=True)
+    known = ~keys.isna().any(axis=1).to_numpy()
+    if time is None:
+        order = np.arange(len(frame))
+    else:  # positions in time order (stable: rows of equal time stay in file order)
+        order = frame[time].reset_index(drop=True).sort_values(kind="stable", na_position="first").index.to_numpy()
+    repeated = keys.iloc[order].duplicated(keep="last").to_numpy() & known[order]
+    keep = np.sort(order[~repeated])
+    removed = len(frame) - len(keep)
+    return (frame if removed == 0 else frame.iloc[keep]), removed
+
+
+def _read_samples(spec: ModelVersionSpec) -> tuple[dict[str, pd.DataFrame], dict[str, tuple[int, int]], dict[str, int]]:
+    """Both files, only the columns with a role when the features are listed, one row per
+    identifier (with ``data.ids``), then sampled down to ``data.max_rows`` (seeded) when asked;
+    returns the frames by spec key, what was sampled and the rows removed as duplicates."""
     d = spec.data
     wanted = None
     if d.features is not None:  # read only the columns with a role (ids too: to drop them visibly)
@@ -251,12 +333,31 @@ def _read_samples(spec: ModelVersionSpec) -> tuple[dict[str, pd.DataFrame], dict
     frames = {"data.reference": read_table(d.reference, "data.reference", wanted),
               "data.current": read_table(d.current, "data.current", wanted)}
     sampled: dict[str, tuple[int, int]] = {}
-    if d.max_rows is not None:
-        for role, frame in frames.items():
-            if len(frame) > d.max_rows:
-                sampled[role] = (d.max_rows, len(frame))
-                frames[role] = frame.sample(n=d.max_rows, random_state=0).sort_index()
-    return frames, sampled
+    duplicates: dict[str, int] = {}
+    for role, frame in frames.items():
+        if d.ids:
+            frame, duplicates[role.removeprefix("data.")] = _deduplicate_sample(frame, spec, role)
+        if d.max_rows is not None and len(frame) > d.max_rows:
+            sampled[role] = (d.max_rows, len(frame))
+            frame = frame.sample(n=d.max_rows, random_state=0).sort_index()
+        frames[role] = frame
+    return frames, sampled, duplicates
+
+
+def _deduplicate_sample(frame: pd.DataFrame, spec: ModelVersionSpec, role: str) -> tuple[pd.DataFrame, int]:
+    """:func:`deduplicate` on one sample by the spec's ``data.ids`` (each must be in the file) and
+    ``data.time`` (when the file has it)."""
+    d = spec.data
+    path = d.reference if role == "data.reference" else d.current
+    for column in d.ids:  # a misspelt identifier would leave the real one to become a feature
+        _require(frame, column, "data.ids", path, role)
+    time = d.time if d.time is not None and d.time in frame.columns else None
+    try:
+        return deduplicate(frame, list(d.ids), time)
+    except TypeError:
+        raise DataError(path, time, "holds values of several types (text beside numbers) that cannot be "
+                        "ordered, so the latest row of an identifier repeated in data.ids cannot be found; "
+                        "give data.time one type", role) from None
 
 
 def _named_columns(spec: ModelVersionSpec, features: list[str]) -> dict[str, str]:
@@ -284,9 +385,7 @@ def _prepare(frame: pd.DataFrame, spec: ModelVersionSpec, role: str, named: dict
         if key == "data.time" and role == "data.reference":
             continue  # periods are a view of the current sample; the reference needs none
         _require(frame, column, key, path, role)
-    for column in d.ids:  # a misspelt identifier would leave the real one to become a feature
-        _require(frame, column, "data.ids", path, role)
-    frame = frame.drop(columns=list(d.ids))
+    frame = frame.drop(columns=list(d.ids))  # present: required before deduplication
     if d.target:
         frame[d.target] = _check_target(frame, d.target, path, role)
     if d.score:
@@ -360,7 +459,7 @@ def load_samples(spec: ModelVersionSpec, *, load_model: bool = True) -> Samples:
         Naming the file, the spec key and the column.
     """
     d = spec.data
-    frames, sampled = _read_samples(spec)
+    frames, sampled, duplicates = _read_samples(spec)
     features = spec.feature_columns([str(c) for c in frames["data.reference"].columns])
     if not features and spec.model.type == "classification":
         raise DataError(d.reference, None, "no feature columns; list them in data.features", "data.reference")
@@ -377,4 +476,4 @@ def load_samples(spec: ModelVersionSpec, *, load_model: bool = True) -> Samples:
         if score is None:
             score = _score_from_artifact(spec, prepared, model, features)
     _release_arrow_memory()
-    return Samples(reference, current, features, score, d.target, model, sampled or None)
+    return Samples(reference, current, features, score, d.target, model, sampled or None, duplicates)

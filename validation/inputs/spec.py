@@ -421,11 +421,17 @@ def _check_grades(path: Path, grades: list[float] | None) -> tuple[float, ...] |
     return tuple(grades)
 
 
-def _check_thresholds(path: Path, thresholds: dict[str, Threshold]) -> None:
-    """Overrides name metrics the policy judges (built-in or of an installed check), in order."""
+def _check_thresholds(path: Path, thresholds: dict[str, Threshold]) -> dict[str, Threshold]:
+    """Overrides name metrics the policy judges (built-in or of an installed check), in order.
+
+    Returns the overrides as the policy applies them: one that sets ``immaterial`` but neither
+    ``amber`` nor ``red`` keeps the policy's bounds (an override replaces both bounds, and a bound
+    left out is never reached: without this, setting a test's materiality alone would switch the
+    test off)."""
     from validation.judging.policy import Policy
 
     rules = Policy.for_spec(None).rules
+    resolved: dict[str, Threshold] = {}
     for metric, bounds in thresholds.items():
         rule = rules.get(metric)
         if rule is None:
@@ -442,9 +448,14 @@ def _check_thresholds(path: Path, thresholds: dict[str, Threshold]) -> None:
                 raise SpecError(path, f"thresholds.{metric}.immaterial", "this metric is not a statistical "
                                 "test: it has no effect size to bound; remove immaterial")
             below, above = bounds.immaterial
+            if below is None and above is None:
+                raise SpecError(path, f"thresholds.{metric}.immaterial", "[null, null] would make every effect "
+                                "immaterial, so the test could never flag; give at least one bound, e.g. [null, 1.25]")
             if below is not None and above is not None and not below < above:
                 raise SpecError(path, f"thresholds.{metric}.immaterial", f"expected [low, high] with low < high "
                                 f"(null for an open side); got {bounds.immaterial}")
+            if not {"amber", "red"} & bounds.model_fields_set:
+                bounds = bounds.model_copy(update={"amber": rule.amber, "red": rule.red})
         amber, red = bounds.amber, bounds.red
         low, high = rule.domain
         for level, bound in (("amber", amber), ("red", red)):
@@ -458,6 +469,8 @@ def _check_thresholds(path: Path, thresholds: dict[str, Threshold]) -> None:
             if rule.direction == "lower_is_worse" and red > amber:
                 raise SpecError(path, f"thresholds.{metric}", f"red ({red}) must not be above amber "
                                 f"({amber}): lower values of {metric} are worse")
+        resolved[metric] = bounds
+    return resolved
 
 
 def _check_checks(path: Path, checks: list[str] | dict[str, dict[str, Any] | None]) -> dict[str, dict[str, Any]]:
@@ -586,7 +599,7 @@ def load_spec(path: str | Path) -> Spec:
     parsed = _validated(path, document)
     digest = hashlib.sha256(raw).hexdigest()
     grades = _check_grades(path, parsed.grades)
-    _check_thresholds(path, parsed.thresholds)
+    thresholds = _check_thresholds(path, parsed.thresholds)
     checks = _check_checks(path, parsed.checks)
     resolved: list[ModelVersionSpec] = []
     previous: str | None = None
@@ -595,7 +608,7 @@ def load_spec(path: str | Path) -> Spec:
         model, data = _apply_entry(path, parsed, entry, prefix)
         item = ModelVersionSpec(
             path=path, sha256=digest, model=model, data=data, decision=parsed.decision,
-            grades=grades, checks=checks, thresholds=dict(parsed.thresholds),
+            grades=grades, checks=checks, thresholds=thresholds,
             multiplicity=parsed.multiplicity,
             reference_metrics=(entry.reference_metrics if entry is not None and entry.reference_metrics is not None
                                else parsed.reference_metrics),

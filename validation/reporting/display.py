@@ -163,7 +163,10 @@ def show_output(output: CheckOutput) -> None:
             # name and version are letters, digits, '_', '.' and '-' (the spec checks): safe in a code span
             f"**Model** `{context.spec.name}` version `{context.spec.version}` · "
             f"reference sample: {len(context.reference):,} rows · current sample: {len(context.current):,} rows"
-            + (f" · **sampled**: {s.sampling_note()}" if s.sampled else "")))
+            + (f" · **sampled**: {s.sampling_note()}" if s.sampled else "")
+            + (f" · **duplicate identifiers**: {s.duplicates_note()}" if s.duplicates_note() else "")
+            + (f" · reference sample: the **{context.spec.data.reference_kind.replace('_', ' ')}** sample"
+               if context.spec.data.reference_kind else "")))
     if output.parameters:
         shown = " · ".join(f"`{name}` {md(repr(value))}" for name, value in output.parameters.items())
         display(Markdown(f"Parameters (the spec's, else the check's defaults): {shown}"))
