@@ -242,8 +242,16 @@ def test_business_impact() -> None:
     before = bt.business_impact(frame.iloc[:2], score="pd", target="default", threshold=0.3, favourable="below",
                                 exposure="ead", lgd="lgd")
     notes = {f["metric"]: f.get("note") for f in bt.impact_findings(impact, before)}
-    assert set(notes) == {"approval_rate", "bad_rate_approved", "expected_loss"}  # counts are context, not findings
+    # counts are context, not findings
+    assert set(notes) == {"default_rate", "approval_rate", "bad_rate_approved", "expected_loss"}
+    assert impact["default_rate"] == 0.5
     assert notes["expected_loss"] == "reference 21; over 3 approved of 4 applicants (reference 2 of 2)"
+    assert notes["bad_rate_approved"] == "reference 0.5"
+    # issue 17, honest references: development figures replace the reference sample's where given
+    notes = {f["metric"]: f.get("note") for f in bt.impact_findings(
+        impact, before, development={"bad_rate_approved": 0.045}, development_label="development (5-fold CV)")}
+    assert notes["bad_rate_approved"] == "development (5-fold CV) 0.045"
+    assert notes["approval_rate"] == "reference 1"  # not given at development: the reference sample's
 
 
 # Kupiec (1995), non-rejection regions of the proportion-of-failures test at the 5% level, as
@@ -328,7 +336,7 @@ def test_slices_under_five_rows_are_pooled_and_a_tiny_pool_discloses_no_outcomes
     big = frame[frame["segment"] == "big"]
     assert table.loc["big", "jeffreys_pvalue"] == pytest.approx(
         stats.beta.cdf(big["pd"].mean(), big["default"].sum() + 0.5, 200 - big["default"].sum() + 0.5))
-    findings = bt.slice_findings(table, "segment")
+    findings = bt.slice_findings(table, "segment", min_rows=30)
     pooled = [f for f in findings if f["subject"] == "segment:(fewer than 5 rows)"]
     assert len(pooled) == 1 and pooled[0]["value"] is None and "not disclosed" in pooled[0]["note"]
     # four small segments together (8 rows) are disclosed as one pool
@@ -350,3 +358,121 @@ def test_any_plus_factor_is_amber(exceptions: int, status: str) -> None:
     assert result["plus_factor"] == bt.plus_factor(exceptions)
     judged = {f.metric: f for f in Policy().judge_all(bt.var_findings(result, level=0.99))}
     assert judged["plus_factor"].status == status
+
+
+# --- issue 17: effects beside every p-value, families, small slices -----------------------------
+
+
+def test_brier_excess_is_the_relative_excess_over_calibrated_expectation() -> None:
+    # B from sklearn; E0[B] = mean p(1 - p), the expected Brier score when y ~ Bernoulli(p)
+    rng = np.random.default_rng(11)
+    p = rng.uniform(0.01, 0.6, 2000)
+    y = (rng.random(2000) < 1.3 * p).astype(int)
+    expected = float(np.mean(p * (1 - p)))
+    assert bt.brier_excess(y, p) == pytest.approx((brier_score_loss(y, p) - expected) / expected, rel=1e-10)
+    assert math.isnan(bt.brier_excess(np.array([0, 1]), np.array([0.0, 1.0])))
+
+
+def test_herfindahl_change_is_the_relative_change_of_the_index() -> None:
+    now, before = np.array([60, 30, 10]), np.array([50, 30, 20])
+    hi_now, hi_before = bt.herfindahl(now)[0], bt.herfindahl(before)[0]
+    assert bt.herfindahl_change(now, before) == pytest.approx(hi_now - hi_before)
+    assert bt.herfindahl_change(now, np.array([10, 10, 10])) == pytest.approx(hi_now)  # HI = 0 at reference
+
+
+def test_hosmer_lemeshow_misplaced_share_by_hand() -> None:
+    y = np.array([0] * 95 + [1] * 5 + [0] * 40 + [1] * 10)
+    s = np.array([0.03] * 100 + [0.15] * 50)
+    hl = bt.hosmer_lemeshow(bt.grade_table(y, s, (0.05, 1.0)))
+    # expected 3 and 7.5 defaults, observed 5 and 10: |2| + |2.5| over 10.5
+    assert hl.misplaced_share == pytest.approx(4.5 / 10.5)
+
+
+@pytest.mark.parametrize(("hits", "ratio"), [
+    ([0, 1, 1, 0, 0, 1, 0, 0, 0, 0], (1 / 3) / (2 / 6)),  # n11 = 1 of 3 days after a hit; n01 = 2 of 6
+    ([0, 0, 1, 0, 0, 0, 1, 0, 0, 0], 0.0),  # no exception follows one: pi1 = 0
+    ([1, 1, 1, 0, 0, 0], math.inf),  # exceptions only right after exceptions: pi0 = 0 < pi1
+    ([0, 0, 0, 0], math.nan),  # no exception: pi1 has no day to be measured on
+    ([0, 0, 0, 1], math.nan),  # an exception on the last day only: the same
+    ([1, 0, 0, 0], math.nan),  # pi1 = pi0 = 0: nothing to compare
+    ([1], math.nan),
+], ids=["by-hand", "spread", "only-after", "none", "last-day", "first-day", "one-day"])
+def test_exception_clustering_ratio(hits: list[int], ratio: float) -> None:
+    value = bt.exception_clustering_ratio(np.array(hits))
+    assert (math.isnan(value) and math.isnan(ratio)) or value == pytest.approx(ratio)
+
+
+def test_var_findings_carry_their_effects_and_the_duration_test() -> None:
+    from validation.metrics.durations import duration_independence_test
+
+    pnl, var = np.zeros(500), np.ones(500)
+    hits = np.zeros(500, dtype=int)
+    hits[[47, 114, 130, 181, 300, 302, 304, 306, 308, 310, 418, 424]] = 1
+    pnl[hits == 1] = -2.0
+    result = bt.var_backtest(pnl, var, 0.99)
+    reference = duration_independence_test(hits)
+    assert (result["duration_independence_pvalue"], result["duration_shape"], result["durations"]) == (
+        reference.pvalue, reference.shape, reference.durations)
+    found = {f["metric"]: f for f in bt.var_findings(result, level=0.99)}
+    assert found["kupiec_pvalue"]["effect"] == pytest.approx(12 / 5)  # observed / expected exceptions
+    assert found["christoffersen_pvalue"]["effect"] == 0.0
+    assert found["duration_independence_pvalue"]["effect"] == pytest.approx(reference.shape)
+    assert {found[m]["cause"] for m in ("kupiec_pvalue", "basel_zone", "plus_factor")} == {"exception count"}
+    assert {found[m]["cause"] for m in ("christoffersen_pvalue", "duration_independence_pvalue")} == {
+        "exception clustering"}
+    # two exceptions: one complete duration, no Weibull fit; the note says why
+    few = np.zeros(250)
+    few[[10, 100]] = -2.0
+    found = {f["metric"]: f for f in bt.var_findings(bt.var_backtest(few, np.ones(250), 0.99), level=0.99)}
+    assert found["duration_independence_pvalue"]["value"] is None
+    assert "needs at least three" in found["duration_independence_pvalue"]["note"]
+    # exceptions only right after exceptions: pi1 / pi0 infinite, shown as null with a note
+    clustered = np.zeros(250)
+    clustered[:3] = -2.0
+    found = {f["metric"]: f for f in bt.var_findings(bt.var_backtest(clustered, np.ones(250), 0.99), level=0.99)}
+    assert "effect" not in found["christoffersen_pvalue"] and "infinite" in found["christoffersen_pvalue"]["note"]
+
+
+def test_classification_findings_families_effects_and_causes() -> None:
+    y = np.array([0] * 95 + [1] * 5 + [0] * 40 + [1] * 10)
+    s = np.array([0.03] * 100 + [0.15] * 50)
+    grades = bt.grade_table(y, s, (0.05, 1.0))
+    now = bt.discrimination(y, s)
+    change = bt.auc_change(0.9, now, source="development (CV)")
+    items = bt.classification_findings(now, grades, bt.hosmer_lemeshow(grades), portfolio_pd=float(s.mean()),
+                                       portfolio_n=150, portfolio_defaults=15, auc_change=change)
+    found = {(f["metric"], f["subject"]): f for f in items}
+    for metric in ("jeffreys_pvalue", "binomial_pvalue"):
+        assert found[(metric, "grade:1")]["effect"] == pytest.approx(5 / 3)  # 5 observed, 3 expected
+        assert found[(metric, "grade:1")]["family"] == "grade" and found[(metric, "grade:1")]["cause"] == "grade:1"
+        assert "family" not in found[(metric, "portfolio")]
+        assert found[(metric, "portfolio")]["effect"] == pytest.approx(15 / s.sum())
+    assert found[("auc_change_pvalue", "score")]["effect"] == pytest.approx(0.9 - now["auc"])
+    assert found[("auc_change_pvalue", "score")]["note"].startswith("reference AUC 0.9000 (development (CV))")
+    assert found[("hosmer_lemeshow_pvalue", "portfolio")]["effect"] == pytest.approx(4.5 / 10.5)
+    assert grades.loc[2, "observed_expected_ratio"] == pytest.approx(10 / 7.5)
+
+
+def test_slice_findings_family_effect_and_minimum_size() -> None:
+    rng = np.random.default_rng(12)
+    frame = pd.DataFrame({"region": ["a"] * 100 + ["b"] * 20, "pd": rng.uniform(0.05, 0.3, 120)})
+    frame["default"] = (rng.random(120) < frame["pd"]).astype(int)
+    table = bt.slice_table(frame, "region", target="default", score="pd")
+    tests = {f["subject"]: f for f in bt.slice_findings(table, "region", min_rows=30) if f["metric"] == "jeffreys_pvalue"}
+    assert tests["region:a"]["family"] == "region" and "judged" not in tests["region:a"]
+    assert tests["region:a"]["effect"] == pytest.approx(table.loc["a", "observed_expected_ratio"])
+    assert tests["region:b"]["judged"] is False
+    assert tests["region:b"]["note"].endswith("; fewer than 30 rows (min_slice_rows): reported, not judged")
+    assert "judged" not in {f["subject"]: f for f in bt.slice_findings(table, "region", min_rows=20)
+                            if f["metric"] == "jeffreys_pvalue"}["region:b"]
+
+
+@pytest.mark.parametrize("value", [0, 100_001, True, 30.0])
+def test_min_slice_rows_is_bounded_and_strict(value: object) -> None:
+    from pydantic import ValidationError
+
+    from validation.checks.backtesting import BacktestingParams
+
+    assert BacktestingParams().min_slice_rows == 30
+    with pytest.raises(ValidationError):
+        BacktestingParams(min_slice_rows=value)

@@ -4,28 +4,75 @@ observed outcomes?
 PD models: discrimination (AUC with DeLong, Gini, KS, Brier, the ECB AUC change test), calibration
 per grade and portfolio (Jeffreys, binomial, Hosmer-Lemeshow, Spiegelhalter), concentration
 (Herfindahl), by period and segment, business impact. VaR models: exceptions, Kupiec, TUFF,
-Christoffersen, Basel zones. The statistics are :mod:`validation.metrics.backtesting`.
+Christoffersen, the Christoffersen-Pelletier duration test, Basel zones. The statistics are
+:mod:`validation.metrics.backtesting`.
+
+Honest references: the AUC change test and the business impact compare with the spec's
+``reference_metrics`` (the development figures, measured out of sample) when it gives them; a
+reference sample that is the training sample (``data.reference_kind: training``) is warned about,
+and the AUC change test against its in-sample AUC is reported, not judged. Rows that repeat an
+identifier (``data.ids``) were removed when the samples were read; the check reports how many.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
 
 from validation.checks.base import BuiltinCheck, CheckContext, CheckOutput, CheckParams, Headline
 
 if TYPE_CHECKING:
     import numpy as np
+    import pandas as pd
+
+    from validation.checks.base import Section
+    from validation.metrics.backtesting import AucChange
+
+MIN_SLICE_ROWS = 30
+"""Default of ``min_slice_rows`` (project default): a period or segment with fewer rows is
+reported, not judged. Below 30 rows one default moves a slice's observed default rate by more than
+3 points, as much as the PD of a typical retail grade, so its observed / expected defaults tell one
+applicant's outcome rather than the slice's calibration; 30 is also the fairness check's minimum
+group size (``min_group_size``), the usual rule of thumb for a normal approximation. Pooling for
+privacy (slices under :data:`validation.metrics.backtesting.MIN_DISCLOSED_SLICE` rows) comes first
+and is independent of it."""
+
+MAX_MIN_SLICE_ROWS = 100_000
+"""Largest ``min_slice_rows`` (a bound like the other checks' minimums): more leaves every period of
+a retail portfolio unjudged, which is a typo rather than a choice."""
+
+TRAINING_REFERENCE_WARNING = (
+    "The reference sample is the model's training sample (data.reference_kind: training): its in-sample AUC is "
+    "optimistic, so the AUC change test against it is reported, not judged; give the AUC measured out of sample "
+    "at development as reference_metrics.auc.")
+"""The summary's warning when the AUC change test has only a training sample to compare with."""
+
+TRAINING_REFERENCE_NOTE = ("not judged: the reference is the training sample (data.reference_kind: training), whose "
+                           "in-sample AUC is optimistic; give reference_metrics.auc")
+"""The AUC change finding's note in that case."""
+
+DUPLICATES_WARNING = ("Rows whose data.ids repeat another row's were removed ({counts}): every test assumes "
+                      "independent rows, so the tests ran on one row per id (the latest).")
+"""The summary's warning when rows repeating an identifier were removed (``{counts}`` per sample)."""
+
+_METHODS = {"holm": "Holm", "bh": "Benjamini-Hochberg", "none": "no adjustment"}
 
 
 class BacktestingParams(CheckParams):
-    """The backtesting check takes no parameters: grades come from the spec (``grades``)."""
+    """The backtesting check's parameters: the grades come from the spec (``grades``)."""
+
+    min_slice_rows: int = Field(MIN_SLICE_ROWS, ge=1, le=MAX_MIN_SLICE_ROWS,
+                                description="periods and segments with fewer rows are reported, not judged "
+                                            "(below 30 rows one default moves a slice's default rate by over 3 points)")
 
 
 class BacktestingCheck(BuiltinCheck):
     name = "backtesting"
     description = ("PD: AUC/Gini/KS with DeLong, AUC change, Jeffreys, binomial, Hosmer-Lemeshow, Spiegelhalter, "
-                   "concentration, by period and segment; VaR: Kupiec, TUFF, Christoffersen, Basel zones")
+                   "concentration, by period and segment; VaR: Kupiec, TUFF, Christoffersen, duration test, "
+                   "Basel zones")
     template = "backtesting.ipynb"
     params = BacktestingParams
     headlines = (Headline("auc", "AUC", "auc", "score"), Headline("gini", "Gini", "gini", "score"),
@@ -48,6 +95,9 @@ class BacktestingCheck(BuiltinCheck):
         "plus_factor": "Basel Committee (1996): plus factor to the capital multiplier",
         "christoffersen_pvalue": "VaR backtesting: independence of exceptions (Christoffersen 1998)",
         "conditional_coverage_pvalue": "VaR backtesting: conditional coverage (Christoffersen 1998)",
+        "duration_independence_pvalue": "VaR backtesting: duration-based independence (Christoffersen and "
+                                        "Pelletier 2004)",
+        "duplicate_id_rows": "SR 11-7: data quality (each applicant once)",
     }
 
     def run(self, context: CheckContext, params: BacktestingParams) -> CheckOutput:
@@ -58,18 +108,22 @@ class BacktestingCheck(BuiltinCheck):
         CheckOutput
             PD models: tables ``discrimination``, ``grades``, ``period`` (with ``data.time``), one
             per segment named by its column, ``impact`` (with a ``decision``); VaR models: ``var``.
-            The summary holds ``current_rows``, ``model_type`` and ``grade_source`` (``spec``,
-            ``deciles``, or ``None`` for VaR).
+            The summary holds ``current_rows``, ``model_type``, ``grade_source`` (``spec``,
+            ``deciles``, or ``None`` for VaR), ``min_slice_rows`` and ``warnings`` (sentences a
+            reader must see first: a training reference, rows removed as duplicate ids).
         """
         output = CheckOutput(self.name)
+        warnings: list[str] = []
+        duplicates = _duplicates(output, context, warnings)
         grade_source: str | None = None
         if context.spec.model.type == "var":
-            output.headline = _var(output, context)
+            output.headline = _var(output, context, duplicates)
         else:
-            output.headline = _pd(output, context)
+            output.headline = _pd(output, context, params, warnings, duplicates)
             grade_source = "spec" if context.spec.grades else "deciles"
         output.summary = {"current_rows": len(context.current), "model_type": context.spec.model.type,
-                          "grade_source": grade_source}
+                          "grade_source": grade_source, "min_slice_rows": params.min_slice_rows,
+                          "warnings": warnings}
         return output
 
 
@@ -83,27 +137,71 @@ class _Outcomes:
     score_ref: "np.ndarray"
 
 
-def _pd(output: CheckOutput, context: CheckContext) -> str:
+def _duplicates(output: CheckOutput, context: CheckContext, warnings: list[str]) -> str:
+    """``duplicate_id_rows`` per sample when the spec gives ``data.ids`` (the rows the loader
+    removed because their ids repeat another row's), and a warning when any was removed. Returns
+    the sentence the sections show, or ``""``."""
+    from validation.judging.findings import finding
+
+    if not context.spec.data.ids:
+        return ""
+    removed: dict[str, int] = dict(getattr(context.samples, "duplicates", None) or {})
+    for role in ("reference", "current"):
+        if role not in removed:
+            continue
+        count = int(removed[role])
+        note = (f"{count} rows removed whose data.ids repeat another row's: the tests ran on one row per id "
+                "(the latest)" if count else "each id appears once: the tests ran on one row per id")
+        output.findings.append(finding("duplicate_id_rows", f"sample:{role}", count, note=note,
+                                       cause="duplicate data.ids"))
+    if not any(removed.values()):
+        return ""
+    sentence = DUPLICATES_WARNING.format(counts=", ".join(f"{removed[r]} from the {r} sample" for r in removed))
+    warnings.append(sentence)
+    return sentence
+
+
+def _pd(output: CheckOutput, context: CheckContext, params: BacktestingParams, warnings: list[str],
+        duplicates: str) -> str:
     """Backtest a PD model into ``output``: discrimination, calibration per grade, by period and
     segment, business impact. Returns the headline."""
     s = context.samples
     target, score = str(s.target), str(s.score)
     o = _Outcomes(context.current[target].to_numpy(), context.current[score].to_numpy(),
                   context.reference[target].to_numpy(), context.reference[score].to_numpy())
-    now, before, auc_change = _discrimination(output, o)
-    _calibration(output, context, o, now, auc_change)
+    now, change = _discrimination(output, context, o, warnings, duplicates)
+    _calibration(output, context, o, now, change, duplicates)
     for column, prefix in [(context.spec.data.time, "period"), *[(c, c) for c in context.spec.data.segments]]:
         if column is not None:
-            _by_slice(output, context, column, prefix)
+            _by_slice(output, context, column, prefix, params.min_slice_rows)
     if context.spec.decision is not None:
         _impact(output, context)
-    return (f"AUC {now['auc']:.3f} (reference {before['auc']:.3f}); {int(o.y.sum())} defaults observed, "
-            f"{float(o.score.sum()):.1f} expected")
+    return (f"AUC {now['auc']:.3f} (reference {change.reference_auc:.3f}); "
+            f"{int(o.y.sum())} defaults observed, {float(o.score.sum()):.1f} expected")
 
 
-def _discrimination(output: CheckOutput, o: _Outcomes) -> tuple[dict[str, float], dict[str, float], float]:
-    """AUC, Gini, KS and Brier of both samples, the ECB AUC change test, ROC and CAP curves.
-    Returns the current and reference discrimination and the AUC change p-value."""
+def _auc_reference(context: CheckContext, now: dict[str, float], before: dict[str, float],
+                   warnings: list[str]) -> "AucChange":
+    """The AUC change test against the honest reference: the spec's ``reference_metrics.auc``
+    when given, else the reference sample's AUC, not judged when that sample is the training one."""
+    from validation.metrics import backtesting as bt
+
+    development = context.spec.reference_metrics
+    if development is not None and development.auc is not None:
+        return bt.auc_change(development.auc, now, source=f"development ({development.source})")
+    if context.spec.data.reference_kind == "training":
+        warnings.append(TRAINING_REFERENCE_WARNING)
+        return bt.auc_change(before["auc"], now, source="the training sample", judged=False,
+                             caveat=TRAINING_REFERENCE_NOTE)
+    return bt.auc_change(before["auc"], now, source="the reference sample")
+
+
+def _discrimination(output: CheckOutput, context: CheckContext, o: _Outcomes, warnings: list[str],
+                    duplicates: str) -> tuple[dict[str, float], "AucChange"]:
+    """AUC, Gini, KS and Brier of both samples (and the development AUC when the spec gives it),
+    the ECB AUC change test, ROC and CAP curves. Returns the current discrimination and the test."""
+    import math
+
     import numpy as np
     import pandas as pd
 
@@ -111,28 +209,66 @@ def _discrimination(output: CheckOutput, o: _Outcomes) -> tuple[dict[str, float]
     from validation.reporting import plots
 
     now, before = bt.discrimination(o.y, o.score), bt.discrimination(o.y_ref, o.score_ref)
-    auc_change = bt.auc_change_pvalue(before["auc"], now["auc"], now["auc_se"] ** 2)
-    table = pd.DataFrame({"reference": before, "current": now})
+    change = _auc_reference(context, now, before, warnings)
+    columns: dict[str, dict[str, float]] = {"reference": before}
+    development = context.spec.reference_metrics
+    if development is not None and development.auc is not None:
+        columns[f"development ({development.source})"] = {"auc": development.auc, "gini": 2 * development.auc - 1}
+    table = pd.DataFrame({**columns, "current": now})
     output.tables["discrimination"] = table
     section = output.section("Discrimination").table(table.round(4))
+    if duplicates:
+        section.text(duplicates)
     if np.isnan(now["auc"]):
         section.text("**AUC undefined: the current sample has a single outcome class.**")
     else:
-        section.text(f"AUC change test (ECB): reference {before['auc']:.3f}, current {now['auc']:.3f}, "
-                     f"p = {auc_change:.4f}")
+        drop = f", drop {change.drop:+.3f}" if math.isfinite(change.drop) else ""
+        section.text(f"AUC change test (ECB 2.5.4.1): reference {change.reference_auc:.3f} ({change.source}), "
+                     f"current {now['auc']:.3f}{drop}, p = {change.pvalue:.4f}"
+                     + (f". **{change.caveat[0].upper()}{change.caveat[1:]}.**" if change.caveat else ""))
         section.figure(plots.roc_curve(o.y, o.score, reference=(o.y_ref, o.score_ref)))
         section.figure(plots.cap(*bt.cap_curve(o.y, o.score), default_rate=float(o.y.mean())))
-    return now, before, auc_change
+    return now, change
+
+
+def _judged_lights(table: "pd.DataFrame", findings: list[dict[str, Any]], metrics: tuple[str, ...],
+                   context: CheckContext, prefix: str) -> "pd.DataFrame":
+    """``table`` (indexed by subject value) with, after each of ``metrics``, the p-value adjusted
+    for multiplicity and the status of its finding, exactly as the pack judges them (so a table
+    can never show a light the findings contradict)."""
+    judged = context.policy.judge_all(findings)
+    shown = table.copy()
+    for metric in metrics:
+        by_subject = {f.subject: f for f in judged if f.metric == metric}
+        position = shown.columns.get_loc(metric) + 1
+        keys = [f"{prefix}:{value}" for value in shown.index]
+        shown.insert(position, f"{metric}_light", [by_subject[k].status if k in by_subject else "info" for k in keys])
+        adjusted = [by_subject[k].p_adjusted if k in by_subject else None for k in keys]
+        if any(a is not None for a in adjusted):
+            shown.insert(position, f"{metric}_adjusted", [float("nan") if a is None else a for a in adjusted])
+    return shown
+
+
+def _tests_text(context: CheckContext, family: str) -> str:
+    """How the Jeffreys tests of a family are judged: adjusted for multiplicity, and material."""
+    method = _METHODS.get(context.policy.multiplicity, context.policy.multiplicity)
+    immaterial = context.policy.immaterial("jeffreys_pvalue")
+    materiality = (f"; a test is amber or red only when observed / expected defaults are also outside "
+                   f"{immaterial[0]:g} to {immaterial[1]:g} (the policy's materiality bounds): a significant but "
+                   "small misstatement is green" if immaterial is not None else "")
+    return f"Jeffreys p-values are adjusted over the {family} ({method}) and judged on the adjusted value{materiality}."
 
 
 def _calibration(output: CheckOutput, context: CheckContext, o: _Outcomes, now: dict[str, float],
-                 auc_change: float) -> None:
+                 change: "AucChange", duplicates: str) -> None:
     """Per grade of the spec's master scale (else the reference score's deciles): Jeffreys and
-    binomial tests with their traffic lights, Hosmer-Lemeshow; the discrimination, portfolio and
-    concentration findings."""
+    binomial tests with the status of their findings, Hosmer-Lemeshow; the discrimination,
+    portfolio and concentration findings."""
+    import math
+
     from validation.metrics import backtesting as bt
     from validation.reporting import plots
-    from validation.reporting.display import status_table, traffic_lights
+    from validation.reporting.display import status_table
 
     bounds = context.spec.grades or bt.decile_grades(o.score_ref)
     grades = bt.grade_table(o.y, o.score, bounds)
@@ -141,34 +277,52 @@ def _calibration(output: CheckOutput, context: CheckContext, o: _Outcomes, now: 
     output.tables["grades"] = grades
     scale = ("the spec's master scale" if context.spec.grades
              else "deciles of the reference score (a fixed scale for both samples)")
+    findings = bt.classification_findings(now, grades, hl, portfolio_pd=float(o.score.mean()),
+                                          portfolio_n=len(o.y), portfolio_defaults=int(o.y.sum()),
+                                          auc_change=change)
     section = output.section("Calibration per grade").text(
         f"Grades: {scale}" + (f"; grades with no applicants (left out): {empty}" if empty else ""))
-    section.table(status_table(traffic_lights(grades, ["jeffreys_pvalue", "binomial_pvalue"], context.policy)))
-    section.text(f"Hosmer-Lemeshow: {hl.statistic:.2f} on {hl.dof} degrees of freedom, p = {hl.pvalue:.4f}")
+    if duplicates:
+        section.text(duplicates)
+    section.text(_tests_text(context, "grades"))
+    grade_findings = [f for f in findings if str(f["subject"]).startswith("grade:")]
+    section.table(status_table(_judged_lights(grades, grade_findings, ("jeffreys_pvalue", "binomial_pvalue"),
+                                              context, "grade")))
+    section.text(f"Hosmer-Lemeshow: {hl.statistic:.2f} on {hl.dof} degrees of freedom, p = {hl.pvalue:.4f}"
+                 + (f"; {hl.misplaced_share:.1%} of the expected defaults misplaced over the grades"
+                    if math.isfinite(hl.misplaced_share) else ""))
     section.figure(plots.calibration(grades))
-    output.findings += bt.classification_findings(now, grades, hl, portfolio_pd=float(o.score.mean()),
-                                                  portfolio_n=len(o.y), portfolio_defaults=int(o.y.sum()),
-                                                  auc_change=auc_change)
+    output.findings += findings
     output.findings += bt.calibration_findings(o.y, o.score, bt.assign_grades(o.score, bounds),
                                                bt.assign_grades(o.score_ref, bounds), len(bounds))
 
 
-def _by_slice(output: CheckOutput, context: CheckContext, column: str, prefix: str) -> None:
+def _by_slice(output: CheckOutput, context: CheckContext, column: str, prefix: str, min_rows: int) -> None:
     """AUC, observed/expected and the Jeffreys test per value of ``column`` (the period or a
-    segment) of the current sample; findings ``<prefix>:<value>``."""
+    segment) of the current sample; findings ``<prefix>:<value>``, the Jeffreys tests one family."""
     from validation.metrics import backtesting as bt
     from validation.reporting import plots
+    from validation.reporting.display import status_table
 
     s = context.samples
     sliced = bt.slice_table(context.current, column, target=str(s.target), score=str(s.score))
     output.tables[prefix] = sliced
-    output.section(f"By {column}").table(sliced.round(4)).figure(plots.trend(sliced, column))
-    output.findings += bt.slice_findings(sliced, prefix)
+    findings = bt.slice_findings(sliced, prefix, min_rows=min_rows)
+    small = int(((sliced["n"] < min_rows) & sliced["defaults"].notna()).sum())
+    section = output.section(f"By {column}")
+    section.text(f"Values of {column} with fewer than {min_rows} rows (min_slice_rows) are reported, not judged"
+                 + (f" ({small} of them here)" if small else "")
+                 + f"; values with fewer than {bt.MIN_DISCLOSED_SLICE} rows are pooled, and a pool that small shows "
+                 "no outcomes. " + _tests_text(context, f"values of {column}"))
+    section.table(status_table(_judged_lights(sliced.round(4), findings, ("jeffreys_pvalue",), context, prefix)))
+    section.figure(plots.trend(sliced, column))
+    output.findings += findings
 
 
 def _impact(output: CheckOutput, context: CheckContext) -> None:
     """Approval rate, bad rate and expected loss (or default exposure) of the approved at the spec's
-    decision threshold, in the reference and current samples."""
+    decision threshold, in the reference and current samples, and the development figures of
+    ``reference_metrics`` when given (compared with instead of the reference sample's)."""
     import pandas as pd
 
     from validation.metrics import backtesting as bt
@@ -178,15 +332,31 @@ def _impact(output: CheckOutput, context: CheckContext) -> None:
     impact = {name: bt.business_impact(frame, score=str(s.score), target=str(s.target), threshold=decision.threshold,
                                        favourable=decision.favourable, exposure=data.exposure, lgd=data.lgd)
               for name, frame in (("reference", context.reference), ("current", context.current))}
-    table = pd.DataFrame(impact)
+    development: dict[str, float] = {}
+    label = "development"
+    given = context.spec.reference_metrics
+    if given is not None:
+        label = f"development ({given.source})"
+        development = {metric: float(value) for metric in ("approval_rate", "bad_rate_approved", "default_rate")
+                       if (value := getattr(given, metric)) is not None}
+    columns: dict[str, dict[str, float]] = {"reference": impact["reference"]}
+    if development:
+        columns[label] = development
+    table = pd.DataFrame({**columns, "current": impact["current"]})
     output.tables["impact"] = table
-    output.section("Business impact at the decision threshold").table(table.round(4))
-    output.findings += bt.impact_findings(impact["current"], impact["reference"])
+    section = output.section("Business impact at the decision threshold").table(table.round(4))
+    if development:
+        section.text(f"{', '.join(development)}: the current figures are compared with {label}, not with the "
+                     "reference sample's.")
+    output.findings += bt.impact_findings(impact["current"], impact["reference"], development=development,
+                                          development_label=label)
 
 
-def _var(output: CheckOutput, context: CheckContext) -> str:
-    """Backtest a VaR model into ``output``: exceptions, Kupiec, TUFF, Christoffersen, Basel zones,
-    P&L against VaR and the trailing exception count. Returns the headline."""
+def _var(output: CheckOutput, context: CheckContext, duplicates: str) -> str:
+    """Backtest a VaR model into ``output``: exceptions, Kupiec, TUFF, Christoffersen, the duration
+    test, Basel zones, P&L against VaR and the trailing exception count. Returns the headline."""
+    import math
+
     import numpy as np
     import pandas as pd
 
@@ -207,6 +377,18 @@ def _var(output: CheckOutput, context: CheckContext) -> str:
         f"({result['expected_exceptions']:.1f} expected); Basel zone **{result['basel_zone']}**"
         + (f"; last {bt.BASEL_DAYS} days: {result['last_250_exceptions']} exceptions, "
            f"zone **{result['last_250_zone']}**" if result["last_250_zone"] else "") + ".")
+    if duplicates:
+        section.text(duplicates)
+    shape = result["duration_shape"]
+    section.text(
+        "Christoffersen's test sees exceptions on consecutive days only; the duration test (Christoffersen and "
+        "Pelletier 2004) sees exceptions bunched in a stress window: it fits a Weibull to the days between "
+        "exceptions, whose shape is 1 when an exception is as likely whatever the time since the last one, and "
+        "below 1 when exceptions cluster. "
+        + (f"Here the shape is {shape:.3f} over {result['durations']} durations, "
+           f"p = {result['duration_independence_pvalue']:.4f}." if math.isfinite(shape)
+           else f"With {result['exceptions']} exception{'s' * (result['exceptions'] != 1)} it cannot be fitted "
+                "(it needs at least three)."))
     section.table(table).figure(plots.pnl_against_var(days, pnl, var, hits))
     counts = bt.rolling_exceptions(hits)
     if len(counts) > 1:

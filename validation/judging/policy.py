@@ -203,8 +203,11 @@ DEFAULT_POLICY: dict[str, Rule] = {
     "herfindahl_change_pvalue": Rule("lower_is_worse", 0.05, 0.001, "ECB instructions for reporting the validation results of internal models (2019), 2.5.5.3: concentration of the grades (Herfindahl) against initial validation; " + _LEVELS,
                                      domain=UNIT, pvalue=True,
                                      null_hypothesis="the grades are no more concentrated than in the reference sample",
-                                     effect="relative increase of the Herfindahl index", immaterial=(-_INF, 0.2),
-                                     immaterial_source="project default: a fifth more concentrated than at reference"),
+                                     effect="increase of the Herfindahl index (the ECB's, on its 0-1 scale)",
+                                     immaterial=(-_INF, 0.05),
+                                     immaterial_source="project default: an increase of 0.05 on the index's 0-1 "
+                                                       "scale (a difference: near 0, equally filled grades, a "
+                                                       "ratio of indices would call noise a large change)"),
     "bad_rate_approved": Rule("none", source="reported: business impact at the decision threshold"),
     "expected_loss": Rule("none", source="reported: sum PD x LGD x EAD of the approved"),
     "expected_default_exposure": Rule("none", source="reported: sum PD x EAD of the approved"),

@@ -9,7 +9,13 @@ DeLong, DeLong & Clarke-Pearson (1988), computed as in Sun & Xu (2014), "Fast im
 DeLong's algorithm".
 
 VaR models: Kupiec (1995) proportion-of-failures test, Christoffersen (1998) independence and
-conditional coverage tests, Basel Committee (1996) traffic-light zones.
+conditional coverage tests, Christoffersen & Pelletier (2004) duration test
+(:mod:`validation.metrics.durations`), Basel Committee (1996) traffic-light zones.
+
+Every test's finding carries its effect size (``effect``) beside its p-value, in the unit its rule
+names (:data:`validation.judging.policy.DEFAULT_POLICY`), and the family its p-value is adjusted in
+for multiplicity (``family``): ``grade`` for the grades of the master scale, ``period`` for the
+periods, the segment column's name for a segment's values; a portfolio-level test has none.
 """
 
 from __future__ import annotations
@@ -86,6 +92,55 @@ def auc_change_pvalue(reference_auc: float, current_auc: float, current_variance
         return math.nan
     s = (reference_auc - current_auc) / math.sqrt(current_variance)
     return float(stats.norm.sf(s))
+
+
+@dataclass(frozen=True)
+class AucChange:
+    """The ECB AUC change test against one reference AUC, and where that AUC comes from.
+
+    Attributes
+    ----------
+    reference_auc, current_auc
+        The AUC the test compares with, and the current sample's.
+    pvalue
+        :func:`auc_change_pvalue` with the current AUC's DeLong variance.
+    source
+        Where the reference AUC comes from, for people: ``the reference sample``, or
+        ``development (<source>)`` for the spec's ``reference_metrics.auc``.
+    judged
+        False when the reference cannot bear the test (an in-sample AUC): reported, not judged.
+    caveat
+        Why it is not judged, when it is not.
+    """
+
+    reference_auc: float
+    current_auc: float
+    pvalue: float
+    source: str
+    judged: bool = True
+    caveat: str | None = None
+
+    @property
+    def drop(self) -> float:
+        """The test's effect: ``reference - current`` AUC (positive when the AUC fell).
+
+        >>> AucChange(0.80, 0.75, 0.0062, "the reference sample").drop
+        0.05...
+        """
+        return self.reference_auc - self.current_auc
+
+
+def auc_change(reference_auc: float, discrimination_now: dict[str, float], *, source: str, judged: bool = True,
+               caveat: str | None = None) -> AucChange:
+    """The ECB AUC change test of the current sample (``discrimination_now``, from
+    :func:`discrimination`) against ``reference_auc``, taken from ``source``.
+
+    >>> now = {"auc": 0.75, "auc_se": 0.02}
+    >>> round(auc_change(0.80, now, source="the reference sample").pvalue, 4)   # S = 2.5
+    0.0062
+    """
+    pvalue = auc_change_pvalue(reference_auc, discrimination_now["auc"], discrimination_now["auc_se"] ** 2)
+    return AucChange(float(reference_auc), float(discrimination_now["auc"]), pvalue, source, judged, caveat)
 
 
 def ks_statistic(y: np.ndarray | pd.Series, score: np.ndarray | pd.Series) -> float:
@@ -176,10 +231,22 @@ def binomial_pvalue(pd_estimate: float, n: int, defaults: int) -> float:
     return float(stats.binom.sf(defaults - 1, n, pd_estimate))
 
 
+def observed_expected(defaults: float, n: float, mean_pd: float) -> float:
+    """Observed over expected defaults of a group: ``D / (N PD)``, the effect the Jeffreys and
+    binomial tests measure; ``nan`` when nothing is expected (``N PD = 0``).
+
+    >>> observed_expected(13, 1000, 0.01)
+    1.3
+    """
+    expected = n * mean_pd
+    return float(defaults / expected) if expected > 0 else math.nan
+
+
 def grade_table(y: np.ndarray | pd.Series, score: np.ndarray | pd.Series,
                 upper_bounds: tuple[float, ...]) -> pd.DataFrame:
-    """Calibration per grade: N, defaults, mean PD, observed default rate, Jeffreys and binomial
-    p-values. Grades with no members are left out; the index is the grade number (1 = lowest PD).
+    """Calibration per grade: N, defaults, mean PD, observed default rate, observed / expected
+    defaults (the tests' effect), Jeffreys and binomial p-values. Grades with no members are left
+    out; the index is the grade number (1 = lowest PD).
     """
     y_arr, s_arr = _as_arrays(y, score)
     grades = assign_grades(s_arr, upper_bounds)
@@ -201,6 +268,7 @@ def grade_table(y: np.ndarray | pd.Series, score: np.ndarray | pd.Series,
                 "defaults": defaults,
                 "pd": float(mean_pd),
                 "odr": defaults / n[index],
+                "observed_expected_ratio": observed_expected(defaults, int(n[index]), float(mean_pd)),
                 "jeffreys_pvalue": jeffreys_pvalue(mean_pd, int(n[index]), defaults),
                 "binomial_pvalue": binomial_pvalue(mean_pd, int(n[index]), defaults),
             })
@@ -216,6 +284,9 @@ class HosmerLemeshow:
     sparse_grades: int = 0
     """Grades with fewer than 5 expected defaults (or non-defaults), where the chi-square
     approximation is poor."""
+    misplaced_share: float = math.nan
+    """The test's effect: ``sum_k |D_k - N_k PD_k| / sum_k N_k PD_k`` over the same grades, the
+    share of the expected defaults that the grades misplace (0 when every grade is exact)."""
 
 
 MIN_EXPECTED_COUNT = 5
@@ -229,6 +300,9 @@ def hosmer_lemeshow(table: pd.DataFrame) -> HosmerLemeshow:
     ``HL = sum_k (D_k - N_k PD_k)^2 / (N_k PD_k (1 - PD_k))`` over the ``K`` grades with members
     and ``0 < PD_k < 1``; ``p = 1 - chi2_K(HL)``. Out of sample the PDs are not fitted to these
     data, hence ``K`` (not ``K - 2``) degrees of freedom (Hosmer & Lemeshow 2000, section 5.2.2).
+    Its effect (:attr:`HosmerLemeshow.misplaced_share`) is ``sum_k |D_k - E_k| / sum_k E_k``,
+    ``E_k = N_k PD_k``: at 200,000 rows a misplacement of 2% of the defaults is significant, and
+    the effect says it is small.
 
     Parameters
     ----------
@@ -242,7 +316,9 @@ def hosmer_lemeshow(table: pd.DataFrame) -> HosmerLemeshow:
     dof = int(len(usable))
     pvalue = float(stats.chi2.sf(statistic, dof)) if dof else math.nan
     sparse = int(((expected < MIN_EXPECTED_COUNT) | (usable["n"] - expected < MIN_EXPECTED_COUNT)).sum())
-    return HosmerLemeshow(statistic, dof, pvalue, sparse)
+    total = float(expected.sum())
+    misplaced = float((usable["defaults"] - expected).abs().sum()) / total if total > 0 else math.nan
+    return HosmerLemeshow(statistic, dof, pvalue, sparse, misplaced)
 
 
 # --- VaR backtesting -------------------------------------------------------------------------
@@ -309,6 +385,42 @@ def independence_lr(hits: np.ndarray | pd.Series) -> float:
     return float(max(-2.0 * (null - alternative), 0.0))
 
 
+def exception_clustering_ratio(hits: np.ndarray | pd.Series) -> float:
+    """The effect of Christoffersen's independence test: ``pi1 / pi0``, the probability of an
+    exception the day after an exception over that after a day without.
+
+    ``pi1 = n11 / (n10 + n11)`` and ``pi0 = n01 / (n00 + n01)`` from the day-to-day transition
+    counts (:func:`independence_lr`). 1 when exceptions are independent; 2 says an exception is
+    twice as likely right after another.
+
+    Conventions where a probability is undefined or zero:
+
+    - ``nan`` (undefined) when no exception is followed by another day (no exception, or only on
+      the last day: ``pi1`` has no days to be measured on), or when fewer than two days;
+    - ``nan`` when no day follows a quiet day (``pi0`` unmeasured), or when both are 0 (no exception
+      follows any day: nothing to compare);
+    - ``inf`` when exceptions come only right after exceptions (``pi0 = 0 < pi1``): a finding
+      shows it as ``null`` and is judged on its p-value alone;
+    - ``0`` when no exception follows an exception (``pi1 = 0 < pi0``): no clustering at all.
+
+    >>> exception_clustering_ratio(np.array([0, 1, 1, 0, 0, 1, 0, 0, 0, 0]))   # pi1 = 1/3, pi0 = 2/6
+    1.0
+    >>> exception_clustering_ratio(np.array([0, 0, 0, 0]))
+    nan
+    """
+    h = np.asarray(hits, dtype=np.int64)
+    prev, curr = h[:-1], h[1:]
+    after_hit = int((prev == 1).sum())
+    after_quiet = int((prev == 0).sum())
+    if after_hit == 0 or after_quiet == 0:
+        return math.nan
+    pi1 = int(((prev == 1) & (curr == 1)).sum()) / after_hit
+    pi0 = int(((prev == 0) & (curr == 1)).sum()) / after_quiet
+    if pi0 == 0:
+        return math.inf if pi1 > 0 else math.nan
+    return pi1 / pi0
+
+
 def christoffersen_pvalue(hits: np.ndarray | pd.Series) -> float:
     """Christoffersen (1998) test of independence of exceptions (first-order Markov alternative):
     ``p = 1 - chi2_1(LR_ind)``, ``LR_ind`` from :func:`independence_lr`."""
@@ -359,13 +471,22 @@ def basel_zone_starts(days: int, level: float) -> tuple[int, int]:
     return first[0], first[1]
 
 
+def _shown(value: float) -> str:
+    """A number to four decimals for a note, ``undefined`` when it is not finite."""
+    return f"{value:.4f}" if math.isfinite(value) else "undefined"
+
+
 def classification_findings(discrimination_now: dict[str, float], grades: pd.DataFrame,
                             hl: HosmerLemeshow, *, portfolio_pd: float, portfolio_n: int,
-                            portfolio_defaults: int, auc_change: float) -> list[dict[str, object]]:
+                            portfolio_defaults: int, auc_change: AucChange) -> list[dict[str, object]]:
     """Findings of a PD backtest: discrimination, the AUC change test, Hosmer-Lemeshow, and
-    Jeffreys and binomial p-values per grade and for the portfolio."""
+    Jeffreys and binomial p-values per grade (family ``grade``) and for the portfolio (no family),
+    each test with its effect: the AUC drop, the share of defaults misplaced over the grades,
+    observed / expected defaults. A grade's two tests share its cause (``grade:<n>``), so that a
+    spec judging the binomial test too counts a grade once."""
     from validation.judging.findings import finding
 
+    portfolio_oe = observed_expected(portfolio_defaults, portfolio_n, portfolio_pd)
     items: list[dict[str, object]] = [
         finding("auc", "score", discrimination_now["auc"],
                 note=f"95% CI {discrimination_now['auc_ci_low']:.3f} to {discrimination_now['auc_ci_high']:.3f} (DeLong)"
@@ -373,21 +494,31 @@ def classification_findings(discrimination_now: dict[str, float], grades: pd.Dat
         finding("gini", "score", discrimination_now["gini"]),
         finding("ks", "score", discrimination_now["ks"]),
         finding("brier", "score", discrimination_now["brier"]),
-        finding("auc_change_pvalue", "score", auc_change),
-        finding("hosmer_lemeshow_pvalue", "portfolio", hl.pvalue,
+        finding("auc_change_pvalue", "score", auc_change.pvalue, judged=auc_change.judged,
+                effect=auc_change.drop,
+                note="; ".join(part for part in (
+                    f"reference AUC {_shown(auc_change.reference_auc)} ({auc_change.source}), "
+                    f"current {_shown(auc_change.current_auc)}", auc_change.caveat) if part)),
+        finding("hosmer_lemeshow_pvalue", "portfolio", hl.pvalue, effect=hl.misplaced_share,
                 note=f"HL = {hl.statistic:.2f} on {hl.dof} degrees of freedom"
                 + (f"; {hl.sparse_grades} of the grades expect fewer than 5 defaults or non-defaults, "
                    "where the chi-square approximation is rough" if hl.sparse_grades else "")),
         finding("jeffreys_pvalue", "portfolio", jeffreys_pvalue(portfolio_pd, portfolio_n, portfolio_defaults),
+                effect=portfolio_oe, cause="portfolio calibration",
                 note=f"PD {portfolio_pd:.4f}, {portfolio_defaults} defaults in {portfolio_n}"),
-        finding("binomial_pvalue", "portfolio", binomial_pvalue(portfolio_pd, portfolio_n, portfolio_defaults)),
+        finding("binomial_pvalue", "portfolio", binomial_pvalue(portfolio_pd, portfolio_n, portfolio_defaults),
+                effect=portfolio_oe, cause="portfolio calibration"),
     ]
     for grade, row in grades.iterrows():
+        subject = f"grade:{grade}"
         note = f"PD {row['pd']:.4f}, {int(row['defaults'])} defaults in {int(row['n'])}"
         if row["pd"] <= 0:
             note += "; undefined at a PD of 0 (any default at all contradicts it)"
-        items.append(finding("jeffreys_pvalue", f"grade:{grade}", row["jeffreys_pvalue"], note=note))
-        items.append(finding("binomial_pvalue", f"grade:{grade}", row["binomial_pvalue"]))
+        effect = observed_expected(row["defaults"], row["n"], row["pd"])
+        items.append(finding("jeffreys_pvalue", subject, row["jeffreys_pvalue"], note=note, effect=effect,
+                             family="grade", cause=subject))
+        items.append(finding("binomial_pvalue", subject, row["binomial_pvalue"], effect=effect, family="grade",
+                             cause=subject))
     return items
 
 
@@ -406,6 +537,26 @@ def spiegelhalter_pvalue(y: np.ndarray | pd.Series, score: np.ndarray | pd.Serie
         return math.nan
     z = float(np.sum((y_arr - p) * (1 - 2 * p))) / math.sqrt(variance)
     return float(2 * stats.norm.sf(abs(z)))
+
+
+def brier_excess(y: np.ndarray | pd.Series, score: np.ndarray | pd.Series) -> float:
+    """The Spiegelhalter test's effect: the relative excess of the Brier score over its expectation
+    under calibration, ``(B - E0[B]) / E0[B]``.
+
+    ``B = mean (y_i - p_i)^2`` and, when every ``y_i ~ Bernoulli(p_i)``,
+    ``E0[B] = mean p_i (1 - p_i)``; for 0/1 outcomes ``B - E0[B] = mean (y_i - p_i)(1 - 2 p_i)``,
+    the numerator of Spiegelhalter's z (Spiegelhalter 1986). 0 for calibrated PDs; 0.10 says the
+    Brier score is a tenth worse than calibrated PDs would give. ``nan`` when ``E0[B] = 0`` (every
+    PD 0 or 1).
+
+    >>> round(brier_excess(np.array([1, 0]), np.array([0.5, 0.5])), 6)   # B = E0[B] = 0.25
+    0.0
+    """
+    y_arr, p = _as_arrays(y, score)
+    expected = float(np.mean(p * (1 - p)))
+    if expected <= 0:
+        return math.nan
+    return float(np.mean((y_arr - p) * (1 - 2 * p))) / expected
 
 
 def observed_expected_ratio(y: np.ndarray | pd.Series, score: np.ndarray | pd.Series) -> float:
@@ -448,6 +599,20 @@ def herfindahl_change_pvalue(current_counts: np.ndarray, reference_counts: np.nd
     if k < 2 or denominator == 0:
         return math.nan
     return float(stats.norm.sf(math.sqrt(k - 1) * (cv_now - cv_then) / denominator))
+
+
+def herfindahl_change(current_counts: np.ndarray, reference_counts: np.ndarray) -> float:
+    """The concentration test's effect: the increase of the ECB's Herfindahl index,
+    ``HI_curr - HI_init`` (:func:`herfindahl`, 0 for equally filled grades, 1 for one grade), on
+    its own 0-1 scale. A difference, not a ratio: with nearly equally filled grades the reference
+    index is near 0 and a ratio would call noise a large change.
+
+    >>> round(herfindahl_change(np.array([60, 30, 10]), np.array([50, 30, 20])), 4)
+    0.1739
+    """
+    hi_now, _ = herfindahl(current_counts)
+    hi_then, _ = herfindahl(reference_counts)
+    return hi_now - hi_then
 
 
 def cap_curve(y: np.ndarray | pd.Series, score: np.ndarray | pd.Series, *, points: int = 200) -> tuple[np.ndarray, np.ndarray]:
@@ -501,11 +666,12 @@ def business_impact(frame: pd.DataFrame, *, score: str, target: str, threshold: 
                     exposure: str | None = None, lgd: str | None = None) -> dict[str, float]:
     """Approval rate, bad rate among the approved, and (with an exposure column) the expected
     default exposure ``sum PD x EAD`` or (with an LGD column too) the expected loss
-    ``sum PD x LGD x EAD`` of the approved, at the spec's decision threshold; with the counts of
-    ``applicants`` and ``approved`` that the totals are over."""
+    ``sum PD x LGD x EAD`` of the approved, at the spec's decision threshold; the default rate of
+    all applicants; with the counts of ``applicants`` and ``approved`` that the totals are over."""
     s = frame[score].to_numpy(dtype=float)
     approved = s < threshold if favourable == "below" else s >= threshold
     result = {"applicants": float(len(s)), "approved": float(approved.sum()),
+              "default_rate": float(frame[target].to_numpy().mean()),
               "approval_rate": float(approved.mean()),
               "bad_rate_approved": float(frame[target].to_numpy()[approved].mean()) if approved.any() else math.nan}
     if exposure:
@@ -549,16 +715,27 @@ def tuff_pvalue(hits: np.ndarray | pd.Series, level: float) -> float:
 
 
 def var_backtest(pnl: np.ndarray | pd.Series, var: np.ndarray | pd.Series, level: float) -> dict[str, Any]:
-    """Every VaR backtest on one window: exceptions, Kupiec POF, TUFF, Christoffersen independence
-    and conditional coverage, Basel zone of the whole window and of its last 250 days with the plus
-    factor (250 days at 99% only)."""
+    """Every VaR backtest on one window: exceptions, Kupiec POF with observed / expected exceptions
+    (its effect), TUFF, Christoffersen independence with ``pi1 / pi0``
+    (:func:`exception_clustering_ratio`, its effect) and conditional coverage, the Christoffersen
+    and Pelletier (2004) duration test with its Weibull shape
+    (:func:`validation.metrics.durations.duration_independence_test`), Basel zone of the whole
+    window and of its last 250 days with the plus factor (250 days at 99% only)."""
+    from validation.metrics.durations import duration_independence_test
+
     hits = var_exceptions(pnl, var)
     days, x = len(hits), int(hits.sum())
+    expected = days * (1 - level)
+    durations = duration_independence_test(hits)
     result: dict[str, Any] = {
-        "days": days, "exceptions": x, "expected_exceptions": days * (1 - level),
+        "days": days, "exceptions": x, "expected_exceptions": expected,
+        "exception_ratio": x / expected if expected > 0 else math.nan,
         "kupiec_pvalue": kupiec_pvalue(x, days, level), "tuff_pvalue": tuff_pvalue(hits, level),
         "christoffersen_pvalue": christoffersen_pvalue(hits),
+        "clustering_ratio": exception_clustering_ratio(hits),
         "conditional_coverage_pvalue": conditional_coverage_pvalue(hits, level),
+        "duration_independence_pvalue": durations.pvalue, "duration_shape": durations.shape,
+        "durations": durations.durations,
         "basel_zone": basel_zone(x, days, level), "plus_factor": math.nan, "last_250_exceptions": None,
         "last_250_zone": None,
     }
@@ -578,26 +755,42 @@ def rolling_exceptions(hits: np.ndarray, window: int = BASEL_DAYS) -> np.ndarray
 
 
 def var_findings(result: dict[str, Any], *, level: float) -> list[dict[str, object]]:
-    """Findings of a VaR backtest (subject ``portfolio``)."""
+    """Findings of a VaR backtest (subject ``portfolio``), each test with its effect: observed /
+    expected exceptions (Kupiec), ``pi1 / pi0`` (Christoffersen), the Weibull shape of the
+    durations between exceptions (Christoffersen and Pelletier). The exception count's findings
+    (Kupiec, Basel zone, plus factor) share the cause ``exception count``, the two independence
+    tests the cause ``exception clustering``: the pack counts each once."""
     from validation.judging.findings import finding
 
     short = result["days"] < BASEL_DAYS
     caveat = f"only {result['days']} days: Basel zones and plus factors are defined on {BASEL_DAYS}" if short else None
+    count, clustering = "exception count", "exception clustering"
+    shape = result["duration_shape"]
     return [
         finding("exceptions", "portfolio", result["exceptions"],
                 note=f"{result['days']} days at {level:.1%}; {result['expected_exceptions']:.1f} expected"),
-        finding("kupiec_pvalue", "portfolio", result["kupiec_pvalue"],
+        finding("kupiec_pvalue", "portfolio", result["kupiec_pvalue"], effect=result["exception_ratio"], cause=count,
                 note=(f"{result['expected_exceptions']:.2f} exceptions expected in {result['days']} days: too few "
                       "for the test to reject an under-estimating VaR" if result["expected_exceptions"] < 1 else None)),
         finding("tuff_pvalue", "portfolio", result["tuff_pvalue"],
                 note=None if math.isfinite(result["tuff_pvalue"]) else "no exception: time to first failure undefined"),
-        finding("christoffersen_pvalue", "portfolio", result["christoffersen_pvalue"]),
+        finding("christoffersen_pvalue", "portfolio", result["christoffersen_pvalue"],
+                effect=result["clustering_ratio"], cause=clustering,
+                note=None if math.isfinite(result["clustering_ratio"]) else (
+                    "pi1 / pi0 infinite: exceptions only right after exceptions" if result["clustering_ratio"] == math.inf
+                    else "pi1 / pi0 undefined: too few exceptions to compare the day after an exception with the "
+                         "day after none")),
         finding("conditional_coverage_pvalue", "portfolio", result["conditional_coverage_pvalue"]),
-        finding("basel_zone", "portfolio", result["basel_zone"],
+        finding("duration_independence_pvalue", "portfolio", result["duration_independence_pvalue"], effect=shape,
+                cause=clustering,
+                note=(f"Weibull shape {shape:.3f} over {result['durations']} durations between exceptions"
+                      if math.isfinite(shape) else f"{result['exceptions']} exception{'s' * (result['exceptions'] != 1)}: "
+                      "the test needs at least three (two complete durations between them)")),
+        finding("basel_zone", "portfolio", result["basel_zone"], cause=count,
                 note=caveat or (f"whole window of {result['days']} days; last {BASEL_DAYS} days: "
                                 f"{result['last_250_exceptions']} exceptions, {result['last_250_zone']}"
                                 if result["days"] > BASEL_DAYS else None)),
-        finding("plus_factor", "portfolio", result["plus_factor"],
+        finding("plus_factor", "portfolio", result["plus_factor"], cause=count,
                 note=(f"{result['last_250_exceptions']} exceptions in the last {BASEL_DAYS} days"
                       if result["last_250_exceptions"] is not None else caveat)),
     ]
@@ -605,7 +798,8 @@ def var_findings(result: dict[str, Any], *, level: float) -> list[dict[str, obje
 
 def calibration_findings(y: np.ndarray, score: np.ndarray, grades_now: pd.Series, grades_before: pd.Series,
                          k: int) -> list[dict[str, object]]:
-    """Spiegelhalter, observed/expected and the ECB concentration test (subject ``portfolio``).
+    """Spiegelhalter, observed/expected and the ECB concentration test (subject ``portfolio``),
+    each test with its effect (:func:`brier_excess`, :func:`herfindahl_change`).
 
     ``grades_now`` and ``grades_before`` are grade numbers (1..K) of the current and reference
     samples on the same master scale."""
@@ -615,19 +809,30 @@ def calibration_findings(y: np.ndarray, score: np.ndarray, grades_now: pd.Series
     before = np.bincount(np.asarray(grades_before), minlength=k + 1)[1:]
     hi_now, _ = herfindahl(now)
     hi_before, _ = herfindahl(before)
+    excess = brier_excess(y, score)
     return [
-        finding("spiegelhalter_pvalue", "portfolio", spiegelhalter_pvalue(y, score)),
+        finding("spiegelhalter_pvalue", "portfolio", spiegelhalter_pvalue(y, score), effect=excess,
+                note=f"Brier score {excess:+.1%} against its expectation under calibration"
+                if math.isfinite(excess) else None),
         finding("observed_expected_ratio", "portfolio", observed_expected_ratio(y, score),
                 note=f"{int(np.sum(y))} defaults observed, {float(np.sum(score)):.1f} expected"),
         finding("herfindahl_index", "portfolio", hi_now, note=f"reference {hi_before:.4f}; {k} grades"),
-        finding("herfindahl_change_pvalue", "portfolio", herfindahl_change_pvalue(now, before)),
+        finding("herfindahl_change_pvalue", "portfolio", herfindahl_change_pvalue(now, before),
+                effect=herfindahl_change(now, before)),
     ]
 
 
-def slice_findings(table: pd.DataFrame, subject_prefix: str) -> list[dict[str, object]]:
-    """``auc`` and ``observed_expected_ratio`` (reported) and ``jeffreys_pvalue`` (judged) per
-    period or segment of a :func:`slice_table`; subjects ``<prefix>:<value>``. A pool too small to
-    disclose gives one reported finding saying so."""
+def slice_findings(table: pd.DataFrame, subject_prefix: str, *, min_rows: int) -> list[dict[str, object]]:
+    """``auc`` and ``observed_expected_ratio`` (reported) and ``jeffreys_pvalue`` per period or
+    segment of a :func:`slice_table`; subjects ``<prefix>:<value>``.
+
+    The Jeffreys tests of one column form one family for multiplicity, named by ``subject_prefix``
+    (``period``, or the segment column's name), and carry their observed / expected defaults as
+    effect. A slice of fewer than ``min_rows`` rows (the check's ``min_slice_rows``,
+    :data:`validation.checks.backtesting.MIN_SLICE_ROWS` by default) is reported, not judged
+    (``judged: False``, with a note). A pool too small to disclose gives one reported finding
+    saying so.
+    """
     from validation.judging.findings import finding
 
     items: list[dict[str, object]] = []
@@ -638,27 +843,43 @@ def slice_findings(table: pd.DataFrame, subject_prefix: str) -> list[dict[str, o
                                  note=f"{int(row['n'])} rows pooled from slices under {MIN_DISCLOSED_SLICE}: "
                                       "outcomes not disclosed"))
             continue
-        note = f"{int(row['defaults'])} defaults in {int(row['n'])}, mean PD {row['pd']:.4f}"
+        n = int(row["n"])
+        judged = n >= min_rows
+        note = f"{int(row['defaults'])} defaults in {n}, mean PD {row['pd']:.4f}" + (
+            "" if judged else f"; fewer than {min_rows} rows (min_slice_rows): reported, not judged")
         items.append(finding("auc", subject, row["auc"], judged=False,
                              note=None if math.isfinite(row["auc"]) else "AUC undefined: a single outcome class"))
         items.append(finding("observed_expected_ratio", subject, row["observed_expected_ratio"]))
-        items.append(finding("jeffreys_pvalue", subject, row["jeffreys_pvalue"], note=note))
+        items.append(finding("jeffreys_pvalue", subject, row["jeffreys_pvalue"], note=note, judged=judged,
+                             effect=row["observed_expected_ratio"], family=subject_prefix))
     return items
 
 
-def impact_findings(now: dict[str, float], before: dict[str, float]) -> list[dict[str, object]]:
-    """Business impact at the decision threshold, current against reference (reported). Totals
-    (expected loss or default exposure) say how many applicants they are over, since the two
-    samples differ in size."""
+def impact_findings(now: dict[str, float], before: dict[str, float], *,
+                    development: dict[str, float] | None = None,
+                    development_label: str = "development") -> list[dict[str, object]]:
+    """Business impact at the decision threshold, current against reference (reported).
+
+    A figure given in ``development`` (the spec's ``reference_metrics``: ``approval_rate``,
+    ``bad_rate_approved``, ``default_rate``) is compared with that instead of the reference
+    sample's, and its note
+    says so (``development_label``, e.g. ``development (5-fold CV)``): a training sample's bad rate
+    among the approved is in-sample. Totals (expected loss or default exposure) say how many
+    applicants they are over, since the two samples differ in size.
+    """
     from validation.judging.findings import finding
 
     counts = ("applicants", "approved")
+    given = {k: v for k, v in (development or {}).items() if v is not None and math.isfinite(v)}
     items = []
     for metric, value in now.items():
         if metric in counts:
             continue
-        reference = before.get(metric, math.nan)
-        note = f"reference {reference:.4g}" if math.isfinite(reference) else ""
+        if metric in given:
+            note = f"{development_label} {given[metric]:.4g}"
+        else:
+            reference = before.get(metric, math.nan)
+            note = f"reference {reference:.4g}" if math.isfinite(reference) else ""
         if metric in ("expected_loss", "expected_default_exposure"):
             note += (f"; over {now['approved']:.0f} approved of {now['applicants']:.0f} applicants "
                      f"(reference {before['approved']:.0f} of {before['applicants']:.0f})")
