@@ -122,7 +122,7 @@ def test_hostile_parameter_values_stay_data(write_spec: Callable[..., Path], tmp
     marker = tmp_path / "pwned"
     hostile = f"fixed'); open({str(marker)!r}, 'w').write('x'); ('"
     spec = write_spec({"checks": {"drift": {"psi_rule": hostile}}})
-    with pytest.raises(SpecError, match="checks.drift.psi_rule: Input should be 'fixed' or 'critical'"):
+    with pytest.raises(SpecError, match="checks.drift.psi_rule: Input should be 'both', 'fixed' or 'critical'"):
         run([spec], out=tmp_path / "out", workers=1)  # refused where it enters: nothing runs
     assert not (tmp_path / "out").exists()
     # past the spec, papermill writes the value into the notebook: it must stay a string there
@@ -135,7 +135,7 @@ def test_hostile_parameter_values_stay_data(write_spec: Callable[..., Path], tmp
     result = execute_task(task)
     assert not marker.exists(), "a parameter value was executed as code"
     assert result.error is not None and result.error.kind == "cell_error"  # the check refuses the value...
-    assert "Input should be 'fixed' or 'critical'" in str(result.error.evalue)  # ...as a value, with its message
+    assert "Input should be 'both', 'fixed' or 'critical'" in str(result.error.evalue)  # ...as a value, with its message
 
 
 def test_planted_sentinels_never_reach_a_pack(write_spec: Callable[..., Path], tmp_path: Path) -> None:

@@ -334,7 +334,7 @@ def parameter_values(name: str) -> st.SearchStrategy[Any]:
         "intersections": st.lists(st.lists(st.sampled_from(COLUMN_CHOICES), max_size=3), max_size=2),
         "monotone": st.dictionaries(st.sampled_from(COLUMN_CHOICES), st.sampled_from(
             ["increasing", "decreasing", "up", "", "INCREASING"]), max_size=2),
-        "psi_rule": st.sampled_from(["fixed", "critical", "Fixed", "", "critical "]),
+        "psi_rule": st.sampled_from(["both", "fixed", "critical", "Fixed", "", "critical "]),
     }
     whole = st.one_of(st.integers(-5, 1200), st.sampled_from([2**31, 2**32, 2**63 - 1, 2**63, 2**64]))
     return st.one_of(plausible.get(name, whole), hostile_values())

@@ -25,7 +25,10 @@ import pandas as pd
 from validation.errors import DataError
 from validation.metrics.drift import Binning, ColumnSample, column_sample, fit_bins
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: numeric bin edges halfway between adjacent reference values
+(:func:`validation.metrics.drift.quantile_edges`). A version-1 profile's edges may sit on heaped
+values, so its PSI would differ from the direct computation's: it is refused, to be rebuilt."""
 QUANTILES = np.linspace(0.0, 1.0, 1001)
 
 

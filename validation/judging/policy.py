@@ -260,8 +260,9 @@ begin: Basel Committee on Banking Supervision (1996), "Supervisory framework for
 backtesting", table 2 (250 days at 99%: green 0-4, yellow 5-9, red 10+)."""
 
 PSI_CRITICAL_LEVELS = (0.95, 0.999)
-"""Confidence levels of the PSI critical values that mark amber and red under ``psi_rule:
-critical`` (Yurdakul 2018, "Statistical properties of population stability index")."""
+"""Confidence levels of the PSI critical values that mark amber and red under ``psi_rule: both``
+(each with the policy's bound) and ``psi_rule: critical`` (Yurdakul 2018, "Statistical properties
+of population stability index")."""
 
 NOTE_SIGNIFICANCE = 0.05
 """Level at which a note calls a reported (not judged) p-value significant: the conventional 5%."""

@@ -3,8 +3,11 @@
 Conventions (``docs/results.md``, "Metrics"):
 
 - **Bins.** A numeric column with more than ``max_discrete`` distinct reference values is cut at
-  its reference deciles into right-closed bins ``(-inf, q1], (q1, q2], ..., (q9, inf)`` (duplicate
-  edges merged). A numeric column with few distinct values (integers 1-4, say) and every
+  its reference deciles into bins ``(-inf, q1], (q1, q2], ..., (q9, inf)``, each edge halfway
+  between two adjacent distinct reference values (:func:`quantile_edges`): no reference value lies
+  on an edge, so a heaped value (durations of 12, 24, 36 months) falls wholly in one bin and the
+  PSI does not depend on whether bins are closed on the right or the left (duplicate edges
+  merged). A numeric column with few distinct values (integers 1-4, say) and every
   categorical column is binned by value; values seen only in the current sample keep bins of their
   own. Missing values are a bin of their own whenever either sample has one. A categorical column
   with more than ``max_categories`` values keeps its ``max_categories - 1`` most frequent reference
@@ -19,8 +22,14 @@ Conventions (``docs/results.md``, "Metrics"):
   properties of the population stability index", *Journal of Risk Model Validation*.
 - **PSI critical values.** Under "no drift" ``PSI ~ chi2_{B-1} (1/N + 1/M)`` approximately (Yurdakul
   2018), ``B`` bins, ``N`` and ``M`` the sample sizes; the critical values at ``q = 0.95`` and
-  ``0.999`` are ``chi2.ppf(q, B - 1) * (1/N + 1/M)``. With ``psi_rule: critical`` they replace
-  the fixed thresholds as amber and red.
+  ``0.999`` are ``chi2.ppf(q, B - 1) * (1/N + 1/M)``.
+- **How a PSI is judged** (:func:`psi_bounds`, the drift check's ``psi_rule``). ``both`` (the
+  default): amber from ``max(policy amber, 95% critical value)``, red from ``max(policy red, 99.9%
+  critical value)``: a shift is flagged when it is material (the policy's bound, Siddiqi 2006) and
+  significant (beyond what sampling alone gives at this size, Yurdakul 2018), so neither a
+  100-row slice's noise nor a negligible shift in a million rows is amber. ``fixed``: the policy's
+  bounds alone; ``critical``: the critical values alone. The PSI of a period with fewer than
+  ``min_slice_rows`` rows is reported, not judged.
 - **KS**: two-sample Kolmogorov-Smirnov statistic and p-value exactly as ``scipy.stats.ks_2samp``
   with its defaults (exact p-value up to 10,000 rows per sample, Smirnov's asymptotic one above),
   on the non-missing values of numeric columns.
@@ -43,14 +52,17 @@ import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from validation.judging.policy import PSI_CRITICAL_LEVELS
+from validation.judging.policy import PSI_CRITICAL_LEVELS, Bounds, Policy, severity, worst
+
+if TYPE_CHECKING:
+    from validation.judging.findings import Finding
 
 SHARE_FLOOR = 1e-4
 MISSING_LABEL = "(missing)"
@@ -249,6 +261,63 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
+def quantile_edges(sorted_values: np.ndarray, bins: int) -> np.ndarray:
+    """Interior edges of ``bins`` quantile bins, each halfway between two adjacent distinct values.
+
+    Tie convention: no value of the sample lies on an edge. The candidate cut points are the
+    midpoints ``(d_j + d_(j+1)) / 2`` between adjacent distinct values ``d_1 < d_2 < ...``; for
+    the ``k``-th quantile (``k = 1, ..., bins - 1``) the cut whose share of values below it is
+    closest to ``k / bins`` is kept, and when two cuts are equally close (a heap straddles the
+    quantile) both are kept, so the heap is a bin of its own. Equal edges are merged. A heaped
+    value (a loan duration of 24 months, an age of 40) therefore always falls wholly in one bin,
+    and right-closed ``(a, b]`` and left-closed ``[a, b)`` bins count the sample alike: the PSI
+    does not depend on the convention, and ``PSI(x, y) = PSI(-x, -y)`` (the rule is symmetric).
+    Quantiles at a heap's value (``np.quantile``) put the whole heap on one side of an edge by
+    the closedness convention alone, and a feature's PSI could move from 0.085 to 0.136 with it.
+    Only a current value the reference never took can still sit on an edge (a reference with 5
+    and 9 months but no 7 is cut at 7.0); bins being ``(a, b]``, it counts in the lower one.
+
+    Parameters
+    ----------
+    sorted_values
+        The sample's non-missing values, sorted, with at least two distinct values.
+    bins
+        Number of quantile bins asked for (fewer result when heaps merge edges).
+
+    Examples
+    --------
+    Distinct values: the usual deciles, halfway between neighbours.
+
+    >>> quantile_edges(np.arange(1.0, 21.0), 4).tolist()
+    [5.5, 10.5, 15.5]
+
+    Half of the sample at 2: the median falls on the heap, which becomes a bin of its own
+    (``(-inf, 1.5], (1.5, 2.5], (2.5, inf)``), whichever side of it the quantile lies.
+
+    >>> quantile_edges(np.array([1.0, 1, 1, 2, 2, 2, 2, 2, 3, 3, 3]), 2).tolist()
+    [1.5, 2.5]
+    """
+    values = np.asarray(sorted_values, dtype=float)
+    n = len(values)
+    run_ends = np.flatnonzero(np.r_[values[1:] != values[:-1], True])
+    distinct = values[run_ends]
+    if len(distinct) < 2 or bins < 2:
+        return np.array([], dtype=float)
+    below = (run_ends[:-1] + 1).astype(np.int64)  # values below the cut after d_j
+    cuts = distinct[:-1] / 2 + distinct[1:] / 2  # halves first: no overflow near the float limit
+    scaled = below * bins  # compared with k * n: integers, so equal distances are exactly equal
+    chosen: list[float] = []
+    for target in np.arange(1, bins, dtype=np.int64) * n:
+        i = int(np.searchsorted(scaled, target, side="left"))
+        left = target - scaled[i - 1] if i > 0 else None
+        right = scaled[i] - target if i < len(scaled) else None
+        if left is not None and (right is None or left <= right):
+            chosen.append(float(cuts[i - 1]))
+        if right is not None and (left is None or right <= left):
+            chosen.append(float(cuts[i]))
+    return np.unique(np.asarray(chosen, dtype=float))
+
+
 def fit_bins(reference: ColumnSample, current: ColumnSample, *, bins: int = 10,
              max_discrete: int = 10, max_categories: int = 50) -> Binning:
     """Fit the PSI bins of one column (see the module docstring for the rules).
@@ -276,7 +345,7 @@ def fit_bins(reference: ColumnSample, current: ColumnSample, *, bins: int = 10,
             extra = np.setdiff1d(_distinct_sorted(cur_values), distinct)
             values = [*distinct.tolist(), *extra.tolist()]
             return Binning("discrete", categories=tuple(values), has_missing=has_missing, note=note)
-        edges = np.unique(np.quantile(basis, np.arange(1, bins) / bins))
+        edges = quantile_edges(basis, bins)
         return Binning("numeric", edges=tuple(float(e) for e in edges), has_missing=has_missing, note=note)
     ref_counts = reference.categories or {}
     cur_counts = current.categories or {}
@@ -589,60 +658,202 @@ def subject_of(column: str, score: str | None) -> str:
     return "score" if column == score else f"feature:{column}"
 
 
-PSI_RULES = ("fixed", "critical")
+PSI_RULES = ("both", "fixed", "critical")
+"""How a PSI is judged (the drift check's ``psi_rule``): ``both``, material and significant (the
+default); ``fixed``, the policy's bounds alone; ``critical``, its critical values alone."""
+
+FLAGGED = ("amber", "red")
 
 
-def drift_findings(table: pd.DataFrame, score: str | None, *, psi_rule: str = "fixed") -> list[dict[str, object]]:
-    """Findings of a :func:`drift_table`: ``psi``, ``js_distance`` and ``chi2_pvalue`` for every
-    column; ``ks_stat``, ``ks_pvalue`` and ``wasserstein_norm`` for numeric ones.
+def level_text(q: float) -> str:
+    """A confidence level as people write it: ``95%``, ``99.9%``."""
+    return f"{q * 100:g}%"
 
-    With ``psi_rule="critical"`` each PSI is judged against its own critical values (amber at
-    95%, red at 99.9%) instead of the fixed thresholds; the note says which rule applied.
+
+def psi_bounds(psi_rule: str, policy: Bounds, critical_95: float,
+               critical_999: float) -> tuple[dict[str, float | None] | None, str]:
+    """The amber and red bounds of one PSI under ``psi_rule``, and a note saying which applied and why.
+
+    - ``both`` (default): amber from ``max(policy amber, 95% critical value)``, red from
+      ``max(policy red, 99.9% critical value)``. A PSI is flagged only when the shift is material
+      (at least the policy's bound: Siddiqi 2006, or the spec's ``thresholds.psi``) and
+      significant (beyond its critical value under no drift, ``chi2.ppf(q, B - 1) (1/N + 1/M)``:
+      Yurdakul 2018; levels :data:`~validation.judging.policy.PSI_CRITICAL_LEVELS`). In a small
+      slice the critical value is the larger: the policy's bound would flag sampling noise. In a
+      large sample the policy's bound is: a significant but negligible shift is not flagged. A
+      level the policy leaves open (``None``) is never reached.
+    - ``critical``: the critical values alone.
+    - ``fixed``: no bounds of the finding's own (the policy judges by its bounds).
+
+    Parameters
+    ----------
+    psi_rule
+        One of :data:`PSI_RULES`.
+    policy
+        The policy's bounds of ``psi`` (``Policy.bounds("psi")``: the spec's when it sets them).
+    critical_95, critical_999
+        The PSI's critical values at the two levels (:func:`psi_critical_value`); ``nan`` when
+        undefined (the policy's bound then applies alone).
+
+    Returns
+    -------
+    thresholds
+        ``{"amber": a, "red": r}``, the finding's own bounds, or ``None`` under ``fixed``.
+    note
+        Which bound applied at each level, and why.
+
+    Examples
+    --------
+    >>> from validation.judging.policy import Policy
+    >>> policy = Policy().bounds("psi")
+    >>> psi_bounds("both", policy, 0.197, 0.325)[0]   # a 100-row slice: its critical values
+    {'amber': 0.197, 'red': 0.325}
+    >>> psi_bounds("both", policy, 0.034, 0.056)[0] == {"amber": policy.amber, "red": policy.red}
+    True
+    """
+    levels = (("amber", policy.amber, critical_95, PSI_CRITICAL_LEVELS[0]),
+              ("red", policy.red, critical_999, PSI_CRITICAL_LEVELS[1]))
+    if psi_rule == "fixed":
+        return None, (f"psi_rule fixed: the policy's bounds; critical values {critical_95:.4f} "
+                      f"({level_text(PSI_CRITICAL_LEVELS[0])}) / {critical_999:.4f} "
+                      f"({level_text(PSI_CRITICAL_LEVELS[1])})")
+    if psi_rule == "critical":
+        return {"amber": critical_95, "red": critical_999}, (
+            f"psi_rule critical: amber and red at its critical values {critical_95:.4f} "
+            f"({level_text(PSI_CRITICAL_LEVELS[0])}) / {critical_999:.4f} ({level_text(PSI_CRITICAL_LEVELS[1])})")
+    if psi_rule != "both":
+        raise ValueError(f"psi_rule must be one of {', '.join(PSI_RULES)}, got {psi_rule!r}")
+    bounds: dict[str, float | None] = {}
+    parts = []
+    for name, bound, critical, q in levels:
+        defined = math.isfinite(critical)
+        if bound is None:
+            bounds[name] = None
+            parts.append(f"{name}: never (no {name} bound for psi in the policy)")
+        elif defined and critical > bound:
+            bounds[name] = critical
+            parts.append(f"{name} {critical:.4f}: its {level_text(q)} critical value, above the policy's {bound:g} "
+                         "(a smaller PSI is within sampling noise at this size)")
+        else:
+            bounds[name] = bound
+            beside = (f", above its {level_text(q)} critical value {critical:.4f} (a smaller PSI is not material)"
+                      if defined else " (its critical value is undefined)")
+            parts.append(f"{name} {bound:g}: the policy's bound{beside}")
+    return bounds, "psi_rule both (material and significant): " + "; ".join(parts)
+
+
+def drift_findings(table: pd.DataFrame, score: str | None, *, psi_rule: str = "both",
+                   bounds: Bounds | None = None) -> list[dict[str, object]]:
+    """Findings of a :func:`drift_table`: ``psi``, ``js_distance`` and ``chi2_pvalue`` (effect: the
+    PSI over the same bins) for every column; ``ks_stat``, ``ks_pvalue`` (effect: the KS
+    statistic) and ``wasserstein_norm`` for numeric ones.
+
+    Each PSI carries the bounds of ``psi_rule`` (:func:`psi_bounds`) against the policy's
+    ``bounds`` of ``psi`` (the defaults when ``None``), and a note saying which applied.
     """
     from validation.judging.findings import finding
 
     if psi_rule not in PSI_RULES:
-        raise ValueError(f"psi_rule must be one of {PSI_RULES}, got {psi_rule!r}")
+        raise ValueError(f"psi_rule must be one of {', '.join(PSI_RULES)}, got {psi_rule!r}")
+    policy_bounds = bounds if bounds is not None else Policy().bounds("psi")
     items: list[dict[str, object]] = []
     for column, row in table.iterrows():
         subject = subject_of(str(column), score)
-        critical = (f"critical values {row['psi_critical_95']:.4f} (95%) / "
-                    f"{row['psi_critical_999']:.4f} (99.9%)")
-        note = "; ".join(x for x in (critical, row["note"]) if x)
-        bounds = ({"amber": row["psi_critical_95"], "red": row["psi_critical_999"]}
-                  if psi_rule == "critical" else None)
-        items.append(finding("psi", subject, row["psi"], note=note, thresholds=bounds))
+        thresholds, rule_note = psi_bounds(psi_rule, policy_bounds, row["psi_critical_95"], row["psi_critical_999"])
+        note = "; ".join(x for x in (rule_note, row["note"]) if x)
+        items.append(finding("psi", subject, row["psi"], note=note, thresholds=thresholds))
         if row["kind"] != "categorical":
             items.append(finding("ks_stat", subject, row["ks_stat"]))
-            items.append(finding("ks_pvalue", subject, row["ks_pvalue"]))
+            items.append(finding("ks_pvalue", subject, row["ks_pvalue"], effect=row["ks_stat"]))
             items.append(finding("wasserstein_norm", subject, row["wasserstein_norm"]))
-        items.append(finding("chi2_pvalue", subject, row["chi2_pvalue"]))
+        items.append(finding("chi2_pvalue", subject, row["chi2_pvalue"], effect=row["psi"]))
         items.append(finding("js_distance", subject, row["js_distance"]))
     return items
 
 
-def headline(table: pd.DataFrame, statuses: dict[str, str], score: str | None) -> str:
-    """One plain sentence for the summary, e.g. "3 of 8 features at amber or red; the largest
-    is age (PSI 0.37, red). The score's PSI is 0.23 (amber)."."""
-    features = [c for c in table.index if c != score]
-    moved = [c for c in features if statuses.get(c) in ("amber", "red")]
-    parts = [f"{len(moved)} of {len(features)} features at amber or red"]
+def _listed(items: list[str], shown: int = 3) -> str:
+    """``a, b, c and 2 more``."""
+    text = ", ".join(items[:shown])
+    return text + (f" and {len(items) - shown} more" if len(items) > shown else "")
+
+
+def headline(table: pd.DataFrame, findings: Sequence[Finding], score: str | None) -> str:
+    """A few plain sentences for the summary that agree with the check's status: they count what
+    is amber or red over *all* the judged findings (every metric of the features, the score and
+    the periods), so a red check never reads "0 of 8 features at amber or red".
+
+    Examples
+    --------
+    >>> from validation.judging.policy import Policy
+    >>> table = pd.DataFrame({"psi": [0.02, 0.04]}, index=pd.Index(["age", "s"], name="column"))
+    >>> judged = Policy().judge_all([
+    ...     {"metric": "psi", "subject": "feature:age", "value": 0.02},
+    ...     {"metric": "psi", "subject": "score", "value": 0.04},
+    ...     {"metric": "psi", "subject": "period:2025-01", "value": 0.3},
+    ...     {"metric": "psi", "subject": "period:2025-02", "value": 0.01},
+    ...     {"metric": "psi", "subject": "period:2025-03", "value": 0.9, "judged": False}])
+    >>> print(headline(table, judged, "s"))
+    0 of 1 features at amber or red; the largest PSI is age (0.02, green). The score's PSI is 0.04
+    (green). By period: 1 of 2 judged periods at amber or red (2025-01: red); 1 period reported,
+    not judged (too few rows).
+    """
+    by_subject: dict[str, list[Finding]] = {}
+    for item in findings:
+        by_subject.setdefault(item.subject, []).append(item)
+    status = {subject: worst(f.status for f in items) for subject, items in by_subject.items()}
+
+    def psi_status(subject: str) -> str:
+        return next((f.status for f in by_subject.get(subject, []) if f.metric == "psi"), "info")
+
+    sentences = []
+    features = [str(c) for c in table.index if c != score]
     if features:
+        flagged = sorted((c for c in features if status.get(subject_of(c, score)) in FLAGGED),
+                         key=lambda c: (-severity(status[subject_of(c, score)]), -table.loc[c, "psi"]))
+        listed = f" ({_listed([f'{c}: {status[subject_of(c, score)]}' for c in flagged])})" if flagged else ""
         top = max(features, key=lambda c: table.loc[c, "psi"])
-        parts[0] += f"; the largest is {top} (PSI {table.loc[top, 'psi']:.2f}, {statuses.get(top, 'info')})"
-    text = parts[0] + "."
+        sentences.append(f"{len(flagged)} of {len(features)} features at amber or red{listed}; the largest PSI is "
+                         f"{top} ({table.loc[top, 'psi']:.2f}, {psi_status(subject_of(top, score))}).")
     if score is not None and score in table.index:
-        text += f" The score's PSI is {table.loc[score, 'psi']:.2f} ({statuses.get(score, 'info')})."
-    return text
+        others = [f"{f.metric} {f.status}" for f in by_subject.get("score", [])
+                  if f.metric != "psi" and f.status in FLAGGED]
+        sentences.append(f"The score's PSI is {table.loc[score, 'psi']:.2f} ({psi_status('score')})"
+                         + (f"; also {_listed(others)}" if others else "") + ".")
+    periods = [s for s in by_subject if s.startswith("period:")]
+    judged = [s for s in periods if status[s] != "info"]
+    unjudged = [s for s in periods if any(f.metric == "psi" and f.status == "info" and f.value is not None
+                                           for f in by_subject[s])]
+    if judged or unjudged:
+        flagged = sorted((s for s in judged if status[s] in FLAGGED), key=lambda s: -severity(status[s]))
+        names = [f"{s.removeprefix('period:')}: {status[s]}" for s in flagged]
+        listed = f" ({_listed(names)})" if flagged else ""
+        text = (f"By period: {len(flagged)} of {len(judged)} judged periods at amber or red{listed}" if judged
+                else "By period: no period judged")
+        if unjudged:
+            text += (f"; {len(unjudged)} period{'s' if len(unjudged) > 1 else ''} reported, not judged "
+                     "(too few rows)")
+        sentences.append(text + ".")
+    known = {"score", *(subject_of(c, score) for c in features), *periods}
+    rest = [f"{f.metric} of {f.subject}: {f.status}" for f in findings
+            if f.subject not in known and f.status in FLAGGED]
+    if rest:
+        sentences.append(f"Also at amber or red: {_listed(rest)}.")
+    return " ".join(sentences)
 
 
 def period_findings(by_period: pd.DataFrame, details: dict[str, ColumnDrift], current: pd.DataFrame, *,
                     time: str, score: str | None, target: str | None, reference_default_rate: float | None,
-                    psi_rule: str = "fixed") -> list[dict[str, object]]:
-    """Findings per period: the score's ``psi`` (judged, by the same rule as the whole sample)
-    and, with a target, the period's ``default_rate`` (reported). Subjects ``period:<value>``."""
+                    min_slice_rows: int, psi_rule: str = "both",
+                    bounds: Bounds | None = None) -> list[dict[str, object]]:
+    """Findings per period (subjects ``period:<value>``): the score's ``psi``, judged by the same
+    rule as the whole sample against the period's own critical values (:func:`psi_bounds`), and
+    reported, not judged, for a period of fewer than ``min_slice_rows`` rows; with a target, the
+    period's ``default_rate`` (reported)."""
     from validation.judging.findings import finding
 
+    if psi_rule not in PSI_RULES:
+        raise ValueError(f"psi_rule must be one of {', '.join(PSI_RULES)}, got {psi_rule!r}")
+    policy_bounds = bounds if bounds is not None else Policy().bounds("psi")
     items: list[dict[str, object]] = []
     sizes = current[time].astype(str).value_counts()
     rates = current.groupby(current[time].astype(str))[target].mean() if target else None
@@ -653,9 +864,15 @@ def period_findings(by_period: pd.DataFrame, details: dict[str, ColumnDrift], cu
             detail = details[score]
             n_ref = int(detail.reference_counts.sum())
             crit95, crit999 = (psi_critical_value(detail.binning.n_bins, n_ref, n, q) for q in PSI_CRITICAL_LEVELS)
-            bounds = {"amber": crit95, "red": crit999} if psi_rule == "critical" else None
-            items.append(finding("psi", subject, by_period.loc[score, period], thresholds=bounds,
-                                 note=f"score, {n:,} rows; critical values {crit95:.4f} / {crit999:.4f}"))
+            value = by_period.loc[score, period]
+            if n < min_slice_rows:
+                items.append(finding("psi", subject, value, judged=False,
+                                     note=f"score, {n:,} rows; fewer than {min_slice_rows:,} rows (min_slice_rows): "
+                                          f"reported, not judged; critical values {crit95:.4f} / {crit999:.4f}"))
+            else:
+                thresholds, rule_note = psi_bounds(psi_rule, policy_bounds, crit95, crit999)
+                items.append(finding("psi", subject, value, thresholds=thresholds,
+                                     note=f"score, {n:,} rows; {rule_note}"))
         if rates is not None and n < MIN_CATEGORY_COUNT:  # a few rows' default rate discloses their outcomes
             items.append(finding("default_rate", subject, None,
                                  note=f"{n:,} rows: fewer than {MIN_CATEGORY_COUNT}, not disclosed"))
