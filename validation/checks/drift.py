@@ -189,7 +189,8 @@ def _by_period(output: CheckOutput, context: CheckContext, details: dict[str, An
     reference_rate = float(context.reference[s.target].mean()) if s.target else None
     found = drift.period_findings(by_period, details, context.current, time=time, score=score, target=s.target,
                                   reference_default_rate=reference_rate, min_slice_rows=params.min_slice_rows,
-                                  psi_rule=params.psi_rule, bounds=policy.bounds("psi"))
+                                  psi_rule=params.psi_rule, bounds=policy.bounds("psi"),
+                                  multiplicity=policy.multiplicity)
     output.findings += found
     detail = details[score]
     n_bins, n_ref = detail.binning.n_bins, int(detail.reference_counts.sum())
