@@ -211,4 +211,4 @@ def test_a_threshold_with_one_bound_runs(write_spec: Callable[..., Path], tmp_pa
     assert result.exit_code in (0, 1), result.output
     (pack,) = (tmp_path / "out" / "toy_pd" / "1").iterdir()
     method = (pack / "notebooks" / "drift.ipynb").read_text()
-    assert "fixed bounds: red from 0.3, the spec" in method
+    assert "amber bound (never)" in method and "red bound (0.3)" in method and "thresholds.psi" in method

@@ -476,3 +476,16 @@ def test_min_slice_rows_is_bounded_and_strict(value: object) -> None:
     assert BacktestingParams().min_slice_rows == 30
     with pytest.raises(ValidationError):
         BacktestingParams(min_slice_rows=value)
+
+
+def test_every_var_test_carries_its_effect() -> None:
+    """Issue 17: an effect beside every p-value. TUFF: the expected day of the first exception at
+    99% (1 / 0.01 = 100) over the observed one (day 20): 5, too early; conditional coverage: the
+    observed over the expected exceptions (3 in 500 days at 99%: 0.6). By hand."""
+    pnl = np.zeros(500)
+    pnl[[19, 200, 400]] = -10.0
+    result = bt.var_backtest(pnl, np.ones(500), 0.99)
+    found = {f["metric"]: f for f in bt.var_findings(result, level=0.99)}
+    assert found["tuff_pvalue"]["effect"] == pytest.approx(5.0)
+    assert found["conditional_coverage_pvalue"]["effect"] == pytest.approx(3 / 5)
+    assert found["kupiec_pvalue"]["effect"] == pytest.approx(3 / 5)

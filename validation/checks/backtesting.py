@@ -49,6 +49,12 @@ TRAINING_REFERENCE_WARNING = (
     "at development as reference_metrics.auc.")
 """The summary's warning when the AUC change test has only a training sample to compare with."""
 
+TRAINING_REFERENCE_MEASURED = (
+    "The reference sample is the model's training sample (data.reference_kind: training): figures computed on it "
+    "are in-sample and optimistic; the AUC change test compares with the AUC measured at development instead "
+    "(reference_metrics.auc {auc:.3f}, {source}).")
+"""The summary's warning for a training reference when the development AUC is given."""
+
 TRAINING_REFERENCE_NOTE = ("not judged: the reference is the training sample (data.reference_kind: training), whose "
                            "in-sample AUC is optimistic; give reference_metrics.auc")
 """The AUC change finding's note in that case."""
@@ -188,6 +194,8 @@ def _auc_reference(context: CheckContext, now: dict[str, float], before: dict[st
 
     development = context.spec.reference_metrics
     if development is not None and development.auc is not None:
+        if context.spec.data.reference_kind == "training":
+            warnings.append(TRAINING_REFERENCE_MEASURED.format(auc=development.auc, source=development.source))
         return bt.auc_change(development.auc, now, source=f"development ({development.source})")
     if context.spec.data.reference_kind == "training":
         warnings.append(TRAINING_REFERENCE_WARNING)

@@ -87,7 +87,8 @@ def group_issues(check: str, findings: Iterable[Finding]) -> list[Issue]:
         members.sort(key=lambda f: -severity(f.status))
         worst = members[0]
         more = len(members) - 1
-        sentence = describe(worst) + (f"; {more} more finding{'s' * (more > 1)} share this cause" if more else "")
+        sentence = describe(worst) + (f"; {more} more finding{'s share' if more > 1 else ' shares'} this cause"
+                                      if more else "")
         issues.append(Issue(id=f"{check}:{cause}", check=check, cause=cause, status=worst.status,
                             sentence=sentence + ".", findings=[f"{f.metric} {f.subject}" for f in members]))
     issues.sort(key=lambda i: -severity(i.status))

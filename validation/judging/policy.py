@@ -233,7 +233,8 @@ DEFAULT_POLICY: dict[str, Rule] = {
                                         "Christoffersen (1998) conditional coverage; reported: it joins the Kupiec and "
                                         "independence tests, which are judged, so no exception counts twice (a spec "
                                         "may judge it with thresholds)", domain=UNIT, pvalue=True,
-                                        null_hypothesis="exceptions are independent, with probability one minus the level"),
+                                        null_hypothesis="exceptions are independent, with probability one minus the level",
+                                        effect="observed / expected exceptions"),
     "duration_independence_pvalue": Rule("lower_is_worse", 0.05, 0.01,
                                          "Christoffersen and Pelletier (2004), Journal of Financial Econometrics 2(1): "
                                          "duration-based test of independence (Weibull against exponential durations); "
@@ -248,7 +249,8 @@ DEFAULT_POLICY: dict[str, Rule] = {
                                                            "grows 32-fold)"),
     "basel_zone": Rule("categorical", source="Basel Committee (1996) traffic-light zones"),
     "tuff_pvalue": Rule("none", source="reported: Kupiec (1995) time until first failure", pvalue=True,
-                        null_hypothesis="the first exception comes as late as the VaR's level expects"),
+                        null_hypothesis="the first exception comes as late as the VaR's level expects",
+                        effect="expected over observed day of the first exception (above 1: too early)"),
     "plus_factor": Rule("higher_is_worse", 0.40, None,
                         "Basel Committee (1996), table 2: any plus factor (from 0.40, at 5 exceptions in 250 days "
                         "at 99%) raises the capital multiplier; the red zone is judged by basel_zone", domain=UNIT),

@@ -716,7 +716,8 @@ def tuff_pvalue(hits: np.ndarray | pd.Series, level: float) -> float:
 
 def var_backtest(pnl: np.ndarray | pd.Series, var: np.ndarray | pd.Series, level: float) -> dict[str, Any]:
     """Every VaR backtest on one window: exceptions, Kupiec POF with observed / expected exceptions
-    (its effect), TUFF, Christoffersen independence with ``pi1 / pi0``
+    (its effect), TUFF with the expected over the observed day of the first exception
+    (``first_failure_ratio``, its effect), Christoffersen independence with ``pi1 / pi0``
     (:func:`exception_clustering_ratio`, its effect) and conditional coverage, the Christoffersen
     and Pelletier (2004) duration test with its Weibull shape
     (:func:`validation.metrics.durations.duration_independence_test`), Basel zone of the whole
@@ -731,6 +732,7 @@ def var_backtest(pnl: np.ndarray | pd.Series, var: np.ndarray | pd.Series, level
         "days": days, "exceptions": x, "expected_exceptions": expected,
         "exception_ratio": x / expected if expected > 0 else math.nan,
         "kupiec_pvalue": kupiec_pvalue(x, days, level), "tuff_pvalue": tuff_pvalue(hits, level),
+        "first_failure_ratio": (1.0 / (1 - level)) / (int(np.flatnonzero(hits)[0]) + 1) if x else math.nan,
         "christoffersen_pvalue": christoffersen_pvalue(hits),
         "clustering_ratio": exception_clustering_ratio(hits),
         "conditional_coverage_pvalue": conditional_coverage_pvalue(hits, level),
@@ -772,7 +774,7 @@ def var_findings(result: dict[str, Any], *, level: float) -> list[dict[str, obje
         finding("kupiec_pvalue", "portfolio", result["kupiec_pvalue"], effect=result["exception_ratio"], cause=count,
                 note=(f"{result['expected_exceptions']:.2f} exceptions expected in {result['days']} days: too few "
                       "for the test to reject an under-estimating VaR" if result["expected_exceptions"] < 1 else None)),
-        finding("tuff_pvalue", "portfolio", result["tuff_pvalue"],
+        finding("tuff_pvalue", "portfolio", result["tuff_pvalue"], effect=result.get("first_failure_ratio"),
                 note=None if math.isfinite(result["tuff_pvalue"]) else "no exception: time to first failure undefined"),
         finding("christoffersen_pvalue", "portfolio", result["christoffersen_pvalue"],
                 effect=result["clustering_ratio"], cause=clustering,
@@ -780,7 +782,8 @@ def var_findings(result: dict[str, Any], *, level: float) -> list[dict[str, obje
                     "pi1 / pi0 infinite: exceptions only right after exceptions" if result["clustering_ratio"] == math.inf
                     else "pi1 / pi0 undefined: too few exceptions to compare the day after an exception with the "
                          "day after none")),
-        finding("conditional_coverage_pvalue", "portfolio", result["conditional_coverage_pvalue"]),
+        finding("conditional_coverage_pvalue", "portfolio", result["conditional_coverage_pvalue"],
+                effect=result["exception_ratio"]),
         finding("duration_independence_pvalue", "portfolio", result["duration_independence_pvalue"], effect=shape,
                 cause=clustering,
                 note=(f"Weibull shape {shape:.3f} over {result['durations']} durations between exceptions"
