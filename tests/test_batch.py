@@ -87,6 +87,22 @@ def test_changed_data_is_not_reused(write_spec: Callable[..., Path], tmp_path: P
     assert outcome.results["checks"][0]["reused_from"] is None
 
 
+def test_changed_code_is_not_reused(write_spec: Callable[..., Path], tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 17 review: a demo pack reused a result computed before the judging code changed (same
+    release number) and claimed the new commit. The package's code is part of the reuse key."""
+    from validation.execution import reuse
+
+    spec = write_spec({"checks": ["drift"]})
+    registry = Registry(tmp_path / "r.sqlite")
+    run([spec], out=tmp_path / "out", registry=registry, workers=1)
+    (same,), _ = run([spec], out=tmp_path / "out", registry=registry, workers=1)
+    assert same.results["checks"][0]["reused_from"] is not None  # unchanged code and inputs: reused
+    monkeypatch.setattr(reuse, "code_sha256", lambda: "0" * 64)  # the code changed
+    (outcome,), _ = run([spec], out=tmp_path / "out", registry=registry, workers=1)
+    assert outcome.results["checks"][0]["reused_from"] is None
+
+
 def test_reuse_ignores_which_run_the_previous_importances_came_from(write_spec: Callable[..., Path],
                                                                      tmp_path: Path) -> None:
     """Explainability compares with the registry's latest importances of another version; the same

@@ -3,7 +3,9 @@ not executed again.
 
 The inputs of a task are hashed (:func:`task_inputs_sha256`): the spec's sections for that version
 and check, the check's fingerprint (its parameters, and what else it depends on), the data files,
-the artifact, the template and the package version. When the registry holds a run with the same
+the artifact, the template, the package version and the package's own code (:func:`code_sha256`:
+a change to how a check computes or judges is a new result, even at the same version number). When
+the registry holds a run with the same
 hash, its executed notebook, HTML and glued findings are taken from that run's pack, judged again
 like fresh ones, and the pack says so. ``force=True`` runs everything.
 """
@@ -11,6 +13,7 @@ like fresh ones, and the pack says so. ``force=True`` runs everything.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import shutil
@@ -26,6 +29,19 @@ if TYPE_CHECKING:
     from validation.execution.planning import PackPlan
     from validation.governance.registry import Registry
 
+@functools.lru_cache(maxsize=1)
+def code_sha256() -> str:
+    """sha256 of this package's Python sources, in path order: what computes every result. A
+    release number alone misses a change between releases (an editable install, a patched
+    checkout), and a result computed by other code must not be reused as this code's."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def task_inputs_sha256(plan: "PackPlan", check: str, parameters: dict[str, Any] | None = None) -> str:
     """sha256 of everything a check's result depends on (see the module docstring)."""
     spec = plan.spec
@@ -39,6 +55,7 @@ def task_inputs_sha256(plan: "PackPlan", check: str, parameters: dict[str, Any] 
         "decision": spec.decision.model_dump(mode="json") if spec.decision else None,
         "grades": spec.grades, "thresholds": {k: v.model_dump(mode="json") for k, v in spec.thresholds.items()},
         "files": files, "previous_version": spec.previous_version, "package": metadata.version("validation"),
+        "code": code_sha256(),
         "check_code": REGISTRY.providers.get(check),  # a new release of a third-party check is a new result
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
