@@ -64,7 +64,7 @@ def hypothesis_table() -> str:
 
     lines = ["| metric | null hypothesis | effect beside the p-value | immaterial | why |", "|---|---|---|---|---|"]
     for metric, rule in DEFAULT_POLICY.items():
-        if rule.pvalue or rule.red_if_significant is not None:
+        if rule.pvalue or rule.significance is not None:
             lines.append(f"| `{metric}` | {_cell(rule.null_hypothesis)} | {_cell(rule.effect) or '-'} | "
                          f"{_interval(rule.immaterial)} | {_cell(rule.immaterial_source) or '-'} |")
     return "\n".join(lines)

@@ -132,7 +132,7 @@ def test_every_test_states_its_null_hypothesis_and_every_judged_test_its_materia
     """Issue 17, labels and materiality: a p-value finding says what it tests, in one line; a test
     judged by default is amber or red only beyond a materiality bound with its own source."""
     for metric, rule in policy.DEFAULT_POLICY.items():
-        if rule.pvalue or rule.red_if_significant is not None:
+        if rule.pvalue or rule.significance is not None:
             assert rule.null_hypothesis and "\n" not in rule.null_hypothesis, metric
         judged = rule.pvalue and (rule.amber is not None or rule.red is not None)
         if judged:

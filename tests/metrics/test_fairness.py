@@ -224,13 +224,14 @@ def test_per_group_calibration_is_two_sided_and_says_which_way() -> None:
 
 @pytest.mark.parametrize(("approved", "n", "status"), [
     ((300, 180), 500, "red"),    # ratio 0.60, Fisher p ~ 1e-16: material and significant
-    ((6, 4), 10, "amber"),       # ratio 0.67 on 10 applicants each (p ~ 0.66): material, could be noise
+    ((6, 4), 10, "green"),       # ratio 0.67 on 10 applicants each (p ~ 0.66): material, could be noise
     ((300, 285), 500, "green"),  # ratio 0.95: within the four-fifths bound, whatever its p-value
 ])
 def test_a_significant_four_fifths_breach_is_red(approved: tuple[int, int], n: int, status: str) -> None:
     """Issue 17, severity: a four-fifths breach with a Fisher p of 3.4e-4 was only amber, because
     the metric had no red bound. Red now needs both the breach (29 CFR 1607.4(D)) and its
-    significance (Fisher's exact test, scipy), amber the breach alone."""
+    significance (Fisher's exact test, scipy); a breach that could be noise is green with a note
+    (1607.4(D): greater differences on small numbers, not significant, may not be adverse impact)."""
     from scipy import stats
 
     from validation.judging.policy import Policy
@@ -246,6 +247,8 @@ def test_a_significant_four_fifths_breach_is_red(approved: tuple[int, int], n: i
               if f.metric == "disparate_impact_ratio"}
     assert judged["sex:women"].status == status
     assert judged["sex:women"].p_value == pytest.approx(p)
+    if approved == (6, 4):
+        assert "could be noise: not flagged" in str(judged["sex:women"].note)
     assert judged["sex:men"].status == "green" and judged["sex:men"].p_value is None  # the comparator
 
 
@@ -405,9 +408,9 @@ def test_tests_carry_their_family_and_effect() -> None:
     assert [judged[f"region:{g}"].p_adjusted for g in ("b", "c")] == pytest.approx(holm)
 
 
-def test_an_amber_breach_significant_only_before_adjustment_stays_amber() -> None:
+def test_a_breach_significant_only_before_adjustment_is_not_flagged() -> None:
     """A four-fifths breach whose raw Fisher p is under 5% but whose Holm-adjusted p (over the
-    attribute's groups) is not, is amber: the family of tests is what a red claim rests on."""
+    attribute's groups) is not, is not flagged: the family of tests is what a flag rests on."""
     from scipy import stats
 
     n = 60
@@ -419,7 +422,7 @@ def test_an_amber_breach_significant_only_before_adjustment_stays_amber() -> Non
     assert p < 0.05 < min(1.0, 3 * p)  # significant alone, not over three groups (Holm: 3 p)
     judged = [f for f in Policy().judge_all(fairness.fairness_findings("g", table, min_group_size=30))
               if f.metric == "disparate_impact_ratio" and f.subject != "g:top"]
-    assert {f.status for f in judged} == {"amber"}
+    assert {f.status for f in judged} == {"green"}
     assert fairness.headline({"g": table}).startswith(
         f"g: x approved at 0.73 times the rate of top (below the bound 0.8; Fisher p = {p:.3g}, "
         f"{min(1.0, 3 * p):.3g} adjusted over 3 groups (holm), not significant)")
@@ -505,11 +508,11 @@ def test_miscalibration_is_a_cause_of_its_own() -> None:
     assert {"age_band=<25", "calibration age_band=<25"} <= causes
 
 
-@pytest.mark.parametrize(("n", "status"), [(20, "amber"), (400, "red")])
+@pytest.mark.parametrize(("n", "status"), [(20, "green"), (400, "red")])
 def test_a_gap_beyond_the_red_bound_is_red_only_when_significant(n: int, status: str) -> None:
     """Issue 17 (materiality and significance together): the demo's v2 equalized odds gap of 0.21
     had a 95% interval of -0.08 to 0.46 and was red. A parity gap of 0.25 between two groups of 20
-    could be noise (amber); between two groups of 400 it is not (red). The p-value is Fisher's
+    could be noise (green, with a note); between two groups of 400 it is not (red). The p-value is Fisher's
     exact test of the harmed group against the comparator (scipy.stats.fisher_exact), Bonferroni
     over the groups compared (one here)."""
     from scipy.stats import fisher_exact
@@ -524,5 +527,5 @@ def test_a_gap_beyond_the_red_bound_is_red_only_when_significant(n: int, status:
     assert parity["p_value"] == pytest.approx(expected)
     judged = Policy().judge(parity)
     assert judged.value == pytest.approx(0.25) and judged.status == status
-    if status == "amber":
+    if status == "green":
         assert "could be noise" in (judged.note or "")

@@ -57,7 +57,7 @@ def finding(metric: str, subject: str, value: Any, *, judged: bool = True,
         taking precedence over the policy and the spec.
     p_value
         The p-value of a test of the same effect, for a metric whose rule is red when a breach is
-        also significant (:attr:`validation.judging.policy.Rule.red_if_significant`).
+        also significant (:attr:`validation.judging.policy.Rule.significance`).
     effect
         The effect a test measures, in the unit its rule names (:attr:`Rule.effect`), e.g. the
         observed/expected defaults of a grade beside its Jeffreys p-value: a significant test of

@@ -58,13 +58,15 @@ class Rule:
     domain
         The values the metric can take; a spec's bound outside it is refused (an AUC amber of 2.0
         could never be reached).
-    red_if_significant
-        A level: red needs the finding's test of the same effect (its ``p_value``, adjusted within
-        its family when it has one) below this level. A finding beyond its red bound whose test is
-        not significant is amber (it could be noise); with no red bound, a finding beyond its amber
-        bound whose test is significant is red. Materiality and significance together: the bound
-        says the effect is large enough to matter, the test that it is not noise. A finding with no
-        p-value is judged by its bounds alone.
+    significance
+        A level: a finding beyond its bounds is flagged only when its test of the same effect (its
+        ``p_value``, adjusted when it has a ``p_adjusted``) is below this level, else it is green
+        and its note says the gap could be noise; with no red bound, a significant breach of the
+        amber bound is red. Materiality and significance together: the bound says the effect is
+        large enough to matter, the test that it is not noise (29 CFR 1607.4(D): "greater
+        differences in selection rate may not constitute adverse impact where the differences are
+        based on small numbers and are not statistically significant"). A finding with no p-value
+        is judged by its bounds alone.
     """
 
     direction: Direction
@@ -72,7 +74,7 @@ class Rule:
     red: float | None = None
     source: str = ""
     domain: tuple[float, float] = (-math.inf, math.inf)
-    red_if_significant: float | None = None
+    significance: float | None = None
     pvalue: bool = False
     """The value is a p-value: it is adjusted within its family for multiplicity before judging."""
     null_hypothesis: str = ""
@@ -97,8 +99,8 @@ OBSERVED_EXPECTED_IMMATERIAL = (0.8, 1.25)
 _OE_SOURCE = ("project default: observed defaults within a fifth of those expected (1 / 0.8 = 1.25 keeps the "
               "band symmetric on the log scale); smaller misstatements are left to the annual recalibration")
 _OE_EFFECT = "observed / expected defaults"
-_GAP_RED = ("red only when the gap is also significant at 5% (Fisher's exact test of the harmed group against the "
-            "comparator, Bonferroni over the groups compared), else amber; set per policy")
+_GAP_RED = ("flagged only when the gap is also significant at 5% (Fisher's exact test of the harmed group against "
+            "the comparator, Bonferroni over the groups compared), else green with a note; set per policy")
 _GAP_NULL = "the harmed group is approved as often as the comparator group (among the same outcome)"
 _SAME_PD = "the PD of the {0} is at least its default probability (the PD does not understate risk)"
 
@@ -122,24 +124,24 @@ DEFAULT_POLICY: dict[str, Rule] = {
     "disparate_impact_ratio": Rule("lower_is_worse", 0.8, None,
                                    "four-fifths rule (EEOC Uniform Guidelines, 29 CFR 1607.4(D)); red when the "
                                    "breach is also significant at 5% (Fisher's exact test against the comparator "
-                                   "group, adjusted over the attribute's groups: 1607.4(D) weighs statistical and "
-                                   "practical significance together)",
-                                   domain=NON_NEGATIVE, red_if_significant=0.05,
+                                   "group, adjusted over the attribute's groups), green with a note when it could be "
+                                   "noise: 1607.4(D) weighs statistical and practical significance together",
+                                   domain=NON_NEGATIVE, significance=0.05,
                                    null_hypothesis="the group is approved as often as the comparator group"),
     "demographic_parity_difference": Rule("higher_is_worse", 0.10, 0.20,
                                           "project default: a group approved 10 points (20 red) less often than "
                                           "the comparator group (the most approved); " + _GAP_RED, domain=UNIT,
-                                          red_if_significant=0.05, null_hypothesis=_GAP_NULL),
+                                          significance=0.05, null_hypothesis=_GAP_NULL),
     "equal_opportunity_difference": Rule("higher_is_worse", 0.10, 0.20,
                                          "project default: in the direction of harm, good payers of a group approved "
                                          "10 points (20 red) less often than those of the comparator group (the most "
                                          "approved); " + _GAP_RED, domain=UNIT,
-                                         red_if_significant=0.05, null_hypothesis=_GAP_NULL),
+                                         significance=0.05, null_hypothesis=_GAP_NULL),
     "equalized_odds_difference": Rule("higher_is_worse", 0.10, 0.20,
                                       "project default: in the direction of harm, the largest shortfall in approval "
                                       "rate at equal outcome (good payers or defaulters) against the comparator "
                                       "group; " + _GAP_RED, domain=UNIT,
-                                      red_if_significant=0.05, null_hypothesis=_GAP_NULL),
+                                      significance=0.05, null_hypothesis=_GAP_NULL),
     "disparity_ztest_pvalue": Rule("none", source="reported: two-proportion z-test vs the most-approved group",
                                    pvalue=True, null_hypothesis="the group is approved as often as the comparator group",
                                    effect="approval rate difference from the comparator group"),
@@ -365,7 +367,7 @@ class Policy:
         A finding's own ``thresholds`` take precedence over the spec and the defaults; a finding
         reported without judgement (``judged: False``) is ``info`` with no bounds, so none can be
         read as applied. ``p_adjusted`` is the finding's p-value adjusted within its family
-        (:meth:`judge_all`): a test is judged on it, and a rule's ``red_if_significant`` too. A
+        (:meth:`judge_all`): a test is judged on it, and a rule's ``significance`` too. A
         test whose ``effect`` is inside the rule's ``immaterial`` interval is green.
         """
         metric = str(raw["metric"])
@@ -378,13 +380,14 @@ class Policy:
         judged_value = p_adjusted if rule.pvalue and p_adjusted is not None else value
         status = _status(judged_value, bounds)
         note = raw.get("note") or None
-        significance = p_adjusted if p_adjusted is not None else p_value
-        level = rule.red_if_significant
-        if level is not None and significance is not None:
-            if status == "red" and significance >= level:
-                status = "amber"
-                note = _joined(note, f"beyond the red bound, but p = {significance:.3g} could be noise: amber")
-            elif status == "amber" and bounds.red is None and significance < level:
+        p_judged = p_adjusted if p_adjusted is not None else p_value
+        level = rule.significance
+        if level is not None and p_judged is not None and status in ("amber", "red"):
+            if p_judged >= level:
+                note = _joined(note, f"beyond the {status} bound, but p = {p_judged:.3g} (at least {level:g}) "
+                                     "could be noise: not flagged")
+                status = "green"
+            elif status == "amber" and bounds.red is None:
                 status = "red"  # material (beyond the bound) and significant (not noise)
         immaterial = self.immaterial(metric)
         if status in ("amber", "red") and immaterial is not None and effect is not None \

@@ -771,7 +771,7 @@ def _comparison(attribute: str, table: pd.DataFrame, policy: Policy) -> str:
     flagged = policy.status("disparate_impact_ratio", ratio) not in ("green", "info")
     p = float(judged.loc[low, "fisher_pvalue"])
     adjusted = _adjusted_fisher(table, policy)
-    level = policy.rule("disparate_impact_ratio").red_if_significant or NOTE_SIGNIFICANCE
+    level = policy.rule("disparate_impact_ratio").significance or NOTE_SIGNIFICANCE
     p_adjusted = float(adjusted[low]) if low in adjusted.index else p
     shown = f"Fisher p = {p:.3g}"
     if len(adjusted) > 1 and not math.isclose(p_adjusted, p, rel_tol=1e-12):
