@@ -66,12 +66,25 @@ DUPLICATES_WARNING = ("Rows whose data.ids repeat another row's were removed ({c
 _METHODS = {"holm": "Holm", "bh": "Benjamini-Hochberg", "none": "no adjustment"}
 
 
+SCAN_WINDOW_DAYS = 60
+"""Days of the window the VaR scan test counts exceptions in (project default): 60 business days,
+the window over which the Basel capital rule averages VaR (Basel Committee 1996, amendment to the
+capital accord to incorporate market risks: the charge takes the average VaR of the preceding sixty business days), about a quarter: a stress period of that
+length that holds many exceptions is what a VaR that does not adapt looks like."""
+
+MAX_SCAN_WINDOW_DAYS = 1_000
+"""Largest ``scan_window_days``: four years of business days, beyond any backtest window."""
+
+
 class BacktestingParams(CheckParams):
     """The backtesting check's parameters: the grades come from the spec (``grades``)."""
 
     min_slice_rows: int = Field(MIN_SLICE_ROWS, ge=1, le=MAX_MIN_SLICE_ROWS,
                                 description="periods and segments with fewer rows are reported, not judged "
                                             "(below 30 rows one default moves a slice's default rate by over 3 points)")
+    scan_window_days: int = Field(SCAN_WINDOW_DAYS, ge=2, le=MAX_SCAN_WINDOW_DAYS,
+                                  description="VaR: days of the window the scan test counts exceptions in (60: the "
+                                              "Basel capital rule's VaR averaging window)")
 
 
 class BacktestingCheck(BuiltinCheck):
@@ -103,6 +116,7 @@ class BacktestingCheck(BuiltinCheck):
         "conditional_coverage_pvalue": "VaR backtesting: conditional coverage (Christoffersen 1998)",
         "duration_independence_pvalue": "VaR backtesting: duration-based independence (Christoffersen and "
                                         "Pelletier 2004)",
+        "exception_scan_pvalue": "VaR backtesting: exceptions bunched in a window of days (scan statistic, Naus 1965)",
         "duplicate_id_rows": "SR 11-7: data quality (each applicant once)",
     }
 
@@ -123,7 +137,7 @@ class BacktestingCheck(BuiltinCheck):
         duplicates = _duplicates(output, context, warnings)
         grade_source: str | None = None
         if context.spec.model.type == "var":
-            output.headline = _var(output, context, duplicates)
+            output.headline = _var(output, context, duplicates, params.scan_window_days)
         else:
             output.headline = _pd(output, context, params, warnings, duplicates)
             grade_source = "spec" if context.spec.grades else "deciles"
@@ -360,7 +374,7 @@ def _impact(output: CheckOutput, context: CheckContext) -> None:
                                           development_label=label)
 
 
-def _var(output: CheckOutput, context: CheckContext, duplicates: str) -> str:
+def _var(output: CheckOutput, context: CheckContext, duplicates: str, scan_window: int) -> str:
     """Backtest a VaR model into ``output``: exceptions, Kupiec, TUFF, Christoffersen, the duration
     test, Basel zones, P&L against VaR and the trailing exception count. Returns the headline."""
     import math
@@ -377,7 +391,7 @@ def _var(output: CheckOutput, context: CheckContext, duplicates: str) -> str:
     pnl, var = context.current[data.pnl].to_numpy(), context.current[data.var].to_numpy()
     days = context.current[data.time].astype(str).to_numpy() if data.time else np.arange(1, len(pnl) + 1)
     hits = bt.var_exceptions(pnl, var)
-    result = bt.var_backtest(pnl, var, level)
+    result = bt.var_backtest(pnl, var, level, scan_window=scan_window)
     table = pd.Series(result, name="value").to_frame()
     output.tables["var"] = table
     section = output.section("VaR backtest").text(
@@ -396,7 +410,13 @@ def _var(output: CheckOutput, context: CheckContext, duplicates: str) -> str:
         + (f"Here the shape is {shape:.3f} over {result['durations']} durations, "
            f"p = {result['duration_independence_pvalue']:.4f}." if math.isfinite(shape)
            else f"With {result['exceptions']} exception{'s' * (result['exceptions'] != 1)} it cannot be fitted "
-                "(it needs at least three)."))
+                "(it needs at least three).")
+        + " With a dozen exceptions it has little power; the scan test (Naus 1965) counts them where they bunch: "
+        + (f"at most {result['scan_most']} exceptions fell in {result['scan_window']} consecutive days, "
+           f"{result['scan_expected']:.2f} expected there, and that many or more in some window happens by chance "
+           f"with p = {result['exception_scan_pvalue']:.4f} (the same number of exceptions on random days, "
+           f"Monte Carlo)." if math.isfinite(result["exception_scan_pvalue"])
+           else "it needs at least two exceptions and a window shorter than the sample."))
     section.table(table).figure(plots.pnl_against_var(days, pnl, var, hits))
     counts = bt.rolling_exceptions(hits)
     if len(counts) > 1:

@@ -249,6 +249,17 @@ DEFAULT_POLICY: dict[str, Rule] = {
                                          immaterial_source="project default: a Weibull shape of 0.8 or less (the chance of "
                                                            "an exception halves as the time since the last one "
                                                            "grows 32-fold)"),
+    "exception_scan_pvalue": Rule("lower_is_worse", 0.05, 0.01,
+                                  "Naus (1965), JASA 60: scan statistic, the most exceptions in any window of the "
+                                  "backtesting check's scan_window_days (60: the Basel VaR averaging window), "
+                                  "conditional on their number, Monte Carlo p-value (20,000 seeded draws); levels as "
+                                  "Christoffersen", domain=UNIT, pvalue=True,
+                                  null_hypothesis="the exceptions fall on random days: no window holds more than "
+                                                  "chance puts there, given their number",
+                                  effect="most exceptions in a window over the number a window holds on average",
+                                  immaterial=(-_INF, 2.0),
+                                  immaterial_source="project default: a window holding at least twice its share of "
+                                                    "the exceptions"),
     "basel_zone": Rule("categorical", source="Basel Committee (1996) traffic-light zones"),
     "tuff_pvalue": Rule("none", source="reported: Kupiec (1995) time until first failure", pvalue=True,
                         null_hypothesis="the first exception comes as late as the VaR's level expects",

@@ -714,20 +714,25 @@ def tuff_pvalue(hits: np.ndarray | pd.Series, level: float) -> float:
     return float(stats.chi2.sf(max(-2.0 * (null - alternative), 0.0), 1))
 
 
-def var_backtest(pnl: np.ndarray | pd.Series, var: np.ndarray | pd.Series, level: float) -> dict[str, Any]:
+def var_backtest(pnl: np.ndarray | pd.Series, var: np.ndarray | pd.Series, level: float, *,
+                 scan_window: int = 60) -> dict[str, Any]:
     """Every VaR backtest on one window: exceptions, Kupiec POF with observed / expected exceptions
     (its effect), TUFF with the expected over the observed day of the first exception
     (``first_failure_ratio``, its effect), Christoffersen independence with ``pi1 / pi0``
     (:func:`exception_clustering_ratio`, its effect) and conditional coverage, the Christoffersen
     and Pelletier (2004) duration test with its Weibull shape
     (:func:`validation.metrics.durations.duration_independence_test`), Basel zone of the whole
-    window and of its last 250 days with the plus factor (250 days at 99% only)."""
+    window and of its last 250 days with the plus factor (250 days at 99% only), and the scan test
+    of exceptions bunched in ``scan_window`` days (:func:`validation.metrics.scan.exception_scan_test`,
+    with the most exceptions in a window over its expected share as its effect)."""
     from validation.metrics.durations import duration_independence_test
+    from validation.metrics.scan import exception_scan_test
 
     hits = var_exceptions(pnl, var)
     days, x = len(hits), int(hits.sum())
     expected = days * (1 - level)
     durations = duration_independence_test(hits)
+    scan = exception_scan_test(hits, scan_window)
     result: dict[str, Any] = {
         "days": days, "exceptions": x, "expected_exceptions": expected,
         "exception_ratio": x / expected if expected > 0 else math.nan,
@@ -738,6 +743,8 @@ def var_backtest(pnl: np.ndarray | pd.Series, var: np.ndarray | pd.Series, level
         "conditional_coverage_pvalue": conditional_coverage_pvalue(hits, level),
         "duration_independence_pvalue": durations.pvalue, "duration_shape": durations.shape,
         "durations": durations.durations,
+        "scan_window": scan.window, "scan_most": scan.most, "scan_expected": scan.expected, "scan_ratio": scan.ratio,
+        "exception_scan_pvalue": scan.pvalue,
         "basel_zone": basel_zone(x, days, level), "plus_factor": math.nan, "last_250_exceptions": None,
         "last_250_zone": None,
     }
@@ -789,6 +796,13 @@ def var_findings(result: dict[str, Any], *, level: float) -> list[dict[str, obje
                 note=(f"Weibull shape {shape:.3f} over {result['durations']} durations between exceptions"
                       if math.isfinite(shape) else f"{result['exceptions']} exception{'s' * (result['exceptions'] != 1)}: "
                       "the test needs at least three (two complete durations between them)")),
+        finding("exception_scan_pvalue", "portfolio", result["exception_scan_pvalue"], effect=result["scan_ratio"],
+                cause=clustering,
+                note=(f"{result['scan_most']} exceptions in {result['scan_window']} days at most, "
+                      f"{result['scan_expected']:.2f} expected in a window"
+                      if math.isfinite(result["exception_scan_pvalue"]) else
+                      f"{result['exceptions']} exception{'s' * (result['exceptions'] != 1)} in {result['days']} days: "
+                      "the scan test needs at least two, and a window shorter than the sample")),
         finding("basel_zone", "portfolio", result["basel_zone"], cause=count,
                 note=caveat or (f"whole window of {result['days']} days; last {BASEL_DAYS} days: "
                                 f"{result['last_250_exceptions']} exceptions, {result['last_250_zone']}"
