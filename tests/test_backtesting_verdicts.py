@@ -304,3 +304,21 @@ def test_var_exceptions_in_a_stress_window_are_seen_by_the_duration_test() -> No
     assert found["conditional_coverage_pvalue"].status == "info"  # reported: joins the judged tests
     text = " ".join(_texts(output))
     assert "duration test (Christoffersen and Pelletier 2004)" in text and "shape is 0.621" in text
+
+
+def test_a_training_reference_is_named_as_such_wherever_it_is_compared_with() -> None:
+    """Review of issue 17: the business impact note read "reference 0.0449", the training sample's
+    in-sample bad rate among the approved, beside a current 0.19. A training reference is now
+    named as in-sample in the discrimination and impact tables and in the notes."""
+    from validation.checks.backtesting import reference_label
+    from validation.metrics import backtesting as bt
+
+    note = {f["metric"]: f["note"] for f in bt.impact_findings(
+        {"approval_rate": 0.5, "bad_rate_approved": 0.19, "applicants": 100, "approved": 50},
+        {"approval_rate": 0.6, "bad_rate_approved": 0.045, "applicants": 100, "approved": 60},
+        reference_label="reference (training sample: in-sample)")}
+    assert note["bad_rate_approved"] == "reference (training sample: in-sample) 0.045"
+    training = ModelVersionSpec.model_construct(data=DataSection.model_construct(reference_kind="training"))
+    assert reference_label(training) == "reference (training sample: in-sample)"
+    assert reference_label(ModelVersionSpec.model_construct(data=DataSection.model_construct(reference_kind=None))) \
+        == "reference"

@@ -66,12 +66,16 @@ def test_demo_spec_states_its_reference_honestly(demo_run: dict[str, object]) ->
     x, y = development[demo.FEATURES], development["default"].to_numpy()
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=demo.SEED)
     for entry, (version, pipeline) in zip(document["versions"], demo.pipelines().items()):
-        aucs = []
+        aucs, out_of_fold = [], np.empty(len(y))
         for train, test in folds.split(x, y):
             fitted = clone(pipeline).fit(x.iloc[train], y[train])
-            aucs.append(_auc(y[test], fitted.predict_proba(x.iloc[test])[:, 1]))
+            out_of_fold[test] = fitted.predict_proba(x.iloc[test])[:, 1]
+            aucs.append(_auc(y[test], out_of_fold[test]))
+        approved = out_of_fold < demo.THRESHOLD
         assert entry["version"] == version
         assert entry["reference_metrics"] == {"auc": pytest.approx(np.mean(aucs), abs=5e-5),
+                                              "approval_rate": pytest.approx(approved.mean(), abs=5e-5),
+                                              "bad_rate_approved": pytest.approx(y[approved].mean(), abs=5e-5),
                                               "source": "5-fold cross-validation on the development sample"}
         in_sample = clone(pipeline).fit(x, y).predict_proba(x)[:, 1]
         assert entry["reference_metrics"]["auc"] < _auc(y, in_sample)  # in-sample flatters

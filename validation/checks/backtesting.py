@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from validation.checks.base import Section
+    from validation.inputs.spec import ModelVersionSpec
     from validation.metrics.backtesting import AucChange
 
 MIN_SLICE_ROWS = 30
@@ -232,7 +233,7 @@ def _discrimination(output: CheckOutput, context: CheckContext, o: _Outcomes, wa
 
     now, before = bt.discrimination(o.y, o.score), bt.discrimination(o.y_ref, o.score_ref)
     change = _auc_reference(context, now, before, warnings)
-    columns: dict[str, dict[str, float]] = {"reference": before}
+    columns: dict[str, dict[str, float]] = {reference_label(context.spec): before}
     development = context.spec.reference_metrics
     if development is not None and development.auc is not None:
         columns[f"development ({development.source})"] = {"auc": development.auc, "gini": 2 * development.auc - 1}
@@ -341,6 +342,15 @@ def _by_slice(output: CheckOutput, context: CheckContext, column: str, prefix: s
     output.findings += findings
 
 
+def reference_label(spec: "ModelVersionSpec") -> str:
+    """How tables and notes name the reference sample: with what it is, when the spec says
+    (``data.reference_kind``), so that a training sample's in-sample figures never read as a
+    benchmark."""
+    kind = spec.data.reference_kind
+    return {"training": "reference (training sample: in-sample)", "holdout": "reference (holdout)",
+            "out_of_time": "reference (out of time)"}.get(kind or "", "reference")
+
+
 def _impact(output: CheckOutput, context: CheckContext) -> None:
     """Approval rate, bad rate and expected loss (or default exposure) of the approved at the spec's
     decision threshold, in the reference and current samples, and the development figures of
@@ -361,7 +371,7 @@ def _impact(output: CheckOutput, context: CheckContext) -> None:
         label = f"development ({given.source})"
         development = {metric: float(value) for metric in ("approval_rate", "bad_rate_approved", "default_rate")
                        if (value := getattr(given, metric)) is not None}
-    columns: dict[str, dict[str, float]] = {"reference": impact["reference"]}
+    columns: dict[str, dict[str, float]] = {reference_label(context.spec): impact["reference"]}
     if development:
         columns[label] = development
     table = pd.DataFrame({**columns, "current": impact["current"]})
@@ -371,7 +381,7 @@ def _impact(output: CheckOutput, context: CheckContext) -> None:
         section.text(f"{', '.join(development)}: the current figures are compared with {label}, not with the "
                      "reference sample's.")
     output.findings += bt.impact_findings(impact["current"], impact["reference"], development=development,
-                                          development_label=label)
+                                          development_label=label, reference_label=reference_label(context.spec))
 
 
 def _var(output: CheckOutput, context: CheckContext, duplicates: str, scan_window: int) -> str:

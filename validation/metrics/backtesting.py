@@ -873,16 +873,17 @@ def slice_findings(table: pd.DataFrame, subject_prefix: str, *, min_rows: int) -
 
 
 def impact_findings(now: dict[str, float], before: dict[str, float], *,
-                    development: dict[str, float] | None = None,
-                    development_label: str = "development") -> list[dict[str, object]]:
+                    development: dict[str, float] | None = None, development_label: str = "development",
+                    reference_label: str = "reference") -> list[dict[str, object]]:
     """Business impact at the decision threshold, current against reference (reported).
 
     A figure given in ``development`` (the spec's ``reference_metrics``: ``approval_rate``,
     ``bad_rate_approved``, ``default_rate``) is compared with that instead of the reference
     sample's, and its note
     says so (``development_label``, e.g. ``development (5-fold CV)``): a training sample's bad rate
-    among the approved is in-sample. Totals (expected loss or default exposure) say how many
-    applicants they are over, since the two samples differ in size.
+    among the approved is in-sample. ``reference_label`` names the reference sample in the notes
+    (with what it is: ``reference (training sample: in-sample)``). Totals (expected loss or default
+    exposure) say how many applicants they are over, since the two samples differ in size.
     """
     from validation.judging.findings import finding
 
@@ -896,9 +897,9 @@ def impact_findings(now: dict[str, float], before: dict[str, float], *,
             note = f"{development_label} {given[metric]:.4g}"
         else:
             reference = before.get(metric, math.nan)
-            note = f"reference {reference:.4g}" if math.isfinite(reference) else ""
+            note = f"{reference_label} {reference:.4g}" if math.isfinite(reference) else ""
         if metric in ("expected_loss", "expected_default_exposure"):
             note += (f"; over {now['approved']:.0f} approved of {now['applicants']:.0f} applicants "
-                     f"(reference {before['approved']:.0f} of {before['applicants']:.0f})")
+                     f"({reference_label} {before['approved']:.0f} of {before['applicants']:.0f})")
         items.append(finding(metric, "portfolio", value, note=note or None))
     return items
