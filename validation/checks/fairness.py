@@ -169,6 +169,9 @@ class FairnessCheck(BuiltinCheck):
         for attribute in crossed:
             tables[attribute], items = _attribute(context, approved, attribute, params, flagged=flagged)
             findings += items
+        for item in findings:  # one issue per attribute: its harmed groups are the issue's members
+            if item.get("cause"):
+                item["cause"] = fairness.attribute_cause(str(item["cause"]))
         problems = {a: p for a, t in tables.items()
                     if (p := fairness.comparison_problem(t, min_group_size=params.min_group_size))}
         rule_problem = fairness.decision_problem(approved, decision.threshold, decision.favourable)

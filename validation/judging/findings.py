@@ -85,7 +85,7 @@ def finding(metric: str, subject: str, value: Any, *, judged: bool = True,
     return item
 
 
-OPTIONAL_FIELDS = ("note", "p_value", "effect", "p_adjusted", "family", "null_hypothesis", "cause")
+OPTIONAL_FIELDS = ("note", "p_value", "effect", "effect_measure", "p_adjusted", "family", "null_hypothesis", "cause")
 """Fields of a judged finding left out of ``results.json`` when empty."""
 
 
@@ -94,8 +94,8 @@ class Finding(BaseModel):
 
     ``amber`` and ``red`` are the bounds applied (``null`` when none was, e.g. a reported-only
     finding). The optional fields are left out when empty: ``note``; ``p_value``, the test of the
-    same effect that can make a breach red; for a test, ``effect`` (its size, in the unit of the
-    rule's ``effect``), ``p_adjusted`` (adjusted within its ``family`` for multiplicity: the value
+    same effect that can make a breach red; for a test, ``effect`` (its size) and
+    ``effect_measure`` (what that number measures, the rule's ``effect``), ``p_adjusted`` (adjusted within its ``family`` for multiplicity: the value
     judged) and ``null_hypothesis`` (what the p-value tests, one line); ``cause``, the root cause
     the pack groups it by.
     """
@@ -112,6 +112,7 @@ class Finding(BaseModel):
     note: str | None = None
     p_value: float | None = None
     effect: float | None = None
+    effect_measure: str | None = None
     p_adjusted: float | None = None
     family: str | None = None
     null_hypothesis: str | None = None

@@ -54,7 +54,7 @@ def describe(finding: Finding) -> str:
     if finding.p_adjusted is not None and not math.isclose(finding.p_adjusted, _p(finding), rel_tol=1e-12):
         tests.append(f"adjusted over {finding.family}: {_number(finding.p_adjusted)}")
     if finding.effect is not None:
-        tests.append(f"effect {_number(finding.effect)}")
+        tests.append(f"{finding.effect_measure or 'effect'} {_number(finding.effect)}")
     return text + (f" [{'; '.join(tests)}]" if tests else "")
 
 

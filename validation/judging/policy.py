@@ -412,6 +412,7 @@ class Policy:
         return Finding(metric=metric, subject=str(raw["subject"]), value=value, status=status,
                        amber=bounds.amber, red=bounds.red, direction=bounds.direction, note=note,
                        p_value=p_value, effect=effect, p_adjusted=p_adjusted, family=raw.get("family") or None,
+                       effect_measure=(rule.effect or None) if effect is not None else None,
                        null_hypothesis=(rule.null_hypothesis or None) if tested else None,
                        cause=raw.get("cause") or None)
 

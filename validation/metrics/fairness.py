@@ -387,15 +387,22 @@ def _add_calibration(table: pd.DataFrame, labels: pd.Series, y: np.ndarray, scor
 
 
 def calibration_direction(row: pd.Series) -> str:
-    """Which way a group's PDs miss its defaults, and what that does to the group: an overstated
-    risk refuses it more often than its defaults warrant; an understated one hides its risk."""
+    """Which way a group's PDs miss its defaults, and what that would do to the group: an overstated
+    risk refuses it more often than its defaults warrant; an understated one hides its risk. Worded
+    as the direction of the gap, not a verdict: the finding's status says whether the gap is
+    significant and material.
+
+    >>> calibration_direction(pd.Series({"mean_pd": 0.448, "default_rate": 0.324}))
+    'mean PD 0.4480, default rate 0.3240: PDs above the observed rate (overstated risk: if significant, the group is refused more often than its defaults warrant)'
+    """
     mean_pd, rate = float(row["mean_pd"]), float(row["default_rate"])
     figures = f"mean PD {mean_pd:.4f}, default rate {rate:.4f}"
     if not (math.isfinite(mean_pd) and math.isfinite(rate)) or math.isclose(mean_pd, rate):
         return figures
     if mean_pd > rate:
-        return f"{figures}: the model overstates this group's risk, so it is refused more often than its defaults warrant"
-    return f"{figures}: the model understates this group's risk"
+        return (f"{figures}: PDs above the observed rate (overstated risk: if significant, the group is refused more "
+                "often than its defaults warrant)")
+    return f"{figures}: PDs below the observed rate (understated risk: if significant, the group's risk is hidden)"
 
 
 def best_group(table: pd.DataFrame) -> str | None:
@@ -589,6 +596,17 @@ def cause_of(attribute: str, group: str, flagged: Mapping[str, str] | None = Non
     components = [f"{prefix}{part}={value}" for part, value in zip(parts, values)]
     shared = [(severity(flagged[c]), -i, c) for i, c in enumerate(components) if c in flagged]
     return max(shared)[2] if shared else own
+
+
+def attribute_cause(cause: str) -> str:
+    """The issue a group's cause belongs to: its attribute (``age_band=<25`` and ``age_band=25-34``
+    are one age gap, ``calibration age_band=<25`` one miscalibration by age). The groups it
+    harms are the issue's members, listed with their findings.
+
+    >>> attribute_cause("age_band=<25"), attribute_cause("calibration sex*age_band=female*25-34")
+    ('age_band', 'calibration sex*age_band')
+    """
+    return cause.split("=", 1)[0]
 
 
 def flagged_causes(findings: Iterable[Finding]) -> dict[str, Status]:
