@@ -544,3 +544,22 @@ def test_a_profile_built_with_the_old_bins_is_refused(tmp_path: Any) -> None:
     (tmp_path / "p.json").write_text(json.dumps(document))
     with pytest.raises(DataError, match=r"schema_version 1, expected 2\); rebuild it with `validation profile`"):
         load_profile(tmp_path / "p.json")
+
+
+def test_the_columns_are_one_family() -> None:
+    """Review of issue 17: periods were adjusted for multiplicity, features not. Each column's
+    critical values are now taken at levels adjusted over the columns (Bonferroni): checked
+    against psi_critical_value at those levels (chi-square quantiles from scipy)."""
+    rng = np.random.default_rng(11)
+    ref = pd.DataFrame({f"x{i}": rng.normal(size=600) for i in range(8)})
+    cur = pd.DataFrame({f"x{i}": rng.normal(size=300) for i in range(8)})
+    table, _ = drift.drift_table(ref, cur, list(ref.columns))
+    plain = {f["subject"]: f for f in drift.drift_findings(table, None) if f["metric"] == "psi"}
+    family = {f["subject"]: f for f in drift.drift_findings(table, None, psi_rule="critical", multiplicity="holm")
+              if f["metric"] == "psi"}
+    q95, q999 = drift.family_levels(8, "holm")
+    bins = int(table.loc["x0", "bins"])
+    assert family["feature:x0"]["thresholds"]["amber"] == pytest.approx(drift.psi_critical_value(bins, 600, 300, q95))
+    assert family["feature:x0"]["thresholds"]["red"] == pytest.approx(drift.psi_critical_value(bins, 600, 300, q999))
+    assert "adjusted over 8 columns" in family["feature:x0"]["note"]
+    assert "adjusted" not in plain["feature:x0"]["note"]

@@ -82,7 +82,8 @@ class DriftCheck(BuiltinCheck):
         table, details = drift.drift_table(context.reference, context.current, columns, bins=params.bins,
                                            max_discrete=params.max_discrete, max_categories=params.max_categories,
                                            profile=profile)
-        findings = drift.drift_findings(table, score, psi_rule=params.psi_rule, bounds=policy.bounds("psi"))
+        findings = drift.drift_findings(table, score, psi_rule=params.psi_rule, bounds=policy.bounds("psi"),
+                                        multiplicity=policy.multiplicity)
         output = CheckOutput(self.name, findings=findings, tables={"drift": table})
         method = output.section("Method").text(_psi_rule_text(policy, params, details, score))
         if profile is not None:

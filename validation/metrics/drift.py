@@ -744,24 +744,34 @@ def psi_bounds(psi_rule: str, policy: Bounds, critical_95: float, critical_999: 
 
 
 def drift_findings(table: pd.DataFrame, score: str | None, *, psi_rule: str = "both",
-                   bounds: Bounds | None = None) -> list[dict[str, object]]:
+                   bounds: Bounds | None = None, multiplicity: str = "none") -> list[dict[str, object]]:
     """Findings of a :func:`drift_table`: ``psi``, ``js_distance`` and ``chi2_pvalue`` (effect: the
     PSI over the same bins) for every column; ``ks_stat``, ``ks_pvalue`` (effect: the KS
     statistic) and ``wasserstein_norm`` for numeric ones.
 
     Each PSI carries the bounds of ``psi_rule`` (:func:`psi_bounds`) against the policy's
-    ``bounds`` of ``psi`` (the defaults when ``None``), and a note saying which applied.
+    ``bounds`` of ``psi`` (the defaults when ``None``), and a note saying which applied. The
+    columns are one family: their critical values are taken at the levels of
+    :func:`family_levels` over the number of columns (``multiplicity`` ``none``: the policy's
+    levels), ``chi2.ppf(q', B - 1) (1/N + 1/M)``, rescaled from the table's.
     """
     from validation.judging.findings import finding
 
     if psi_rule not in PSI_RULES:
         raise ValueError(f"psi_rule must be one of {', '.join(PSI_RULES)}, got {psi_rule!r}")
     policy_bounds = bounds if bounds is not None else Policy().bounds("psi")
+    levels = family_levels(len(table), multiplicity)
+    family = (f"critical values adjusted over {len(table)} columns (Bonferroni, multiplicity {multiplicity})"
+              if levels != PSI_CRITICAL_LEVELS else "")
     items: list[dict[str, object]] = []
     for column, row in table.iterrows():
         subject = subject_of(str(column), score)
-        thresholds, rule_note = psi_bounds(psi_rule, policy_bounds, row["psi_critical_95"], row["psi_critical_999"])
-        note = "; ".join(x for x in (rule_note, row["note"]) if x)
+        dof = int(row["bins"]) - 1
+        critical = [float(row[name]) * (stats.chi2.ppf(q, dof) / stats.chi2.ppf(base, dof) if dof >= 1 else 1.0)
+                    for name, q, base in (("psi_critical_95", levels[0], PSI_CRITICAL_LEVELS[0]),
+                                          ("psi_critical_999", levels[1], PSI_CRITICAL_LEVELS[1]))]
+        thresholds, rule_note = psi_bounds(psi_rule, policy_bounds, critical[0], critical[1], levels=levels)
+        note = "; ".join(x for x in (rule_note, family, row["note"]) if x)
         items.append(finding("psi", subject, row["psi"], note=note, thresholds=thresholds))
         if row["kind"] != "categorical":
             items.append(finding("ks_stat", subject, row["ks_stat"]))
