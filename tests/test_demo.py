@@ -200,5 +200,8 @@ def test_the_demo_is_red_only_for_real_problems_each_explained(demo_run: dict[st
             assert statuses["drift"] != "red" and statuses["backtesting"] != "red"
             assert statuses["explainability"] != "red"
             assert "Read first" in index and "training sample" in index
+            # every judged metric's threshold names its source and materiality on the summary page
+            assert "Thresholds and their sources" in index and "29 CFR 1607.4(D)" in index
+            assert "observed / expected defaults 0.8 to 1.25: not material" in index
         else:
             assert set(red) == allowed["trading_desk_var"]  # the stress window is seen

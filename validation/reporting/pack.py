@@ -81,13 +81,35 @@ def render_pack_index(pack: Path) -> None:
     issues.sort(key=lambda i: -severity(i["status"]))
     counts.update({f"{s}_issues": sum(1 for i in issues if i["status"] == s) for s in ("amber", "red")})
     warnings = [f"{r['name']}: {w}" for r in results_doc["checks"] for w in r.get("summary", {}).get("warnings", [])]
+    sources = threshold_sources({f["metric"] for f in findings if f["status"] != "info"})
     html = render_index({
         "results": results_doc, "findings": findings, "counts": counts, "manifest": manifest, "card": card,
-        "issues": issues, "warnings": warnings,
+        "issues": issues, "warnings": warnings, "sources": sources,
         "diff": card.get("diff"), "reviews": reviews, "signed": bool(manifest.get("signature")),
         "regulatory": mapping([c["name"] for c in results_doc["checks"]], {f["metric"] for f in findings}),
     })
     atomic_write(pack / "index.html", html)
+
+
+def threshold_sources(metrics: set[str]) -> list[dict[str, Any]]:
+    """The default rule of every judged metric of a pack, with where its bounds and materiality
+    come from, for the index (the bounds applied, the spec's when it sets them, are in each
+    finding)."""
+    import math
+
+    policy = Policy.for_spec(None)
+    rows = []
+    for metric in sorted(metrics):
+        rule = policy.rule(metric)
+        immaterial = None
+        if rule.immaterial is not None:
+            low, high = rule.immaterial
+            immaterial = (f"below {high:g}" if math.isinf(low) else f"above {low:g}" if math.isinf(high)
+                          else f"{low:g} to {high:g}")
+        rows.append({"metric": metric, "amber": rule.amber, "red": rule.red, "source": rule.source,
+                     "significance": rule.significance, "effect": rule.effect, "immaterial": immaterial,
+                     "immaterial_source": rule.immaterial_source})
+    return rows
 
 
 def _write_diff(plan: "PackPlan", records: list[CheckResult], previous: tuple[str, str, list[Any]]) -> dict[str, Any]:
