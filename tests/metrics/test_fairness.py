@@ -105,13 +105,15 @@ def test_fairlearn_user_guide_example() -> None:
     assert ours["demographic_parity_difference"].value == pytest.approx(
         demographic_parity_difference(GUIDE_Y_TRUE, GUIDE_Y_PRED, sensitive_features=GUIDE_SF))
     # Hardt, Price & Srebro (2016) in the direction of harm, on fairlearn's per-group TPR / FPR
-    # (good payer = y_true 1, approved = y_pred 1): the largest shortfall against the comparator a
+    # (good payer = y_true 1, approved = y_pred 1): equal opportunity is the max - min of the TPRs
+    # (a good payer refused is harmed whichever group is most approved); equalized odds adds the
+    # defaulters' shortfall against the most-approved group a
     rates = MetricFrame(metrics={"tpr": true_positive_rate, "fpr": false_positive_rate}, y_true=GUIDE_Y_TRUE,
                         y_pred=GUIDE_Y_PRED, sensitive_features=GUIDE_SF).by_group
-    tpr_short = rates.loc["a", "tpr"] - rates["tpr"]
+    tpr_spread = rates["tpr"].max() - rates["tpr"].min()
     fpr_short = rates.loc["a", "fpr"] - rates["fpr"]
-    assert ours["equal_opportunity_difference"].value == pytest.approx(max(tpr_short.max(), 0))
-    assert ours["equalized_odds_difference"].value == pytest.approx(max(tpr_short.max(), fpr_short.max(), 0))
+    assert ours["equal_opportunity_difference"].value == pytest.approx(tpr_spread)
+    assert ours["equalized_odds_difference"].value == pytest.approx(max(tpr_spread, fpr_short.max(), 0))
 
 
 def test_two_proportion_test_equals_chi_square_on_the_2x2_table() -> None:
@@ -366,18 +368,19 @@ def test_equalized_odds_is_judged_in_the_direction_of_harm(women_defaulters_appr
         assert gap.among == "defaulters" and gap.group == "women"
 
 
-def test_equal_opportunity_counts_only_a_shortfall_against_the_comparator() -> None:
-    # good payers of women approved more often than men's (0.90 vs 0.85): nothing falls short
+def test_equal_opportunity_compares_with_the_group_whose_good_payers_are_approved_most() -> None:
+    """Review of issue 17: equal opportunity compared every group with the most-approved group
+    overall, so good payers of C approved 0.35 less often than B's read as 0.15 (C vs A). A good
+    payer refused is harmed whichever group is most approved overall: the comparator is the group
+    whose good payers are approved most. Here women's good payers are approved more often than
+    men's (0.90 vs 0.85), though men are the most approved overall: men's good payers fall short."""
     data = _women_case(40)
     good_women = (data["sex"] == "women") & (data["y"] == 0)
     data.loc[good_women[good_women].index[:180], "approved"] = 1
     table = fairness.group_table(data["y"], data["approved"].to_numpy(), data["sex"], min_group_size=30)
     assert fairness.best_group(table) == "men"
     gap = fairness.harm_gaps(table)["equal_opportunity_difference"]
-    assert gap.value == 0.0 and gap.group is None
-    items = fairness.fairness_findings("sex", table, min_group_size=30)
-    note = next(f["note"] for f in items if f["metric"] == "equal_opportunity_difference")
-    assert note == "no group's good payers are approved less often than those of men, the comparator"
+    assert (gap.group, gap.comparator) == ("men", "women") and gap.value == pytest.approx(0.90 - 0.85)
 
 
 def test_tests_carry_their_family_and_effect() -> None:
@@ -529,3 +532,22 @@ def test_a_gap_beyond_the_red_bound_is_red_only_when_significant(n: int, status:
     assert judged.value == pytest.approx(0.25) and judged.status == status
     if status == "green":
         assert "could be noise" in (judged.note or "")
+
+
+def test_a_gap_and_its_ratio_share_one_test_and_one_adjustment() -> None:
+    """Review of issue 17: the ratio of C (Holm over the groups) was red at p 0.0365 while the
+    parity gap of the same comparison (Bonferroni) read as noise at 0.073. The gap now takes the
+    Holm-adjusted p of the comparison it was picked from (statsmodels' multipletests)."""
+    from statsmodels.stats.multitest import multipletests
+
+    counts = {"A": (800, 1000), "B": (635, 1000), "C": (19, 30)}
+    favourable = np.concatenate([np.repeat([1, 0], [x, n - x]) for x, n in counts.values()])
+    groups = pd.Series(np.repeat(list(counts), [n for _, n in counts.values()]))
+    table = fairness.group_table(np.zeros(len(favourable), dtype=int), favourable, groups, min_group_size=30)
+    judged = {(f.metric, f.subject): f for f in Policy().judge_all(fairness.fairness_findings("a", table,
+                                                                                               min_group_size=30))}
+    ratio, parity = judged[("disparate_impact_ratio", "a:C")], judged[("demographic_parity_difference", "a")]
+    raw = [table.loc[g, "fisher_pvalue"] for g in ("B", "C")]
+    holm = multipletests(raw, method="holm")[1]
+    assert ratio.p_adjusted == pytest.approx(holm[1]) == pytest.approx(parity.p_adjusted)
+    assert ratio.status == "red" and parity.status != "green"

@@ -235,7 +235,8 @@ def _attribute(context: CheckContext, approved: "np.ndarray", attribute: str, pa
     groups = fairness.group_labels(current, attribute, bands=params.bands)
     table = fairness.group_table(current[str(s.target)], approved, groups, score=current[str(s.score)],
                                  min_group_size=params.min_group_size)
-    findings = fairness.fairness_findings(attribute, table, min_group_size=params.min_group_size, flagged=flagged)
+    findings = fairness.fairness_findings(attribute, table, min_group_size=params.min_group_size, flagged=flagged,
+                                          multiplicity=context.policy.multiplicity)
     return table, findings
 
 

@@ -36,7 +36,7 @@ def plain(value: Any) -> Any:
 def finding(metric: str, subject: str, value: Any, *, judged: bool = True,
             note: str | None = None, thresholds: Mapping[str, Any] | None = None,
             p_value: float | None = None, effect: float | None = None, family: str | None = None,
-            cause: str | None = None) -> dict[str, Any]:
+            cause: str | None = None, p_adjusted: float | None = None) -> dict[str, Any]:
     """One raw finding.
 
     Parameters
@@ -66,8 +66,11 @@ def finding(metric: str, subject: str, value: Any, *, judged: bool = True,
         The tests this one is adjusted with for multiplicity, e.g. ``grade`` for every grade of the
         master scale; the policy adjusts the p-values of one metric within one family.
     cause
-        A root cause this finding shares with others (e.g. ``age_band=<25``): the pack counts
-        the findings of one cause as one issue.
+        A root cause this finding shares with others (e.g. ``age_band``): the pack counts the
+        findings of one cause as one issue.
+    p_adjusted
+        The p-value already adjusted by the check (the largest of several gaps was picked, and
+        the check adjusted for that choice by the policy's method); the policy then judges on it.
     """
     item: dict[str, Any] = {"metric": metric, "subject": subject, "value": plain(value)}
     if not judged:
@@ -76,7 +79,7 @@ def finding(metric: str, subject: str, value: Any, *, judged: bool = True,
         item["note"] = note
     if thresholds is not None:
         item["thresholds"] = {"amber": plain(thresholds.get("amber")), "red": plain(thresholds.get("red"))}
-    for key, extra in (("p_value", p_value), ("effect", effect)):
+    for key, extra in (("p_value", p_value), ("effect", effect), ("p_adjusted", p_adjusted)):
         if extra is not None and plain(extra) is not None:
             item[key] = plain(extra)
     for key, label in (("family", family), ("cause", cause)):

@@ -100,7 +100,8 @@ _OE_SOURCE = ("project default: observed defaults within a fifth of those expect
               "band symmetric on the log scale); smaller misstatements are left to the annual recalibration")
 _OE_EFFECT = "observed / expected defaults"
 _GAP_RED = ("flagged only when the gap is also significant at 5% (Fisher's exact test of the harmed group against "
-            "the comparator, Bonferroni over the groups compared), else green with a note; set per policy")
+            "its comparator, adjusted over the comparisons the largest gap was picked from), else green with a note; "
+            "set per policy")
 _GAP_NULL = "the harmed group is approved as often as the comparator group (among the same outcome)"
 _SAME_PD = "the PD of the {0} is at least its default probability (the PD does not understate risk)"
 
@@ -134,13 +135,13 @@ DEFAULT_POLICY: dict[str, Rule] = {
                                           significance=0.05, null_hypothesis=_GAP_NULL),
     "equal_opportunity_difference": Rule("higher_is_worse", 0.10, 0.20,
                                          "project default: in the direction of harm, good payers of a group approved "
-                                         "10 points (20 red) less often than those of the comparator group (the most "
-                                         "approved); " + _GAP_RED, domain=UNIT,
+                                         "10 points (20 red) less often than those of the group whose good payers are "
+                                         "approved most; " + _GAP_RED, domain=UNIT,
                                          significance=0.05, null_hypothesis=_GAP_NULL),
     "equalized_odds_difference": Rule("higher_is_worse", 0.10, 0.20,
-                                      "project default: in the direction of harm, the largest shortfall in approval "
-                                      "rate at equal outcome (good payers or defaulters) against the comparator "
-                                      "group; " + _GAP_RED, domain=UNIT,
+                                      "project default: in the direction of harm, equal opportunity's gap or the "
+                                      "shortfall of a group's defaulters against the most-approved group's, the "
+                                      "larger; " + _GAP_RED, domain=UNIT,
                                       significance=0.05, null_hypothesis=_GAP_NULL),
     "disparity_ztest_pvalue": Rule("none", source="reported: two-proportion z-test vs the most-approved group",
                                    pvalue=True, null_hypothesis="the group is approved as often as the comparator group",
@@ -228,9 +229,10 @@ DEFAULT_POLICY: dict[str, Rule] = {
                                   null_hypothesis="an exception is as likely the day after an exception as after a day "
                                                   "without",
                                   effect="probability of an exception after an exception over that after none",
-                                  immaterial=(0.5, 2.0),
-                                  immaterial_source="project default: an exception twice (or half) as likely the day "
-                                                    "after an exception"),
+                                  immaterial=(-_INF, 2.0),
+                                  immaterial_source="project default: an exception at least twice as likely the day "
+                                                    "after an exception (clustering); fewer exceptions after "
+                                                    "exceptions is no harm"),
     "conditional_coverage_pvalue": Rule("lower_is_worse", None, None,
                                         "Christoffersen (1998) conditional coverage; reported: it joins the Kupiec and "
                                         "independence tests, which are judged, so no exception counts twice (a spec "
@@ -402,7 +404,7 @@ class Policy:
                 status = "red"  # material (beyond the bound) and significant (not noise)
         immaterial = self.immaterial(metric)
         if status in ("amber", "red") and immaterial is not None and effect is not None \
-                and immaterial[0] < effect < immaterial[1]:
+                and _inside(effect, immaterial):
             status = "green"
             note = _joined(note, f"significant but not material: {rule.effect or 'effect'} {effect:.4g} is "
                                  f"inside {_interval(immaterial)}")
@@ -419,16 +421,24 @@ class Policy:
     def adjusted_p_values(self, raws: list[Mapping[str, Any]]) -> list[float | None]:
         """Each finding's p-value adjusted for multiplicity within its family (``None`` for a
         finding with no family, no p-value, or not judged): one metric's tests of one family are
-        adjusted together by the policy's method."""
+        adjusted together by the policy's method. A finding that carries its own ``p_adjusted``
+        (a check that picked the largest of several gaps and adjusted for that choice) keeps it."""
         families: dict[tuple[str, str], list[int]] = {}
         tested: dict[int, float] = {}
         for index, raw in enumerate(raws):
             family, metric = raw.get("family"), str(raw.get("metric"))
             p = _number(raw.get("value") if self.rule(metric).pvalue else raw.get("p_value"))
+            own = _number(raw.get("p_adjusted"))
+            if own is not None and raw.get("judged", True):
+                tested[index] = own  # adjusted by the check itself (the largest of several gaps picked)
+                continue
             if family and p is not None and raw.get("judged", True):
                 families.setdefault((metric, str(family)), []).append(index)
                 tested[index] = p
         adjusted: list[float | None] = [None] * len(raws)
+        for index, raw in enumerate(raws):
+            if _number(raw.get("p_adjusted")) is not None and index in tested:
+                adjusted[index] = tested[index]
         for members in families.values():
             for index, value in zip(members, adjust([tested[i] for i in members], self.multiplicity)):
                 adjusted[index] = float(value)
@@ -445,6 +455,18 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return float(value)
+
+
+def _inside(effect: float, bounds: tuple[float, float]) -> bool:
+    """Whether an effect is strictly inside the immaterial interval; an effect within float
+    tolerance of a bound counts as on it (material), as values do at the amber and red bounds.
+
+    >>> _inside(1.2499999999999990, (0.8, 1.25)), _inside(1.2, (0.8, 1.25))
+    (False, True)
+    """
+    low, high = bounds
+    on_bound = any(math.isfinite(b) and math.isclose(effect, b, rel_tol=_REL_TOL, abs_tol=1e-12) for b in bounds)
+    return low < effect < high and not on_bound
 
 
 def _joined(note: str | None, extra: str) -> str:

@@ -476,17 +476,19 @@ class Gap:
     group
         The group it harms most; ``None`` when no group falls short (``value`` 0) or undefined.
     comparator
-        The most-approved judged group (:func:`best_group`).
+        The judged group approved most often among ``among`` (for ``applicants``, the
+        most-approved group, :func:`best_group`).
     among
         Whose approval rate falls short: ``applicants``, ``good payers`` or ``defaulters``.
     interval
         The :data:`CONFIDENCE` Newcombe interval of the comparator's rate minus the group's
         (:func:`newcombe_interval`), ``(nan, nan)`` without a group.
     pvalue
-        Fisher's exact test of the group's rate against the comparator's (:func:`fisher_pvalue`),
-        Bonferroni-adjusted for the choice of the largest of ``compared`` gaps:
-        ``min(1, compared * p)``; ``nan`` without a group. The policy needs it for red: a gap
-        beyond the red bound that could be noise is amber.
+        Fisher's exact test of the group's rate against the comparator's (:func:`fisher_pvalue`);
+        ``nan`` without a group.
+    p_adjusted
+        That p-value adjusted (by the spec's ``multiplicity``) over the comparisons the largest
+        gap was picked from: the policy flags the gap only when it is significant.
     """
 
     value: float
@@ -495,6 +497,7 @@ class Gap:
     among: str = "applicants"
     interval: tuple[float, float] = (math.nan, math.nan)
     pvalue: float = math.nan
+    p_adjusted: float = math.nan
 
 
 def _counts(row: pd.Series, among: str) -> tuple[int, int]:
@@ -510,31 +513,49 @@ def _counts(row: pd.Series, among: str) -> tuple[int, int]:
     return (int(round(rate * members)) if math.isfinite(rate) else 0), members
 
 
-def _shortfalls(judged: pd.DataFrame, top: str, among: str) -> pd.Series:
-    """The comparator's approval rate minus each other judged group's, among ``among``; groups
-    with no member there (an undefined rate) left out."""
+def _comparisons(judged: pd.DataFrame, among: str, top: str | None = None) -> list[tuple[float, str, str, str, float]]:
+    """Every judged group against a comparator ``among`` applicants, good payers or defaulters:
+    ``top``, else the group approved most often there; ``(shortfall, group, among, comparator,
+    Fisher p)``; groups with no member there (an undefined rate) left out."""
     column = OUTCOMES[among][0]
-    return (judged.loc[top, column] - judged[column]).drop(top).dropna()
+    rates = judged[column].dropna()
+    if len(rates) < 2 or (top is not None and top not in rates.index):
+        return []
+    top = str(rates.idxmax()) if top is None else top
+    x_top, n_top = _counts(judged.loc[top], among)
+    found = []
+    for group, rate in rates.drop(top).items():
+        x_group, n_group = _counts(judged.loc[group], among)
+        found.append((float(rates[top] - rate), str(group), among, top,
+                      fisher_pvalue(x_group, n_group, x_top, n_top)))
+    return found
 
 
-def harm_gaps(table: pd.DataFrame) -> dict[str, Gap]:
+def harm_gaps(table: pd.DataFrame, multiplicity: str = "holm") -> dict[str, Gap]:
     """The per-attribute differences of a :func:`group_table`, in the direction of harm.
 
-    With ``c`` the comparator (the most-approved judged group, :func:`best_group`), ``A`` the
-    approval rate, ``TPR`` the approval rate among good payers and ``FPR`` among defaulters, over
-    the other judged groups ``g``:
+    With ``A`` the approval rate, ``TPR`` the approval rate among good payers and ``FPR`` among
+    defaulters, ``c`` the most-approved judged group (:func:`best_group`) and ``t`` the judged
+    group whose good payers are approved most often, over the other judged groups ``g``:
 
-    - ``demographic_parity_difference = max_g (A_c - A_g)`` (= max - min, ``c`` being the most approved);
-    - ``equal_opportunity_difference = max_g max(TPR_c - TPR_g, 0)``;
-    - ``equalized_odds_difference = max_g max(TPR_c - TPR_g, FPR_c - FPR_g, 0)``.
+    - ``demographic_parity_difference = max_g (A_c - A_g)`` (= max - min);
+    - ``equal_opportunity_difference = max_g (TPR_t - TPR_g)`` (= max - min of the TPRs: a good
+      payer refused is harmed, whichever group is approved most overall);
+    - ``equalized_odds_difference = max(equal opportunity's gap, max_g (FPR_c - FPR_g))``: it adds
+      the defaulters of a group refused more often than those of the most-approved group (the
+      same group treated more strictly at equal outcome).
 
     Hardt, Price and Srebro (2016), "Equality of opportunity in supervised learning", NeurIPS:
     equalized odds (definition 1) asks ``P(approved | group, outcome)`` to be equal across groups
     for both outcomes, equal opportunity (definition 2) for the advantaged outcome (good payers).
-    Judged in the direction of harm: only a group approved *less* often than the comparator at
-    equal outcome counts, so a group whose defaulters are approved more often is not flagged for it.
-    Each :class:`Gap` names the group it harms most and the Newcombe interval of its own gap.
-    All ``nan`` with fewer than two judged groups.
+    Each gap is a shortfall: the group it names is approved less often than the comparator at
+    equal outcome (a group whose defaulters are approved more often than another's is the
+    comparator there, not the harmed one). Each :class:`Gap` names the group it harms most, its
+    Newcombe interval, and the Fisher p-value of that comparison adjusted by ``multiplicity``
+    over the comparisons the largest was picked from (``k - 1`` groups; ``2 (k - 1)`` for
+    equalized odds): the same test and adjustment as the group's disparate impact ratio, so a
+    gap is never significant on one line and noise on the next. All ``nan`` with fewer than two
+    judged groups.
 
     >>> table = pd.DataFrame({"n": [100, 100], "approved": [60, 50], "approval_rate": [0.6, 0.5],
     ...     "default_rate": [0.5, 0.5], "approval_rate_nonevents": [0.8, 0.7],
@@ -545,33 +566,36 @@ def harm_gaps(table: pd.DataFrame) -> dict[str, Gap]:
     >>> harm_gaps(table.assign(approval_rate_events=[0.3, 0.6]))["equalized_odds_difference"].among
     'good payers'
     """
+    from validation.judging.multiplicity import adjust
+
     judged = table[table["judged"]]
-    top = best_group(table)
-    if len(judged) < 2 or top is None:
+    if len(judged) < 2 or best_group(table) is None:
         return {name: Gap(math.nan) for name in DIFFERENCES}
-    found: dict[str, list[tuple[float, str, str]]] = {name: [] for name in DIFFERENCES}
-    for among, metrics in (("applicants", DIFFERENCES[:1]), ("good payers", DIFFERENCES[1:]),
-                           ("defaulters", DIFFERENCES[2:])):
-        short = _shortfalls(judged, top, among)
-        if len(short):
-            for name in metrics:
-                found[name].append((float(short.max()), str(short.idxmax()), among))
-    return {name: _gap(found[name], judged, top) for name in DIFFERENCES}
+    top = best_group(table)
+    families = {"demographic_parity_difference": _comparisons(judged, "applicants", top),
+                "equal_opportunity_difference": _comparisons(judged, "good payers")}
+    families["equalized_odds_difference"] = [*families["equal_opportunity_difference"],
+                                             *_comparisons(judged, "defaulters", top)]
+    gaps = {}
+    for name, found in families.items():
+        if not found:
+            gaps[name] = Gap(math.nan, comparator=best_group(table))
+            continue
+        adjusted = adjust([c[4] for c in found], multiplicity)  # type: ignore[arg-type]
+        index = max(range(len(found)), key=lambda i: found[i][0])  # the first of equal shortfalls
+        gaps[name] = _gap(found[index], judged, float(adjusted[index]))
+    return gaps
 
 
-def _gap(candidates: list[tuple[float, str, str]], judged: pd.DataFrame, top: str) -> Gap:
-    """The largest of ``(shortfall, group, among)`` candidates as a :class:`Gap` (the first on
-    ties: good payers before defaulters), 0 with no group when none falls short."""
-    if not candidates:
-        return Gap(math.nan, comparator=top)
-    value, group, among = max(candidates, key=lambda c: c[0])  # max keeps the first of equal values
+def _gap(picked: tuple[float, str, str, str, float], judged: pd.DataFrame, adjusted: float) -> Gap:
+    """The :class:`Gap` of the largest comparison (``(shortfall, group, among, comparator, p)``),
+    0 with no group when no group falls short."""
+    value, group, among, top, pvalue = picked
     if value <= 0:
         return Gap(0.0, comparator=top, among=among)
     x_top, n_top = _counts(judged.loc[top], among)
     x_group, n_group = _counts(judged.loc[group], among)
-    compared = len(judged) - 1
-    pvalue = min(1.0, compared * fisher_pvalue(x_group, n_group, x_top, n_top))
-    return Gap(value, group, top, among, newcombe_interval(x_top, n_top, x_group, n_group), pvalue)
+    return Gap(value, group, top, among, newcombe_interval(x_top, n_top, x_group, n_group), pvalue, adjusted)
 
 
 def cause_of(attribute: str, group: str, flagged: Mapping[str, str] | None = None, *, prefix: str = "") -> str:
@@ -623,7 +647,8 @@ def flagged_causes(findings: Iterable[Finding]) -> dict[str, Status]:
 
 
 def fairness_findings(attribute: str, table: pd.DataFrame, *, min_group_size: int,
-                      flagged: Mapping[str, str] | None = None) -> list[dict[str, object]]:
+                      flagged: Mapping[str, str] | None = None,
+                      multiplicity: str = "holm") -> list[dict[str, object]]:
     """Findings of one protected attribute (or intersection).
 
     Per group (subject ``<attribute>:<group>``): ``approval_rate`` (reported);
@@ -655,11 +680,12 @@ def fairness_findings(attribute: str, table: pd.DataFrame, *, min_group_size: in
     for group, row in table.iterrows():
         items += _group_findings(attribute, str(group), row, top=top, min_group_size=min_group_size,
                                  problem=problem, flagged=flagged)
-    for metric, gap in harm_gaps(table).items():
+    for metric, gap in harm_gaps(table, multiplicity).items():
         cause = cause_of(attribute, gap.group, flagged) if gap.group is not None and problem is None else None
         items.append(finding(metric, attribute, gap.value, judged=problem is None,
                              note=problem or _gap_note(gap, both=metric == "equalized_odds_difference"),
-                             cause=cause, p_value=gap.pvalue if gap.group is not None else None))
+                             cause=cause, p_value=gap.pvalue if gap.group is not None else None,
+                             p_adjusted=gap.p_adjusted if gap.group is not None else None))
     return items
 
 
@@ -673,8 +699,8 @@ def _gap_note(gap: Gap, *, both: bool = False) -> str | None:
         return f"no group's {among} are approved less often than those of {gap.comparator}, the comparator"
     low, high = gap.interval
     return (f"{gap.group} vs {gap.comparator} among {gap.among}: gap {gap.value:.3f}, "
-            f"{CONFIDENCE:.0%} Newcombe interval {low:.3f} to {high:.3f}; Fisher p = {gap.pvalue:.3g} "
-            f"(Bonferroni over the groups compared)")
+            f"{CONFIDENCE:.0%} Newcombe interval {low:.3f} to {high:.3f}; Fisher p = {gap.pvalue:.3g}, "
+            f"{gap.p_adjusted:.3g} adjusted over the comparisons the largest gap was picked from")
 
 
 def _group_findings(attribute: str, group: str, row: pd.Series, *, top: str | None, min_group_size: int,
