@@ -108,7 +108,7 @@ def test_a_well_calibrated_200k_portfolio_with_a_2_percent_bias_is_green(referen
                         "auc_change_pvalue", "herfindahl_change_pvalue"):
             assert f.effect is not None, (f.metric, f.subject)
     families = {f.subject.split(":")[0]: f.family for f in judged if f.metric == "jeffreys_pvalue"}
-    assert families == {"portfolio": None, "grade": "grade", "period": "period", "region": "region"}
+    assert families == {"portfolio": None, "grade": "grade", "period": "period", "region": "segment region"}
     assert output.summary["warnings"] == []
 
 
@@ -322,3 +322,16 @@ def test_a_training_reference_is_named_as_such_wherever_it_is_compared_with() ->
     assert reference_label(training) == "reference (training sample: in-sample)"
     assert reference_label(ModelVersionSpec.model_construct(data=DataSection.model_construct(reference_kind=None))) \
         == "reference"
+
+
+def test_a_segment_named_grade_is_a_family_of_its_own() -> None:
+    """Review of issue 17: a segment column named ``grade`` shared the family of the master
+    scale's grades, so seven tests were adjusted as one family of four and three."""
+    from validation.metrics import backtesting as bt
+
+    table = pd.DataFrame({"n": [200, 200], "defaults": [30, 60], "pd": [0.1, 0.1], "odr": [0.15, 0.3], "auc": [0.7, 0.7],
+                          "observed_expected_ratio": [1.5, 3.0], "jeffreys_pvalue": [0.01, 1e-9]},
+                         index=pd.Index(["A", "B"], name="grade"))
+    found = [f for f in bt.slice_findings(table, "grade", min_rows=30, family="segment grade")
+             if f["metric"] == "jeffreys_pvalue"]
+    assert {f["family"] for f in found} == {"segment grade"}

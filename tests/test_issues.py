@@ -56,3 +56,10 @@ def test_the_sentence_names_the_test_its_adjustment_and_effect() -> None:
     assert issue.findings == ["jeffreys_pvalue grade:1"]
     assert issue.sentence.startswith("jeffreys_pvalue of grade:1 is 1e-06 (below 0.001)")
     assert "adjusted over grade: 3e-06" in issue.sentence and "observed / expected defaults 1.4" in issue.sentence
+
+
+def test_a_value_is_never_rounded_onto_the_bound_it_crossed() -> None:
+    """Review of issue 17: 'disparate_impact_ratio of age:<25 is 0.8 (below 0.8)'."""
+    [issue] = group_issues("fairness", POLICY.judge_all([
+        finding("disparate_impact_ratio", "age:<25", 0.79981, p_value=1e-4, cause="age")]))
+    assert issue.sentence.startswith("disparate_impact_ratio of age:<25 is 0.79981 (below 0.8)")

@@ -330,7 +330,8 @@ def _by_slice(output: CheckOutput, context: CheckContext, column: str, prefix: s
     s = context.samples
     sliced = bt.slice_table(context.current, column, target=str(s.target), score=str(s.score))
     output.tables[prefix] = sliced
-    findings = bt.slice_findings(sliced, prefix, min_rows=min_rows)
+    family = "period" if column == context.spec.data.time and prefix == "period" else f"segment {column}"
+    findings = bt.slice_findings(sliced, prefix, min_rows=min_rows, family=family)
     small = int(((sliced["n"] < min_rows) & sliced["defaults"].notna()).sum())
     section = output.section(f"By {column}")
     section.text(f"Values of {column} with fewer than {min_rows} rows (min_slice_rows) are reported, not judged"

@@ -135,9 +135,12 @@ def _psi_rule_text(policy: Policy, params: DriftParams, details: dict[str, Any],
                 f"applied.")
     detail = details[score]
     n_bins, n_ref, n_cur = detail.binning.n_bins, int(detail.reference_counts.sum()), int(detail.current_counts.sum())
-    c95, c999 = (drift.psi_critical_value(n_bins, n_ref, n_cur, q) for q in PSI_CRITICAL_LEVELS)
+    levels = drift.family_levels(len(details), policy.multiplicity)
+    c95, c999 = (drift.psi_critical_value(n_bins, n_ref, n_cur, q) for q in levels)
+    adjusted = (f", at levels adjusted over the {len(details)} columns (Bonferroni, `multiplicity: "
+                f"{policy.multiplicity}`)" if levels != PSI_CRITICAL_LEVELS else "")
     text += (f" For the score ({n_bins} bins, {n_ref:,} reference and {n_cur:,} current rows) the critical values "
-             f"are {c95:.4f} ({q95}) and {c999:.4f} ({q999}).")
+             f"are {c95:.4f} ({drift.level_text(levels[0])}) and {c999:.4f} ({drift.level_text(levels[1])}){adjusted}.")
     return text
 
 
@@ -199,9 +202,14 @@ def _by_period(output: CheckOutput, context: CheckContext, details: dict[str, An
             f"per period is judged by the same rule (`psi_rule: {params.psi_rule}`) against the period's own "
             f"critical values, which grow as the period shrinks")
     if params.psi_rule != "fixed":
-        c95, c999 = (drift.psi_critical_value(n_bins, n_ref, params.min_slice_rows, q) for q in PSI_CRITICAL_LEVELS)
-        text += (f": {c95:.4f} ({drift.level_text(PSI_CRITICAL_LEVELS[0])}) and {c999:.4f} "
-                 f"({drift.level_text(PSI_CRITICAL_LEVELS[1])}) for a period of {params.min_slice_rows:,} rows")
+        sizes = context.current[time].astype(str).value_counts()
+        judged = int((sizes >= params.min_slice_rows).sum())
+        levels = drift.family_levels(judged, context.policy.multiplicity)
+        c95, c999 = (drift.psi_critical_value(n_bins, n_ref, params.min_slice_rows, q) for q in levels)
+        text += (f": {c95:.4f} ({drift.level_text(levels[0])}) and {c999:.4f} ({drift.level_text(levels[1])}) for a "
+                 f"period of {params.min_slice_rows:,} rows"
+                 + (f", at levels adjusted over the {judged} judged periods (Bonferroni)" if levels != PSI_CRITICAL_LEVELS
+                    else ""))
     text += (f". A period of fewer than {params.min_slice_rows:,} rows (`min_slice_rows`) has its PSI reported, not "
              f"judged: in so small a slice sampling noise alone moves the PSI far")
     if n_bins >= 2:

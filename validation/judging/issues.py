@@ -47,7 +47,11 @@ def describe(finding: Finding) -> str:
     bound = finding.red if finding.status == "red" and finding.red is not None else finding.amber
     side = {"higher_is_worse": "at or above", "lower_is_worse": "below"}.get(finding.direction)
     crossed = f" ({side} {_number(bound)})" if side and bound is not None else ""
-    text = f"{finding.metric} of {finding.subject} is {_number(finding.value)}{crossed}"
+    value = _number(finding.value)
+    if bound is not None and isinstance(finding.value, (int, float)) and value == _number(bound) \
+            and finding.value != bound:
+        value = f"{finding.value:.6g}"  # never round a value onto the bound it crossed
+    text = f"{finding.metric} of {finding.subject} is {value}{crossed}"
     tests = []
     if finding.p_value is not None:
         tests.append(f"p = {_number(finding.p_value)}")

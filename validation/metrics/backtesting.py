@@ -839,12 +839,14 @@ def calibration_findings(y: np.ndarray, score: np.ndarray, grades_now: pd.Series
     ]
 
 
-def slice_findings(table: pd.DataFrame, subject_prefix: str, *, min_rows: int) -> list[dict[str, object]]:
+def slice_findings(table: pd.DataFrame, subject_prefix: str, *, min_rows: int,
+                   family: str | None = None) -> list[dict[str, object]]:
     """``auc`` and ``observed_expected_ratio`` (reported) and ``jeffreys_pvalue`` per period or
     segment of a :func:`slice_table`; subjects ``<prefix>:<value>``.
 
-    The Jeffreys tests of one column form one family for multiplicity, named by ``subject_prefix``
-    (``period``, or the segment column's name), and carry their observed / expected defaults as
+    The Jeffreys tests of one column form one family for multiplicity, named ``family`` (else
+    ``subject_prefix``: ``period``; a segment is ``segment <column>``, so that a segment column
+    named ``grade`` is never one family with the master scale's grades), and carry their observed / expected defaults as
     effect. A slice of fewer than ``min_rows`` rows (the check's ``min_slice_rows``,
     :data:`validation.checks.backtesting.MIN_SLICE_ROWS` by default) is reported, not judged
     (``judged: False``, with a note). A pool too small to disclose gives one reported finding
@@ -868,7 +870,7 @@ def slice_findings(table: pd.DataFrame, subject_prefix: str, *, min_rows: int) -
                              note=None if math.isfinite(row["auc"]) else "AUC undefined: a single outcome class"))
         items.append(finding("observed_expected_ratio", subject, row["observed_expected_ratio"]))
         items.append(finding("jeffreys_pvalue", subject, row["jeffreys_pvalue"], note=note, judged=judged,
-                             effect=row["observed_expected_ratio"], family=subject_prefix))
+                             effect=row["observed_expected_ratio"], family=family or subject_prefix))
     return items
 
 
