@@ -56,7 +56,8 @@ def describe(finding: Finding) -> str:
     if finding.p_value is not None:
         tests.append(f"p = {_number(finding.p_value)}")
     if finding.p_adjusted is not None and not math.isclose(finding.p_adjusted, _p(finding), rel_tol=1e-12):
-        tests.append(f"adjusted over {finding.family}: {_number(finding.p_adjusted)}")
+        tests.append(f"adjusted over {finding.family or 'the comparisons it was picked from'}: "
+                     f"{_number(finding.p_adjusted)}")
     if finding.effect is not None:
         tests.append(f"{finding.effect_measure or 'effect'} {_number(finding.effect)}")
     return text + (f" [{'; '.join(tests)}]" if tests else "")
