@@ -63,3 +63,12 @@ def test_a_value_is_never_rounded_onto_the_bound_it_crossed() -> None:
     [issue] = group_issues("fairness", POLICY.judge_all([
         finding("disparate_impact_ratio", "age:<25", 0.79981, p_value=1e-4, cause="age")]))
     assert issue.sentence.startswith("disparate_impact_ratio of age:<25 is 0.79981 (below 0.8)")
+
+
+def test_the_sentence_describes_the_strongest_evidence_of_its_status() -> None:
+    """Review of issue 17: the demo's age issue was described by its weakest red finding (a
+    ratio of 0.79 at p 0.03) rather than the under-25s' (0.48 at p 2e-5)."""
+    [issue] = group_issues("fairness", POLICY.judge_all([
+        finding("disparate_impact_ratio", "age:25-34", 0.79, p_value=0.03, cause="age"),
+        finding("disparate_impact_ratio", "age:<25", 0.48, p_value=2e-5, cause="age")]))
+    assert issue.findings[0] == "disparate_impact_ratio age:<25"

@@ -70,6 +70,15 @@ def _p(finding: Finding) -> float:
     return float(finding.value) if isinstance(finding.value, (int, float)) else math.nan
 
 
+def _strength(finding: Finding) -> float:
+    """Order of findings of one status within an issue: the most significant first (its p-value,
+    adjusted when it was), so the sentence describes the strongest evidence; no test last."""
+    if finding.p_adjusted is not None:
+        return finding.p_adjusted
+    p = _p(finding) if finding.p_value is not None or finding.null_hypothesis else math.nan
+    return p if math.isfinite(p) else math.inf
+
+
 def group_issues(check: str, findings: Iterable[Finding]) -> list[Issue]:
     """The issues of one check: its amber and red findings grouped by ``cause``, worst first.
 
@@ -89,7 +98,7 @@ def group_issues(check: str, findings: Iterable[Finding]) -> list[Issue]:
             groups.setdefault(finding.cause or f"{finding.metric} {finding.subject}", []).append(finding)
     issues = []
     for cause, members in groups.items():
-        members.sort(key=lambda f: -severity(f.status))
+        members.sort(key=lambda f: (-severity(f.status), _strength(f)))
         worst = members[0]
         more = len(members) - 1
         sentence = describe(worst) + (f"; {more} more finding{'s share' if more > 1 else ' shares'} this cause"
