@@ -119,9 +119,9 @@ def _psi_rule_text(policy: Policy, params: DriftParams, details: dict[str, Any],
     critical = ("`chi2.ppf(q, B - 1) (1/N + 1/M)` for `B` bins, `N` reference and `M` current rows (Yurdakul "
                 "2018): what sampling alone gives at that size, so a PSI beyond it is significant")
     if params.psi_rule == "fixed":
-        levels = ", ".join(f"{name} from {value:g}" for name, value in (("amber", bounds.amber), ("red", bounds.red))
-                           if value is not None) or "none (never flagged)"
-        return f"PSI judged by fixed bounds (`psi_rule: fixed`): {levels}, {origin}."
+        fixed = ", ".join(f"{name} from {value:g}" for name, value in (("amber", bounds.amber), ("red", bounds.red))
+                          if value is not None) or "none (never flagged)"
+        return f"PSI judged by fixed bounds (`psi_rule: fixed`): {fixed}, {origin}."
     if params.psi_rule == "critical":
         text = (f"PSI judged by its own critical values alone (`psi_rule: critical`): amber from the {q95} one, "
                 f"red from the {q999} one, the critical value being {critical}.")
@@ -222,8 +222,8 @@ def _by_period(output: CheckOutput, context: CheckContext, details: dict[str, An
                  f"empty with a chance of at most {chance:.2g})")
     section = output.section("By period").text(text + ".")
     section.table(by_period.round(4))
-    judged = [f for f in policy.judge_all(found) if f.metric == "psi"]
-    section.figure(plots.heatmap(by_period, f"PSI by {time}", **_common_lines(judged)))
+    psi_findings = [f for f in policy.judge_all(found) if f.metric == "psi"]
+    section.figure(plots.heatmap(by_period, f"PSI by {time}", **_common_lines(psi_findings)))
     if s.target:
         rates = drift.default_rate_by_period(context.current, time, s.target)
         section.text(f"Default rate per {time} (reference: {reference_rate:.4f}; not shown for periods of fewer "
