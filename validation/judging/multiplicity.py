@@ -9,7 +9,7 @@ the adjusted value (``docs/results.md``, "Multiplicity").
 
 from __future__ import annotations
 
-from typing import Literal, Sequence
+from typing import Callable, Literal, Sequence
 
 import numpy as np
 
@@ -41,15 +41,7 @@ def holm(p_values: Sequence[float]) -> np.ndarray:
     >>> holm([0.01, 0.04, 0.03]).round(4).tolist()
     [0.03, 0.06, 0.06]
     """
-    p = np.asarray(p_values, dtype=float)
-    m = len(p)
-    if m == 0:
-        return p
-    order = np.argsort(p, kind="stable")
-    stepped = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
-    adjusted = np.empty(m)
-    adjusted[order] = stepped
-    return adjusted
+    return _stepwise(p_values, lambda p, m: np.maximum.accumulate((m - np.arange(m)) * p))
 
 
 def benjamini_hochberg(p_values: Sequence[float]) -> np.ndarray:
@@ -70,15 +62,18 @@ def benjamini_hochberg(p_values: Sequence[float]) -> np.ndarray:
     >>> benjamini_hochberg([0.01, 0.04, 0.03]).round(4).tolist()
     [0.03, 0.04, 0.04]
     """
+    return _stepwise(p_values, lambda p, m: np.minimum.accumulate((p * m / np.arange(1, m + 1))[::-1])[::-1])
+
+
+def _stepwise(p_values: Sequence[float], step: Callable[[np.ndarray, int], np.ndarray]) -> np.ndarray:
+    """Apply a step procedure to the p-values sorted increasingly, cap at 1, restore their order."""
     p = np.asarray(p_values, dtype=float)
     m = len(p)
     if m == 0:
         return p
     order = np.argsort(p, kind="stable")
-    scaled = p[order] * m / np.arange(1, m + 1)
-    stepped = np.minimum(1.0, np.minimum.accumulate(scaled[::-1])[::-1])
     adjusted = np.empty(m)
-    adjusted[order] = stepped
+    adjusted[order] = np.minimum(1.0, step(p[order], m))
     return adjusted
 
 
