@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Mapping, get_args
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from validation.errors import SpecError
 from validation.inputs.safe_yaml import load_yaml
@@ -120,6 +120,11 @@ class ModelSection(_Strict):
     owner: Text | None = None
     purpose: Text | None = None
     tier: int | None = Field(default=None, ge=0, le=100)
+    materiality: Literal["high", "medium", "low"] | None = None
+    """How much the model matters (exposure and purpose, SR 26-2): sets the checks required, the
+    policy applied and how often the model is due (``docs/spec.md``, "Materiality")."""
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
+    """ISO 4217 code of money amounts (exposures, losses) in the pack, e.g. ``EUR``."""
     artifact: PathText | None = None
     artifact_sha256: Sha256 | None = None
     # model card (Mitchell et al. 2019), all optional
@@ -191,6 +196,25 @@ class ReferenceMetrics(_Strict):
     default_rate: Rate | None = None
 
 
+RATINGS = ("satisfactory", "satisfactory with findings", "unsatisfactory")
+"""The validator's overall ratings by default, best first (``docs/spec.md``, "Governance")."""
+Rating = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[^\x00-\x1f]+$")]
+
+
+class Governance(_Strict):
+    """How packs of this model are signed off: the ratings a validator may give, best first."""
+
+    ratings: Annotated[list[Rating], Field(min_length=2, max_length=10)] = Field(
+        default_factory=lambda: list(RATINGS))
+
+    @field_validator("ratings")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("each rating once")
+        return value
+
+
 class VersionEntry(_Strict):
     version: VersionLabel
     artifact: PathText | None = None
@@ -230,6 +254,7 @@ class SpecFile(_Strict):
     thresholds: dict[str, Threshold] = Field(default_factory=dict)
     multiplicity: Literal["holm", "bh", "none"] = "holm"
     reference_metrics: ReferenceMetrics | None = None
+    governance: Governance = Field(default_factory=Governance)
     versions: Annotated[list[VersionEntry], Field(max_length=MAX_VERSIONS)] | None = None
 
 
@@ -249,6 +274,7 @@ class ModelVersionSpec(BaseModel):
     multiplicity: Literal["holm", "bh", "none"] = "holm"
     reference_metrics: ReferenceMetrics | None = None
     """The version's performance at development (its entry's, else the spec's), if given."""
+    governance: Governance = Field(default_factory=Governance)
     previous_version: str | None = None
     """The version listed just before this one in the same spec, if any."""
     first_listed: bool = False
@@ -609,7 +635,7 @@ def load_spec(path: str | Path) -> Spec:
         item = ModelVersionSpec(
             path=path, sha256=digest, model=model, data=data, decision=parsed.decision,
             grades=grades, checks=checks, thresholds=thresholds,
-            multiplicity=parsed.multiplicity,
+            multiplicity=parsed.multiplicity, governance=parsed.governance,
             reference_metrics=(entry.reference_metrics if entry is not None and entry.reference_metrics is not None
                                else parsed.reference_metrics),
             previous_version=previous, first_listed=entry is not None and index == 0,

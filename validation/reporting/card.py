@@ -43,7 +43,8 @@ def model_card(plan: "PackPlan", results: list["CheckResult"]) -> dict[str, Any]
     decision = spec.decision
     return {
         "model_details": {"name": model.name, "version": model.version, "type": model.type,
-                          "owner": model.owner, "tier": model.tier, "purpose": model.purpose,
+                          "owner": model.owner, "tier": model.tier, "materiality": model.materiality,
+                          "currency": model.currency, "purpose": model.purpose,
                           "artifact_sha256": model.artifact_sha256},
         "intended_use": model.intended_use or model.purpose, "out_of_scope_use": model.out_of_scope_use,
         "factors": {"protected": list(spec.data.protected), "segments": list(spec.data.segments),
@@ -56,4 +57,5 @@ def model_card(plan: "PackPlan", results: list["CheckResult"]) -> dict[str, Any]
         "quantitative_analyses": analyses,
         "ethical_considerations": model.ethical_considerations, "caveats": model.caveats or model.limitations,
         "limitations": model.limitations, "features": plan.features,
+        "governance": {"ratings": list(spec.governance.ratings)},
     }
