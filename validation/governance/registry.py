@@ -354,6 +354,10 @@ class Registry:
         """Every run of a model, oldest first."""
         return self._read("SELECT * FROM runs WHERE model = ? ORDER BY finished_at, rowid", (model,))
 
+    def models(self) -> list[str]:
+        """Every model with a run, by name."""
+        return [r["model"] for r in self._read("SELECT DISTINCT model FROM runs ORDER BY model")]
+
     def latest_run(self, model: str, version: str) -> dict[str, Any] | None:
         rows = self._read("SELECT * FROM runs WHERE model = ? AND version = ? ORDER BY finished_at DESC, rowid DESC "
                           "LIMIT 1", (model, version))
