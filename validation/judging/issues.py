@@ -41,6 +41,15 @@ def _number(value: float | str | None) -> str:
     return f"{value:.3g}"
 
 
+def _p_text(p: float) -> str:
+    """``= 0.0312`` or ``< 0.001``: a p-value as the pack prints them
+    (:func:`validation.reporting.formatting.format_number`)."""
+    from validation.reporting.formatting import format_number
+
+    text = format_number(p, "p")
+    return text if text.startswith("<") else f"= {text}"
+
+
 def describe(finding: Finding) -> str:
     """One clause for a judged finding: the metric, subject and value against the bound it
     crossed, with the test beside it when there is one."""
@@ -54,10 +63,10 @@ def describe(finding: Finding) -> str:
     text = f"{finding.metric} of {finding.subject} is {value}{crossed}"
     tests = []
     if finding.p_value is not None:
-        tests.append(f"p = {_number(finding.p_value)}")
+        tests.append(f"p {_p_text(finding.p_value)}")
     if finding.p_adjusted is not None and not math.isclose(finding.p_adjusted, _p(finding), rel_tol=1e-12):
         tests.append(f"adjusted over {finding.family or 'the comparisons it was picked from'}: "
-                     f"{_number(finding.p_adjusted)}")
+                     f"{_p_text(finding.p_adjusted).removeprefix('= ')}")
     if finding.effect is not None:
         tests.append(f"{finding.effect_measure or 'effect'} {_number(finding.effect)}")
     return text + (f" [{'; '.join(tests)}]" if tests else "")

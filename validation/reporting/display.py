@@ -16,34 +16,56 @@ if TYPE_CHECKING:
     from validation.judging.policy import Policy
 
 
-def findings_table(findings: Iterable[Mapping[str, Any]], policy: Policy) -> pd.DataFrame:
+def findings_table(findings: Iterable[Mapping[str, Any]], policy: Policy, *,
+                   currency: str | None = None) -> pd.DataFrame:
     """Findings with their status under the version's policy, for display.
 
-    Numbers are shown to four significant digits (the exact values are in ``results.json`` and the
-    glued scraps); an undefined value reads ``undefined``; bounds not applied are left blank.
+    Each value and bound is formatted by its metric's kind (:func:`~validation.reporting.
+    formatting.metric_kind`: p-values ``< 0.001`` or 3 significant digits, rates in percent,
+    counts whole, amounts in ``currency``; the exact values are in ``results.json`` and the glued
+    scraps); an undefined value reads ``undefined``; bounds not applied are left blank.
 
     >>> from validation.judging.policy import Policy
     >>> findings_table([{"metric": "psi", "subject": "score", "value": 0.123456},
+    ...                 {"metric": "jeffreys_pvalue", "subject": "grade:1", "value": 1e-9},
     ...                 {"metric": "auc", "subject": "score", "value": None}], Policy())[["value", "status", "amber"]]
            value status amber
     0     0.1235  amber   0.1
-    1  undefined   info   0.7
+    1    < 0.001    red  0.05
+    2  undefined   info   0.7
     """
+    from validation.reporting.formatting import format_number, metric_kind
+
     rows = [item.model_dump() for item in policy.judge_all(findings)]
     columns = ["metric", "subject", "value", "status", "amber", "red", "p_adjusted", "effect", "note"]
     table = pd.DataFrame(rows).reindex(columns=columns)
-    for column in ("value", "amber", "red", "p_adjusted", "effect"):
-        table[column] = [_shown(v, blank="undefined" if column == "value" else "") for v in table[column]]
+    kinds = [metric_kind(str(metric)) for metric in table["metric"]]
+
+    def shown(value: Any, kind: str, blank: str) -> str:
+        return blank if _undefined(value) else format_number(value, kind, currency)
+
+    for column in ("value", "amber", "red"):
+        blank = "undefined" if column == "value" else ""
+        table[column] = [shown(v, kind, blank) for v, kind in zip(table[column], kinds)]
+    table["p_adjusted"] = [shown(v, "p", "") for v in table["p_adjusted"]]
+    table["effect"] = [shown(v, "value", "") for v in table["effect"]]
     if not any(table["p_adjusted"]) and not any(table["effect"]):
         table = table.drop(columns=["p_adjusted", "effect"])
     table["note"] = [note if isinstance(note, str) else "" for note in table["note"]]
     return table
 
 
+def _undefined(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
 _STATUS_COLOURS = {"green": "#dcefdc", "amber": "#fbe7b5", "yellow": "#fbe7b5", "red": "#f4c7c3",
                    "error": "#e6a5a5"}
-_STATUS_CSS = "".join(f"table.vstatus td.v-{status}{{background:{colour}}}"
-                      for status, colour in _STATUS_COLOURS.items()) + "table.vstatus td.v-label{white-space:nowrap}"
+_STATUS_CSS = ("".join(f"table.vstatus td.v-{status}{{background:{colour}}}" for status, colour in _STATUS_COLOURS.items())
+               + "table.vstatus td.v-label{white-space:nowrap}div.vscroll{overflow-x:auto;max-width:100%}"
+               "table.vstatus th{white-space:nowrap}table.vstatus wbr{display:none}"
+               "@media print{div.vscroll{overflow:visible}table.vstatus wbr{display:inline}"
+               "table.vstatus th,table.vstatus td.v-label{white-space:normal}}")
 
 
 class StatusTable:
@@ -51,13 +73,21 @@ class StatusTable:
     column (see :func:`traffic_lights`). The word stays in the cell, so colour is never the only
     carrier of the verdict.
 
+    Numbers are formatted by their column's kind (:func:`~validation.reporting.formatting.
+    column_kind`: p-values, rates in percent, whole numbers without decimals, amounts with
+    ``currency``), rows labelled by numeric bands (``<25, 25-34, 50+``) are put in their order,
+    and the table sits in a horizontal scroll container (never clipped). Headers and row labels
+    may wrap (on paper) only after ``_``, ``*``, ``:`` or ``/``. A default row number index is not
+    shown.
+
     The HTML is written here, every value escaped, with one class per shaded cell and one short
     style block, rather than by pandas' ``Styler`` (a CSS rule and an id per cell: four times the
     size of the plain table, stored twice in a pack).
     """
 
-    def __init__(self, table: pd.DataFrame) -> None:
+    def __init__(self, table: pd.DataFrame, *, currency: str | None = None) -> None:
         self.table = table
+        self.currency = currency
 
     def __repr__(self) -> str:
         return self.table.to_string()
@@ -65,42 +95,49 @@ class StatusTable:
     def _repr_html_(self) -> str:
         import html
 
-        from validation.reporting.render import format_value
+        from validation.reporting.formatting import breakable, column_kind, format_number, in_band_order
 
-        table = self.table
+        table = in_band_order(self.table)
         shaded = {c for c in table.columns if c == "status" or str(c).endswith("_light")}
         labels = {c for c in table.columns if c in ("metric", "subject")}
+        kinds = [column_kind(c, table.iloc[:, i].tolist()) for i, c in enumerate(table.columns)]
 
-        def cell(column: Any, value: Any) -> str:
-            text = _shown(value, blank="")
+        def cell(position: int, column: Any, value: Any) -> str:
+            text = "" if _undefined(value) else format_number(value, kinds[position], self.currency)
             css = (f' class="v-{text}"' if column in shaded and text in _STATUS_COLOURS
                    else ' class="v-label"' if column in labels else "")
             return f"<td{css}>{html.escape(text)}</td>"
 
+        numbered = isinstance(table.index, pd.RangeIndex) and table.index.name is None
         index_name = html.escape(str(table.index.name or ""))
-        head = f"<th>{index_name}</th>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+        head = ("" if numbered else f"<th>{index_name}</th>") + "".join(
+            f"<th>{breakable(c)}</th>" for c in table.columns)
         body = "".join(
-            f"<tr><th>{html.escape(format_value(index))}</th>"
-            + "".join(cell(column, value) for column, value in zip(table.columns, row)) + "</tr>"
+            "<tr>" + ("" if numbered else f"<th>{breakable(_label(index))}</th>")
+            + "".join(cell(i, column, value) for i, (column, value) in enumerate(zip(table.columns, row))) + "</tr>"
             for index, row in zip(table.index, table.itertuples(index=False, name=None)))
-        return (f"<style>{_STATUS_CSS}</style><table class=\"dataframe vstatus\"><thead><tr>{head}</tr></thead>"
-                f"<tbody>{body}</tbody></table>")
+        return (f"<style>{_STATUS_CSS}</style><div class=\"vscroll\"><table class=\"dataframe vstatus\">"
+                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
 
 
-def status_table(table: pd.DataFrame) -> StatusTable:
-    """``table`` for display with its status and traffic-light cells shaded (:class:`StatusTable`).
+def _label(index: Any) -> str:
+    from validation.reporting.formatting import format_number
 
-    >>> page = status_table(pd.DataFrame({"subject": ["age_band:<25"], "status": ["red"], "p": [0.01234567]}))._repr_html_()
-    >>> '<td class="v-red">red</td>' in page, "age_band:&lt;25" in page, "<td>0.01235</td>" in page
-    (True, True, True)
+    if isinstance(index, tuple):
+        return " / ".join(_label(part) for part in index)
+    return format_number(index, "value")
+
+
+def status_table(table: pd.DataFrame, *, currency: str | None = None) -> StatusTable:
+    """``table`` for display with its status and traffic-light cells shaded and its numbers
+    formatted by column (:class:`StatusTable`).
+
+    >>> page = status_table(pd.DataFrame({"subject": ["age_band:<25"], "status": ["red"], "p": [0.01234567],
+    ...                                   "n": [600.0]}))._repr_html_()
+    >>> '<td class="v-red">red</td>' in page, "age_band:&lt;25" in page, "<td>0.0123</td>" in page, "<td>600</td>" in page
+    (True, True, True, True)
     """
-    return StatusTable(table)
-
-
-def _shown(value: Any, *, blank: str) -> str:
-    from validation.reporting.render import format_value
-
-    return blank if value is None or value != value else format_value(value)
+    return StatusTable(table, currency=currency)
 
 
 def traffic_lights(table: pd.DataFrame, metrics: Iterable[str], policy: Policy) -> pd.DataFrame:
@@ -151,12 +188,14 @@ def show(figure: Any) -> None:
 
 def show_output(output: CheckOutput) -> None:
     """Display a check's output: the model version and sample sizes, the headline, then each
-    section under its heading (text, tables, charts in order)."""
+    section under its heading (text, tables, charts in order). Tables are shown as
+    :class:`StatusTable` (numbers by column kind, amounts in the spec's ``model.currency``)."""
     from IPython.display import Markdown, display
 
     from validation.checks.base import MarkdownText
 
     context = output.context
+    currency = getattr(getattr(getattr(context, "spec", None), "model", None), "currency", None)
     if context is not None:
         s = context.samples
         display(Markdown(
@@ -179,5 +218,9 @@ def show_output(output: CheckOutput) -> None:
                 display(Markdown(item.text))
             elif hasattr(item, "savefig"):
                 show(item)
+            elif isinstance(item, StatusTable):
+                display(StatusTable(item.table, currency=item.currency or currency))
+            elif isinstance(item, pd.DataFrame):
+                display(StatusTable(item, currency=currency))
             else:
                 display(item)

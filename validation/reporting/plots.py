@@ -2,6 +2,10 @@
 
 Every function returns a matplotlib ``Figure`` sized to read in a pack (about 7 x 3.5 inches) and
 never plots individual applicants, so a figure is small and leaks no rows.
+
+Categories are drawn in their order when they have one (numeric bands ``<25, 25-34, 50+`` by
+:func:`validation.reporting.formatting.band_sort_key`), and a line joins points only along an
+ordered axis (periods, grades, bands): unordered categories (segments) are points or bars.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
+
+from validation.reporting.formatting import in_band_order
 
 _SIZE = (7.0, 3.4)
 _REFERENCE = "#4c72b0"
@@ -28,7 +34,9 @@ def _figure(size: tuple[float, float] = _SIZE) -> tuple[Figure, Any]:
 
 
 def bin_shares(table: pd.DataFrame, title: str) -> Figure:
-    """Reference vs current share per bin (a :meth:`ColumnDrift.bin_table`)."""
+    """Reference vs current share per bin (a :meth:`ColumnDrift.bin_table`); categories that are
+    numeric bands in their order."""
+    table = in_band_order(table)
     figure, ax = _figure()
     x = np.arange(len(table))
     ax.bar(x - 0.2, table["reference_share"], width=0.4, label="reference", color=_REFERENCE)
@@ -60,6 +68,7 @@ def approval_rates(table: pd.DataFrame, attribute: str, *, ratio_bound: float | 
     """Approval rate per group, with the line below which the disparate impact ratio is flagged:
     ``ratio_bound`` (the policy's amber bound) times the highest judged rate."""
     figure, ax = _figure()
+    table = in_band_order(table)
     colours = [_REFERENCE if judged else "#bbbbbb" for judged in table["judged"]]
     ax.bar([str(i) for i in table.index], table["approval_rate"], color=colours)
     judged = table.loc[table["judged"], "approval_rate"]
@@ -210,15 +219,22 @@ def cap(population: np.ndarray, captured: np.ndarray, default_rate: float) -> Fi
 
 
 def trend(table: pd.DataFrame, column: str) -> Figure:
-    """Observed default rate and mean PD (left) and AUC (right) per period or segment."""
+    """Observed default rate and mean PD (left) and AUC (right) per period or segment.
+
+    Periods, grades and numeric bands are joined by lines (bands sorted in their order); segments,
+    which have no order, are drawn as points only."""
+    from validation.reporting.formatting import is_ordered_labels
+
+    table = in_band_order(table)
+    joined = "-" if is_ordered_labels(table.index) else "none"
     figure, ax = _figure()
     x = np.arange(len(table))
-    ax.plot(x, table["odr"], marker="o", color=_CURRENT, label="observed default rate")
-    ax.plot(x, table["pd"], marker="s", color=_REFERENCE, label="mean PD")
+    ax.plot(x, table["odr"], marker="o", linestyle=joined, color=_CURRENT, label="observed default rate")
+    ax.plot(x, table["pd"], marker="s", linestyle=joined, color=_REFERENCE, label="mean PD")
     ax.set_xticks(x, [str(i) for i in table.index], rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("rate")
     right = ax.twinx()
-    right.plot(x, table["auc"], marker="^", color="#55a868", linestyle="--", label="AUC")
+    right.plot(x, table["auc"], marker="^", color="#55a868", linestyle="--" if joined == "-" else "none", label="AUC")
     right.set_ylabel("AUC")
     right.set_ylim(0.4, 1.0)
     handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
@@ -227,19 +243,38 @@ def trend(table: pd.DataFrame, column: str) -> Figure:
     return figure
 
 
-def pnl_against_var(days: np.ndarray, pnl: np.ndarray, var: np.ndarray, hits: np.ndarray) -> Figure:
-    """Daily P&L against -VaR, exceptions marked (aggregate desk figures, not customer data)."""
+def pnl_against_var(days: np.ndarray, pnl: np.ndarray, var: np.ndarray, hits: np.ndarray, *,
+                    window: tuple[Any, Any] | None = None, window_label: str = "") -> Figure:
+    """Daily P&L against -VaR, exceptions marked (aggregate desk figures, not customer data).
+
+    ``window`` is ``(first day, last day)``, two values of ``days`` (compared as text): that
+    stretch is shaded, its bars whole, with ``window_label`` in the legend ("stress window" when
+    empty). A day not among ``days`` is refused.
+    """
     figure, ax = _figure((7.0, 3.4))
     x = np.arange(len(pnl))
     ax.bar(x, pnl, color="#8da0cb", width=1.0, label="daily P&L")
     ax.plot(x, -np.asarray(var), color=_RED, linewidth=1.2, label="-VaR")
     marked = np.flatnonzero(hits)
     ax.scatter(marked, np.asarray(pnl)[marked], color="black", marker="x", s=18, zorder=3, label="exception")
+    if window is not None:
+        first, last = (_day_index(days, day) for day in window)
+        ax.axvspan(min(first, last) - 0.5, max(first, last) + 0.5, color=_AMBER, alpha=0.18, zorder=0,
+                   label=window_label or "stress window")
     step = max(1, len(x) // 8)
     ax.set_xticks(x[::step], [str(d) for d in np.asarray(days)[::step]], rotation=30, ha="right", fontsize=8)
     ax.set_title("P&L against VaR")
     ax.legend(fontsize=8)
     return figure
+
+
+def _day_index(days: np.ndarray, day: Any) -> int:
+    labels = [str(d) for d in np.asarray(days)]
+    try:
+        return labels.index(str(day))
+    except ValueError:
+        raise ValueError(f"window day {str(day)!r} is not among the days of the P&L "
+                         f"({labels[0] if labels else 'none'} to {labels[-1] if labels else 'none'})") from None
 
 
 def rolling_exception_count(counts: np.ndarray, days: np.ndarray, *, yellow: int, red: int) -> Figure:

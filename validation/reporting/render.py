@@ -61,24 +61,36 @@ def _is_scrap(output: Any) -> bool:
 
 
 def jinja_environment() -> Any:
-    """The Jinja2 environment of the pack's own pages: autoescaped, strict about undefined names."""
+    """The Jinja2 environment of the pack's own pages: autoescaped, strict about undefined names,
+    with the number filters of :mod:`validation.reporting.formatting` (``number``, ``kind``,
+    ``column_kind``, ``first_sentence``, ``breakable``) and ``value`` (a number of no particular kind)."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    from markupsafe import Markup
+
+    from validation.reporting.formatting import (
+        P_FLOOR, breakable, column_kind, first_sentence, format_number, metric_kind,
+    )
 
     env = Environment(loader=FileSystemLoader(str(_TEMPLATES)), autoescape=select_autoescape(["html", "j2"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["value"] = format_value
+    env.filters.update({"value": format_value, "number": format_number, "kind": metric_kind,
+                        "column_kind": column_kind, "first_sentence": first_sentence,
+                        "breakable": lambda text: Markup(breakable(text))})
+    env.globals["p_floor"] = f"{P_FLOOR:g}"
     return env
 
 
 def format_value(value: Any) -> str:
-    """A finding's value for people: 4 significant digits, ``-`` for undefined."""
-    if value is None:
-        return "-"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, int):
-        return str(value)
-    return f"{value:.4g}"
+    """A value of no particular kind for people: 4 significant digits in plain notation (thousands
+    separated), ``-`` for undefined (:func:`validation.reporting.formatting.format_number`).
+
+    >>> format_value(138123.4), format_value(0.123456), format_value(None), format_value(3)
+    ('138,123', '0.1235', '-', '3')
+    """
+    from validation.reporting.formatting import format_number
+
+    return format_number(value, "value")
 
 
 def render_index(context: dict[str, Any]) -> str:
