@@ -90,3 +90,77 @@ def test_explainability_inputs_are_checked(write_spec: Callable[..., Path], tmp_
     with pytest.raises(SpecError) as caught:
         plan_runs([path], out=tmp_path / "out")
     assert caught.value.key == key and fragment in caught.value.problem
+
+
+def _context(frame: Any, *, model_type: str = "classification", **data: Any) -> Any:
+    """A check context on one DataFrame (reference and current), as ``open_context`` builds it."""
+    from validation.checks.base import CheckContext
+    from validation.inputs.samples import Samples
+    from validation.inputs.spec import DataSection, Decision, ModelSection, ModelVersionSpec
+    from validation.judging.policy import Policy
+
+    columns = {"target": "default", "score": "pd"} if model_type == "classification" else {}
+    spec = ModelVersionSpec(
+        path=Path("spec.yaml"), sha256="0" * 64, model=ModelSection(name="toy", version="1", type=model_type),
+        data=DataSection(reference="ref.parquet", current="cur.parquet", **columns, **data),
+        decision=Decision(threshold=0.2) if model_type == "classification" else None, grades=None,
+        checks={}, thresholds={})
+    samples = Samples(frame, frame, [], columns.get("score"), columns.get("target"))
+    return CheckContext(spec, None, samples, Policy.for_spec(spec))  # type: ignore[arg-type]
+
+
+def test_the_fairness_tables_and_card_show_age_bands_in_their_order() -> None:
+    """Issue 18: age bands read ``25-34, 35-49, 50+, <25``; now ``<25, 25-34, 35-49, 50+``."""
+    import numpy as np
+    import pandas as pd
+
+    from conftest import synthetic_sample
+    from validation.checks.fairness import FairnessCheck, FairnessParams
+
+    frame = synthetic_sample(800, seed=3)
+    frame["age_band"] = np.array(["35-49", "<25", "50+", "25-34"])[np.arange(800) % 4]
+    context = _context(frame, protected=["sex", "age_band"])
+    output = FairnessCheck().run(context, FairnessParams())
+    assert list(output.tables["groups:age_band"].index) == ["<25", "25-34", "35-49", "50+"]
+    judged = context.policy.judge_all(output.findings)
+    rows = [row["group"] for row in FairnessCheck().card_analyses(judged)]
+    assert rows == ["sex:female", "sex:male", "age_band:<25", "age_band:25-34", "age_band:35-49", "age_band:50+"]
+    shown = [item for s in output.sections for item in s.items if isinstance(item, pd.DataFrame)]
+    assert any(list(t.index) == ["<25", "25-34", "35-49", "50+"] for t in shown)
+
+
+def test_the_var_page_lists_the_exceptions_and_shades_the_densest_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18: an exceptions table (day, P&L, VaR, loss beyond VaR, in the stress window) and the
+    P&L chart shading the scan test's densest window. Reference: the planted exceptions, the
+    densest 60-day window by hand (days 300 to 310 hold 6 of the 10)."""
+    import numpy as np
+    import pandas as pd
+
+    from validation.checks.backtesting import BacktestingCheck, BacktestingParams
+    from validation.reporting import plots
+
+    planted = [47, 114, 181, 300, 302, 304, 306, 308, 310, 424]
+    hits = np.zeros(500, dtype=int)
+    hits[planted] = 1
+    pnl = np.where(hits == 1, -1.0 - np.arange(500) / 1000, 0.5)
+    days = pd.date_range("2024-01-01", periods=500, freq="B").strftime("%Y-%m-%d")
+    frame = pd.DataFrame({"day": days, "pnl": pnl, "var": np.ones(500)})
+    seen: dict[str, Any] = {}
+    original = plots.pnl_against_var
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.update(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(plots, "pnl_against_var", spy)
+    context = _context(frame, model_type="var", pnl="pnl", var="var", var_level=0.99, time="day")
+    output = BacktestingCheck().run(context, BacktestingParams())
+    table = output.tables["exceptions"]
+    assert list(table.index) == [days[i] for i in planted]
+    assert list(table.columns) == ["pnl", "var", "loss_beyond_var", "in_stress_window"]
+    assert table["loss_beyond_var"].to_numpy() == pytest.approx(-pnl[planted] - 1.0)
+    assert list(table["in_stress_window"]) == [i in range(300, 311) for i in planted]
+    assert seen["window"] == (days[300], days[310])
+    assert seen["window_label"].startswith("densest 60-day window: 6 exceptions")
+    section = next(s for s in output.sections if s.title == "Exceptions")
+    assert any(item is table for item in section.items)

@@ -70,6 +70,26 @@ def hypothesis_table() -> str:
     return "\n".join(lines)
 
 
+def _rule_bounds(rule: Any) -> str:
+    parts = [f"amber {_bound(rule.amber)}, red {_bound(rule.red)}"]
+    if rule.immaterial is not None:
+        parts.append("immaterial " + _interval(rule.immaterial).replace("1.111111111111111", "1.111"))
+    return "; ".join(parts)
+
+
+def materiality_table() -> str:
+    """The Markdown table of the stricter rules of a high-materiality model against the defaults
+    (docs/spec.md, "Materiality")."""
+    from validation.judging.policy import DEFAULT_POLICY, MATERIALITY_POLICY
+
+    lines = ["| metric | default | high materiality | why |", "|---|---|---|---|"]
+    for metric, rule in MATERIALITY_POLICY["high"].items():
+        default = DEFAULT_POLICY[metric]
+        why = rule.source if (rule.amber, rule.red) != (default.amber, default.red) else rule.immaterial_source
+        lines.append(f"| `{metric}` | {_rule_bounds(default)} | {_rule_bounds(rule)} | {_cell(why)} |")
+    return "\n".join(lines)
+
+
 _NOUNS = {"integer": "whole numbers", "number": "numbers", "string": "strings", "boolean": "booleans"}
 
 
@@ -174,6 +194,17 @@ def test_every_policy_metric_is_documented() -> None:
         assert f"`{metric}`" in page
 
 
+def test_the_materiality_policy_is_documented() -> None:
+    from validation.inputs.spec import FREQUENCY_MONTHS, REQUIRED_CHECKS
+
+    page = _page("spec.md")
+    assert materiality_table() in page, "docs/spec.md: paste materiality_table() (python tests/test_docs.py)"
+    for materiality, checks in REQUIRED_CHECKS.items():
+        assert f"| `{materiality}` | {', '.join(checks)} |" in page
+    for materiality, months in FREQUENCY_MONTHS.items():
+        assert f"`{materiality}` every {months}" in page
+
+
 def test_every_link_in_the_docs_and_the_readme_resolves() -> None:
     for page in [ROOT / "README.md", ROOT / "params" / "README.md", *(DOCS / name for name in PAGES)]:
         text = page.read_text(encoding="utf-8")
@@ -256,3 +287,5 @@ if __name__ == "__main__":
     print(policy_table())
     print()
     print(hypothesis_table())
+    print()
+    print(materiality_table())

@@ -551,3 +551,24 @@ def test_a_gap_and_its_ratio_share_one_test_and_one_adjustment() -> None:
     holm = multipletests(raw, method="holm")[1]
     assert ratio.p_adjusted == pytest.approx(holm[1]) == pytest.approx(parity.p_adjusted)
     assert ratio.status == "red" and parity.status != "green"
+
+
+@pytest.mark.parametrize(("labels", "expected"), [
+    (["50+", "25-34", "<25", "35-49"], ["<25", "25-34", "35-49", "50+"]),  # issue 18: read 25-34, 35-49, 50+, <25
+    ([">=50", "[35, 50)", "(missing)", "[25, 35)", "<25"], ["<25", "[25, 35)", "[35, 50)", ">=50", "(missing)"]),
+    (["(groups under 5)", "male", "female", "(missing)"], ["female", "male", "(missing)", "(groups under 5)"]),
+    (["male*<25", "female*50+", "female*<25", "(groups under 5)", "male*25-34"],
+     ["female*<25", "female*50+", "male*<25", "male*25-34", "(groups under 5)"]),
+    (["10", "9", "-1.5", "2"], ["-1.5", "2", "9", "10"]),
+])
+def test_groups_sort_in_their_natural_order(labels: list[str], expected: list[str]) -> None:
+    from validation.metrics.fairness import group_sort_key
+
+    assert sorted(labels, key=group_sort_key) == expected
+
+
+def test_the_bands_of_band_sort_by_their_bounds() -> None:
+    from validation.metrics.fairness import band, group_sort_key
+
+    labels = band(pd.Series([70, 18, 30, 40, None, 100, 24.9]), [25, 35, 50])
+    assert sorted(set(labels), key=group_sort_key) == ["<25", "[25, 35)", "[35, 50)", ">=50", "(missing)"]

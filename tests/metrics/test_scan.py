@@ -77,3 +77,32 @@ def test_the_var_backtest_reports_it_in_the_clustering_cause() -> None:
     assert scan["cause"] == found["christoffersen_pvalue"]["cause"] == "exception clustering"
     assert scan["effect"] == pytest.approx(7 / (12 * 60 / 500))
     assert "7 exceptions in 60 days at most" in scan["note"]
+
+
+def test_the_densest_window_matches_a_double_loop() -> None:
+    """Reference: every window of ``w`` days counted by a double loop; the earliest with the most
+    exceptions, narrowed to its first and last exception."""
+    from validation.metrics.scan import densest_window
+
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        days = int(rng.integers(20, 120))
+        hits = (rng.random(days) < 0.12).astype(np.int64)
+        window = int(rng.integers(2, days))
+        counts = [int(hits[t:t + window].sum()) for t in range(days - window + 1)]
+        found = densest_window(hits, window)
+        if max(counts) < 2:
+            assert found is None
+            continue
+        first = counts.index(max(counts))
+        inside = [t for t in range(first, first + window) if hits[t]]
+        assert found is not None
+        assert (found.start, found.end, found.exceptions, found.window) == (inside[0], inside[-1], max(counts), window)
+        assert found.exceptions == exception_scan_test(hits, window, draws=10).most
+
+
+def test_no_densest_window_without_room_or_exceptions() -> None:
+    from validation.metrics.scan import densest_window
+
+    assert densest_window(np.array([1, 1, 0]), 3) is None  # a window no shorter than the sample
+    assert densest_window(np.array([1, 0, 0, 0, 0, 1]), 3) is None  # at most one exception per window

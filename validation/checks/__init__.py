@@ -22,12 +22,12 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator, Mapping
 
-from validation.checks.base import (RUNNER_PARAMETERS, Check, CheckContext, CheckOutput, CheckParams, Headline,
-                                    Section, builtin_templates, parameters_source)
+from validation.checks.base import (RUNNER_PARAMETERS, US_MRM, Basis, Check, CheckContext, CheckOutput, CheckParams,
+                                    Headline, Section, builtin_templates, parameters_source)
 from validation.checks.context import open_context, run_check
 from validation.errors import PluginError, UnknownCheckError
 
-__all__ = ["REGISTRY", "RUNNER_PARAMETERS", "Check", "CheckContext", "CheckOutput", "CheckParams", "Headline",
+__all__ = ["REGISTRY", "RUNNER_PARAMETERS", "US_MRM", "Basis", "Check", "CheckContext", "CheckOutput", "CheckParams", "Headline",
            "Section", "builtin_templates", "open_context", "parameters_source", "run_check"]
 
 ENTRY_POINT_GROUP = "validation.checks"

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from validation.checks.base import BuiltinCheck, CheckContext, CheckOutput, CheckParams, Headline
+from validation.checks.base import (BASEL_MARKET, ECB_GUIDE, ECB_IRB, EU_AI_ACT, METHODOLOGY, US_MRM, Basis, BuiltinCheck,
+                                    CheckContext, CheckOutput, CheckParams, Headline)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from validation.checks.base import Section
     from validation.inputs.spec import ModelVersionSpec
     from validation.metrics.backtesting import AucChange
+    from validation.metrics.scan import DensestWindow
 
 MIN_SLICE_ROWS = 30
 """Default of ``min_slice_rows`` (project default): a period or segment with fewer rows is
@@ -65,6 +67,8 @@ DUPLICATES_WARNING = ("Rows whose data.ids repeat another row's were removed ({c
 """The summary's warning when rows repeating an identifier were removed (``{counts}`` per sample)."""
 
 _METHODS = {"holm": "Holm", "bh": "Benjamini-Hochberg", "none": "no adjustment"}
+_PD = ("classification",)
+_VAR = ("var",)
 
 
 SCAN_WINDOW_DAYS = 60
@@ -100,25 +104,41 @@ class BacktestingCheck(BuiltinCheck):
                  Headline("var_exceptions", "VaR exceptions", "exceptions", "portfolio"),
                  Headline("basel_zone", "Basel zone", "basel_zone", "portfolio"),
                  Headline("kupiec_pvalue", "Kupiec p-value", "kupiec_pvalue", "portfolio"))
-    basis = "SR 11-7: outcomes analysis (backtesting)"
+    basis = (Basis(US_MRM, "outcomes analysis: the model's estimates against the outcomes observed since"),
+             Basis(ECB_IRB, "section 2.5 (PD models): predictive ability (calibration per grade and portfolio), "
+                            "discriminatory power and its change since initial validation, concentration of the "
+                            "grades", _PD),
+             Basis(ECB_GUIDE, "machine learning techniques: the performance of a complex model justifies its "
+                              "complexity; its discrimination here against the previous version's or a simpler "
+                              "challenger's (the pack's diff page, `validation compare`)", _PD),
+             Basis(EU_AI_ACT, "Art. 15(1) (accuracy): the model's accuracy holds on observed outcomes", _PD),
+             Basis(BASEL_MARKET, "backtesting of the VaR against daily P&L: exceptions over 250 days at 99% and the "
+                                 "traffic-light zones that set the plus factor to the capital multiplier", _VAR))
     metric_basis = {
-        "auc": "ECB instructions 2.5.4: discriminatory power (AUC with DeLong variance)",
-        "gini": "ECB instructions 2.5.4: discriminatory power (Gini = 2 AUC - 1)",
-        "auc_change_pvalue": "ECB instructions 2.5.4.1: current vs initial AUC",
-        "jeffreys_pvalue": "ECB instructions 2.5.3.1: Jeffreys test per grade and portfolio",
-        "binomial_pvalue": "predictive ability per grade: one-sided binomial test (BCBS Working Paper 14, 2005)",
-        "hosmer_lemeshow_pvalue": "predictive ability over grades (Hosmer-Lemeshow, out of sample)",
-        "herfindahl_change_pvalue": "ECB instructions 2.5.5.3: concentration in rating grades (Herfindahl index)",
-        "herfindahl_index": "ECB instructions 2.5.5.3: concentration in rating grades",
-        "kupiec_pvalue": "Basel market risk backtesting: proportion of failures (Kupiec 1995)",
-        "basel_zone": "Basel Committee (1996): traffic-light zones and plus factors",
-        "plus_factor": "Basel Committee (1996): plus factor to the capital multiplier",
-        "christoffersen_pvalue": "VaR backtesting: independence of exceptions (Christoffersen 1998)",
-        "conditional_coverage_pvalue": "VaR backtesting: conditional coverage (Christoffersen 1998)",
-        "duration_independence_pvalue": "VaR backtesting: duration-based independence (Christoffersen and "
-                                        "Pelletier 2004)",
-        "exception_scan_pvalue": "VaR backtesting: exceptions bunched in a window of days (scan statistic, Naus 1965)",
-        "duplicate_id_rows": "SR 11-7: data quality (each applicant once)",
+        "auc": Basis(ECB_IRB, "2.5.4: discriminatory power (AUC with DeLong variance)"),
+        "gini": Basis(ECB_IRB, "2.5.4: discriminatory power (Gini = 2 AUC - 1)"),
+        "auc_change_pvalue": Basis(ECB_IRB, "2.5.4.1: current AUC against the AUC at initial validation"),
+        "jeffreys_pvalue": Basis(ECB_IRB, "2.5.3.1: Jeffreys test per grade and portfolio"),
+        "binomial_pvalue": Basis(METHODOLOGY, "predictive ability per grade: one-sided binomial test (BCBS Working "
+                                              "Paper 14, 2005)"),
+        "hosmer_lemeshow_pvalue": Basis(METHODOLOGY, "predictive ability over grades (Hosmer and Lemeshow 2000)"),
+        "spiegelhalter_pvalue": Basis(METHODOLOGY, "calibration of the PDs as a whole (Spiegelhalter 1986)"),
+        "herfindahl_change_pvalue": Basis(ECB_IRB, "2.5.5.3: concentration in rating grades (Herfindahl index) "
+                                                   "against initial validation"),
+        "herfindahl_index": Basis(ECB_IRB, "2.5.5.3: concentration in rating grades"),
+        "basel_zone": Basis(BASEL_MARKET, "traffic-light zones of the exception count (Basel Committee 1996, "
+                                          "table 2; MAR99)"),
+        "plus_factor": Basis(BASEL_MARKET, "plus factor to the capital multiplier (Basel Committee 1996, table 2)"),
+        "kupiec_pvalue": Basis(METHODOLOGY, "VaR coverage: proportion of failures (Kupiec 1995)"),
+        "christoffersen_pvalue": Basis(METHODOLOGY, "VaR: independence of exceptions (Christoffersen 1998)"),
+        "conditional_coverage_pvalue": Basis(METHODOLOGY, "VaR: conditional coverage (Christoffersen 1998)"),
+        "duration_independence_pvalue": Basis(METHODOLOGY, "VaR: duration-based independence (Christoffersen and "
+                                                           "Pelletier 2004)"),
+        "exception_scan_pvalue": Basis(METHODOLOGY, "VaR: exceptions bunched in a window of days (scan statistic, "
+                                                    "Naus 1965)"),
+        "duplicate_id_rows": (Basis(US_MRM, "data quality: each applicant once"),
+                              Basis(EU_AI_ACT, "Art. 10(3) (data and data governance): data sets free of errors "
+                                               "to the best extent possible", _PD)),
     }
 
     def run(self, context: CheckContext, params: BacktestingParams) -> CheckOutput:
@@ -329,6 +349,10 @@ def _by_slice(output: CheckOutput, context: CheckContext, column: str, prefix: s
 
     s = context.samples
     sliced = bt.slice_table(context.current, column, target=str(s.target), score=str(s.score))
+    if prefix != "period":  # a segment's values in their natural order (age bands <25 first), pools last
+        from validation.metrics.fairness import group_sort_key
+
+        sliced = sliced.loc[sorted(sliced.index, key=lambda v: (str(v).startswith("("), group_sort_key(v)))]
     output.tables[prefix] = sliced
     family = "period" if column == context.spec.data.time and prefix == "period" else f"segment {column}"
     findings = bt.slice_findings(sliced, prefix, min_rows=min_rows, family=family)
@@ -394,7 +418,9 @@ def _var(output: CheckOutput, context: CheckContext, duplicates: str, scan_windo
     import pandas as pd
 
     from validation.metrics import backtesting as bt
+    from validation.metrics import scan
     from validation.reporting import plots
+    from validation.reporting.display import md
 
     data = context.spec.data
     level = data.var_level
@@ -428,10 +454,45 @@ def _var(output: CheckOutput, context: CheckContext, duplicates: str, scan_windo
            f"with p = {result['exception_scan_pvalue']:.4f} (the same number of exceptions on random days, "
            f"Monte Carlo)." if math.isfinite(result["exception_scan_pvalue"])
            else "it needs at least two exceptions and a window shorter than the sample."))
-    section.table(table).figure(plots.pnl_against_var(days, pnl, var, hits))
+    stress = scan.densest_window(hits, scan_window)
+    window, label = None, ""
+    if stress is not None:
+        window = (days[stress.start], days[stress.end])
+        label = (f"densest {stress.window}-day window: {stress.exceptions} exceptions "
+                 f"({result['scan_expected']:.2f} expected)")
+    section.table(table).figure(plots.pnl_against_var(days, pnl, var, hits, window=window, window_label=label))
+    exceptions = exception_table(days, pnl, var, hits, stress)
+    output.tables["exceptions"] = exceptions
+    output.section("Exceptions").text(
+        "Every day the loss exceeded the VaR (desk P&L, not customer data), with the loss beyond the VaR"
+        + (f"; the stress window is {md(str(window[0]))} to {md(str(window[1]))}, where the scan test found the "
+           f"most exceptions in {stress.window} consecutive days." if stress is not None and window is not None
+           else "; with fewer than two exceptions in any window there is no stress window.")).table(exceptions)
     counts = bt.rolling_exceptions(hits)
     if len(counts) > 1:
         yellow, red = bt.basel_zone_starts(bt.BASEL_DAYS, level)
         section.figure(plots.rolling_exception_count(counts, days[bt.BASEL_DAYS - 1:], yellow=yellow, red=red))
     output.findings += bt.var_findings(result, level=level)
     return f"{result['exceptions']} exceptions in {result['days']} days; Basel zone {result['basel_zone']}"
+
+
+def exception_table(days: "np.ndarray", pnl: "np.ndarray", var: "np.ndarray", hits: "np.ndarray",
+                    stress: "DensestWindow | None") -> "pd.DataFrame":
+    """The exception days only: ``day``, ``pnl``, ``var``, ``loss_beyond_var`` (``-pnl - var``, the
+    loss in excess of the VaR) and ``in_stress_window`` (within the densest window of the scan
+    test, :func:`validation.metrics.scan.densest_window`).
+
+    >>> import numpy as np
+    >>> exception_table(np.array(["d1", "d2", "d3"]), np.array([-3.0, 1.0, -5.0]), np.array([2.0, 2.0, 4.0]),
+    ...                 np.array([1, 0, 1]), None).to_dict("list")["loss_beyond_var"]
+    [1.0, 1.0]
+    """
+    import numpy as np
+    import pandas as pd
+
+    marked = np.flatnonzero(hits)
+    inside = [stress is not None and stress.start <= i <= stress.end for i in marked]
+    return pd.DataFrame({"day": np.asarray(days)[marked], "pnl": np.asarray(pnl, dtype=float)[marked],
+                         "var": np.asarray(var, dtype=float)[marked],
+                         "loss_beyond_var": -np.asarray(pnl, dtype=float)[marked] - np.asarray(var, dtype=float)[marked],
+                         "in_stress_window": inside}).set_index("day")

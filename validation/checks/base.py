@@ -12,7 +12,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Union
 
 from pydantic import BaseModel, ConfigDict
 
@@ -48,6 +48,68 @@ class CheckParams(BaseModel):
     spec controls has bounds (``docs/spec.md``), so that no spec can make a check run for hours."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+US_MRM = "US: SR 26-2 / OCC Bulletin 2026-13 (2026)"
+"""The Federal Reserve's, OCC's and FDIC's model risk management guidance of 17 April 2026:
+principles-based; a model's materiality (exposure and purpose) sets how deep validation goes and
+how often monitoring runs. It superseded SR 11-7 (2011)."""
+ECB_IRB = "ECB: instructions for reporting the validation results of internal models (2019)"
+"""ECB Banking Supervision, "Instructions for reporting the validation results of internal models:
+IRB Pillar I models for credit risk" (2019); its PD part is section 2.5."""
+ECB_GUIDE = "ECB: guide to internal models (revised July 2025)"
+"""ECB Banking Supervision, "ECB guide to internal models" (revised July 2025), whose new section on
+the use of machine learning techniques expects explainable models whose performance justifies
+their complexity."""
+EU_AI_ACT = "EU AI Act: Regulation (EU) 2024/1689"
+"""Credit scoring of natural persons is high-risk (Annex III, point 5(b)); the articles of Chapter
+III, Section 2 set what a high-risk system must meet."""
+BASEL_MARKET = "Basel: market risk backtesting"
+"""Basel Committee on Banking Supervision (1996), "Supervisory framework for the use of
+'backtesting' in conjunction with the internal models approach to market risk capital
+requirements"; MAR99 of the consolidated Basel Framework."""
+US_FAIR_LENDING = "US: fair lending (ECOA / Regulation B)"
+"""The Equal Credit Opportunity Act and Regulation B (12 CFR 1002), and the four-fifths rule of the
+Uniform Guidelines (29 CFR 1607.4(D)) as the usual screen for adverse impact."""
+
+METHODOLOGY = "Methodology: published tests"
+"""A statistic's own source where no regulation prescribes it (Kupiec, Christoffersen, Hosmer and
+Lemeshow, ...): what the test is, not a rule it evidences."""
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What a check (or one of its metrics) evidences under one regulatory framework.
+
+    ``framework`` groups the pack's regulatory mapping (one of the constants above, or a
+    third-party check's own); ``model_types`` limits the row to the model types it applies to
+    (empty: every type), so that a VaR pack lists no PD row and a PD pack no VaR row.
+    """
+
+    framework: str
+    text: str
+    model_types: tuple[str, ...] = ()
+
+    def applies_to(self, model_type: str | None) -> bool:
+        return not self.model_types or model_type is None or model_type in self.model_types
+
+
+BasisLike = Union[str, Basis, tuple[Basis, ...]]
+"""A check's ``basis`` (and each value of ``metric_basis``): one text (a third-party check's, shown
+under the framework ``other``), one :class:`Basis`, or several."""
+
+
+def bases(value: BasisLike) -> tuple[Basis, ...]:
+    """A check's ``basis`` or ``metric_basis`` value as :class:`Basis` rows.
+
+    >>> bases("SR 11-7: ongoing monitoring")
+    (Basis(framework='other', text='SR 11-7: ongoing monitoring', model_types=()),)
+    """
+    if isinstance(value, Basis):
+        return (value,)
+    if isinstance(value, str):
+        return (Basis("other", value),) if value else ()
+    return tuple(value)
 
 
 @dataclass(frozen=True)
@@ -141,7 +203,8 @@ class CheckOutput:
 
         if self.context is None:
             raise ValueError("this output has no context to judge its findings by: run the check with run_check()")
-        display(status_table(findings_table(self.findings, self.context.policy)))
+        currency = self.context.spec.model.currency
+        display(status_table(findings_table(self.findings, self.context.policy, currency=currency), currency=currency))
 
     def glue(self) -> None:
         """Glue the findings and the summary (with the headline) into the running notebook."""
@@ -197,9 +260,11 @@ class Check:
     headlines
         Its headline metrics, for the model card and ``validation history``.
     basis
-        What the check serves in regulation, for the pack's regulatory mapping.
+        What the check serves in regulation, for the pack's regulatory mapping: a text, a
+        :class:`Basis` (framework, text, the model types it applies to) or a tuple of them.
     metric_basis
-        The same per metric, where a metric has a specific basis.
+        The same per metric, where a metric has a specific basis (listed only when the pack
+        reports the metric).
     rules
         Default rules of metrics the built-in policy does not know (third-party checks only: the
         built-in checks' thresholds are in :data:`validation.judging.policy.DEFAULT_POLICY`).
@@ -213,8 +278,8 @@ class Check:
     params: ClassVar[type[CheckParams]] = CheckParams
     runner_parameters: ClassVar[tuple[str, ...]] = ()
     headlines: ClassVar[tuple[Headline, ...]] = ()
-    basis: ClassVar[str] = ""
-    metric_basis: ClassVar[Mapping[str, str]] = {}
+    basis: ClassVar[BasisLike] = ""
+    metric_basis: ClassVar[Mapping[str, BasisLike]] = {}
     rules: ClassVar[Mapping[str, "Rule"]] = {}
     card_title: ClassVar[str] = ""
 

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
-from validation.checks.base import BuiltinCheck, CheckContext, CheckOutput, CheckParams, Headline
+from validation.checks.base import (EU_AI_ACT, US_MRM, Basis, BuiltinCheck, CheckContext, CheckOutput, CheckParams,
+                                    Headline)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,8 +58,13 @@ class DriftCheck(BuiltinCheck):
     template = "drift.ipynb"
     params = DriftParams
     headlines = (Headline("score_psi", "score PSI", "psi", "score"),)
-    basis = "SR 11-7: ongoing monitoring (population stability, data drift)"
-    metric_basis = {"psi": "SR 11-7 ongoing monitoring: population stability"}
+    basis = (Basis(US_MRM, "ongoing monitoring: the population the model scores against the one it was developed "
+                           "on, at the frequency its materiality sets", ("classification",)),
+             Basis(EU_AI_ACT, "Art. 10(3) (data and data governance): the development data are still representative "
+                              "of the population the model is used on", ("classification",)),
+             Basis(EU_AI_ACT, "Art. 15(1) (accuracy, robustness): the model performs consistently over its lifecycle; "
+                              "a shifted population is the first sign it may not", ("classification",)))
+    metric_basis = {"psi": Basis(US_MRM, "ongoing monitoring: population stability of the score and each feature")}
 
     def not_applicable(self, spec: "ModelVersionSpec") -> str | None:
         if spec.model.type != "classification":

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping
 
 from pydantic import Field
 
-from validation.checks.base import BuiltinCheck, CheckContext, CheckOutput, CheckParams, Section
+from validation.checks.base import (ECB_GUIDE, EU_AI_ACT, US_FAIR_LENDING, US_MRM, Basis, BuiltinCheck, CheckContext,
+                                    CheckOutput, CheckParams, Section)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,7 +45,13 @@ class ExplainabilityCheck(BuiltinCheck):
     template = "explainability.ipynb"
     params = ExplainabilityParams
     runner_parameters = ("previous_importances",)
-    basis = ("SR 11-7: evaluation of conceptual soundness; Regulation B adverse-action reasons (12 CFR 1002.9)")
+    basis = (Basis(US_MRM, "conceptual soundness: the drivers of the score, their directions and their stability "
+                           "against the previous version", ("classification",)),
+             Basis(ECB_GUIDE, "machine learning techniques: the model's outputs are explainable (importances, reasons "
+                              "per decision, declared monotonicity)", ("classification",)),
+             Basis(EU_AI_ACT, "Art. 13(1) (transparency): the output can be interpreted by those who use it", ("classification",)),
+             Basis(US_FAIR_LENDING, "Regulation B adverse-action notices: the principal reasons for a decline "
+                                    "(12 CFR 1002.9)", ("classification",)))
 
     def not_applicable(self, spec: "ModelVersionSpec") -> str | None:
         if spec.model.type != "classification":

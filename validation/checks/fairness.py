@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, Field
 
-from validation.checks.base import BuiltinCheck, CheckContext, CheckOutput, CheckParams, Headline
+from validation.checks.base import (EU_AI_ACT, US_FAIR_LENDING, Basis, BuiltinCheck, CheckContext, CheckOutput,
+                                    CheckParams, Headline)
 
 if TYPE_CHECKING:
     from typing import Mapping
@@ -87,9 +88,12 @@ class FairnessCheck(BuiltinCheck):
     params = FairnessParams
     headlines = (Headline("worst_disparate_impact_ratio", "worst disparate impact ratio", "disparate_impact_ratio",
                           None, "min"),)
-    basis = ("SR 11-7: conceptual soundness and ongoing monitoring; fair lending (ECOA / Regulation B, "
-             "four-fifths rule of 29 CFR 1607.4(D))")
-    metric_basis = {"disparate_impact_ratio": "four-fifths rule (29 CFR 1607.4(D)); ECOA / Regulation B"}
+    basis = (Basis(US_FAIR_LENDING, "no discrimination on a prohibited basis: decisions, error rates and calibration "
+                                    "compared across protected groups", ("classification",)),
+             Basis(EU_AI_ACT, "Art. 10(2)(f)-(g) (data governance): examination of possible biases that could lead to "
+                              "discrimination, and measures to detect them", ("classification",)))
+    metric_basis = {"disparate_impact_ratio": Basis(US_FAIR_LENDING, "four-fifths rule (29 CFR 1607.4(D)) as the screen "
+                                                                    "for adverse impact")}
     card_title = "decisions by group"
 
     def not_applicable(self, spec: "ModelVersionSpec") -> str | None:
@@ -142,12 +146,19 @@ class FairnessCheck(BuiltinCheck):
             _not_an_identifier(spec, attribute, distinct, len(column))
 
     def card_analyses(self, findings: list["Finding"]) -> list[dict[str, Any]]:
-        """Per group: approval rate, disparate impact ratio and default rate."""
+        """Per group: approval rate, disparate impact ratio and default rate, each attribute's
+        groups in their natural order (age bands ``<25`` first)."""
+        from validation.metrics.fairness import group_sort_key
+
         by_key = {(f.metric, f.subject): f.value for f in findings}
+        rates = [f for f in findings if f.metric == "approval_rate"]
+        attributes = list(dict.fromkeys(f.subject.split(":", 1)[0] for f in rates))  # in the spec's order
+        rates.sort(key=lambda f: (attributes.index(f.subject.split(":", 1)[0]),
+                                  group_sort_key(f.subject.split(":", 1)[-1])))
         return [{"group": f.subject, "approval_rate": f.value,
                  "disparate_impact_ratio": by_key.get(("disparate_impact_ratio", f.subject)),
                  "default_rate": by_key.get(("default_rate", f.subject))}
-                for f in findings if f.metric == "approval_rate"]
+                for f in rates]
 
     def run(self, context: CheckContext, params: FairnessParams) -> CheckOutput:
         from validation.metrics import fairness
@@ -177,6 +188,7 @@ class FairnessCheck(BuiltinCheck):
         rule_problem = fairness.decision_problem(approved, decision.threshold, decision.favourable)
         headline = rule_problem + "." if rule_problem else fairness.headline(
             tables, context.policy, min_group_size=params.min_group_size)
+        tables = {attribute: fairness.in_group_order(table) for attribute, table in tables.items()}
         output = CheckOutput(self.name, headline=headline, findings=findings,
                              tables={f"groups:{attribute}": table for attribute, table in tables.items()})
         if rule_problem or len(problems) == len(attributes):

@@ -1,22 +1,119 @@
-"""Regulatory mapping: what each check and metric serves, gathered from the checks themselves
-(each check's ``basis`` and ``metric_basis``).
+"""Regulatory mapping: what the pack evidences under each framework, gathered from the checks
+themselves (each check's ``basis`` and ``metric_basis``) and from the pack as a whole (its
+materiality, its record-keeping, the validator's review).
 
-SR 11-7 (Federal Reserve / OCC, "Supervisory Guidance on Model Risk Management", 2011), section V,
-names three core elements of validation: evaluation of conceptual soundness, ongoing monitoring,
-and outcomes analysis. The backtests follow the ECB's instructions for reporting the validation
-results of internal models (IRB Pillar I models for credit risk, 2019), whose PD part is section 2.5.
+Frameworks, in the order the pack lists them (the constants of :mod:`validation.checks.base`):
+
+- US: SR 26-2 / OCC Bulletin 2026-13 (Federal Reserve, OCC and FDIC, 17 April 2026), the
+  principles-based model risk guidance under which a model's materiality (exposure and purpose)
+  sets how deep validation goes and how often monitoring runs. It superseded SR 11-7 (2011), which
+  the mapping names only as superseded.
+- ECB: the instructions for reporting the validation results of internal models (IRB Pillar I
+  models for credit risk, 2019), whose PD part is section 2.5, for PD models.
+- ECB: the guide to internal models (revised July 2025), whose section on machine learning
+  techniques expects explainable outputs and performance that justifies complexity.
+- EU AI Act (Regulation (EU) 2024/1689): credit scoring of natural persons is high-risk (Annex III,
+  point 5(b)); a validation evidences Art. 9 (risk management), 10 (data and data governance), 12
+  (record-keeping), 13 (transparency), 14 (human oversight) and 15 (accuracy, robustness).
+- Basel: the Basel Committee's 1996 supervisory framework for backtesting (MAR99 of the
+  consolidated framework), for VaR models.
+- US fair lending (ECOA / Regulation B), and the published tests the statistics come from.
+
+A VaR pack lists no PD row and no credit-scoring row; a PD pack lists no VaR row.
 """
 
 from __future__ import annotations
 
+from typing import Iterable
 
-def mapping(checks: list[str], metrics: set[str]) -> list[dict[str, str]]:
-    """Rows for the pack: each check with its basis, then each metric the pack reports that has a
-    specific one (a PD pack lists no VaR test)."""
+from validation.checks.base import (BASEL_MARKET, ECB_GUIDE, ECB_IRB, EU_AI_ACT, METHODOLOGY, US_FAIR_LENDING, US_MRM,
+                                    Basis, bases)
+
+FRAMEWORKS = (US_MRM, ECB_IRB, ECB_GUIDE, EU_AI_ACT, BASEL_MARKET, US_FAIR_LENDING, METHODOLOGY)
+"""The order of the frameworks in the mapping; a third-party check's own framework comes after."""
+
+SUPERSEDED = {"framework": US_MRM, "item": "superseded: SR 11-7 (2011)",
+              "basis": "rescinded on 17 April 2026 by SR 26-2 / OCC Bulletin 2026-13 (and the FDIC): no basis of "
+                       "this pack"}
+"""The one row that names SR 11-7."""
+
+_CREDIT_SCORING = ("classification",)
+
+PACK_BASES: tuple[tuple[str, Basis], ...] = (
+    ("pack: risk class", Basis(EU_AI_ACT, "Annex III, point 5(b): a system that evaluates the creditworthiness of "
+                                          "natural persons or establishes their credit score is high-risk (when "
+                                          "this model scores natural persons)", _CREDIT_SCORING)),
+    ("pack: validation", Basis(EU_AI_ACT, "Art. 9 (risk management system): testing of the high-risk system against "
+                                          "its known and foreseeable risks, of which this validation is a part",
+                               _CREDIT_SCORING)),
+    ("pack: evidence", Basis(EU_AI_ACT, "Art. 12 (record-keeping): the pack's hashed (optionally signed) manifest and "
+                                        "the registry keep the validation's evidence and its history",
+                             _CREDIT_SCORING)),
+    ("pack: review", Basis(EU_AI_ACT, "Art. 14 (human oversight): the validator's review, with a rating, a "
+                                      "conclusion and an assessment of each finding (`validation review`)",
+                           _CREDIT_SCORING)),
+    ("pack: review", Basis(US_MRM, "effective challenge: an independent validator's rating and conclusion, and the "
+                                   "issues raised, tracked to remediation (`validation review`, `validation "
+                                   "findings`)")),
+)
+"""Rows about the pack as a whole, not one check."""
+
+VAR_MARKER = "basel_zone"
+"""Every VaR backtest reports its Basel zone: a pack reporting it is a VaR model's, when the caller
+does not give the model type."""
+
+
+def materiality_row(materiality: str | None) -> dict[str, str]:
+    """The row saying what the model's materiality sets (SR 26-2: depth and frequency)."""
+    from validation.inputs.spec import FREQUENCY_MONTHS, REQUIRED_CHECKS
+
+    if materiality is None:
+        text = ("materiality not set: the guidance scales validation with each model's materiality (exposure and "
+                "purpose); set model.materiality (docs/spec.md, Materiality)")
+    else:
+        text = (f"materiality {materiality}: checks required {', '.join(REQUIRED_CHECKS[materiality])} (where they "
+                f"apply), the {materiality}-materiality policy, and a run every {FREQUENCY_MONTHS[materiality]} months")
+    return {"framework": US_MRM, "item": "model: materiality", "basis": text}
+
+
+def mapping(checks: Iterable[str], metrics: set[str], *, model_type: str | None = None,
+            materiality: str | None = None) -> list[dict[str, str]]:
+    """The pack's regulatory mapping: rows ``{"framework", "item", "basis"}`` grouped by framework
+    (in the order of :data:`FRAMEWORKS`), each group with the pack's rows, then each check's
+    basis, then each reported metric's own.
+
+    Parameters
+    ----------
+    checks
+        The pack's checks, by name (unknown names are skipped).
+    metrics
+        The metrics the pack reports: a metric's basis is listed only when it is reported.
+    model_type
+        ``classification`` or ``var``: rows of the other type are left out. ``None``: ``var`` when
+        the pack reports :data:`VAR_MARKER`, else ``classification``.
+    materiality
+        The model's ``model.materiality``, for the row saying what it sets.
+
+    Examples
+    --------
+    >>> rows = mapping(["backtesting"], {"kupiec_pvalue", "basel_zone"}, model_type="var")
+    >>> any(row["framework"].startswith("EU AI Act") for row in rows)
+    False
+    """
     from validation.checks import REGISTRY
 
+    kind = model_type or ("var" if VAR_MARKER in metrics else "classification")
     units = [REGISTRY[name] for name in checks if name in REGISTRY]
-    rows = [{"item": f"check: {check.name}", "basis": check.basis} for check in units if check.basis]
-    rows += [{"item": f"metric: {metric}", "basis": basis} for check in units
-             for metric, basis in check.metric_basis.items() if metric in metrics]
-    return rows
+    rows = [materiality_row(materiality), SUPERSEDED]
+    rows += [{"framework": b.framework, "item": item, "basis": b.text}
+             for item, b in PACK_BASES if b.applies_to(kind)]
+    for check in units:
+        rows += [{"framework": b.framework, "item": f"check: {check.name}", "basis": b.text}
+                 for b in bases(check.basis) if b.applies_to(kind)]
+    for check in units:
+        for metric, value in check.metric_basis.items():
+            if metric in metrics:
+                rows += [{"framework": b.framework, "item": f"metric: {metric}", "basis": b.text}
+                         for b in bases(value) if b.applies_to(kind)]
+    order = {framework: index for index, framework in enumerate(FRAMEWORKS)}
+    return sorted(rows, key=lambda row: order.get(row["framework"], len(order)))  # stable within a framework

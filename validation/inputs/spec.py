@@ -52,6 +52,7 @@ EXPECTED = {
     "decision.favourable": "'below' (score < threshold is favourable) or 'above'",
     "data.reference_kind": "what the reference sample is: 'training', 'holdout' or 'out_of_time'",
     "multiplicity": "'holm', 'bh' (Benjamini-Hochberg) or 'none'",
+    "model.materiality": "'high', 'medium' or 'low' (docs/spec.md, Materiality)",
 }
 
 
@@ -120,7 +121,9 @@ class ModelSection(_Strict):
     owner: Text | None = None
     purpose: Text | None = None
     tier: int | None = Field(default=None, ge=0, le=100)
-    materiality: Literal["high", "medium", "low"] | None = None
+    """The model risk tier: 1, 2 and 3 set the materiality (:data:`TIER_MATERIALITY`) when
+    ``materiality`` is absent, and must agree with it when present."""
+    materiality: Materiality | None = None
     """How much the model matters (exposure and purpose, SR 26-2): sets the checks required, the
     policy applied and how often the model is due (``docs/spec.md``, "Materiality")."""
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
@@ -196,6 +199,31 @@ class ReferenceMetrics(_Strict):
     default_rate: Rate | None = None
 
 
+Materiality = Literal["high", "medium", "low"]
+
+TIER_MATERIALITY: dict[int, Materiality] = {1: "high", 2: "medium", 3: "low"}
+"""``model.tier`` 1, 2 and 3 are materiality high, medium and low (a tier outside 1 to 3 is the
+bank's own scale and says nothing about materiality)."""
+
+REQUIRED_CHECKS: dict[str, tuple[str, ...]] = {
+    "high": ("drift", "fairness", "explainability", "backtesting"),
+    "medium": ("drift", "fairness", "backtesting"),
+    "low": ("fairness", "backtesting"),
+}
+"""The built-in checks a spec must run (where they apply to it), by materiality (project default;
+SR 26-2 lets materiality set how deep validation goes): outcomes analysis (backtesting) for every
+model, and fairness of credit decisions for every model that makes them (ECOA applies whatever the
+exposure); ongoing monitoring of the population (drift) from medium; conceptual soundness of the
+drivers (explainability) for high. A check that does not apply to the spec (fairness without
+protected attributes, explainability without an artifact, either for a VaR model) is not
+required. A required check left out must be waived with a reason (``waivers``)."""
+
+FREQUENCY_MONTHS: dict[str, int] = {"high": 3, "medium": 6, "low": 12}
+"""Months between runs, by materiality (project default; SR 26-2 sets no calendar and lets
+materiality set how often monitoring runs): quarterly for high (a quarter of outcomes or of P&L is
+what a backtest needs to move), half-yearly for medium, yearly for low, so that every model is
+looked at within a year."""
+
 RATINGS = ("satisfactory", "satisfactory with findings", "unsatisfactory")
 """The validator's overall ratings by default, best first (``docs/spec.md``, "Governance")."""
 Rating = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[^\x00-\x1f]+$")]
@@ -213,6 +241,15 @@ class Governance(_Strict):
         if len(set(value)) != len(value):
             raise ValueError("each rating once")
         return value
+
+
+def _a_reason(value: str) -> str:
+    if not value.strip():
+        raise ValueError("an empty reason; say why the check is not run")
+    return value
+
+
+Reason = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_a_reason)]
 
 
 class VersionEntry(_Strict):
@@ -255,6 +292,8 @@ class SpecFile(_Strict):
     multiplicity: Literal["holm", "bh", "none"] = "holm"
     reference_metrics: ReferenceMetrics | None = None
     governance: Governance = Field(default_factory=Governance)
+    waivers: dict[str, Reason] = Field(default_factory=dict)
+    """Required checks (by materiality) the spec leaves out, each with the reason."""
     versions: Annotated[list[VersionEntry], Field(max_length=MAX_VERSIONS)] | None = None
 
 
@@ -275,6 +314,8 @@ class ModelVersionSpec(BaseModel):
     reference_metrics: ReferenceMetrics | None = None
     """The version's performance at development (its entry's, else the spec's), if given."""
     governance: Governance = Field(default_factory=Governance)
+    waivers: dict[str, str] = Field(default_factory=dict)
+    """Required checks left out, with the reason for each (``docs/spec.md``, "Materiality")."""
     previous_version: str | None = None
     """The version listed just before this one in the same spec, if any."""
     first_listed: bool = False
@@ -284,6 +325,17 @@ class ModelVersionSpec(BaseModel):
     @property
     def name(self) -> str:
         return self.model.name
+
+    def required_checks(self) -> list[str]:
+        """The checks this version's materiality requires and that apply to it (none without a
+        materiality)."""
+        from validation.checks import REGISTRY
+
+        materiality = self.model.materiality
+        if materiality is None:
+            return []
+        return [name for name in REQUIRED_CHECKS[materiality]
+                if name in REGISTRY and REGISTRY[name].not_applicable(self) is None]
 
     @property
     def version(self) -> str:
@@ -430,6 +482,49 @@ def _check_semantics(path: Path, key_prefix: str, entry: ModelVersionSpec) -> No
     for column in data.segments:
         if column in data.ids:
             raise SpecError(path, "data.segments", f"column '{column}' is an identifier (data.ids)")
+
+
+def _materiality(path: Path, model: ModelSection) -> ModelSection:
+    """The model section with its materiality: the key's, else the one ``tier`` 1 to 3 means; a
+    tier that contradicts the materiality is refused."""
+    implied = TIER_MATERIALITY.get(model.tier) if model.tier is not None else None
+    if implied is None:
+        return model
+    if model.materiality is None:
+        return model.model_copy(update={"materiality": implied})
+    if model.materiality != implied:
+        raise SpecError(path, "model.tier", f"tier {model.tier} means materiality {implied}, but model.materiality "
+                        f"is {model.materiality}; make them agree (tiers 1, 2, 3 are high, medium, low) or drop one")
+    return model
+
+
+def _check_waivers(path: Path, waivers: dict[str, str], checks: dict[str, dict[str, Any]]) -> None:
+    """Waivers name known checks that the spec does not run (whether each is required is checked
+    per version, by :func:`_check_required`)."""
+    from validation.checks import REGISTRY
+
+    for name in waivers:
+        if name not in REGISTRY:
+            raise SpecError(path, f"waivers.{name}", "unknown check; known checks: " + ", ".join(REGISTRY.names()))
+        if name in checks:
+            raise SpecError(path, f"waivers.{name}", "the check is listed in checks: it runs, so there is nothing to "
+                            "waive; remove the waiver or the check")
+
+
+def _check_required(path: Path, entry: "ModelVersionSpec") -> None:
+    """Every check the materiality requires (where it applies) is run or waived with a reason, and
+    every waiver waives a required check."""
+    materiality = entry.model.materiality
+    required = entry.required_checks()
+    for name in required:
+        if name not in entry.checks and name not in entry.waivers:
+            raise SpecError(path, "checks", f"model.materiality {materiality} requires the {name} check; add it to "
+                            f"checks, or waive it with the reason: waivers: {{{name}: \"<why it is not run>\"}}")
+    for name in entry.waivers:
+        if name not in required:
+            needed = f"materiality {materiality} requires {', '.join(required) or 'no check'} here" \
+                if materiality else "no model.materiality: no check is required"
+            raise SpecError(path, f"waivers.{name}", f"the check is not required ({needed}); remove the waiver")
 
 
 def _check_grades(path: Path, grades: list[float] | None) -> tuple[float, ...] | None:
@@ -627,21 +722,24 @@ def load_spec(path: str | Path) -> Spec:
     grades = _check_grades(path, parsed.grades)
     thresholds = _check_thresholds(path, parsed.thresholds)
     checks = _check_checks(path, parsed.checks)
+    _check_waivers(path, parsed.waivers, checks)
     resolved: list[ModelVersionSpec] = []
     previous: str | None = None
     for index, entry in enumerate(_version_entries(path, parsed)):
         prefix = "model." if entry is None else f"versions[{index}]."
         model, data = _apply_entry(path, parsed, entry, prefix)
+        model = _materiality(path, model)
         item = ModelVersionSpec(
             path=path, sha256=digest, model=model, data=data, decision=parsed.decision,
             grades=grades, checks=checks, thresholds=thresholds,
-            multiplicity=parsed.multiplicity, governance=parsed.governance,
+            multiplicity=parsed.multiplicity, governance=parsed.governance, waivers=dict(parsed.waivers),
             reference_metrics=(entry.reference_metrics if entry is not None and entry.reference_metrics is not None
                                else parsed.reference_metrics),
             previous_version=previous, first_listed=entry is not None and index == 0,
         )
         _check_semantics(path, prefix, item)
         _check_each_check(path, item)
+        _check_required(path, item)
         resolved.append(item)
         previous = model.version
     return Spec(path=path, sha256=digest, versions=tuple(resolved))

@@ -22,7 +22,9 @@ whose ``effect`` lies strictly inside the rule's ``immaterial`` interval is gree
 saying so. A large sample makes every effect significant; only a material one is a finding.
 
 Default thresholds and where they come from are in :data:`DEFAULT_POLICY` and the named levels
-below it (the policy table); a spec overrides the bounds per metric under ``thresholds``.
+below it (the policy table); a high-materiality model (``model.materiality: high``) is judged by
+the stricter rules of :data:`MATERIALITY_POLICY`; a spec overrides the bounds per metric under
+``thresholds``.
 :meth:`Policy.for_spec` is the one place a threshold is read: findings, headlines, charts,
 notebook tables and the HTML all ask it, so none can contradict another. No threshold number
 appears outside this module.
@@ -31,7 +33,7 @@ appears outside this module.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping, cast
 
 from validation.judging.findings import Direction, Finding, Status
@@ -271,6 +273,48 @@ DEFAULT_POLICY: dict[str, Rule] = {
                         "at 99%) raises the capital multiplier; the red zone is judged by basel_zone", domain=UNIT),
 }
 
+HIGH_OBSERVED_EXPECTED_IMMATERIAL = (0.9, 1 / 0.9)
+_HIGH = ("project default for high materiality (SR 26-2: the more material a model, the more rigorous its "
+         "validation): ")
+_HIGH_OE = (_HIGH + "observed defaults within a tenth of those expected (1 / 0.9 keeps the band symmetric on the log "
+            "scale): a tenth of the capital or the provisions of a high-materiality portfolio is material")
+
+
+def _stricter(metric: str, **changes: Any) -> Rule:
+    """The default rule of ``metric`` with ``changes`` (bounds, materiality and their sources)."""
+    return replace(DEFAULT_POLICY[metric], **changes)
+
+
+MATERIALITY_POLICY: dict[str, dict[str, Rule]] = {
+    "high": {
+        "auc": _stricter("auc", amber=0.75, red=0.65, source=_HIGH + "5 AUC points above the retail PD practice "
+                         "for amber and red (0.70 / 0.60): a high-materiality model is held to the discrimination "
+                         "its exposure warrants"),
+        "gini": _stricter("gini", amber=0.50, red=0.30, source=_HIGH + "the AUC bounds as Gini (Gini = 2 AUC - 1)"),
+        "auc_change_pvalue": _stricter("auc_change_pvalue", immaterial=(-_INF, 0.02), immaterial_source=_HIGH
+                                       + "a drop of 0.02 AUC (4 Gini points) is material"),
+        "jeffreys_pvalue": _stricter("jeffreys_pvalue", immaterial=HIGH_OBSERVED_EXPECTED_IMMATERIAL,
+                                     immaterial_source=_HIGH_OE),
+        "calibration_pvalue": _stricter("calibration_pvalue", immaterial=HIGH_OBSERVED_EXPECTED_IMMATERIAL,
+                                        immaterial_source=_HIGH_OE),
+        "hosmer_lemeshow_pvalue": _stricter("hosmer_lemeshow_pvalue", immaterial=(-_INF, 0.1),
+                                            immaterial_source=_HIGH + "a tenth of the expected defaults misplaced, "
+                                            "the bound of observed / expected per grade"),
+        "spiegelhalter_pvalue": _stricter("spiegelhalter_pvalue", immaterial=(-0.05, 0.05),
+                                          immaterial_source=_HIGH + "a Brier score within 5% of what calibrated PDs "
+                                          "would give, half the default band"),
+        "kupiec_pvalue": _stricter("kupiec_pvalue", immaterial=HIGH_OBSERVED_EXPECTED_IMMATERIAL,
+                                   immaterial_source=_HIGH + "exceptions within a tenth of those expected, the "
+                                   "bound of observed / expected defaults"),
+    },
+    "medium": {},
+    "low": {},
+}
+"""Rules that replace the defaults by the model's materiality (``model.materiality``): stricter
+bounds of discrimination and narrower materiality bounds of the calibration tests for a
+high-materiality model; medium and low keep the defaults. A spec's ``thresholds`` still override
+them."""
+
 BASEL_ZONE_PROBABILITIES = (0.95, 0.9999)
 """Cumulative binomial probability of the exception count at which the yellow and the red zone
 begin: Basel Committee on Banking Supervision (1996), "Supervisory framework for the use of
@@ -340,15 +384,30 @@ class Policy:
     rules: Mapping[str, Rule] = field(default_factory=lambda: dict(DEFAULT_POLICY))
     overrides: Mapping[str, Any] = field(default_factory=dict)
     multiplicity: Method = DEFAULT_METHOD
+    materiality: str | None = None
+    """The model's materiality whose rules (:data:`MATERIALITY_POLICY`) replace the defaults."""
+
+    @classmethod
+    def for_materiality(cls, materiality: str | None) -> "Policy":
+        """The rules in force for a materiality (``None``: the defaults), with no spec overrides.
+
+        >>> Policy.for_materiality("high").bounds("auc")
+        Bounds(amber=0.75, red=0.65, direction='lower_is_worse')
+        """
+        from validation.checks import REGISTRY
+
+        if materiality is not None and materiality not in MATERIALITY_POLICY:
+            raise ValueError(f"unknown materiality {materiality!r}; expected one of {', '.join(MATERIALITY_POLICY)}")
+        stricter = MATERIALITY_POLICY.get(materiality, {}) if materiality is not None else {}
+        return cls({**DEFAULT_POLICY, **REGISTRY.rules(), **stricter}, materiality=materiality)
 
     @classmethod
     def for_spec(cls, spec: Any | None) -> "Policy":
-        """The policy of a model version (``spec.thresholds`` overrides), or the defaults."""
-        from validation.checks import REGISTRY
-
-        rules = {**DEFAULT_POLICY, **REGISTRY.rules()}
-        return cls(rules, dict(getattr(spec, "thresholds", None) or {}),
-                   getattr(spec, "multiplicity", None) or DEFAULT_METHOD)
+        """The policy of a model version: the rules of its materiality (``spec.model.materiality``),
+        overridden by ``spec.thresholds``; the defaults for ``None``."""
+        materiality = getattr(getattr(spec, "model", None), "materiality", None)
+        return replace(cls.for_materiality(materiality), overrides=dict(getattr(spec, "thresholds", None) or {}),
+                       multiplicity=getattr(spec, "multiplicity", None) or DEFAULT_METHOD)
 
     def rule(self, metric: str) -> Rule:
         return self.rules.get(metric, Rule("none"))

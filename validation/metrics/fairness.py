@@ -49,6 +49,7 @@ group's cause. Miscalibration is a cause of its own, ``calibration <attribute>=<
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
@@ -181,6 +182,54 @@ def band(values: pd.Series, edges: list[float]) -> pd.Series:
     out = np.array(names, dtype=object)[np.minimum(index, len(names) - 1)]
     out[np.isnan(x)] = MISSING_GROUP
     return pd.Series(out, index=values.index, name=values.name, dtype=object).astype(str)
+
+
+_OPEN_BELOW = re.compile(r"^\s*(?:<=?|under |below )\s*(-?\d+(?:\.\d+)?)\s*$", re.IGNORECASE)
+_INTERVAL = re.compile(r"^\s*\[\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*\)\s*$")
+_RANGE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:-|to)\s*(-?\d+(?:\.\d+)?)\s*$", re.IGNORECASE)
+_OPEN_ABOVE = re.compile(r"^\s*(?:>=?\s*(-?\d+(?:\.\d+)?)|(-?\d+(?:\.\d+)?)\s*(?:\+|or more|and over))\s*$",
+                         re.IGNORECASE)
+_NUMBER = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+def band_key(part: str) -> tuple[int, float, float, str]:
+    """Sort key of one label (one attribute's part of an intersection): numeric bands by their
+    bounds (``<25``, ``25-34`` or ``[25, 35)``, ``50+`` or ``>=50``), then other labels
+    alphabetically, then the missing and the pooled groups."""
+    if part in (MISSING_GROUP, SMALL_GROUPS):
+        return (2 if part == MISSING_GROUP else 3, 0.0, 0.0, part)
+    if match := _OPEN_BELOW.match(part):
+        return (0, -math.inf, float(match[1]), part)
+    if match := _INTERVAL.match(part) or _RANGE.match(part):
+        return (0, float(match[1]), float(match[2]), part)
+    if match := _OPEN_ABOVE.match(part):
+        return (0, float(match[1] or match[2]), math.inf, part)
+    if match := _NUMBER.match(part):
+        return (0, float(match[1]), float(match[1]), part)
+    return (1, 0.0, 0.0, part)
+
+
+def group_sort_key(label: Any) -> tuple[tuple[int, float, float, str], ...]:
+    """A key that sorts groups in their natural order: age bands as ``<25, 25-34, 35-49, 50+`` (not
+    ``25-34, 35-49, 50+, <25``), the bands of :func:`band` by their bounds, an intersection by its
+    parts in turn, and ``(missing)`` and ``(groups under 5)`` last.
+
+    >>> sorted(["50+", "25-34", "<25", "35-49", "(missing)"], key=group_sort_key)
+    ['<25', '25-34', '35-49', '50+', '(missing)']
+    >>> sorted([">=50", "[25, 50)", "<25"], key=group_sort_key)
+    ['<25', '[25, 50)', '>=50']
+    >>> sorted(["male*<25", "female*50+", "female*<25"], key=group_sort_key)
+    ['female*<25', 'female*50+', 'male*<25']
+    """
+    text = str(label)
+    if text == SMALL_GROUPS:
+        return (band_key(text),)
+    return tuple(band_key(part) for part in text.split(INTERSECTION))
+
+
+def in_group_order(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (indexed by group) with its rows in the groups' natural order (:func:`group_sort_key`)."""
+    return table.loc[sorted(table.index, key=group_sort_key)]
 
 
 def two_proportion_pvalue(x1: int, n1: int, x2: int, n2: int) -> float:

@@ -67,6 +67,49 @@ def window_maximum(hits: np.ndarray, window: int) -> np.ndarray:
     return (counts[:, window:] - counts[:, :-window]).max(axis=1)
 
 
+@dataclass(frozen=True)
+class DensestWindow:
+    """Where the scan statistic's window lies: the first ``window`` consecutive days holding the
+    most exceptions, narrowed to the days of its first and last exception.
+
+    Attributes
+    ----------
+    start, end
+        Positions (0-based, inclusive) of the window's first and last exception.
+    exceptions
+        Exceptions in the window (the scan statistic ``S``).
+    window
+        The window's length, in days.
+    """
+
+    start: int
+    end: int
+    exceptions: int
+    window: int
+
+
+def densest_window(hits: np.ndarray | pd.Series, window: int) -> DensestWindow | None:
+    """The window of ``window`` consecutive days that holds the most exceptions (the earliest when
+    several do), narrowed to its first and last exception; ``None`` with fewer than 2 exceptions
+    in it or a window no shorter than the sample (as :func:`exception_scan_test`).
+
+    >>> hits = np.zeros(500, dtype=int); hits[[20, 300, 302, 305, 309, 314, 320, 340, 420, 480]] = 1
+    >>> densest_window(hits, 60)
+    DensestWindow(start=300, end=340, exceptions=7, window=60)
+    """
+    h = np.asarray(hits, dtype=np.int64)
+    if not 2 <= window < len(h):
+        return None
+    counts = np.cumsum(np.pad(h, (1, 0)))
+    in_window = counts[window:] - counts[:-window]
+    first = int(np.argmax(in_window))
+    most = int(in_window[first])
+    if most < 2:
+        return None
+    days = np.flatnonzero(h[first:first + window]) + first
+    return DensestWindow(int(days[0]), int(days[-1]), most, window)
+
+
 def exception_scan_test(hits: np.ndarray | pd.Series, window: int, *, draws: int = SCAN_DRAWS,
                         seed: int = SCAN_SEED) -> ScanTest:
     """Scan test: are the exceptions bunched in a window of ``window`` days more than chance allows?

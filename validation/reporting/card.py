@@ -57,5 +57,6 @@ def model_card(plan: "PackPlan", results: list["CheckResult"]) -> dict[str, Any]
         "quantitative_analyses": analyses,
         "ethical_considerations": model.ethical_considerations, "caveats": model.caveats or model.limitations,
         "limitations": model.limitations, "features": plan.features,
-        "governance": {"ratings": list(spec.governance.ratings)},
+        "governance": {"ratings": list(spec.governance.ratings), "required_checks": spec.required_checks(),
+                       "waivers": [{"check": name, "reason": reason} for name, reason in spec.waivers.items()]},
     }

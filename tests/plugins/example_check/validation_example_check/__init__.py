@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from validation.checks import Check, CheckContext, CheckOutput, CheckParams, Headline
+from validation.checks import US_MRM, Basis, Check, CheckContext, CheckOutput, CheckParams, Headline
 from validation.judging.findings import finding
 from validation.judging.policy import Rule
 
@@ -25,7 +25,7 @@ class ScoreRangeCheck(Check):
     template = "score_range.ipynb"  # beside this module: Check.template_folder()
     params = ScoreRangeParams
     headlines = (Headline("score_out_of_range", "scores out of range", "score_out_of_range_share", "score", "max"),)
-    basis = "SR 11-7: ongoing monitoring (inputs outside the development range)"
+    basis = Basis(US_MRM, "ongoing monitoring: inputs outside the development range")
     rules = {"score_out_of_range_share": Rule("higher_is_worse", 0.01, 0.05,
                                               "example plugin default: 1% of applicants outside the range")}
 
