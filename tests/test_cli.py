@@ -108,7 +108,7 @@ def test_run_writes_a_complete_pack(small_pack: dict[str, Any]) -> None:
     names = sorted(str(p.relative_to(pack)) for p in pack.rglob("*") if p.is_file())
     assert names == ["card.json", "html/backtesting.html", "html/drift.html", "html/fairness.html", "index.html",
                      "manifest.json", "notebooks/backtesting.ipynb", "notebooks/drift.ipynb",
-                     "notebooks/fairness.ipynb", "results.json"]
+                     "notebooks/fairness.ipynb", "register.json", "results.json"]
     assert not [p for p in pack.parent.iterdir() if p.name.startswith(".")]  # no staging left
 
 

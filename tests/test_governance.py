@@ -94,11 +94,11 @@ def test_registry_detects_edited_and_deleted_rows(signed_pack: dict[str, Any], w
 
 def test_review_is_recorded_shown_and_invalidated_by_a_later_change(signed_pack: dict[str, Any]) -> None:
     pack, registry = signed_pack["pack"], signed_pack["registry"]
-    review = add_review(pack, reviewer="Ada <MRM>", decision="approve-with-findings",
-                        findings=[("Score PSI near amber", "medium")], registry=registry)
+    review = add_review(pack, reviewer="Ada <MRM>", rating="satisfactory with findings",
+                        conclusion="Score PSI near amber", registry=registry)
     assert verify_pack(pack, key=b"s3cret").intact  # the manifest now covers review.json and the new index
     index = (pack / "index.html").read_text()
-    assert "Ada &lt;MRM&gt;" in index and "approve-with-findings" in index and "Score PSI near amber" in index
+    assert "Ada &lt;MRM&gt;" in index and "satisfactory with findings" in index and "Score PSI near amber" in index
     assert registry.reviews(review["run_id"])[0]["reviewer"] == "Ada <MRM>"
     assert registry.verify() == []
     assert verify_pack(pack, key=b"s3cret").reviews == [(f"Ada <MRM> ({review['reviewed_at']})", True)]
@@ -109,22 +109,30 @@ def test_review_is_recorded_shown_and_invalidated_by_a_later_change(signed_pack:
     check = verify_pack(pack, key=b"s3cret")
     assert not check.intact and check.reviews[0][1] is False
     with pytest.raises(InputError, match="the pack changed since it was written"):
-        add_review(pack, reviewer="Bob", decision="approve", findings=[])
+        add_review(pack, reviewer="Bob", rating="satisfactory", conclusion="fine")
 
 
 def test_review_input_errors(signed_pack: dict[str, Any]) -> None:
-    with pytest.raises(InputError, match="needs at least one --finding"):
-        add_review(signed_pack["pack"], reviewer="Ada", decision="approve-with-findings", findings=[])
-    cli = subprocess.run([*VALIDATION, "review", str(signed_pack["pack"]), "--reviewer", "Ada", "--decision", "approve",
-                          "--finding", "x"], capture_output=True, text=True, timeout=120)
-    assert cli.returncode == 2 and "give one severity per finding" in cli.stderr
+    with pytest.raises(InputError, match="--conclusion: empty"):
+        add_review(signed_pack["pack"], reviewer="Ada", rating="satisfactory", conclusion="  ")
+    with pytest.raises(InputError, match="--conclusion: has a control character"):
+        add_review(signed_pack["pack"], reviewer="Ada", rating="satisfactory", conclusion="ok\x00")
+    with pytest.raises(InputError, match="raising an issue needs a registry"):
+        results = json.loads((signed_pack["pack"] / "results.json").read_text())
+        finding = results["checks"][0]["findings"][0]
+        add_review(signed_pack["pack"], reviewer="Ada", rating="satisfactory", conclusion="ok", assessments=[
+            {"target": f"drift:{finding['metric']}:{finding['subject']}", "action": "raise", "title": "t",
+             "severity": "low", "owner": "o", "due": "2026-01-31", "remediation": "r"}])
+    cli = subprocess.run([*VALIDATION, "review", str(signed_pack["pack"]), "--reviewer", "Ada", "--rating",
+                          "approve", "--conclusion", "ok"], capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 2 and "--rating: 'approve' is not one of satisfactory" in cli.stderr
 
 
 def test_model_card_with_and_without_optional_keys(signed_pack: dict[str, Any], write_spec: Callable[..., Path],
                                                    tmp_path: Path) -> None:
     index = (signed_pack["pack"] / "index.html").read_text()
     assert "Retail &lt;loans&gt; only" in index and "Not for SME lending" in index
-    assert "Mitchell et al. (2019)" in index and "SR 11-7: ongoing monitoring" in index
+    assert "Mitchell et al. (2019)" in index and "SR 26-2 / OCC Bulletin 2026-13" in index
     plain = write_spec({"checks": ["drift", "fairness"]}, name="plain.yaml")
     (outcome,), _ = run([plain], out=tmp_path / "plain-out", workers=1)
     index = (outcome.path / "index.html").read_text()

@@ -63,7 +63,7 @@ def cli(*arguments: str | Path) -> Result:
 
 
 def review(pack: Path, *extra: str | Path) -> Result:
-    return cli("review", pack, "--reviewer", "Ada", "--decision", "approve", *extra)
+    return cli("review", pack, "--reviewer", "Ada", "--rating", "satisfactory", "--conclusion", "Fit for use", *extra)
 
 
 def snapshot(pack: Path) -> dict[str, bytes]:
@@ -133,14 +133,14 @@ def test_each_review_carries_its_own_signature(pack: Path) -> None:
     assert verified.exit_code == 0 and "review Ada" in verified.stdout and "signature valid" in verified.stdout
     # a key holder's later re-signing of the manifest does not make an edited review valid again
     document = json.loads((pack / "review.json").read_text())
-    document["reviews"][0]["decision"] = "reject"
+    document["reviews"][0]["rating"] = "unsatisfactory"
     (pack / "review.json").write_text(json.dumps(document))
     write_manifest(pack, manifest_of(pack))
     verified = cli("verify", pack)
     assert verified.exit_code == 1 and "signature invalid" in verified.stdout
     # a review recorded before reviews were signed: unsigned, covered by the manifest's signature
     del document["reviews"][0]["signature"]
-    document["reviews"][0]["decision"] = "approve"
+    document["reviews"][0]["rating"] = "satisfactory"
     (pack / "review.json").write_text(json.dumps(document))
     write_manifest(pack, manifest_of(pack))
     verified = cli("verify", pack)
@@ -326,7 +326,8 @@ def test_concurrent_reviews_wait_for_each_other(pack: Path, monkeypatch: pytest.
     def reviewer(name: str) -> None:
         start.wait()
         try:
-            outcomes.append(add_review(pack, reviewer=name, decision="approve", findings=[], registry=registry))
+            outcomes.append(add_review(pack, reviewer=name, rating="satisfactory", conclusion="ok",
+                                       registry=registry))
         except Exception as error:  # noqa: BLE001 - reported by the assertion below
             outcomes.append(error)
 
@@ -408,7 +409,7 @@ def test_a_malformed_results_file_in_a_consistent_unsigned_pack_is_refused(pack:
 
 @pytest.mark.parametrize("reviewer", ["R" * 201, "Ada\nLovelace"])
 def test_a_reviewer_name_is_one_bounded_line(pack: Path, reviewer: str) -> None:
-    result = cli("review", pack, "--reviewer", reviewer, "--decision", "approve")
+    result = cli("review", pack, "--reviewer", reviewer, "--rating", "satisfactory", "--conclusion", "ok")
     assert result.exit_code == 2 and "--reviewer:" in result.output, result.output
 
 

@@ -1,6 +1,7 @@
 """Command line (`docs/cli.md`).
 
-``validation run | batch | history | compare | profile | demo | checks``. Exit codes: 0 every check
+``validation run | batch | history | compare | profile | demo | checks | verify | review | pdf |
+findings | init | schema``. Exit codes: 0 every check
 ran and none is red; 1 at least one red finding; 2 invalid spec, data or usage (one message naming
 the file and key or column; nothing written); 3 a check could not execute (the pack is still
 written, that check marked ``error``); 4 the tool itself failed (one line naming the operation or
@@ -268,12 +269,16 @@ def _registry(out: Path, registry: Path | None) -> Any:
     return Registry(registry) if registry else Registry(out / "registry.sqlite")
 
 
+PDF_HELP = "Also print each pack to pack.pdf (in its manifest); needs Chromium."
+
+
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--version", "version", help="Validate only this model version.")
 @click.option("--checks", help="Comma-separated checks to run (default: the spec's checks).")
+@click.option("--pdf", is_flag=True, help=PDF_HELP)
 @_common
-def run(spec: Path, version: str | None, checks: str | None, out: Path, workers: int | None, timeout: int,
+def run(spec: Path, version: str | None, checks: str | None, pdf: bool, out: Path, workers: int | None, timeout: int,
         registry: Path | None, force: bool, quiet: bool) -> None:
     """Validate the model version(s) of SPEC and write one pack per version.
 
@@ -284,7 +289,7 @@ def run(spec: Path, version: str | None, checks: str | None, out: Path, workers:
     with _Progress(quiet) as progress:
         outcomes, code = run_specs([spec], version=version, checks=_split_checks(checks), out=out,
                                    workers=workers, timeout=timeout, registry=_registry(out, registry),
-                                   force=force, on_done=progress)
+                                   force=force, on_done=progress, pdf=pdf)
     _report(outcomes, code)
 
 
@@ -293,9 +298,10 @@ def run(spec: Path, version: str | None, checks: str | None, out: Path, workers:
 @click.option("--scheduler", help="Address of a Dask distributed scheduler (e.g. tcp://host:8786); "
               "default: a local process pool.")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here.")
+@click.option("--pdf", is_flag=True, help=PDF_HELP)
 @_common
-def batch(specs: tuple[Path, ...], scheduler: str | None, junit: Path | None, out: Path, workers: int | None,
-          timeout: int, registry: Path | None, force: bool, quiet: bool) -> None:
+def batch(specs: tuple[Path, ...], scheduler: str | None, junit: Path | None, pdf: bool, out: Path,
+          workers: int | None, timeout: int, registry: Path | None, force: bool, quiet: bool) -> None:
     """Validate every model version of every SPEC (files or folders of specs), every check, as
     independent notebook tasks; unchanged (version, check) pairs are reused unless --force."""
     from validation.reporting.junit import write_junit
@@ -305,14 +311,14 @@ def batch(specs: tuple[Path, ...], scheduler: str | None, junit: Path | None, ou
         _probe_writable(junit, "--junit")
     with _Progress(quiet) as progress:
         outcomes, code = run_specs(list(specs), out=out, workers=workers, scheduler=scheduler, timeout=timeout,
-                                   registry=_registry(out, registry), force=force, on_done=progress)
+                                   registry=_registry(out, registry), force=force, on_done=progress, pdf=pdf)
     _summary(outcomes, quiet)
     if junit:
         write_junit(junit, [(o.results, str(o.path)) for o in outcomes])
     _report(outcomes, code)
 
 
-def _print_table(table: Any, title: str) -> None:
+def _print_table(table: Any, title: str, *, no_wrap: tuple[str, ...] = ()) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -322,7 +328,7 @@ def _print_table(table: Any, title: str) -> None:
 
     view = Table(title=Text(title), title_justify="left")
     for column in table.columns:
-        view.add_column(Text(str(column)))
+        view.add_column(Text(str(column)), no_wrap=column in no_wrap)
     for row in table.itertuples(index=False):
         view.add_row(*[Text(format_value(None if v != v else v) if isinstance(v, float) else format_value(v))
                        for v in row])
@@ -337,14 +343,19 @@ def _registry_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @main.command()
-@click.argument("model")
+@click.argument("model", required=False)
 @_registry_options
-@click.option("--html", type=click.Path(dir_okay=False, path_type=Path), help="Also write an HTML page with trend charts.")
-def history(model: str, out: Path, registry: Path | None, html: Path | None) -> None:
-    """Every version and run of MODEL with its status and headline metrics."""
+@click.option("--html", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write an HTML page (with trend charts for a MODEL).")
+def history(model: str | None, out: Path, registry: Path | None, html: Path | None) -> None:
+    """Every version and run of MODEL with its status and headline metrics; without MODEL, every
+    model with its latest run, when it is next due, and whether it is overdue."""
     from validation.reporting.history import history_table, render_page, trend_charts
 
     store = _registry(out, registry)
+    if model is None:
+        _inventory(store, html)
+        return
     table = history_table(store, model)
     if table.empty:
         raise InputError(f"no runs of {model!r} in the registry {store.path}; run `validation run` or "
@@ -353,6 +364,23 @@ def history(model: str, out: Path, registry: Path | None, html: Path | None) -> 
     if html:
         with _writing(html, "--html"):
             html.write_text(render_page(f"History of {model}", table, charts=trend_charts(table)), encoding="utf-8")
+        click.echo(str(html))
+
+
+def _inventory(store: Any, html: Path | None) -> None:
+    """``validation history`` without a model: the inventory of
+    :func:`validation.reporting.history.inventory`."""
+    from datetime import date
+
+    from validation.reporting.history import inventory, render_page  # type: ignore[attr-defined, unused-ignore]
+
+    table = inventory(store, today=date.today())
+    if table.empty:
+        raise InputError(f"no runs in the registry {store.path}; run `validation run` or `validation batch` first")
+    _print_table(table, "Models: latest run, next due date, overdue", no_wrap=("model", "next_due", "overdue"))
+    if html:
+        with _writing(html, "--html"):
+            html.write_text(render_page("Model inventory", table, intro="Overdue models first."), encoding="utf-8")
         click.echo(str(html))
 
 
@@ -453,27 +481,148 @@ def verify(pack: Path | None, registry: Path | None) -> None:
     sys.exit(1 if problems else 0)
 
 
+def _pack_registry(pack: Path, registry: Path | None) -> Any:
+    """``--registry``, or the registry.sqlite above the pack's model folder (<out>/<model>/<version>/<run>)."""
+    from validation.governance.registry import Registry
+
+    return Registry(registry) if registry else Registry(pack.resolve().parent.parent.parent / "registry.sqlite")
+
+
 @main.command()
 @click.argument("pack", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--reviewer", required=True, help="The validator's name.")
-@click.option("--decision", required=True, type=click.Choice(["approve", "approve-with-findings", "reject"]))
-@click.option("--finding", "findings", multiple=True, help="A finding of the review (repeat; pair each with --severity).")
-@click.option("--severity", "severities", multiple=True, type=click.Choice(["low", "medium", "high"]),
-              help="Severity of the --finding at the same position.")
+@click.option("--rating", required=True, help="The overall rating: one of the pack's ratings (the spec's "
+              "governance.ratings; by default satisfactory, satisfactory with findings, unsatisfactory).")
+@click.option("--conclusion", required=True, help="The written conclusion (line breaks allowed).")
+@click.option("--assessments", type=click.Path(dir_okay=False, path_type=Path),
+              help="A YAML or CSV file of assessments: each names an issue or finding of the pack and accepts, "
+              "overrides (with a rationale) or raises it (with title, severity, owner, due, remediation).")
 @click.option("--registry", type=click.Path(dir_okay=False, path_type=Path),
               help="Registry to record the review in (default: the registry.sqlite above the pack's model folder).")
-def review(pack: Path, reviewer: str, decision: str, findings: tuple[str, ...], severities: tuple[str, ...],
+def review(pack: Path, reviewer: str, rating: str, conclusion: str, assessments: Path | None,
            registry: Path | None) -> None:
     """Record a validator's conclusion on PACK (review.json in the pack, and the registry)."""
-    from validation.governance.registry import Registry
+    from validation.governance.register import load_assessments
     from validation.governance.review import add_review
 
-    if len(findings) != len(severities):
-        raise InputError(f"{len(findings)} --finding but {len(severities)} --severity: give one severity per finding")
-    store = Registry(registry) if registry else Registry(pack.resolve().parent.parent.parent / "registry.sqlite")
-    recorded = add_review(pack, reviewer=reviewer, decision=decision, findings=list(zip(findings, severities)),
+    store = _pack_registry(pack, registry)
+    given = load_assessments(assessments) if assessments else []
+    recorded = add_review(pack, reviewer=reviewer, rating=rating, conclusion=conclusion, assessments=given,
                           registry=store)
+    for item in recorded["raised"]:
+        click.echo(f"raised {item['id']}: {printable(item['title'])} ({item['severity']}, {printable(item['owner'])}, "
+                   f"due {item['due']})")
+    if recorded.get("pdf"):
+        click.echo(f"warning: pack.pdf was kept as printed before this review ({printable(recorded['pdf'])}); "
+                   f"re-print it with `validation pdf {pack}`", err=True)
     click.echo(f"review {recorded['review_id']} recorded in {pack / 'review.json'} and {store.path}")
+
+
+@main.command()
+@click.argument("pack", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the PDF here instead (outside the pack, which is then left as it is).")
+def pdf(pack: Path, out: Path | None) -> None:
+    """Print PACK (its index and every check page) to one PDF with a table of contents: pack.pdf in
+    the pack, added to its (re-signed) manifest."""
+    from validation.governance.review import add_pdf
+
+    if out is not None:
+        _probe_writable(out, "--out")
+    record = add_pdf(pack, out=out)
+    click.echo(str(out if out is not None else pack / record["file"]))
+
+
+@main.group()
+def findings() -> None:
+    """The findings register: issues raised by reviews, with owner, due date and status."""
+
+
+@findings.command(name="list")
+@click.option("--model", help="Only this model's items.")
+@click.option("--status", type=click.Choice(["open", "in_progress", "remediated", "closed", "risk_accepted"]),
+              help="Only items with this status.")
+@_registry_options
+def list_findings(model: str | None, status: str | None, out: Path, registry: Path | None) -> None:
+    """List the register's items (every model, every status unless given)."""
+    import pandas as pd
+
+    items = _registry(out, registry).register_items(model=model, status=status)
+    columns = ["id", "version", "severity", "status", "owner", "due", "title"]
+    _print_table(pd.DataFrame(items, columns=columns), f"Findings register ({len(items)} items)",
+                 no_wrap=("id", "due", "status"))
+
+
+@findings.command()
+@click.argument("item_id", metavar="ID")
+@click.option("--status", type=click.Choice(["open", "in_progress", "remediated", "closed", "risk_accepted"]),
+              help="The new status.")
+@click.option("--owner", help="The new owner.")
+@click.option("--due", help="The new due date (YYYY-MM-DD).")
+@click.option("--remediation", help="The new remediation text.")
+@click.option("--severity", type=click.Choice(["low", "medium", "high"]), help="The new severity.")
+@click.option("--by", "by", required=True, help="Who makes the change (recorded with it).")
+@click.option("--note", help="Why (recorded with the change).")
+@_registry_options
+def update(item_id: str, status: str | None, owner: str | None, due: str | None, remediation: str | None,
+           severity: str | None, by: str, note: str | None, out: Path, registry: Path | None) -> None:
+    """Change an item's status, owner, due date, remediation or severity (each change is recorded
+    with who, when and the old value)."""
+    from validation.governance.register import MAX_NAME, check_change, check_text
+
+    given = {"status": status, "owner": owner, "due": due, "remediation": remediation, "severity": severity}
+    fields = {name: check_change(name, value, f"--{name}") for name, value in given.items() if value is not None}
+    if not fields:
+        raise InputError("give at least one of --status, --owner, --due, --remediation, --severity")
+    who = check_text(by, "--by", limit=MAX_NAME)
+    why = check_text(note, "--note", required=False) or None
+    store = _registry(out, registry)
+    changed = store.update_items({item_id: fields}, by=who, note=why)
+    if not changed:
+        click.echo(f"{item_id}: unchanged (already as given)")
+    for item in changed:
+        click.echo(f"{item['id']}: {item['status']}, {item['severity']}, owner {printable(item['owner'])}, "
+                   f"due {item['due']} (updated {item['updated_at']})")
+
+
+@findings.command(name="export")
+@click.option("--model", help="Only this model's items.")
+@click.option("--csv", "csv_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The CSV file to write.")
+@_registry_options
+def export_findings(model: str | None, csv_file: Path, out: Path, registry: Path | None) -> None:
+    """Write the register's items to a CSV file for a spreadsheet (cells a spreadsheet would run as
+    a formula start with an added ')."""
+    from validation.governance.register import export_csv
+    from validation.reporting.files import atomic_write
+
+    items = _registry(out, registry).register_items(model=model)
+    with _writing(csv_file, "--csv"):
+        atomic_write(csv_file, export_csv(items))
+    click.echo(str(csv_file))
+
+
+@findings.command(name="import")
+@click.option("--csv", "csv_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A CSV written by `validation findings export`, edited.")
+@click.option("--by", "by", required=True, help="Who makes the changes (recorded with them).")
+@click.option("--note", help="Why (recorded with each change).")
+@_registry_options
+def import_findings(csv_file: Path, by: str, note: str | None, out: Path, registry: Path | None) -> None:
+    """Apply the edits of an exported CSV (status, owner, due, remediation, severity): all of them,
+    or none when a row is wrong."""
+    from validation.governance.register import MAX_NAME, check_text, read_csv_edits
+
+    who = check_text(by, "--by", limit=MAX_NAME)
+    why = check_text(note, "--note", required=False) or None
+    store = _registry(out, registry)
+    current = {item["id"]: item for item in store.register_items()}
+    edits = read_csv_edits(csv_file, current)
+    changed = store.update_items(edits, by=who, note=why,
+                                 expected={item_id: current[item_id]["updated_at"] for item_id in edits})
+    for item in changed:
+        click.echo(f"{item['id']}: " + ", ".join(f"{name} {printable(str(item[name]))}" for name in edits[item["id"]]))
+    click.echo(f"{len(changed)} item(s) updated from {csv_file}")
 
 
 @main.command()

@@ -61,9 +61,12 @@ def _schedule(plans: list[PackPlan], registry: Registry | None, force: bool,
 
 def execute_plans(plans: list[PackPlan], *, workers: int | None = None, scheduler: str | None = None,
                   registry: Registry | None = None, force: bool = False,
-                  on_done: Callable[[TaskResult], None] | None = None) -> list[PackOutcome]:
+                  on_done: Callable[[TaskResult], None] | None = None, pdf: bool = False) -> list[PackOutcome]:
     """Execute every task of every plan in one pool (or on a Dask cluster), reusing unchanged
-    results from the registry, then assemble, and record, the packs in spec order."""
+    results from the registry, then assemble, and record, the packs in spec order.
+
+    With a registry, each pack carries the register items of earlier versions of its model that
+    are not closed (``register.json``); with ``pdf``, each pack holds ``pack.pdf``."""
     try:
         inputs, done, pending = _schedule(plans, registry, force, on_done)
         for result in run_tasks(pending, workers=workers, scheduler=scheduler, on_done=on_done):
@@ -72,7 +75,8 @@ def execute_plans(plans: list[PackPlan], *, workers: int | None = None, schedule
         for plan in plans:
             previous = _previous_run(registry, plan)
             task_results = [done[t.key] for t in plan.tasks]
-            path, doc = finish_pack(plan, task_results, previous=previous)
+            carried = None if registry is None else registry.carried_items(plan.spec.name, plan.spec.version)
+            path, doc = finish_pack(plan, task_results, previous=previous, carried=carried, pdf=pdf)
             if registry is not None:  # the pack moves into place inside the registry's transaction
                 registry.record(doc, path, inputs={t.check: inputs[t.key] for t in plan.tasks},
                                 reused={r.key[2]: r.reused_from for r in task_results if r.reused_from},
@@ -156,10 +160,22 @@ def _remove_empty(folders: list[Path]) -> None:
 def run_specs(specs: Sequence[str | Path], *, version: str | None = None, checks: list[str] | None = None,
               out: str | Path = "reports", workers: int | None = None, scheduler: str | None = None,
               timeout: int = DEFAULT_CELL_TIMEOUT, registry: Registry | None = None, force: bool = False,
-              on_done: Callable[[TaskResult], None] | None = None) -> tuple[list[PackOutcome], int]:
-    """Validate and write packs; returns the packs and the CLI exit code (0, 1 or 3)."""
+              on_done: Callable[[TaskResult], None] | None = None, pdf: bool = False
+              ) -> tuple[list[PackOutcome], int]:
+    """Validate and write packs (with ``pack.pdf`` each when ``pdf``); returns the packs and the
+    CLI exit code (0, 1 or 3).
+
+    Raises
+    ------
+    InputError
+        (exit 2, nothing written) Bad input; with ``pdf``, Chromium or the PDF module missing.
+    """
+    if pdf:
+        from validation.reporting.pack import check_pdf_printer
+
+        check_pdf_printer()
     plans = plan_runs(collect_specs(specs), version=version, checks=checks, out=Path(out), timeout=timeout)
     prepare_output(Path(out), registry, plans)
     outcomes = execute_plans(plans, workers=workers, scheduler=scheduler, registry=registry, force=force,
-                             on_done=on_done)
+                             on_done=on_done, pdf=pdf)
     return outcomes, exit_code(worst([o.status for o in outcomes]))

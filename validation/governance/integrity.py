@@ -13,8 +13,12 @@
   with a key, an unsigned manifest is ``missing`` (a signature may have been stripped) and the
   pack is not intact. Every review is checked against the pack's current content.
 - :func:`content_sha256`: the hash a review is bound to: every file's hash except those a review
-  itself rewrites (``index.html``, ``review.json``, ``manifest.json``), so changing any evidence
-  (results, notebooks, reports, card) after a review invalidates it.
+  itself rewrites (``index.html``, ``review.json``, ``manifest.json``, ``pack.pdf``), so changing
+  any evidence (results, notebooks, reports, card, the carried register) after a review
+  invalidates it.
+- :func:`read_reviews` and :func:`read_register` check ``review.json`` (a review's rating,
+  conclusion, assessments and the register items it raised) and ``register.json`` for shape:
+  ``verify`` reports a malformed one as a problem.
 - :func:`pack_lock`: an ``flock`` on the pack folder itself (no file is added to the pack: every
   file in it is hashed); reviews take it exclusively, verification shared.
 
@@ -42,12 +46,17 @@ SIGNING_KEY_ENV = "VALIDATION_SIGNING_KEY"
 ALGORITHM = "HMAC-SHA256"
 MANIFEST = "manifest.json"
 REVIEW = "review.json"
-REWRITTEN_BY_REVIEW = {"index.html", REVIEW, MANIFEST}
+REGISTER = "register.json"
+"""The register items a pack carries: those of earlier versions not closed when it was run."""
+PDF = "pack.pdf"
+REWRITTEN_BY_REVIEW = {"index.html", REVIEW, MANIFEST, PDF}
+"""The files a review (or ``validation pdf``) rewrites: presentation and sign-off, not evidence."""
 REVIEW_DOMAIN = b"validation review\n"
 """Prefix of a review's signed bytes, so a review's signature is never a manifest's (and back)."""
 DECISIONS = ("approve", "approve-with-findings", "reject")
+"""The decisions of reviews recorded before ratings (still read and verified)."""
 SEVERITIES = ("low", "medium", "high")
-REVIEW_TEXT_FIELDS = ("review_id", "run_id", "reviewer", "decision", "reviewed_at", "pack_sha256")
+REVIEW_TEXT_FIELDS = ("review_id", "run_id", "reviewer", "reviewed_at", "pack_sha256")
 ACCEPTED = ("valid", "unsigned", "not checked")
 """Signature states of an intact pack: ``missing`` (unsigned while a key is given), ``invalid``
 and ``unreadable`` (a malformed manifest) are not."""
@@ -227,12 +236,86 @@ def _check_review(path: Path, number: int, review: Any) -> None:
     for name in REVIEW_TEXT_FIELDS:
         if not isinstance(review.get(name), str):
             raise PackFormatError(path, f"{where}'{name}' is {json.dumps(review.get(name))[:80]}, expected text")
+    if "decision" in review and "rating" not in review:
+        _check_legacy_review(path, where, review)
+    else:
+        _check_rated_review(path, where, review)
+    _check_signature_field(path, review, where)
+
+
+def _check_legacy_review(path: Path, where: str, review: dict[str, Any]) -> None:
+    """A review recorded before ratings: a decision and a list of findings."""
+    if review.get("decision") not in DECISIONS:
+        raise PackFormatError(path, f"{where}'decision' is {json.dumps(review.get('decision'))[:80]}, expected one "
+                                    f"of {', '.join(DECISIONS)}")
     findings = review.get("findings")
     if not isinstance(findings, list) or not all(
             isinstance(f, dict) and isinstance(f.get("text"), str) and f.get("severity") in SEVERITIES for f in findings):
         raise PackFormatError(path, f"{where}'findings' is {json.dumps(findings)[:80]}, expected a list of "
                                     f"{{\"text\": ..., \"severity\": {'|'.join(SEVERITIES)}}}")
-    _check_signature_field(path, review, where)
+
+
+def _check_rated_review(path: Path, where: str, review: dict[str, Any]) -> None:
+    """A review with a rating, a conclusion, its assessments and the register items it raised."""
+    from validation.governance.register import ACTIONS
+
+    for name in ("rating", "conclusion"):
+        if not isinstance(review.get(name), str):
+            raise PackFormatError(path, f"{where}'{name}' is {json.dumps(review.get(name))[:80]}, expected text")
+    assessments = review.get("assessments")
+    if not isinstance(assessments, list) or not all(
+            isinstance(a, dict) and isinstance(a.get("target"), str) and a.get("action") in ACTIONS
+            and isinstance(a.get("rationale"), (str, type(None))) and isinstance(a.get("issue_id"), (str, type(None)))
+            for a in assessments):
+        raise PackFormatError(path, f"{where}'assessments' is {json.dumps(assessments)[:80]}, expected a list of "
+                                    f'{{"target": text, "action": {"|".join(ACTIONS)}, "rationale": text or null, '
+                                    '"issue_id": text or null}')
+    raised = review.get("raised")
+    if not isinstance(raised, list):
+        raise PackFormatError(path, f"{where}'raised' is {json.dumps(raised)[:80]}, expected a list of register items")
+    for item in raised:
+        _check_item(path, f"{where}'raised': ", item)
+    raised_ids = {item["id"] for item in raised}
+    linked = {a["issue_id"] for a in assessments if a["action"] == "raise"}
+    if linked != raised_ids or any(a["issue_id"] is not None for a in assessments if a["action"] != "raise"):
+        raise PackFormatError(path, f"{where}the issue ids of its 'raise' assessments ({', '.join(map(str, linked))}) "
+                                    f"are not the ids of the items it raised ({', '.join(sorted(raised_ids))})")
+
+
+def _check_item(path: Path, where: str, item: Any) -> None:
+    """A register item: every field of :data:`~validation.governance.register.ITEM_FIELDS` as
+    text, a known status and severity."""
+    from validation.governance.register import ITEM_FIELDS, SEVERITIES as ITEM_SEVERITIES, STATUSES
+
+    if not isinstance(item, dict):
+        raise PackFormatError(path, f"{where}a JSON {type(item).__name__}, expected a register item (an object)")
+    for name in ITEM_FIELDS:
+        if not isinstance(item.get(name), str):
+            raise PackFormatError(path, f"{where}item {str(item.get('id'))[:40]}: '{name}' is "
+                                        f"{json.dumps(item.get(name))[:80]}, expected text")
+    if item["status"] not in STATUSES or item["severity"] not in ITEM_SEVERITIES:
+        raise PackFormatError(path, f"{where}item {item['id'][:40]}: status {item['status']!r:.40} or severity "
+                                    f"{item['severity']!r:.40} is not one the register knows")
+
+
+def read_register(pack: Path) -> list[dict[str, Any]]:
+    """The register items a pack carries (``register.json``; none when there is no such file).
+
+    Raises
+    ------
+    PackFormatError
+        The file is not JSON, not an object with a list ``items``, or an item is malformed.
+    """
+    path = pack / REGISTER
+    if not path.is_file():
+        return []
+    document = strict_json(path)
+    items = document.get("items") if isinstance(document, dict) else None
+    if not isinstance(items, list):
+        raise PackFormatError(path, 'expected an object {"items": [...]}')
+    for item in items:
+        _check_item(path, "", item)
+    return items
 
 
 def read_reviews(pack: Path) -> list[dict[str, Any]]:
@@ -298,7 +381,9 @@ class Verification:
     review_signatures: list[str] = field(default_factory=list)
     """Every review's own signature: ``valid``, ``invalid``, ``unsigned`` or ``not checked``."""
     problems: list[str] = field(default_factory=list)
-    """A malformed ``manifest.json`` or ``review.json``, one line each."""
+    """A malformed ``manifest.json``, ``review.json`` or ``register.json``, one line each."""
+    notes: list[str] = field(default_factory=list)
+    """What is worth knowing and does not make the pack not intact (a PDF older than a review)."""
 
     @property
     def intact(self) -> bool:
@@ -315,7 +400,7 @@ class Verification:
         for (who, ok), state in zip(self.reviews, self.review_signatures):
             out.append(f"review {who}: {'matches the pack' if ok else 'NO LONGER MATCHES the pack'}; "
                        f"signature {state}")
-        return out
+        return out + self.notes
 
 
 def verify_pack(pack: str | Path, *, key: bytes | None = None) -> Verification:
@@ -355,9 +440,27 @@ def verify_unlocked(pack: Path, *, key: bytes | None) -> Verification:
     except PackFormatError as error:
         result.problems.append(f"{REVIEW}: {error.problem}")
         reviews = []
+    try:
+        read_register(pack)
+    except PackFormatError as error:
+        result.problems.append(f"{REGISTER}: {error.problem}")
+    result.notes += _pdf_notes(manifest, reviews)
     current = content_sha256(actual)
     for review in reviews:
         result.reviews.append((f"{review['reviewer']} ({review['reviewed_at']})", review["pack_sha256"] == current))
         state = signature_status(review, key, review=True)
         result.review_signatures.append("unsigned" if state == "missing" else state)  # the manifest's covers it
     return result
+
+
+def _pdf_notes(manifest: dict[str, Any], reviews: list[dict[str, Any]]) -> list[str]:
+    """A line when ``pack.pdf`` was printed before some of the pack's reviews (the manifest's
+    ``pdf.reviews`` counts those it shows): it is the pack as it was, not as reviewed."""
+    record = manifest.get("pdf")
+    if not isinstance(record, dict) or not isinstance(record.get("reviews"), int):
+        return []
+    later = len(reviews) - record["reviews"]
+    if later <= 0:
+        return []
+    return [f"{PDF}: printed at {record.get('printed_at')}, before the last {later} review(s), which it does not "
+            "show; `validation pdf PACK` re-prints it"]

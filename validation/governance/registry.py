@@ -24,13 +24,29 @@ runs(run_id, model, version, status, started_at, finished_at, spec_sha256, pack)
 checks(run_id, name, status, inputs_sha256, reused_from, duration_seconds, error)
 findings(run_id, check_name, metric, subject, value, value_text, status, amber, red)
 reviews(review_id, run_id, reviewer, decision, reviewed_at, pack_sha256, findings)
+register(id, model, number, version, run_id, review_id, target, title, severity, owner, due, remediation,
+         status, raised_at, updated_at, revision)
+register_events(item_id, revision, at, by, field, old, new, note)
+register_numbers(model, last)
 ledger(seq, kind, key, content_sha256, prev_hash, row_hash)
+
+A review's ``decision`` column holds its rating and ``findings`` the JSON
+``{"conclusion", "assessments"}`` (reviews recorded before ratings hold a decision and a list of
+findings there: the columns are kept so that existing ledgers still verify).
+
+The findings register (:mod:`validation.governance.register`): ``register`` holds each raised item's
+current state, ``register_events`` every change to it (``raised`` with the whole item as JSON, then
+one row per changed field with its old and new value, who and when), and ``register_numbers`` the
+last number given per model, so an item's id ``<model>-<NNN>`` is never given twice, even after a
+row is deleted. Each write to an item is revision ``n`` of it and adds the ledger entry
+``register <id>@<n>`` over that revision's events.
 
 Tamper evidence: every run and review adds a ledger entry in the same transaction, with the sha256
 of its rows (read back from the tables) and the hash of the previous entry:
 ``row_hash = sha256(prev_hash | kind | key | content_sha256)``. :meth:`Registry.verify` recomputes
-both: an edited or deleted row of a run, a check, a finding or a review, or a deleted or edited
-ledger entry, breaks the chain. (Removing the newest entries together with their rows cannot be
+both: an edited or deleted row of a run, a check, a finding, a review or a register event, or a
+deleted or edited ledger entry, breaks the chain; a register row that differs from the replay of
+its events (edited by hand) or has no events is reported too. (Removing the newest entries together with their rows cannot be
 told from a shorter history; anchor the last ``row_hash`` elsewhere to detect that.)
 """
 
@@ -45,7 +61,7 @@ import sqlite3
 import time
 from contextlib import closing, contextmanager, suppress
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
 
 from validation.errors import RegistryError, ToolFailure
 
@@ -67,6 +83,17 @@ CREATE TABLE IF NOT EXISTS reviews (
     review_id TEXT PRIMARY KEY, run_id TEXT NOT NULL, reviewer TEXT NOT NULL, decision TEXT NOT NULL,
     reviewed_at TEXT NOT NULL, pack_sha256 TEXT NOT NULL, findings TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS register (
+    id TEXT PRIMARY KEY, model TEXT NOT NULL, number INTEGER NOT NULL, version TEXT NOT NULL, run_id TEXT NOT NULL,
+    review_id TEXT NOT NULL, target TEXT NOT NULL, title TEXT NOT NULL, severity TEXT NOT NULL, owner TEXT NOT NULL,
+    due TEXT NOT NULL, remediation TEXT NOT NULL, status TEXT NOT NULL, raised_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL, revision INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS register_events (
+    item_id TEXT NOT NULL, revision INTEGER NOT NULL, at TEXT NOT NULL, by TEXT NOT NULL, field TEXT NOT NULL,
+    old TEXT, new TEXT, note TEXT, PRIMARY KEY (item_id, revision, field)
+);
+CREATE TABLE IF NOT EXISTS register_numbers (model TEXT PRIMARY KEY, last INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS ledger (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, key TEXT NOT NULL,
     content_sha256 TEXT NOT NULL, prev_hash TEXT NOT NULL, row_hash TEXT NOT NULL
@@ -74,11 +101,14 @@ CREATE TABLE IF NOT EXISTS ledger (
 CREATE INDEX IF NOT EXISTS runs_by_model ON runs(model, version, finished_at);
 CREATE INDEX IF NOT EXISTS checks_by_inputs ON checks(name, inputs_sha256);
 CREATE INDEX IF NOT EXISTS findings_by_run ON findings(run_id);
+CREATE INDEX IF NOT EXISTS register_by_model ON register(model, status);
 """
 
 BUSY_TIMEOUT_MS = 60_000
 GENESIS = "0" * 64
 RETRIES = 20
+
+T = TypeVar("T")
 
 Publish = Callable[[], Callable[[], None]]
 """A step run inside a registry transaction just before COMMIT; returns the undo of what it did."""
@@ -204,10 +234,25 @@ class Registry:
 
     def _write(self, statements: list[tuple[str, tuple[Any, ...]]], ledger: tuple[str, str] | None = None, *,
                publish: Publish | None = None, operation: str = "writing to the registry") -> None:
-        """Run statements in one immediate transaction, retrying while the database is locked;
-        ``ledger = (kind, key)`` appends the chained ledger entry of what was written; ``publish``
-        runs just before COMMIT (see the module docstring), at most once: once it has run, a
-        failure is not retried. An exception of ``publish`` itself is re-raised as it is."""
+        """Run statements in one transaction (:meth:`_transaction`); ``ledger = (kind, key)``
+        appends the chained ledger entry of what was written."""
+
+        def work(connection: sqlite3.Connection) -> None:
+            for sql, parameters in statements:
+                connection.execute(sql, parameters)
+            if ledger is not None:
+                _append_ledger(connection, *ledger)
+
+        self._transaction(work, publish=(lambda _: publish()) if publish is not None else None, operation=operation)
+
+    def _transaction(self, work: Callable[[sqlite3.Connection], T], *,
+                     publish: Callable[[T], Callable[[], None]] | None = None,
+                     operation: str = "writing to the registry") -> T:
+        """Run ``work`` in one immediate transaction, retrying while the database is locked (the
+        work is run again from the start: it reads what it needs inside the transaction).
+        ``publish`` gets what ``work`` returned and runs just before COMMIT (see the module
+        docstring), at most once: once it has run, a failure is not retried. An exception of
+        ``work`` (a refused edit) or of ``publish`` rolls back and is re-raised as it is."""
         published: list[bool] = []
         for attempt in range(RETRIES):
             try:
@@ -216,18 +261,15 @@ class Registry:
                     connection.execute("BEGIN IMMEDIATE")
                     undo: Callable[[], None] | None = None
                     try:
-                        for sql, parameters in statements:
-                            connection.execute(sql, parameters)
-                        if ledger is not None:
-                            _append_ledger(connection, *ledger)
+                        value = work(connection)
                         if publish is not None:
                             published.append(True)
-                            undo = publish()
+                            undo = publish(value)
                         connection.execute("COMMIT")
                     except BaseException:
                         _abandon(connection, undo)
                         raise
-                return
+                return value
             except sqlite3.Error as error:
                 if not _locked(error) or published:
                     raise self._failure(error, operation) from error
@@ -297,18 +339,132 @@ class Registry:
         self._write(statements, ledger=("run", run["id"]), publish=publish,
                     operation=f"recording run {run['id']} in the registry")
 
-    def record_review(self, review: dict[str, Any], *, publish: Publish | None = None) -> None:
-        """Record a validator's review (see :mod:`validation.governance.review`), chained in the
-        ledger; ``publish`` as in :meth:`record` (renaming the review's files into the pack)."""
-        self._write([(
-            "INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (review["review_id"], review["run_id"], review["reviewer"], review["decision"], review["reviewed_at"],
-             review["pack_sha256"], json.dumps(review["findings"], sort_keys=True)),
-        )], ledger=("review", review["review_id"]), publish=publish,
-            operation=f"recording review {review['review_id']} in the registry")
+    def record_review(self, review: Mapping[str, Any], *, raised: Sequence[Mapping[str, Any]] = (),
+                      publish: Callable[[list[dict[str, Any]]], Callable[[], None]] | None = None
+                      ) -> list[dict[str, Any]]:
+        """Record a validator's review (see :mod:`validation.governance.review`) and the register
+        items it raises, in one transaction chained in the ledger.
+
+        Parameters
+        ----------
+        review
+            ``review_id``, ``run_id``, ``reviewer``, ``rating``, ``conclusion``, ``assessments``,
+            ``reviewed_at`` and ``pack_sha256``.
+        raised
+            The items the review raises, every field of
+            :data:`~validation.governance.register.ITEM_FIELDS` but ``id``: each gets the next id
+            of its model here, inside the transaction.
+        publish
+            Called with the items (with their ids) just before COMMIT, as in :meth:`record`
+            (writing the review's files into the pack); returns the undo.
+
+        Returns
+        -------
+        list of dict
+            The raised items with their ids.
+        """
+
+        def work(connection: sqlite3.Connection) -> list[dict[str, Any]]:
+            items = [_raise_item(connection, item, by=str(review["reviewer"])) for item in raised]
+            details = {"conclusion": review["conclusion"], "assessments": review["assessments"],
+                       "raised": [item["id"] for item in items]}
+            connection.execute("INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?)", (
+                review["review_id"], review["run_id"], review["reviewer"], review["rating"], review["reviewed_at"],
+                review["pack_sha256"], json.dumps(details, sort_keys=True)))
+            _append_ledger(connection, "review", str(review["review_id"]))
+            return items
+
+        return self._transaction(work, publish=publish,
+                                 operation=f"recording review {review['review_id']} in the registry")
 
     def reviews(self, run_id: str) -> list[dict[str, Any]]:
+        """A run's reviews as stored (``decision`` is the rating, ``findings`` JSON text)."""
         return self._read("SELECT * FROM reviews WHERE run_id = ? ORDER BY reviewed_at", (run_id,))
+
+    def register_items(self, *, model: str | None = None, status: str | None = None,
+                       ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Register items (:data:`~validation.governance.register.ITEM_FIELDS`), by model and number."""
+        clauses, parameters = [], []
+        for column, value in (("model", model), ("status", status)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                parameters.append(value)
+        if ids is not None:
+            clauses.append(f"id IN ({', '.join('?' for _ in ids)})")
+            parameters.extend(ids)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._read_register(f"SELECT * FROM register{where} ORDER BY model, number", tuple(parameters))
+        return [_item(row) for row in rows]
+
+    def register_events(self, item_id: str) -> list[dict[str, Any]]:
+        """Every change of an item, oldest first: revision, at, by, field, old, new, note."""
+        return self._read_register("SELECT * FROM register_events WHERE item_id = ? ORDER BY revision, field",
+                                   (item_id,))
+
+    def carried_items(self, model: str, version: str) -> list[dict[str, Any]]:
+        """The items of ``model`` not closed, raised on an earlier version: one whose first run came
+        before ``version``'s first run (any other version when ``version`` has none yet), as in
+        :meth:`earlier_version_findings`."""
+        from validation.governance.register import CLOSED
+
+        rows = self._read_register(
+            "SELECT register.* FROM register WHERE model = ? AND version != ? "
+            f"AND status NOT IN ({', '.join('?' for _ in CLOSED)}) "
+            "AND COALESCE((SELECT MIN(first.rowid) FROM runs AS first WHERE first.model = register.model "
+            "AND first.version = register.version), 0) < COALESCE((SELECT MIN(mine.rowid) FROM runs AS mine "
+            "WHERE mine.model = ? AND mine.version = ?), 9223372036854775807) ORDER BY number",
+            (model, version, *CLOSED, model, version))
+        return [_item(row) for row in rows]
+
+    def update_items(self, changes: Mapping[str, Mapping[str, str]], *, by: str, note: str | None = None,
+                     expected: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        """Apply checked changes (item id -> {field: new value}) in one transaction: every item
+        that changes is a new revision with one event per changed field, chained in the ledger.
+        All or nothing: an unknown id, or an item whose ``updated_at`` is no longer
+        ``expected[id]`` (someone changed it since it was read), changes nothing.
+
+        Returns
+        -------
+        list of dict
+            The changed items as they are now.
+
+        Raises
+        ------
+        InputError
+            An unknown id, or an item updated since ``expected`` was read.
+        """
+        from validation.errors import InputError
+
+        def work(connection: sqlite3.Connection) -> list[dict[str, Any]]:
+            at = register_time()
+            changed = []
+            for item_id, fields in changes.items():
+                row = connection.execute("SELECT * FROM register WHERE id = ?", (item_id,)).fetchone()
+                if row is None:
+                    raise InputError(f"register item {item_id!r}: not in the registry {self.path}; "
+                                     "`validation findings list` shows the items")
+                if expected is not None and expected.get(item_id) not in (None, row["updated_at"]):
+                    raise InputError(f"register item {item_id}: updated at {row['updated_at']} by someone else since "
+                                     "it was read; read it again and redo the change")
+                differing = {f: v for f, v in fields.items() if str(row[f]) != v}
+                if differing:
+                    changed.append(_apply_change(connection, dict(row), differing, at=at, by=by, note=note))
+            return changed
+
+        return self._transaction(work, operation="updating the findings register")
+
+    def _read_register(self, sql: str, parameters: tuple[Any, ...]) -> list[dict[str, Any]]:
+        """:meth:`_read` of the register tables, which a registry written before the register
+        lacks (no item yet)."""
+        if not self.path.exists():
+            return []
+        with self._translated("reading the registry"), closing(self._connect(write=False)) as connection:
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and "runs" not in tables:
+            return self._read(sql, parameters)  # raises: not a validation registry
+        if "register" not in tables:
+            return []
+        return self._read(sql, parameters)
 
     def verify(self) -> list[str]:
         """Problems with the registry's ledger (an empty list when intact)."""
@@ -336,6 +492,7 @@ class Registry:
             for (review_id,) in connection.execute("SELECT review_id FROM reviews").fetchall():
                 if ("review", review_id) not in recorded:
                     problems.append(f"review {review_id}: not in the ledger (inserted by hand)")
+            problems += _register_problems(connection, recorded)
         return problems
 
     def reusable(self, model: str, version: str, check: str, inputs_sha256: str) -> dict[str, Any] | None:
@@ -417,7 +574,8 @@ def _chain(prev_hash: str, kind: str, key: str, content_sha256: str) -> str:
 
 
 def _content(connection: sqlite3.Connection, kind: str, key: str) -> str:
-    """sha256 of the rows of a run (with its checks and findings) or of a review, as stored."""
+    """sha256 of the rows of a run (with its checks and findings), of a review, or of a register
+    item's revision (``<id>@<n>``: its events), as stored."""
     if kind == "run":
         parts = [
             connection.execute("SELECT * FROM runs WHERE run_id = ?", (key,)).fetchall(),
@@ -425,6 +583,10 @@ def _content(connection: sqlite3.Connection, kind: str, key: str) -> str:
             connection.execute("SELECT * FROM findings WHERE run_id = ? ORDER BY check_name, metric, subject, "
                                "value, value_text, status", (key,)).fetchall(),
         ]
+    elif kind == "register":
+        item_id, _, revision = key.rpartition("@")
+        parts = [connection.execute("SELECT * FROM register_events WHERE item_id = ? AND revision = ? ORDER BY field",
+                                    (item_id, int(revision) if revision.isdigit() else -1)).fetchall()]
     else:
         parts = [connection.execute("SELECT * FROM reviews WHERE review_id = ?", (key,)).fetchall()]
     canonical = json.dumps([[list(row) for row in part] for part in parts], sort_keys=True, default=repr)
@@ -437,3 +599,95 @@ def _append_ledger(connection: sqlite3.Connection, kind: str, key: str) -> None:
     content = _content(connection, kind, key)
     connection.execute("INSERT INTO ledger (kind, key, content_sha256, prev_hash, row_hash) VALUES (?, ?, ?, ?, ?)",
                        (kind, key, content, prev_hash, _chain(prev_hash, kind, key, content)))
+
+
+def register_time() -> str:
+    """The time of a register write: UTC to the microsecond, so that two updates of an item within a
+    second still have different ``updated_at`` (an import compares it to detect a later change)."""
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+ITEM_COLUMNS = ("id", "model", "number", "version", "run_id", "review_id", "target", "title", "severity", "owner",
+                "due", "remediation", "status", "raised_at", "updated_at", "revision")
+"""The columns of the ``register`` table, in order."""
+
+
+def _item(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A register row as an item (:data:`~validation.governance.register.ITEM_FIELDS`)."""
+    from validation.governance.register import ITEM_FIELDS
+
+    return {name: row[name] for name in ITEM_FIELDS}
+
+
+def _raise_item(connection: sqlite3.Connection, item: Mapping[str, Any], *, by: str) -> dict[str, Any]:
+    """Insert a new item with the next number of its model (revision 1: its ``raised`` event and
+    ledger entry); returns it with its id."""
+    model = str(item["model"])
+    last = max(
+        (connection.execute("SELECT last FROM register_numbers WHERE model = ?", (model,)).fetchone() or [0])[0],
+        connection.execute("SELECT COALESCE(MAX(number), 0) FROM register WHERE model = ?", (model,)).fetchone()[0])
+    number = last + 1
+    row = {**{name: item.get(name) for name in ITEM_COLUMNS}, "id": f"{model}-{number:03d}", "number": number,
+           "revision": 1}
+    connection.execute("INSERT OR REPLACE INTO register_numbers VALUES (?, ?)", (model, number))
+    connection.execute(f"INSERT INTO register VALUES ({', '.join('?' for _ in ITEM_COLUMNS)})",
+                       tuple(row[name] for name in ITEM_COLUMNS))
+    raised = {k: v for k, v in row.items() if k not in ("id", "revision")}
+    connection.execute("INSERT INTO register_events VALUES (?, 1, ?, ?, 'raised', NULL, ?, NULL)",
+                       (row["id"], row["raised_at"], by, json.dumps(raised, sort_keys=True)))
+    _append_ledger(connection, "register", f"{row['id']}@1")
+    return _item(row)
+
+
+def _apply_change(connection: sqlite3.Connection, row: dict[str, Any], fields: Mapping[str, str], *, at: str,
+                  by: str, note: str | None) -> dict[str, Any]:
+    """Write one revision of an item: its changed fields, one event each, and the ledger entry."""
+    revision = int(row["revision"]) + 1
+    for field, value in sorted(fields.items()):
+        connection.execute("INSERT INTO register_events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           (row["id"], revision, at, by, field, row[field], value, note))
+    assignments = ", ".join(f"{field} = ?" for field in sorted(fields))
+    connection.execute(f"UPDATE register SET {assignments}, updated_at = ?, revision = ? WHERE id = ?",
+                       (*[fields[f] for f in sorted(fields)], at, revision, row["id"]))
+    _append_ledger(connection, "register", f"{row['id']}@{revision}")
+    return _item({**row, **fields, "updated_at": at, "revision": revision})
+
+
+def _replay(events: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """An item's state from its events (``raised``, then each revision's changes); None when the
+    events do not start with ``raised``."""
+    if not events or events[0]["field"] != "raised":
+        return None
+    state: dict[str, Any] = json.loads(events[0]["new"])
+    state.update(id=events[0]["item_id"], revision=1)
+    for event in events[1:]:
+        state[event["field"]] = event["new"]
+        state.update(updated_at=event["at"], revision=event["revision"])
+    return state
+
+
+def _register_problems(connection: sqlite3.Connection, recorded: set[tuple[str, str]]) -> list[str]:
+    """Register rows that differ from the replay of their events, or whose latest revision is not
+    in the ledger, and items whose row was deleted."""
+    problems = []
+    events: dict[str, list[Mapping[str, Any]]] = {}
+    for event in connection.execute("SELECT * FROM register_events ORDER BY item_id, revision, field = 'raised' DESC, "
+                                    "field").fetchall():
+        events.setdefault(event["item_id"], []).append(event)
+    rows = {row["id"]: dict(row) for row in connection.execute("SELECT * FROM register").fetchall()}
+    for item_id, row in rows.items():
+        replayed = _replay(events.get(item_id, []))
+        if replayed is None:
+            problems.append(f"register item {item_id}: has no recorded events (inserted by hand)")
+            continue
+        differing = [name for name in ITEM_COLUMNS if str(replayed.get(name)) != str(row[name])]
+        if differing:
+            problems.append(f"register item {item_id}: its row differs from its recorded events in "
+                            f"{', '.join(differing)} (edited by hand)")
+        if ("register", f"{item_id}@{row['revision']}") not in recorded:
+            problems.append(f"register item {item_id}: revision {row['revision']} is not in the ledger")
+    for item_id in sorted(set(events) - set(rows)):
+        problems.append(f"register item {item_id}: its row was deleted (its events remain)")
+    return problems

@@ -1,22 +1,36 @@
-"""Reviews (effective challenge): a validator's recorded conclusion on a pack.
+"""Reviews (effective challenge) and later additions to a finished pack.
 
-``validation review PACK --reviewer NAME --decision approve|approve-with-findings|reject
-[--finding TEXT --severity low|medium|high]...`` appends the review to ``review.json`` in the pack,
-bound to the pack's content hash (:func:`validation.governance.integrity.content_sha256`: a later change to any
-result, notebook or report no longer matches it) and signed on its own when
-``VALIDATION_SIGNING_KEY`` is set, re-renders the index to show it, updates (and re-signs) the
-manifest, and records it in the registry's ledger.
+``validation review PACK --reviewer NAME --rating RATING --conclusion TEXT [--assessments FILE]``
+appends the review to ``review.json`` in the pack: the validator's rating (one of the pack's
+``card.json`` ``governance.ratings``), a written conclusion, and assessments of the pack's issues
+and findings (accept, override with a rationale, or raise as a register item:
+:mod:`validation.governance.register`). It is bound to the pack's content hash
+(:func:`validation.governance.integrity.content_sha256`: a later change to any result, notebook,
+report or carried register no longer matches it) and signed on its own when
+``VALIDATION_SIGNING_KEY`` is set; the review re-renders the index to show it, re-prints
+``pack.pdf`` when the pack has one, updates (and re-signs) the manifest, and records the review and
+the items it raises in the registry (the items get their ids there, in the same transaction).
 
-The order makes a review all or nothing (``docs/security.md``):
+``validation pdf PACK`` adds ``pack.pdf`` to a pack through the same steps (:func:`add_pdf`).
+
+The order makes a review (or a PDF) all or nothing (``docs/security.md``):
 
 1. the arguments, then the registry (:meth:`~validation.governance.registry.Registry.check_writable`);
 2. an exclusive lock on the pack folder: a second review waits for the first, then sees it;
 3. the pack must verify: readable manifest and reviews, every file unchanged, and, when a key is
    set, a valid signature (an unsigned pack is refused: its signature may have been stripped). A
    signed pack without a key is refused too: a review never rewrites a signed manifest unsigned;
-4. the new ``review.json``, ``index.html`` and ``manifest.json`` are prepared in a hidden folder
-   next to the pack, then renamed into the pack inside the registry's transaction, just before
-   its COMMIT (and put back if the COMMIT fails).
+   then the assessments are checked against the pack's ``results.json``;
+4. inside the registry's transaction, once the raised items have their ids, the new
+   ``review.json``, ``index.html``, ``pack.pdf`` (when re-printed) and ``manifest.json`` are
+   prepared in a hidden folder next to the pack (:class:`StagedUpdate`), then renamed into the pack
+   just before the COMMIT (and put back if the COMMIT fails).
+
+A pack's ``pack.pdf`` shows its index as printed. When a review cannot re-print it (Chromium
+missing or failing), the review is still recorded, the old PDF is kept unchanged (it is a faithful
+print of the pack before the review, and removing evidence would hide that it existed), and the
+review's ``pdf`` says why; the manifest's ``pdf.reviews`` counts the reviews the PDF shows, so
+``verify`` notes a PDF older than a review, and ``validation pdf PACK`` re-prints it.
 """
 
 from __future__ import annotations
@@ -25,60 +39,32 @@ import json
 import os
 import secrets
 import shutil
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from validation.errors import InputError
+from validation.errors import InputError, ToolFailure
 from validation.governance.integrity import (
-    DECISIONS, MANIFEST, REVIEW, REWRITTEN_BY_REVIEW, SEVERITIES, SIGNING_KEY_ENV, PackFormatError, content_sha256,
-    dump_json, file_hashes, pack_lock, read_manifest, read_reviews, sign_review, signing_key, verify_unlocked,
-    write_manifest,
+    MANIFEST, PDF, REVIEW, SIGNING_KEY_ENV, PackFormatError, content_sha256, dump_json, file_hashes, pack_lock,
+    read_manifest, read_reviews, sign_review, signing_key, strict_json, verify_unlocked, write_manifest,
+)
+from validation.governance.register import (
+    MAX_CONCLUSION, MAX_NAME, check_assessments, check_choice, check_text,
 )
 
 if TYPE_CHECKING:
     from validation.governance.registry import Registry
 
-__all__ = ["DECISIONS", "SEVERITIES", "add_review"]
+__all__ = ["StagedUpdate", "add_pdf", "add_review"]
 
-PUBLISHED = (REVIEW, "index.html", MANIFEST)
-"""The files a review replaces, in the order they are renamed into the pack (the manifest last)."""
 SIGNED_WITHOUT_KEY = ("the pack is signed and a review re-signs its manifest: set " + SIGNING_KEY_ENV +
                       " to the signing key (a review never rewrites a signed manifest unsigned)")
 UNSIGNED_WITH_KEY = (SIGNING_KEY_ENV + " is set but the pack is unsigned: its signature may have been "
                      "stripped; a review is only recorded on a pack whose signature is valid")
 BAD_SIGNATURE = ("its signature does not match " + SIGNING_KEY_ENV + " (a different key, or the pack was "
                  "altered after it was signed)")
-
-
-MAX_REVIEWER = 200
-"""Characters of a reviewer's name (project default: a name, not a document)."""
-MAX_FINDING = 2_000
-"""Characters of a review finding's text (as a spec's free-text keys)."""
-
-
-def _printable(text: str, option: str, limit: int) -> None:
-    if len(text) > limit:
-        raise InputError(f"{option}: {len(text)} characters; at most {limit}")
-    if any(ord(c) < 32 and c not in "\t" for c in text):
-        raise InputError(f"{option}: has a control character (a line break or a NUL byte); give one line of text")
-
-
-def _check_arguments(reviewer: str, decision: str, findings: list[tuple[str, str]]) -> None:
-    if decision not in DECISIONS:
-        raise InputError(f"--decision {decision!r}: expected one of {', '.join(DECISIONS)}")
-    if not reviewer.strip():
-        raise InputError("--reviewer: give the validator's name")
-    _printable(reviewer, "--reviewer", MAX_REVIEWER)
-    for text, severity in findings:
-        if severity not in SEVERITIES:
-            raise InputError(f"--severity {severity!r}: expected one of {', '.join(SEVERITIES)}")
-        if not text.strip():
-            raise InputError("--finding: give the finding's text")
-        _printable(text, "--finding", MAX_FINDING)
-    if decision == "approve-with-findings" and not findings:
-        raise InputError("--decision approve-with-findings needs at least one --finding")
+RAISE_NEEDS_REGISTRY = ("raising an issue needs a registry (its id is the next of the model's register): give "
+                        "a registry")
 
 
 def _check_pack(pack: Path, key: bytes | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -132,102 +118,247 @@ def _run_id(pack: Path) -> str:
     return str(run_id)
 
 
-def _new_review(pack: Path, reviewer: str, decision: str, findings: list[tuple[str, str]],
-                key: bytes | None) -> dict[str, Any]:
+def _ratings(pack: Path) -> list[str]:
+    """The ratings a validator may give this pack: ``card.json`` ``governance.ratings`` (the
+    default ratings for a pack written before the card carried them)."""
+    from validation.inputs.spec import RATINGS
+
+    governance = strict_json(pack / "card.json").get("governance") or {}
+    ratings = governance.get("ratings") if isinstance(governance, dict) else None
+    if not isinstance(ratings, list) or not ratings or not all(isinstance(r, str) for r in ratings):
+        return list(RATINGS)
+    return ratings
+
+
+def _results(pack: Path) -> dict[str, Any]:
+    document: dict[str, Any] = strict_json(pack / "results.json")
+    return document
+
+
+def _new_review(pack: Path, reviewer: str, rating: str, conclusion: str,
+                assessments: list[dict[str, Any]]) -> dict[str, Any]:
+    """The review without the items it raises (their ids come from the registry) or a signature."""
     now = datetime.now(timezone.utc)
-    review = {
+    return {
         "review_id": now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3),
-        "run_id": _run_id(pack), "reviewer": reviewer.strip(), "decision": decision,
+        "run_id": _run_id(pack), "reviewer": reviewer, "rating": rating, "conclusion": conclusion,
         "reviewed_at": now.isoformat(timespec="seconds"),
         "pack_sha256": content_sha256(file_hashes(pack)),
-        "findings": [{"text": text.strip(), "severity": severity} for text, severity in findings],
+        "assessments": [{"target": a["target"], "action": a["action"], "rationale": a["rationale"], "issue_id": None}
+                        for a in assessments],
     }
-    return sign_review(review, key) if key else review
 
 
-def _shadow(pack: Path, staging: Path, manifest: dict[str, Any], reviews: list[dict[str, Any]]) -> None:
-    """Prepare the review's files in ``staging``: a link to every file of the pack but those a
-    review rewrites, the new ``review.json``, and from them the new ``index.html`` and (signed)
-    ``manifest.json``, hashed exactly as :func:`verify_pack` will hash the pack."""
-    from validation.reporting.pack import render_pack_index
-
-    for path in sorted(pack.rglob("*")):
-        relative = path.relative_to(pack)
-        if path.is_file() and str(relative) not in REWRITTEN_BY_REVIEW:
-            (staging / relative).parent.mkdir(parents=True, exist_ok=True)
-            (staging / relative).symlink_to(path.resolve())
-    (staging / REVIEW).write_text(dump_json({"reviews": reviews}), encoding="utf-8")
-    (staging / MANIFEST).write_text(dump_json(manifest), encoding="utf-8")
-    render_pack_index(staging)
-    write_manifest(staging, manifest)
+def _items_to_raise(results: dict[str, Any], review: dict[str, Any],
+                    assessments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The register items of the ``raise`` assessments, every field but ``id``."""
+    return [{"model": results["model"]["name"], "version": results["model"]["version"], "run_id": review["run_id"],
+             "review_id": review["review_id"], "target": a["target"], "title": a["title"],
+             "severity": a["severity"], "owner": a["owner"], "due": a["due"], "remediation": a["remediation"],
+             "status": "open", "raised_at": review["reviewed_at"], "updated_at": review["reviewed_at"]}
+            for a in assessments if a["action"] == "raise"]
 
 
-def _restore(pack: Path, staging: Path, originals: dict[str, bytes | None], names: list[str]) -> None:
-    """Put back the pack's files ``names`` as they were before the review (atomically each)."""
-    for name in names:
-        original = originals[name]
-        if original is None:
-            (pack / name).unlink(missing_ok=True)
-            continue
-        temporary = staging / f".{name}.undo"
-        temporary.write_bytes(original)
-        os.replace(temporary, pack / name)
+def _with_raised(review: dict[str, Any], items: list[dict[str, Any]], key: bytes | None) -> dict[str, Any]:
+    """The review with the raised items (ids from the registry) linked from their assessments, signed."""
+    ids = iter(item["id"] for item in items)
+    assessments = [{**a, "issue_id": next(ids) if a["action"] == "raise" else None} for a in review["assessments"]]
+    complete = {**review, "assessments": assessments, "raised": items}
+    return sign_review(complete, key) if key else complete
 
 
-@contextmanager
-def _staged(pack: Path, manifest: dict[str, Any], reviews: list[dict[str, Any]]) -> Iterator[Callable[[], Callable[[], None]]]:
-    """Yield the review's publish step (see :meth:`Registry.record_review`): it renames the
-    prepared files into the pack and returns the undo that puts the old ones back; a failed
-    rename puts back those already renamed. The hidden staging folder is removed at the end."""
-    staging = pack.parent / f".{pack.name}.review-{secrets.token_hex(4)}"
-    staging.mkdir()
-    try:
-        _shadow(pack, staging, manifest, reviews)
-        originals = {name: (pack / name).read_bytes() if (pack / name).is_file() else None for name in PUBLISHED}
+class StagedUpdate:
+    """New versions of some of a pack's files, prepared in a hidden folder beside it and renamed
+    into it together (the manifest last): a review's, or ``validation pdf``'s.
 
-        def publish() -> Callable[[], None]:
-            done: list[str] = []
+    Use as a context manager (the folder is removed at the end): :meth:`prepare` the files, then
+    :meth:`publish` (inside the registry's transaction for a review) returns the undo that puts
+    the old files back.
+
+    Parameters
+    ----------
+    pack
+        The pack folder (locked and verified by the caller).
+    manifest
+        Its manifest, re-hashed and re-signed over the prepared files.
+    """
+
+    def __init__(self, pack: Path, manifest: dict[str, Any]) -> None:
+        self.pack = pack
+        self.manifest = manifest
+        self.staging = pack.parent / f".{pack.name}.update-{secrets.token_hex(4)}"
+        self.names: list[str] = []
+        self.originals: dict[str, bytes | None] = {}
+        self.pdf_problem: str | None = None
+        """Why an existing ``pack.pdf`` could not be re-printed (it is kept), or None."""
+
+    def __enter__(self) -> "StagedUpdate":
+        self.staging.mkdir()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+    def prepare(self, files: Mapping[str, str], *, pdf: str, reviews: int) -> None:
+        """Prepare the update: ``files`` (name -> text) replace or add those files, the index is
+        re-rendered from them, and the manifest re-hashed.
+
+        Parameters
+        ----------
+        files
+            Files of the pack's top folder to write.
+        pdf
+            ``"print"``: print ``pack.pdf`` (a failure raises); ``"refresh"``: re-print it when the
+            pack has one, keeping the old one when Chromium is missing or fails (an InputError,
+            ToolFailure or OSError: :attr:`pdf_problem` says why; any other exception is a bug and
+            raises).
+        reviews
+            How many reviews the prepared index shows (the manifest's ``pdf.reviews``).
+        """
+        from validation.reporting.pack import print_pdf, render_pack_index
+
+        rewritten = {*files, "index.html", MANIFEST, PDF}
+        for path in sorted(self.pack.rglob("*")):
+            relative = path.relative_to(self.pack)
+            if path.is_file() and str(relative) not in rewritten:
+                (self.staging / relative).parent.mkdir(parents=True, exist_ok=True)
+                (self.staging / relative).symlink_to(path.resolve())
+        for name, text in files.items():
+            (self.staging / name).write_text(text, encoding="utf-8")
+        (self.staging / MANIFEST).write_text(dump_json(self.manifest), encoding="utf-8")
+        render_pack_index(self.staging)
+        manifest = dict(self.manifest)
+        printed = False
+        if pdf == "print" or (pdf == "refresh" and (self.pack / PDF).is_file()):
             try:
-                for name in PUBLISHED:
-                    os.replace(staging / name, pack / name)
-                    done.append(name)
-            except BaseException:
-                _restore(pack, staging, originals, done)
-                raise
-            return lambda: _restore(pack, staging, originals, list(PUBLISHED))
+                manifest["pdf"] = print_pdf(self.staging, self.staging / PDF, reviews=reviews)
+                printed = True
+            except (InputError, ToolFailure, OSError) as problem:  # no Chromium, or it failed on a page
+                if pdf == "print":
+                    raise
+                (self.staging / PDF).unlink(missing_ok=True)
+                self.pdf_problem = str(getattr(problem, "message", None) or problem).splitlines()[0][:300]
+        if (self.pack / PDF).is_file() and not printed:
+            (self.staging / PDF).symlink_to((self.pack / PDF).resolve())
+        write_manifest(self.staging, manifest)
+        self.names = [*files, "index.html", *([PDF] if printed else []), MANIFEST]
+        self.originals = {name: (self.pack / name).read_bytes() if (self.pack / name).is_file() else None
+                          for name in self.names}
 
-        yield publish
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    def publish(self) -> Callable[[], None]:
+        """Rename the prepared files into the pack (the manifest last); returns the undo. A failed
+        rename puts back those already renamed."""
+        done: list[str] = []
+        try:
+            for name in self.names:
+                os.replace(self.staging / name, self.pack / name)
+                done.append(name)
+        except BaseException:
+            self._restore(done)
+            raise
+        return lambda: self._restore(list(self.names))
+
+    def _restore(self, names: list[str]) -> None:
+        """Put back the pack's files ``names`` as they were before (atomically each)."""
+        for name in names:
+            original = self.originals[name]
+            if original is None:
+                (self.pack / name).unlink(missing_ok=True)
+                continue
+            temporary = self.staging / f".{name}.undo"
+            temporary.write_bytes(original)
+            os.replace(temporary, self.pack / name)
 
 
-def add_review(pack: str | Path, *, reviewer: str, decision: str, findings: list[tuple[str, str]],
-               registry: Registry | None = None) -> dict[str, Any]:
-    """Record a review on an intact pack; returns the review.
+def _check_arguments(reviewer: str, conclusion: str) -> tuple[str, str]:
+    if not isinstance(reviewer, str) or not reviewer.strip():
+        raise InputError("--reviewer: give the validator's name")
+    return (check_text(reviewer, "--reviewer", limit=MAX_NAME),
+            check_text(conclusion, "--conclusion", limit=MAX_CONCLUSION, multiline=True))
+
+
+def _locked_pack(pack: Path) -> Path:
+    pack = Path(pack)
+    if not (pack / MANIFEST).is_file():
+        raise InputError(f"{pack}: no {MANIFEST}; give the folder of a validation pack")
+    return pack
+
+
+def add_review(pack: str | Path, *, reviewer: str, rating: str, conclusion: str,
+               assessments: Sequence[Mapping[str, Any]] = (), registry: Registry | None = None) -> dict[str, Any]:
+    """Record a review on an intact pack; returns the review (as in ``review.json``, with
+    ``raised``: the register items it raised, with their ids), and ``pdf`` (why an existing
+    ``pack.pdf`` could not be re-printed, when it could not).
 
     Raises
     ------
     InputError
-        Unknown decision or severity, a reviewer name missing, a finding with no text, a registry
-        that cannot be written (RegistryError), a malformed manifest or review.json, a signed pack
-        without the key, an unsigned pack or a bad signature with the key, or a pack that changed
-        since it was written (review evidence that is known to be altered, never).
+        A rating not among the pack's ratings, a reviewer or conclusion missing or malformed, an
+        assessment of an unknown target or missing a field, a raise without a registry, a
+        registry that cannot be written (RegistryError), a malformed manifest or review.json, a
+        signed pack without the key, an unsigned pack or a bad signature with the key, or a pack
+        that changed since it was written (review evidence that is known to be altered, never).
     ToolFailure
         The registry stayed locked, or the pack could not be locked.
     """
-    pack = Path(pack)
-    _check_arguments(reviewer, decision, findings)
+    reviewer, conclusion = _check_arguments(reviewer, conclusion)
     if registry is not None:
         registry.check_writable()
     key = signing_key()
-    if not (pack / MANIFEST).is_file():
-        raise InputError(f"{pack}: no {MANIFEST}; give the folder of a validation pack")
+    pack = _locked_pack(Path(pack))
     with pack_lock(pack):
         manifest, reviews = _check_pack(pack, key)
-        review = _new_review(pack, reviewer, decision, findings, key)
-        with _staged(pack, manifest, [*reviews, review]) as publish:
+        rating = check_choice(rating, "--rating", _ratings(pack))
+        results = _results(pack)
+        checked = check_assessments(list(assessments), results)
+        draft = _new_review(pack, reviewer, rating, conclusion, checked)
+        to_raise = _items_to_raise(results, draft, checked)
+        if to_raise and registry is None:
+            raise InputError(RAISE_NEEDS_REGISTRY)
+        recorded: list[dict[str, Any]] = []
+        with StagedUpdate(pack, manifest) as update:
+
+            def publish(items: list[dict[str, Any]]) -> Callable[[], None]:
+                review = _with_raised(draft, items, key)
+                update.prepare({REVIEW: dump_json({"reviews": [*reviews, review]})}, pdf="refresh",
+                               reviews=len(reviews) + 1)
+                recorded.append(review)
+                return update.publish()
+
             if registry is not None:
-                registry.record_review(review, publish=publish)
+                registry.record_review(draft, raised=to_raise, publish=publish)
             else:
-                publish()
-    return review
+                publish([])
+            problem = update.pdf_problem
+    return {**recorded[0], "pdf": problem} if problem else recorded[0]
+
+
+def add_pdf(pack: str | Path, *, out: Path | None = None) -> Any:
+    """Print an intact pack to PDF: by default ``pack.pdf`` in the pack, added to (and re-signed
+    in) its manifest by the same locked, verify-first publish as a review; with ``out``, a file
+    outside the pack (the pack is read, under a shared lock, and not changed).
+
+    Returns the manifest's ``pdf`` record (``file``, ``printed_at``, ``pages``, ``reviews``).
+
+    Raises
+    ------
+    InputError
+        As :func:`add_review` for the pack; Chromium or the PDF module missing (exit 2).
+    """
+    from validation.reporting.pack import print_pdf
+
+    pack = _locked_pack(Path(pack))
+    key = signing_key()
+    if out is not None:
+        if out.resolve().is_relative_to(pack.resolve()):
+            raise InputError(f"--out {out}: inside the pack, where a file the manifest does not list makes it not "
+                             "intact; leave out --out to add pack.pdf to the pack and its manifest")
+        with pack_lock(pack, shared=True):
+            _check_pack(pack, key)
+            return print_pdf(pack, out, reviews=len(read_reviews(pack)))
+    with pack_lock(pack):
+        manifest, reviews = _check_pack(pack, key)
+        with StagedUpdate(pack, manifest) as update:
+            update.prepare({}, pdf="print", reviews=len(reviews))
+            update.publish()
+    return read_manifest(pack)["pdf"]

@@ -60,9 +60,11 @@ def check_results(plan: "PackPlan", results: list["TaskResult"]) -> list[CheckRe
 
 
 def render_pack_index(pack: Path) -> None:
-    """(Re)write ``index.html`` from the pack's own files: results, manifest, card, reviews, diff."""
-    from validation.governance.integrity import REVIEW, content_sha256, file_hashes
+    """(Re)write ``index.html`` from the pack's own files: results, manifest, card, reviews, the
+    register items it carries, diff."""
+    from validation.governance.integrity import REVIEW, content_sha256, file_hashes, read_register
     from validation.governance.regulatory import mapping
+    from validation.reporting.history import next_due
     from validation.reporting.render import render_index
 
     results_doc = json.loads((pack / "results.json").read_text(encoding="utf-8"))
@@ -72,7 +74,7 @@ def render_pack_index(pack: Path) -> None:
     if (pack / REVIEW).is_file():
         current = content_sha256(file_hashes(pack))
         for review in json.loads((pack / REVIEW).read_text(encoding="utf-8"))["reviews"]:
-            reviews.append({**review, "valid": review["pack_sha256"] == current})
+            reviews.append(_review_view(review, valid=review["pack_sha256"] == current))
     findings = [dict(f, check=r["name"]) for r in results_doc["checks"] for f in r["findings"]]
     findings.sort(key=lambda f: (-severity(f["status"]), f["check"]))
     counts = {s: sum(1 for f in findings if f["status"] == s) for s in ("green", "amber", "red", "info")}
@@ -81,23 +83,56 @@ def render_pack_index(pack: Path) -> None:
     issues.sort(key=lambda i: -severity(i["status"]))
     counts.update({f"{s}_issues": sum(1 for i in issues if i["status"] == s) for s in ("amber", "red")})
     warnings = [f"{r['name']}: {w}" for r in results_doc["checks"] for w in r.get("summary", {}).get("warnings", [])]
-    sources = threshold_sources({f["metric"] for f in findings if f["status"] != "info"})
+    details = card["model_details"]
+    sources = threshold_sources({f["metric"] for f in findings if f["status"] != "info"}, details.get("materiality"))
+    rated = [review for review in reviews if review["rating"] is not None and review["conclusion"] is not None]
     html = render_index({
         "results": results_doc, "findings": findings, "counts": counts, "manifest": manifest, "card": card,
         "issues": issues, "warnings": warnings, "sources": sources,
         "diff": card.get("diff"), "reviews": reviews, "signed": bool(manifest.get("signature")),
-        "regulatory": mapping([c["name"] for c in results_doc["checks"]], {f["metric"] for f in findings}),
+        "regulatory": mapping([c["name"] for c in results_doc["checks"]], {f["metric"] for f in findings},
+                              model_type=details.get("type"), materiality=details.get("materiality")),
+        "conclusion": _conclusion(rated[-1], card) if rated else None,
+        "assessments": rated[-1]["assessments"] if rated else [],
+        "register": [item for review in reviews for item in review["raised"]],
+        "carried": read_register(pack),
+        "next_due": next_due(card, results_doc["run"]["finished_at"]),
     })
     atomic_write(pack / "index.html", html)
 
 
-def threshold_sources(metrics: set[str]) -> list[dict[str, Any]]:
-    """The default rule of every judged metric of a pack, with where its bounds and materiality
-    come from, for the index (the bounds applied, the spec's when it sets them, are in each
-    finding)."""
+def _review_view(review: dict[str, Any], *, valid: bool) -> dict[str, Any]:
+    """A review of ``review.json`` for the index, with ``valid`` (the pack is unchanged since).
+
+    A review recorded before ratings has a ``decision`` and ``findings`` (text and severity)
+    instead of a rating, a conclusion and assessments; both kinds get every key, None or empty
+    where they have no value (``decision`` and ``findings`` included, which the page showed before
+    ratings)."""
+    return {**review, "valid": valid, "rating": review.get("rating", review.get("decision")),
+            "decision": review.get("decision", review.get("rating")), "conclusion": review.get("conclusion"),
+            "assessments": list(review.get("assessments", [])), "raised": list(review.get("raised", [])),
+            "findings": list(review.get("findings", []))}
+
+
+def _conclusion(review: dict[str, Any], card: dict[str, Any]) -> dict[str, Any]:
+    """The index's ``conclusion``: the latest rated review, with its rank among the pack's ratings
+    (0 = best)."""
+    from validation.inputs.spec import RATINGS
+
+    ratings = list((card.get("governance") or {}).get("ratings") or RATINGS)
+    rank = ratings.index(review["rating"]) if review["rating"] in ratings else None
+    return {"reviewer": review["reviewer"], "rating": review["rating"], "rating_rank": rank, "ratings": ratings,
+            "conclusion": review["conclusion"], "reviewed_at": review["reviewed_at"], "valid": review["valid"],
+            "review_id": review["review_id"]}
+
+
+def threshold_sources(metrics: set[str], materiality: str | None = None) -> list[dict[str, Any]]:
+    """The rule of every judged metric of a pack at the model's materiality, with where its bounds
+    and materiality bounds come from, for the index (the bounds applied, the spec's when it sets
+    them, are in each finding)."""
     import math
 
-    policy = Policy.for_spec(None)
+    policy = Policy.for_materiality(materiality)
     rows = []
     for metric in sorted(metrics):
         rule = policy.rule(metric)
@@ -123,7 +158,8 @@ def _write_diff(plan: "PackPlan", records: list[CheckResult], previous: tuple[st
     (plan.staging / "html").mkdir(parents=True, exist_ok=True)
     (plan.staging / "html" / "diff.html").write_text(render_page(
         f"{plan.spec.name}: version {old_version} (run {old_run}) against version {plan.spec.version} (this run)",
-        table, intro="Every finding of the two runs; status changes first."), encoding="utf-8")
+        table, intro="Changed, new and removed findings first; the unchanged ones are collapsed below.",
+        back=("../index.html", "Back to the pack")), encoding="utf-8")
     changed = table[(table["diff"] == "changed") & (table["old_status"] != table["new_status"])]
     return {"href": "html/diff.html", "version": old_version, "run": old_run, "changed": len(changed)}
 
@@ -143,17 +179,21 @@ def publish_pack(plan: "PackPlan") -> Callable[[], None]:
 
 
 def finish_pack(plan: "PackPlan", results: list["TaskResult"], *,
-                previous: tuple[str, str, list[Any]] | None = None) -> tuple[Path, dict[str, Any]]:
+                previous: tuple[str, str, list[Any]] | None = None,
+                carried: list[dict[str, Any]] | None = None, pdf: bool = False) -> tuple[Path, dict[str, Any]]:
     """Write ``results.json``, ``card.json``, ``index.html`` and ``manifest.json`` (signed when
     ``VALIDATION_SIGNING_KEY`` is set) in the staging folder; :func:`publish_pack` then moves the
     pack into place (inside the registry's transaction).
 
     ``previous`` is ``(version, run_id, findings)`` of the previous version's latest run: the pack
     then holds ``html/diff.html``, the finding-by-finding comparison, linked from the index.
+    ``carried`` (when the run has a registry) are the register items of earlier versions of the
+    model not closed now: ``register.json``, hashed in the manifest like every file. ``pdf``
+    prints ``pack.pdf`` before the manifest is written, so it is in the manifest from the start.
 
     Returns the final pack folder and the results document.
     """
-    from validation.governance.integrity import signing_key, write_manifest
+    from validation.governance.integrity import PDF, REGISTER, signing_key, write_manifest
     from validation.reporting.card import model_card
     from validation.reporting.lineage import environment_record, now
 
@@ -169,9 +209,56 @@ def finish_pack(plan: "PackPlan", results: list["TaskResult"], *,
     if previous is not None:
         card["diff"] = _write_diff(plan, records, previous)
     write_json(plan.staging / "card.json", card)
+    if carried is not None:
+        write_json(plan.staging / REGISTER, {"model": spec.name, "version": spec.version, "run_id": plan.run_id,
+                                             "recorded_at": document["run"]["finished_at"], "items": carried})
     manifest: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "run_id": plan.run_id, "inputs": plan.inputs,
                                 "environment": environment_record(), "signed": signing_key() is not None, "files": {}}
     write_json(plan.staging / "manifest.json", manifest)
     render_pack_index(plan.staging)
+    if pdf:
+        manifest["pdf"] = print_pdf(plan.staging, plan.staging / PDF, reviews=0)
     write_manifest(plan.staging, manifest)
     return plan.final, document
+
+
+PDF_MISSING = ("printing a PDF needs validation.reporting.pdf, which this installation lacks: reinstall the "
+               "validation package")
+
+
+def check_pdf_printer() -> None:
+    """Before a run with ``--pdf`` executes anything: the PDF module and a Chromium are there
+    (:func:`validation.reporting.pdf.find_chromium`).
+
+    Raises
+    ------
+    InputError
+        (exit 2) With the fix: :data:`PDF_MISSING`, or ``ChromiumNotFound`` (install Chromium).
+    """
+    from validation.errors import InputError
+
+    try:
+        from validation.reporting.pdf import find_chromium  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        raise InputError(PDF_MISSING) from None
+    find_chromium()
+
+
+def print_pdf(folder: Path, out: Path, *, reviews: int) -> dict[str, Any]:
+    """Print a pack's pages to ``out`` (:func:`validation.reporting.pdf.print_pack`); returns the
+    manifest's ``pdf`` record: ``{"file", "printed_at", "pages", "reviews"}``, ``reviews`` being
+    how many reviews the printed index shows (``verify`` notes a PDF older than a later review).
+
+    Raises
+    ------
+    InputError
+        (exit 2) The PDF module or Chromium is missing (:func:`check_pdf_printer`); the printer's
+        own errors pass as they are (a page it cannot print: ``ToolFailure``, exit 4).
+    """
+    from validation.reporting.lineage import now
+
+    check_pdf_printer()
+    from validation.reporting.pdf import print_pack  # type: ignore[import-not-found, unused-ignore]
+
+    report = print_pack(folder, out)
+    return {"file": out.name, "printed_at": now(), "pages": int(getattr(report, "pages", 0) or 0), "reviews": reviews}
