@@ -435,16 +435,22 @@ def profile(spec: Path, version: str | None, out: Path) -> None:
 @main.command()
 @_common
 def demo(out: Path, workers: int | None, timeout: int, registry: Path | None, force: bool, quiet: bool) -> None:
-    """Build the demos (German credit: data, two PD model versions; a trading desk's VaR) and
-    validate them."""
-    from validation.demo import prepare_demo, prepare_var_demo
+    """Build the demos (German credit: a champion and a challenger PD model; a trading desk's VaR),
+    validate them, and record the champion's review."""
+    from validation.demo import prepare_demo, prepare_var_demo, record_review
     from validation.execution.pipeline import run_specs
 
     specs = [prepare_demo(), prepare_var_demo()]
     click.echo("demo specs: " + ", ".join(map(str, specs)), err=True)
+    ledger = _registry(out, registry)
     with _Progress(quiet) as progress:
         outcomes, code = run_specs(specs, out=out, workers=workers, timeout=timeout,
-                                   registry=_registry(out, registry), force=force, on_done=progress)
+                                   registry=ledger, force=force, on_done=progress)
+    review = record_review([outcome.path for outcome in outcomes], ledger)
+    if review is not None:
+        raised = ", ".join(item["id"] for item in review["raised"]) or "none (already open)"
+        click.echo(f"review {review['review_id']} recorded on the champion's pack: {review['rating']}; "
+                   f"issues raised: {raised}", err=True)
     _report(outcomes, code)
 
 
