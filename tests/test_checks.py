@@ -157,9 +157,9 @@ def test_the_var_page_lists_the_exceptions_and_shades_the_densest_window(monkeyp
     output = BacktestingCheck().run(context, BacktestingParams())
     table = output.tables["exceptions"]
     assert list(table.index) == [days[i] for i in planted]
-    assert list(table.columns) == ["pnl", "var", "loss_beyond_var", "in_stress_window"]
+    assert list(table.columns) == ["pnl", "var", "loss_beyond_var", "in_densest_window"]
     assert table["loss_beyond_var"].to_numpy() == pytest.approx(-pnl[planted] - 1.0)
-    assert list(table["in_stress_window"]) == [i in range(300, 311) for i in planted]
+    assert list(table["in_densest_window"]) == [i in range(300, 311) for i in planted]
     assert seen["window"] == (days[300], days[310])
     assert seen["window_label"].startswith("densest 60-day window: 6 exceptions")
     section = next(s for s in output.sections if s.title == "Exceptions")

@@ -24,7 +24,9 @@ from validation.reporting.formatting import (METRIC_KINDS, band_sort_key, column
     (0.0123456, "p", None, "0.0123"),
     (0.04999, "p", None, "0.05"),
     (0.2, "p", None, "0.2"),
-    (1.0, "p", None, "1"),
+    (1.0, "p", None, "> 0.999"),
+    (0.9994, "p", None, "> 0.999"),
+    (0.999, "p", None, "0.999"),
     (0.4819, "rate", None, "48.2%"),
     (0.10, "rate", None, "10%"),
     (0.0067, "rate", None, "0.67%"),
@@ -53,7 +55,7 @@ def test_format_number_by_kind(value: Any, kind: str, currency: str | None, expe
 
 
 def test_format_number_refuses_an_unknown_kind() -> None:
-    with pytest.raises(ValueError, match="unknown number kind 'percent': use one of p, rate, count"):
+    with pytest.raises(ValueError, match="unknown number kind 'percent': use one of p, rate, points, count"):
         format_number(0.5, "percent")
 
 
@@ -77,7 +79,9 @@ def test_metric_and_column_kinds_outside_the_table() -> None:
     assert column_kind("defaults", [12.0]) == "count"
     assert column_kind("approval_rate", [0.5]) == "rate"
     assert column_kind("approval_rate_nonevents", [0.5]) == "rate"
-    assert column_kind("difference_low", [-0.15]) == "rate" and column_kind("mean_pd", [0.1]) == "rate"
+    # a difference of two rates is in percentage points (a validator read "-5.93%" as a relative change)
+    assert column_kind("difference_low", [-0.15]) == "points" and column_kind("mean_pd", [0.1]) == "rate"
+    assert column_kind("approval_rate_difference", [-0.06]) == "points" and format_number(-0.0593, "points") == "-5.93 pp"
     assert column_kind("disparate_impact_ratio", [0.9]) == "ratio" and column_kind("pdf_bins", [0.5]) == "value"
     assert column_kind("jeffreys_pvalue", [0.2]) == "p"
     assert column_kind("ead", [1000.5]) == "money"

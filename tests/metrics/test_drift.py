@@ -336,7 +336,8 @@ def test_a_period_below_min_slice_rows_is_reported_not_judged() -> None:
     assert "score, 120 rows; psi_rule both" in str(judged["period:2025-01"].note)
     assert drift.headline(pd.DataFrame({"psi": [0.5]}, index=pd.Index(["s"], name="column")), list(judged.values()),
                           "s").endswith("By period: 1 of 1 judged periods at amber or red (2025-01: red); 1 period "
-                                        "reported, not judged (too few rows).")
+                                        "reported, not judged (too few rows; the largest PSI is "
+                                        f"{by_period.loc['s', '2025-02']:.2f}, 2025-02).")
 
 
 def test_min_slice_rows_is_a_bounded_parameter() -> None:

@@ -448,7 +448,8 @@ def _var(output: CheckOutput, context: CheckContext, duplicates: str, scan_windo
            f"p = {result['duration_independence_pvalue']:.4f}." if math.isfinite(shape)
            else f"With {result['exceptions']} exception{'s' * (result['exceptions'] != 1)} it cannot be fitted "
                 "(it needs at least three).")
-        + " With a dozen exceptions it has little power; the scan test (Naus 1965) counts them where they bunch: "
+        + f" With few exceptions (here {result['exceptions']}) it has little power; the scan test (Naus 1965) counts "
+          "them where they bunch: "
         + (f"at most {result['scan_most']} exceptions fell in {result['scan_window']} consecutive days, "
            f"{result['scan_expected']:.2f} expected there, and that many or more in some window happens by chance "
            f"with p = {result['exception_scan_pvalue']:.4f} (the same number of exceptions on random days, "
@@ -459,14 +460,16 @@ def _var(output: CheckOutput, context: CheckContext, duplicates: str, scan_windo
     if stress is not None:
         window = (days[stress.start], days[stress.end])
         label = (f"densest {stress.window}-day window: {stress.exceptions} exceptions "
-                 f"({result['scan_expected']:.2f} expected)")
+                 f"({result['scan_expected']:.2f} expected), shaded from its first to its last")
     section.table(table).figure(plots.pnl_against_var(days, pnl, var, hits, window=window, window_label=label))
     exceptions = exception_table(days, pnl, var, hits, stress)
     output.tables["exceptions"] = exceptions
     output.section("Exceptions").text(
         "Every day the loss exceeded the VaR (desk P&L, not customer data), with the loss beyond the VaR"
-        + (f"; the stress window is {md(str(window[0]))} to {md(str(window[1]))}, where the scan test found the "
-           f"most exceptions in {stress.window} consecutive days." if stress is not None and window is not None
+        + (f"; `in_densest_window` marks the exceptions of the stress window the scan test found, the most "
+           f"exceptions within {stress.window} consecutive observation days: {stress.exceptions} of them, from "
+           f"{md(str(window[0]))} to {md(str(window[1]))}, the stretch the chart shades (a stress period may be "
+           f"longer)." if stress is not None and window is not None
            else "; with fewer than two exceptions in any window there is no stress window.")).table(exceptions)
     counts = bt.rolling_exceptions(hits)
     if len(counts) > 1:
@@ -479,7 +482,7 @@ def _var(output: CheckOutput, context: CheckContext, duplicates: str, scan_windo
 def exception_table(days: "np.ndarray", pnl: "np.ndarray", var: "np.ndarray", hits: "np.ndarray",
                     stress: "DensestWindow | None") -> "pd.DataFrame":
     """The exception days only: ``day``, ``pnl``, ``var``, ``loss_beyond_var`` (``-pnl - var``, the
-    loss in excess of the VaR) and ``in_stress_window`` (within the densest window of the scan
+    loss in excess of the VaR) and ``in_densest_window`` (within the densest window of the scan
     test, :func:`validation.metrics.scan.densest_window`).
 
     >>> import numpy as np
@@ -495,4 +498,4 @@ def exception_table(days: "np.ndarray", pnl: "np.ndarray", var: "np.ndarray", hi
     return pd.DataFrame({"day": np.asarray(days)[marked], "pnl": np.asarray(pnl, dtype=float)[marked],
                          "var": np.asarray(var, dtype=float)[marked],
                          "loss_beyond_var": -np.asarray(pnl, dtype=float)[marked] - np.asarray(var, dtype=float)[marked],
-                         "in_stress_window": inside}).set_index("day")
+                         "in_densest_window": inside}).set_index("day")

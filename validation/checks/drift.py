@@ -60,8 +60,10 @@ class DriftCheck(BuiltinCheck):
     headlines = (Headline("score_psi", "score PSI", "psi", "score"),)
     basis = (Basis(US_MRM, "ongoing monitoring: the population the model scores against the one it was developed "
                            "on, at the frequency its materiality sets", ("classification",)),
-             Basis(EU_AI_ACT, "Art. 10(3) (data and data governance): the development data are still representative "
+             Basis(EU_AI_ACT, "Art. 10(3) (data and data governance): the reference data are still representative "
                               "of the population the model is used on", ("classification",)),
+             Basis(EU_AI_ACT, "Art. 72 (post-market monitoring): the model's inputs and score watched in use",
+                   ("classification",)),
              Basis(EU_AI_ACT, "Art. 15(1) (accuracy, robustness): the model performs consistently over its lifecycle; "
                               "a shifted population is the first sign it may not", ("classification",)))
     metric_basis = {"psi": Basis(US_MRM, "ongoing monitoring: population stability of the score and each feature")}

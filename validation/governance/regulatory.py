@@ -13,8 +13,12 @@ Frameworks, in the order the pack lists them (the constants of :mod:`validation.
 - ECB: the guide to internal models (revised July 2025), whose section on machine learning
   techniques expects explainable outputs and performance that justifies complexity.
 - EU AI Act (Regulation (EU) 2024/1689): credit scoring of natural persons is high-risk (Annex III,
-  point 5(b)); a validation evidences Art. 9 (risk management), 10 (data and data governance), 12
-  (record-keeping), 13 (transparency), 14 (human oversight) and 15 (accuracy, robustness).
+  point 5(b)); a validation evidences Art. 9 (risk management), 10 (data and data governance), 11
+  and Annex IV (technical documentation), 13 (transparency), 15 (accuracy, robustness), 17(1)(d)
+  (the examination, test and validation procedures of the quality management system), 18
+  (documentation keeping) and, for monitoring in use, 72 (post-market monitoring). Art. 12
+  (automatic logging by the system) and 14 (human oversight in operation) are the deployed
+  system's, not a validation's.
 - Basel: the Basel Committee's 1996 supervisory framework for backtesting (MAR99 of the
   consolidated framework), for VaR models.
 - US fair lending (ECOA / Regulation B), and the published tests the statistics come from.
@@ -24,7 +28,7 @@ A VaR pack lists no PD row and no credit-scoring row; a PD pack lists no VaR row
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from validation.checks.base import (BASEL_MARKET, ECB_GUIDE, ECB_IRB, EU_AI_ACT, METHODOLOGY, US_FAIR_LENDING, US_MRM,
                                     Basis, bases)
@@ -41,17 +45,19 @@ _CREDIT_SCORING = ("classification",)
 
 PACK_BASES: tuple[tuple[str, Basis], ...] = (
     ("pack: risk class", Basis(EU_AI_ACT, "Annex III, point 5(b): a system that evaluates the creditworthiness of "
-                                          "natural persons or establishes their credit score is high-risk (when "
-                                          "this model scores natural persons)", _CREDIT_SCORING)),
+                                          "natural persons or establishes their credit score is high-risk (a "
+                                          "classification model scoring applicants)", _CREDIT_SCORING)),
     ("pack: validation", Basis(EU_AI_ACT, "Art. 9 (risk management system): testing of the high-risk system against "
                                           "its known and foreseeable risks, of which this validation is a part",
                                _CREDIT_SCORING)),
-    ("pack: evidence", Basis(EU_AI_ACT, "Art. 12 (record-keeping): the pack's hashed (optionally signed) manifest and "
-                                        "the registry keep the validation's evidence and its history",
-                             _CREDIT_SCORING)),
-    ("pack: review", Basis(EU_AI_ACT, "Art. 14 (human oversight): the validator's review, with a rating, a "
-                                      "conclusion and an assessment of each finding (`validation review`)",
-                           _CREDIT_SCORING)),
+    ("pack: evidence", Basis(EU_AI_ACT, "Art. 11 and Annex IV (technical documentation), Art. 18 (documentation "
+                                        "keeping): the pack documents the tests, metrics, data and results of the "
+                                        "validation in a hashed (optionally signed) record, and the registry keeps "
+                                        "its history", _CREDIT_SCORING)),
+    ("pack: review", Basis(EU_AI_ACT, "Art. 17(1)(d) (quality management system): the examination, test and "
+                                      "validation procedures carried out on the system, here the validator's review "
+                                      "with a rating, a conclusion and an assessment of each finding (`validation "
+                                      "review`)", _CREDIT_SCORING)),
     ("pack: review", Basis(US_MRM, "effective challenge: an independent validator's rating and conclusion, and the "
                                    "issues raised, tracked to remediation (`validation review`, `validation "
                                    "findings`)")),
@@ -63,21 +69,24 @@ VAR_MARKER = "basel_zone"
 does not give the model type."""
 
 
-def materiality_row(materiality: str | None) -> dict[str, str]:
-    """The row saying what the model's materiality sets (SR 26-2: depth and frequency)."""
+def materiality_row(materiality: str | None, required: Sequence[str] | None = None) -> dict[str, str]:
+    """The row saying what the model's materiality sets (SR 26-2: depth and frequency); ``required``
+    the checks it requires of this model (the card's ``governance.required_checks``: those that
+    apply to its type), else every check the materiality names."""
     from validation.inputs.spec import FREQUENCY_MONTHS, REQUIRED_CHECKS
 
     if materiality is None:
         text = ("materiality not set: the guidance scales validation with each model's materiality (exposure and "
                 "purpose); set model.materiality (docs/spec.md, Materiality)")
     else:
-        text = (f"materiality {materiality}: checks required {', '.join(REQUIRED_CHECKS[materiality])} (where they "
-                f"apply), the {materiality}-materiality policy, and a run every {FREQUENCY_MONTHS[materiality]} months")
+        checks = ", ".join(required) if required is not None else f"{', '.join(REQUIRED_CHECKS[materiality])} (where they apply)"
+        text = (f"materiality {materiality}: checks required {checks or 'none'}, the {materiality}-materiality "
+                f"policy, and a run every {FREQUENCY_MONTHS[materiality]} months")
     return {"framework": US_MRM, "item": "model: materiality", "basis": text}
 
 
 def mapping(checks: Iterable[str], metrics: set[str], *, model_type: str | None = None,
-            materiality: str | None = None) -> list[dict[str, str]]:
+            materiality: str | None = None, required: Sequence[str] | None = None) -> list[dict[str, str]]:
     """The pack's regulatory mapping: rows ``{"framework", "item", "basis"}`` grouped by framework
     (in the order of :data:`FRAMEWORKS`), each group with the pack's rows, then each check's
     basis, then each reported metric's own.
@@ -93,6 +102,8 @@ def mapping(checks: Iterable[str], metrics: set[str], *, model_type: str | None 
         the pack reports :data:`VAR_MARKER`, else ``classification``.
     materiality
         The model's ``model.materiality``, for the row saying what it sets.
+    required
+        The checks that materiality requires of this model (the card's), for the same row.
 
     Examples
     --------
@@ -104,7 +115,7 @@ def mapping(checks: Iterable[str], metrics: set[str], *, model_type: str | None 
 
     kind = model_type or ("var" if VAR_MARKER in metrics else "classification")
     units = [REGISTRY[name] for name in checks if name in REGISTRY]
-    rows = [materiality_row(materiality), SUPERSEDED]
+    rows = [materiality_row(materiality, required), SUPERSEDED]
     rows += [{"framework": b.framework, "item": item, "basis": b.text}
              for item, b in PACK_BASES if b.applies_to(kind)]
     for check in units:

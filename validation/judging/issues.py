@@ -47,7 +47,7 @@ def _p_text(p: float) -> str:
     from validation.reporting.formatting import format_number
 
     text = format_number(p, "p")
-    return text if text.startswith("<") else f"= {text}"
+    return text if text.startswith(("<", ">")) else f"= {text}"
 
 
 def describe(finding: Finding) -> str:

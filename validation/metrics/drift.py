@@ -806,7 +806,7 @@ def headline(table: pd.DataFrame, findings: Sequence[Finding], score: str | None
     >>> print(headline(table, judged, "s"))
     0 of 1 features at amber or red; the largest PSI is age (0.02, green). The score's PSI is 0.04
     (green). By period: 1 of 2 judged periods at amber or red (2025-01: red); 1 period reported,
-    not judged (too few rows).
+    not judged (too few rows; the largest PSI is 0.90, 2025-03).
     """
     by_subject: dict[str, list[Finding]] = {}
     for item in findings:
@@ -841,8 +841,11 @@ def headline(table: pd.DataFrame, findings: Sequence[Finding], score: str | None
         text = (f"By period: {len(flagged)} of {len(judged)} judged periods at amber or red{listed}" if judged
                 else "By period: no period judged")
         if unjudged:
+            psi_of = {s: next(float(f.value) for f in by_subject[s] if f.metric == "psi" and f.value is not None)
+                      for s in unjudged}
+            largest = max(unjudged, key=psi_of.__getitem__)
             text += (f"; {len(unjudged)} period{'s' if len(unjudged) > 1 else ''} reported, not judged "
-                     "(too few rows)")
+                     f"(too few rows; the largest PSI is {psi_of[largest]:.2f}, {largest.removeprefix('period:')})")
         sentences.append(text + ".")
     known = {"score", *(subject_of(c, score) for c in features), *periods}
     rest = [f"{f.metric} of {f.subject}: {f.status}" for f in findings

@@ -4,8 +4,8 @@ their order.
 Kinds (:data:`KINDS`):
 
 - ``p``: a p-value, ``< 0.001`` below one in a thousand, else 3 significant digits (``0.0123``);
-- ``rate``: a rate, share or difference of rates, as a percentage to 3 significant digits
-  (``0.4819`` reads ``48.2%``);
+- ``rate``: a rate or share, as a percentage to 3 significant digits (``48.2%``);
+- ``points``: a difference of two rates, in percentage points (``-5.93 pp``);
 - ``count``: an integer with thousands separators (``600``, not ``600.0000``; ``12,345``);
 - ``money``: an amount with the model's currency (``EUR 138,123``), whole units from 1,000;
 - ``ratio`` and ``value``: 4 significant digits in plain notation (``0.4819``, ``138,123``),
@@ -22,8 +22,8 @@ import math
 import re
 from typing import Any, Iterable, Literal
 
-Kind = Literal["p", "rate", "count", "money", "ratio", "value"]
-KINDS: tuple[str, ...] = ("p", "rate", "count", "money", "ratio", "value")
+Kind = Literal["p", "rate", "points", "count", "money", "ratio", "value"]
+KINDS: tuple[str, ...] = ("p", "rate", "points", "count", "money", "ratio", "value")
 
 P_FLOOR = 0.001
 """p-values below this read ``< 0.001``: smaller ones differ only in how sure the test is."""
@@ -37,8 +37,8 @@ METRIC_KINDS: dict[str, Kind] = {
     "psi": "value", "ks_stat": "ratio", "ks_pvalue": "p", "chi2_pvalue": "p", "js_distance": "value",
     "wasserstein_norm": "value", "default_rate": "rate",
     # fairness: rates and differences of rates in percent (points), their ratio as a ratio
-    "approval_rate": "rate", "disparate_impact_ratio": "ratio", "demographic_parity_difference": "rate",
-    "equal_opportunity_difference": "rate", "equalized_odds_difference": "rate",
+    "approval_rate": "rate", "disparate_impact_ratio": "ratio", "demographic_parity_difference": "points",
+    "equal_opportunity_difference": "points", "equalized_odds_difference": "points",
     "disparity_ztest_pvalue": "p", "disparity_fisher_pvalue": "p", "calibration_pvalue": "p",
     # explainability
     "shap_importance": "value", "shap_additivity_error": "value", "importance_rank_correlation": "ratio",
@@ -93,7 +93,8 @@ def _named_kind(name: str) -> Kind | None:
     if _MONEY_NAMES.search(lowered):
         return "money"
     if _RATE_NAMES.search(lowered):
-        return "rate"
+        # a difference of two rates is in percentage points, not percent
+        return "points" if "difference" in lowered or lowered.endswith(("_diff", "_gap")) else "rate"
     if lowered.endswith("_ratio"):
         return "ratio"
     return None
@@ -148,6 +149,8 @@ def format_number(value: Any, kind: str = "value", currency: str | None = None) 
     ('< 0.001', '0.0123', '0.5')
     >>> format_number(0.4819, "rate"), format_number(600.0, "count"), format_number(1234567, "count")
     ('48.2%', '600', '1,234,567')
+    >>> format_number(-0.0593, "points")   # a difference of two rates: percentage points
+    '-5.93 pp'
     >>> format_number(138123.4, "money", "EUR"), format_number(138123.4, "money"), format_number(12.5, "money", "EUR")
     ('EUR 138,123', '138,123', 'EUR 12.50')
     >>> format_number(0.123456, "value"), format_number(138123.4, "value"), format_number(None), format_number("yellow")
@@ -165,11 +168,15 @@ def format_number(value: Any, kind: str = "value", currency: str | None = None) 
     if math.isinf(number):
         return "inf" if number > 0 else "-inf"
     if kind == "p":
+        if number > 1 - P_FLOOR:  # 1 would read as certainty; the data are merely consistent with H0
+            return f"> {1 - P_FLOOR:g}"
         return f"< {P_FLOOR:g}" if 0 <= number < P_FLOOR else _significant(number, 3)
     if kind == "rate":
         percent = 100 * number
         return ("0%" if percent == 0 else f"{percent:.2g}%" if abs(percent) < TINY_PERCENT
                 else _significant(percent, 3) + "%")
+    if kind == "points":
+        return _significant(100 * number, 3) + " pp"
     if kind == "count" and number == int(number):
         return f"{int(number):,}"
     if kind == "money":

@@ -59,6 +59,13 @@ def check_results(plan: "PackPlan", results: list["TaskResult"]) -> list[CheckRe
     return records
 
 
+CARRIED_SCOPE = ("items of the findings register raised on earlier versions of this model and not closed when "
+                 "this pack was run, with their status then; the items a review raises on this pack are in "
+                 "review.json")
+"""What ``register.json`` holds, in the file itself: a validator read its empty list as "this pack
+raised nothing"."""
+
+
 def render_pack_index(pack: Path) -> None:
     """(Re)write ``index.html`` from the pack's own files: results, manifest, card, reviews, the
     register items it carries, diff."""
@@ -91,7 +98,8 @@ def render_pack_index(pack: Path) -> None:
         "issues": issues, "warnings": warnings, "sources": sources,
         "diff": card.get("diff"), "reviews": reviews, "signed": bool(manifest.get("signature")),
         "regulatory": mapping([c["name"] for c in results_doc["checks"]], {f["metric"] for f in findings},
-                              model_type=details.get("type"), materiality=details.get("materiality")),
+                              model_type=details.get("type"), materiality=details.get("materiality"),
+                              required=(card.get("governance") or {}).get("required_checks")),
         "conclusion": _conclusion(rated[-1], card) if rated else None,
         "assessments": rated[-1]["assessments"] if rated else [],
         "register": [item for review in reviews for item in review["raised"]],
@@ -211,7 +219,8 @@ def finish_pack(plan: "PackPlan", results: list["TaskResult"], *,
     write_json(plan.staging / "card.json", card)
     if carried is not None:
         write_json(plan.staging / REGISTER, {"model": spec.name, "version": spec.version, "run_id": plan.run_id,
-                                             "recorded_at": document["run"]["finished_at"], "items": carried})
+                                             "recorded_at": document["run"]["finished_at"], "scope": CARRIED_SCOPE,
+                                             "items": carried})
     manifest: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "run_id": plan.run_id, "inputs": plan.inputs,
                                 "environment": environment_record(), "signed": signing_key() is not None, "files": {}}
     write_json(plan.staging / "manifest.json", manifest)
