@@ -73,3 +73,23 @@ def test_the_sentence_describes_the_strongest_evidence_of_its_status() -> None:
         finding("disparate_impact_ratio", "age:25-34", 0.79, p_value=0.03, cause="age"),
         finding("disparate_impact_ratio", "age:<25", 0.48, p_value=2e-5, cause="age")]))
     assert issue.findings[0] == "disparate_impact_ratio age:<25"
+
+
+def test_an_issue_opens_in_plain_words_then_gives_its_evidence() -> None:
+    """Issue 18: each red or amber issue on the summary is explained in plain words."""
+    from validation.judging.policy import DEFAULT_POLICY
+
+    judged = POLICY.judge_all([finding("psi", "feature:checking_account", 0.30)])
+    meanings = {metric: rule.meaning for metric, rule in DEFAULT_POLICY.items()}
+    [issue] = group_issues("drift", judged, meanings)
+    assert issue.sentence == ("The distribution of checking_account has shifted from the reference sample: psi of "
+                              "feature:checking_account is 0.3 (at or above 0.25).")
+
+
+def test_every_judged_default_rule_says_what_its_breach_means() -> None:
+    from validation.judging.policy import DEFAULT_POLICY
+
+    judged = [metric for metric, rule in DEFAULT_POLICY.items() if rule.direction != "none"]
+    assert [metric for metric in judged if not DEFAULT_POLICY[metric].meaning] == []
+    for metric in judged:  # a meaning is one clause: the issue sentence goes on after it
+        assert not DEFAULT_POLICY[metric].meaning.endswith("."), metric

@@ -10,7 +10,7 @@ pack counts issues, not rows (``docs/results.md``, "Issues").
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -88,8 +88,33 @@ def _strength(finding: Finding) -> float:
     return p if math.isfinite(p) else math.inf
 
 
-def group_issues(check: str, findings: Iterable[Finding]) -> list[Issue]:
-    """The issues of one check: its amber and red findings grouped by ``cause``, worst first.
+def plain_subject(subject: str) -> str:
+    """A finding's subject for a sentence: ``feature:age`` reads ``age``, ``grade:3`` ``grade 3``,
+    ``period:2025-11`` ``period 2025-11``, ``age_band:<25`` ``age_band <25``.
+
+    >>> plain_subject("feature:age"), plain_subject("grade:3"), plain_subject("age_band:<25")
+    ('age', 'grade 3', 'age_band <25')
+    """
+    kind, _, name = subject.partition(":")
+    if not name:
+        return subject
+    return name if kind == "feature" else f"{kind} {name}"
+
+
+def plain_words(finding: Finding, meanings: Mapping[str, str]) -> str:
+    """What the worst finding of an issue means, in plain words (its rule's ``meaning``), then the
+    evidence (:func:`describe`); the evidence alone where the metric has no meaning."""
+    meaning = meanings.get(finding.metric, "")
+    evidence = describe(finding)
+    if not meaning:
+        return evidence
+    return f"{meaning.format(subject=plain_subject(finding.subject))}: {evidence}"
+
+
+def group_issues(check: str, findings: Iterable[Finding], meanings: Mapping[str, str] | None = None) -> list[Issue]:
+    """The issues of one check: its amber and red findings grouped by ``cause``, worst first;
+    ``meanings`` (metric: :attr:`~validation.judging.policy.Rule.meaning`) opens each sentence in
+    plain words.
 
     Examples
     --------
@@ -110,7 +135,7 @@ def group_issues(check: str, findings: Iterable[Finding]) -> list[Issue]:
         members.sort(key=lambda f: (-severity(f.status), _strength(f)))
         worst = members[0]
         more = len(members) - 1
-        sentence = describe(worst) + (f"; {more} more finding{'s share' if more > 1 else ' shares'} this cause"
+        sentence = plain_words(worst, meanings or {}) + (f"; {more} more finding{'s share' if more > 1 else ' shares'} this cause"
                                       if more else "")
         issues.append(Issue(id=f"{check}:{cause}", check=check, cause=cause, status=worst.status,
                             sentence=sentence + ".", findings=[f"{f.metric} {f.subject}" for f in members]))

@@ -88,6 +88,9 @@ class Rule:
     effect is green. ``-inf`` or ``inf`` leave a side open."""
     immaterial_source: str = ""
     """Why these materiality bounds."""
+    meaning: str = ""
+    """What a breach means, in plain words, for the summary page's issue sentence; ``{subject}``
+    stands for the finding's subject ("The distribution of {subject} has shifted")."""
 
 
 _LEVELS = "levels 95% / 99.9% as the ECB's traffic light (project default)"
@@ -272,6 +275,39 @@ DEFAULT_POLICY: dict[str, Rule] = {
                         "Basel Committee (1996), table 2: any plus factor (from 0.40, at 5 exceptions in 250 days "
                         "at 99%) raises the capital multiplier; the red zone is judged by basel_zone", domain=UNIT),
 }
+
+MEANINGS: dict[str, str] = {
+    "psi": "The distribution of {subject} has shifted from the reference sample",
+    "disparate_impact_ratio": "Applicants in {subject} are approved markedly less often than the comparator group",
+    "demographic_parity_difference": "Approval rates differ materially between the {subject} groups",
+    "equal_opportunity_difference": "Good payers of one {subject} group are approved materially less often than "
+                                    "those of another",
+    "equalized_odds_difference": "The model's errors fall to the harm of one {subject} group",
+    "calibration_pvalue": "The model misstates the risk of {subject}",
+    "shap_additivity_error": "The explanations do not add up to the model's output",
+    "importance_rank_correlation": "The features that drive the model changed from the previous version",
+    "monotonicity_reversal": "The model's response to {subject} goes against its declared direction",
+    "auc": "The model tells good from bad payers poorly ({subject})",
+    "gini": "The model tells good from bad payers poorly ({subject})",
+    "hosmer_lemeshow_pvalue": "The PDs do not match the observed default rates across the grades",
+    "jeffreys_pvalue": "The PD understates the observed default rate of {subject}",
+    "binomial_pvalue": "The PD understates the observed default rate of {subject}",
+    "auc_change_pvalue": "The model's discriminatory power fell from development",
+    "spiegelhalter_pvalue": "The PDs are miscalibrated overall",
+    "herfindahl_change_pvalue": "Exposure is more concentrated across the grades than at development",
+    "duplicate_id_rows": "The same applicants appear more than once in the {subject} sample",
+    "kupiec_pvalue": "The VaR is exceeded more often than its confidence level allows",
+    "christoffersen_pvalue": "VaR exceptions follow each other on consecutive days",
+    "conditional_coverage_pvalue": "VaR exceptions are too many or bunched together",
+    "duration_independence_pvalue": "VaR exceptions cluster in time",
+    "exception_scan_pvalue": "VaR exceptions bunch in a stress window",
+    "basel_zone": "The VaR backtest is outside the Basel green zone",
+    "plus_factor": "The Basel backtest adds a plus factor to the capital multiplier",
+}
+"""The plain-words meaning of a breach of each judged default rule (:attr:`Rule.meaning`)."""
+
+DEFAULT_POLICY = {metric: replace(rule, meaning=MEANINGS.get(metric, rule.meaning))
+                  for metric, rule in DEFAULT_POLICY.items()}
 
 HIGH_OBSERVED_EXPECTED_IMMATERIAL = (0.9, 1 / 0.9)
 _HIGH = ("project default for high materiality (SR 26-2: the more material a model, the more rigorous its "

@@ -55,7 +55,7 @@ def check_results(plan: "PackPlan", results: list["TaskResult"]) -> list[CheckRe
             error=_error(result), notebook=f"notebooks/{name}.ipynb" if notebook.exists() else None,
             html=f"html/{name}.html" if result.html_ok else None, duration_seconds=round(result.duration, 3),
             reused_from=result.reused_from, summary=result.summary, findings=findings,
-            issues=group_issues(name, findings)))
+            issues=group_issues(name, findings, {f.metric: policy.rule(f.metric).meaning for f in findings})))
     return records
 
 
