@@ -255,7 +255,7 @@ def _load_model(spec: "ModelVersionSpec") -> Any:
     if artifact is None or sha256 is None:
         raise SpecError(spec.path, "model.artifact", f"version {spec.version} has no model artifact: its "
                         "importances cannot be compared with this version's")
-    return load_artifact(artifact, sha256)
+    return load_artifact(artifact, sha256, allow_pickle=spec.model.allow_pickle)
 
 
 def _stability(output: CheckOutput, section: Section, importance: "pd.Series", previous_importance: "pd.Series",

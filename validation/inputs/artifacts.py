@@ -1,15 +1,11 @@
 """Model artifacts: hashing, safe loading and scoring.
 
-Artifacts are loaded only after their sha256 matches the spec's ``model.artifact_sha256``.
-``.skops`` files (the recommended format) are loaded with ``skops.io``, trusting only types from
-scikit-learn, numpy and scipy; any other type in the file is refused with its name.
-``.joblib`` and ``.pkl`` files are pickles: they can run code when loaded, so they are loaded only
-after the hash check, and we recommend skops in the error messages and docs.
+Artifacts are loaded only after their sha256 matches the spec's ``model.artifact_sha256``, then
+by their format (:mod:`validation.inputs.loaders`).
 """
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +14,6 @@ import pandas as pd
 
 from validation.errors import ArtifactError
 
-TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "collections.")
-
-
 def sha256_file(path: str | Path) -> str:
     """Hex sha256 of a file (a local path or an fsspec URL), read in 1 MiB chunks."""
     from validation.inputs.storage import sha256
@@ -28,8 +21,15 @@ def sha256_file(path: str | Path) -> str:
     return sha256(path)
 
 
-def load_artifact(path: str | Path, expected_sha256: str) -> Any:
-    """Load a model artifact after checking its hash.
+def load_artifact(path: str | Path, expected_sha256: str, *, allow_pickle: bool = False) -> Any:
+    """Load a model artifact after checking its hash (:func:`validation.inputs.loaders.load_verified`
+    loads it by its format).
+
+    Parameters
+    ----------
+    allow_pickle
+        The spec's ``model.allow_pickle``: formats that are pickles (they can run code when loaded)
+        load only when it is true.
 
     Raises
     ------
@@ -48,36 +48,9 @@ def load_artifact(path: str | Path, expected_sha256: str) -> Any:
             raise ArtifactError(path, f"sha256 is {actual} but the spec says {expected_sha256}; "
                                 "the file changed since it was registered: check it, then update "
                                 "model.artifact_sha256")
-        return _load_verified(str(local), actual)
+        from validation.inputs.loaders import load_verified
 
-
-@functools.lru_cache(maxsize=8)
-def _load_verified(path_text: str, sha256: str) -> Any:
-    """Load an artifact whose hash was just checked; cached by content hash, so a batch of many
-    versions sharing an artifact loads it once per process."""
-    path = Path(path_text)
-    suffix = path.suffix.lower()
-    # (cached by content hash: a later call with the same content returns this object even when
-    # it came from another path or URL)
-    try:
-        if suffix == ".skops":
-            import skops.io as sio
-
-            untrusted = sio.get_untrusted_types(file=path)
-            refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
-            if refused:
-                raise ArtifactError(path, f"holds types outside scikit-learn, numpy and scipy: "
-                                    f"{', '.join(refused)}; they are not loaded for safety")
-            return sio.load(path, trusted=untrusted)
-        if suffix in {".joblib", ".pkl", ".pickle"}:
-            import joblib
-
-            return joblib.load(path)
-    except ArtifactError:
-        raise
-    except Exception as exc:  # any loader failure is the artifact's problem, said plainly
-        raise ArtifactError(path, f"could not be loaded ({type(exc).__name__}: {exc})") from None
-    raise ArtifactError(path, f"unknown artifact format '{suffix}'; use .skops (recommended) or .joblib")
+        return load_verified(str(local), actual, allow_pickle)
 
 
 def predict_scores(model: Any, features: pd.DataFrame) -> np.ndarray:

@@ -472,7 +472,7 @@ def load_samples(spec: ModelVersionSpec, *, load_model: bool = True) -> Samples:
     model = None
     score = d.score
     if load_model and spec.model.artifact:
-        model = load_artifact(spec.model.artifact, spec.model.artifact_sha256 or "")
+        model = load_artifact(spec.model.artifact, spec.model.artifact_sha256 or "", allow_pickle=spec.model.allow_pickle)
         if score is None:
             score = _score_from_artifact(spec, prepared, model, features)
     _release_arrow_memory()

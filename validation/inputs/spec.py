@@ -130,6 +130,9 @@ class ModelSection(_Strict):
     """ISO 4217 code of money amounts (exposures, losses) in the pack, e.g. ``EUR``."""
     artifact: PathText | None = None
     artifact_sha256: Sha256 | None = None
+    allow_pickle: bool = False
+    """Load an artifact that is a pickle (``.joblib``, ``.pkl``, ``.pickle``, a statsmodels result):
+    a pickle can run code when loaded, so it loads only with this opt-in (and after its hash check)."""
     # model card (Mitchell et al. 2019), all optional
     intended_use: Text | None = None
     out_of_scope_use: Text | None = None
@@ -141,6 +144,7 @@ class ModelSection(_Strict):
 
 
 ReferenceKind = Literal["training", "holdout", "out_of_time"]
+TimeGrain = Literal["day", "week", "month", "quarter", "year"]
 
 
 class DataSection(_Strict):
@@ -153,6 +157,7 @@ class DataSection(_Strict):
     features: Columns | None = None
     protected: Columns = Field(default_factory=list)
     time: Column | None = None
+    time_grain: TimeGrain | None = None
     segments: Columns = Field(default_factory=list)
     exposure: Column | None = None
     lgd: Column | None = None
@@ -175,6 +180,7 @@ class DataOverride(_Strict):
     features: Columns | None = None
     protected: Columns | None = None
     time: Column | None = None
+    time_grain: TimeGrain | None = None
     segments: Columns | None = None
     exposure: Column | None = None
     lgd: Column | None = None
