@@ -20,7 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 EXAMPLES = sorted((ROOT / "params").glob("example_*.yaml"))
-PAGES = ("README.md", "spec.md", "results.md", "cli.md", "checks.md")
+PAGES = ("README.md", "spec.md", "results.md", "cli.md", "checks.md", "models.md")
 
 
 def _page(name: str) -> str:

@@ -1,4 +1,5 @@
-"""Model artifacts: refused unless their hash matches; skops types restricted."""
+"""Model artifacts: refused unless their hash matches; a file that does not load says so by format
+(each format's loading: tests/test_loaders.py)."""
 
 from __future__ import annotations
 
@@ -38,14 +39,18 @@ def test_refuses_a_changed_file(artifact: Path) -> None:
 def test_missing_and_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(ArtifactError, match="file not found"):
         load_artifact(tmp_path / "absent.skops", "0" * 64)
-    odd = tmp_path / "model.onnx"
+    odd = tmp_path / "model.h5"
     odd.write_bytes(b"x")
-    with pytest.raises(ArtifactError, match="unknown artifact format '.onnx'"):
+    with pytest.raises(ArtifactError, match=r"unknown artifact format '\.h5'; supported: \.skops .*\.onnx .*"
+                                            r"model\.allow_pickle: true, \.joblib"):
         load_artifact(odd, sha256_file(odd))
 
 
-def test_unloadable_file(tmp_path: Path) -> None:
-    broken = tmp_path / "model.skops"
-    broken.write_bytes(b"not a zip")
-    with pytest.raises(ArtifactError, match="could not be loaded"):
+@pytest.mark.parametrize(("suffix", "label"), [(".skops", "a skops file"), (".json", "an XGBoost model"),
+                                               (".ubj", "an XGBoost model"), (".txt", "a LightGBM model"),
+                                               (".cbm", "a CatBoost model"), (".onnx", "an ONNX model")])
+def test_unloadable_file(tmp_path: Path, suffix: str, label: str) -> None:
+    broken = tmp_path / f"model{suffix}"
+    broken.write_bytes(b"not a model")
+    with pytest.raises(ArtifactError, match=f"could not be loaded as {label} "):
         load_artifact(broken, sha256_file(broken))

@@ -236,3 +236,153 @@ def test_check_reads_the_bound_from_the_policy(write_spec: Callable[..., Path], 
     table = output.tables["monotonicity"]
     assert table.loc["income", "reversal_share_of_range"] == pytest.approx(1.0)
     assert table.loc["tenure", "reversal_share_of_range"] == 0.0
+
+
+# --- the model-agnostic path ----------------------------------------------------------------------
+
+
+class _BlackBox:
+    """A model seen only through ``predict_proba`` on a DataFrame (as an ONNX or statsmodels adapter
+    is): its log-odds is ``log_odds(frame)``."""
+
+    def __init__(self, log_odds: Callable[[pd.DataFrame], np.ndarray]) -> None:
+        self.log_odds = log_odds
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        p = 1 / (1 + np.exp(-self.log_odds(frame)))
+        return np.column_stack([1 - p, p])
+
+
+COLOUR_EFFECT = {"red": 0.8, "green": -0.3, "blue": 0.0}
+
+
+def _additive(frame: pd.DataFrame) -> np.ndarray:
+    return np.asarray(1.2 * frame["a"] - 0.5 * frame["b"] + frame["colour"].map(COLOUR_EFFECT).fillna(0.1), dtype=float)
+
+
+def test_permutation_values_of_an_additive_black_box_are_the_closed_form(
+        frame: tuple[pd.DataFrame, np.ndarray]) -> None:
+    """For a model additive in its raw inputs, interventional SHAP values are each term minus its
+    mean over the background (Lundberg & Lee 2017, corollary 1), whatever the permutations; the
+    base value is the mean margin over the background, taken from the explainer's output."""
+    x, _ = frame
+    x = x.assign(colour=x["colour"].where(np.arange(len(x)) % 17 != 0))  # text with missing values
+    sample, background = x.head(40), x.iloc[100:180]
+    result = explain.explain(_BlackBox(_additive), sample, background=background)
+    assert result.explainer == "PermutationExplainer" and result.units == "log-odds"
+    assert "neither linear nor a tree model" in result.note and "max_evals 14" in result.note
+    colour = sample["colour"].map(COLOUR_EFFECT).fillna(0.1)
+    expected = pd.DataFrame({"a": 1.2 * (sample["a"] - background["a"].mean()),
+                             "b": -0.5 * (sample["b"] - background["b"].mean()),
+                             "colour": colour - background["colour"].map(COLOUR_EFFECT).fillna(0.1).mean()})
+    np.testing.assert_allclose(result.values.to_numpy(), expected.to_numpy(), atol=1e-12)
+    assert result.base_value == pytest.approx(_additive(background).mean(), abs=1e-12)
+    assert result.additivity_error() < 1e-12
+
+
+def _exact_shapley(f: Callable[[pd.DataFrame], np.ndarray], row: pd.DataFrame, background: pd.DataFrame) -> np.ndarray:
+    """Brute force over all coalitions: phi_j = sum_S |S|! (M - |S| - 1)! / M! (v(S + j) - v(S)),
+    v(S) = mean over the background of f with the features in S taken from the row (Shapley 1953;
+    the interventional game of Janzing et al. 2020)."""
+    from itertools import combinations
+
+    features = list(row.columns)
+    m = len(features)
+
+    def value(coalition: tuple[str, ...]) -> float:
+        hybrid = background.copy()
+        for feature in coalition:
+            hybrid[feature] = row[feature].iloc[0]
+        return float(f(hybrid).mean())
+
+    phi = np.zeros(m)
+    for j, feature in enumerate(features):
+        others = [g for g in features if g != feature]
+        for size in range(m):
+            weight = math.factorial(size) * math.factorial(m - size - 1) / math.factorial(m)
+            for subset in combinations(others, size):
+                phi[j] += weight * (value(subset + (feature,)) - value(subset))
+    return phi
+
+
+def test_permutation_values_are_exact_for_pairwise_interactions(frame: tuple[pd.DataFrame, np.ndarray]) -> None:
+    """One antithetic permutation gives the exact Shapley values of a model whose interactions involve
+    at most two features (shap's PermutationExplainer): checked against brute force."""
+    x, _ = frame
+
+    def pairwise(rows: pd.DataFrame) -> np.ndarray:
+        red = (rows["colour"] == "red").to_numpy(dtype=float)
+        return np.asarray(0.7 * rows["a"] * rows["b"] + 0.9 * red * rows["a"] - 0.2 * rows["b"] ** 2, dtype=float)
+
+    sample, background = x.head(5), x.iloc[200:230]
+    result = explain.explain(_BlackBox(pairwise), sample, background=background, seed=3)
+    for i in range(len(sample)):
+        np.testing.assert_allclose(result.values.iloc[i].to_numpy(),
+                                   _exact_shapley(pairwise, sample.iloc[[i]], background), atol=1e-10)
+
+
+def test_permutation_is_seeded_and_leaves_the_global_generator_alone(frame: tuple[pd.DataFrame, np.ndarray]) -> None:
+    from sklearn.neural_network import MLPClassifier
+
+    x, y = frame
+    numeric = x[["a", "b"]]
+    model = MLPClassifier((5,), max_iter=1000, random_state=0).fit(numeric, y)
+    np.random.seed(123)
+    first = explain.explain(model, numeric.head(30), seed=4)
+    after = np.random.random()
+    np.random.seed(123)
+    second = explain.explain(model, numeric.head(30), seed=4)
+    assert np.random.random() == after  # shap seeds numpy's global generator: restored
+    pd.testing.assert_frame_equal(first.values, second.values)
+    assert first.additivity_error() < 1e-6
+    # the base value is the mean margin over the background (a seeded draw of the sample)
+    background = numeric.head(30).sample(n=30, random_state=4)
+    from validation.inputs.artifacts import margin
+
+    assert first.base_value == pytest.approx(margin(model, background).mean(), abs=1e-12)
+
+
+def test_the_black_box_receives_the_frame_it_was_given() -> None:
+    """Raw columns are coded as numbers for shap's masker and decoded back with their dtypes:
+    text (pandas str), categories, objects with None, integers, booleans, nullable integers."""
+    frame = pd.DataFrame({
+        "text": pd.array(["a", None, "b", "a"], dtype="str"),
+        "cat": pd.Categorical(["x", "y", None, "x"], categories=["y", "x", "z"]),
+        "obj": pd.Series(["u", None, "v", "u"], dtype=object),
+        "int": np.array([1, 2, 3, 4]), "flag": np.array([True, False, True, True]),
+        "nullable": pd.array([1, None, 3, 4], dtype="Int64"), "real": [0.5, np.nan, 1.5, 2.0]})
+    codec = explain._Codec(frame)
+    decoded = codec.decode(codec.encode(frame))
+    pd.testing.assert_frame_equal(decoded, frame)
+    assert decoded["obj"].iloc[1] is None
+
+
+def test_random_forest_is_explained_in_probability(frame: tuple[pd.DataFrame, np.ndarray]) -> None:
+    """A random forest averages its trees' probabilities: TreeExplainer is exact in probability,
+    not in log-odds, and the explanation says so."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    x, y = frame
+    numeric = x[["a", "b"]].copy()
+    numeric.loc[::9, "b"] = np.nan  # scikit-learn's trees route missing values
+    model = RandomForestClassifier(n_estimators=30, max_depth=4, random_state=0).fit(numeric, y)
+    result = explain.explain(model, numeric)
+    assert result.explainer == "TreeExplainer" and result.units == "probability"
+    np.testing.assert_allclose(result.margin, model.predict_proba(numeric)[:, 1], rtol=0, atol=0)
+    assert result.additivity_error() < 1e-6
+    assert "in probability" in result.note
+
+
+def test_untraceable_pipeline_columns_fall_back_to_raw_columns(frame: tuple[pd.DataFrame, np.ndarray]) -> None:
+    """An interaction column made from two features cannot be summed back to one: the pipeline is
+    explained as a black box on its raw columns, and the note says why."""
+    from sklearn.preprocessing import PolynomialFeatures
+
+    x, y = frame
+    numeric = x[["a", "b"]]
+    model = Pipeline([("poly", PolynomialFeatures(2, include_bias=False)),
+                      ("model", LogisticRegression())]).fit(numeric, y)
+    result = explain.explain(model, numeric.head(20), background=numeric.iloc[100:150])
+    assert result.explainer == "PermutationExplainer"
+    assert "cannot each be traced to one input feature" in result.note
+    assert list(result.values.columns) == ["a", "b"] and result.additivity_error() < 1e-6

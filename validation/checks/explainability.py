@@ -28,6 +28,10 @@ DEPENDENCE_FEATURES = 3
 """Top features whose dependence is charted (and named in the headline)."""
 ICE_ROWS = 200
 """Rows of the explained sample whose ICE curves check a declared monotonicity."""
+PERMUTATION_ROWS = 200
+"""Applicants explained at most when the model is a black box explained by permutation (each costs
+``PERMUTATIONS (2 M + 1)`` model evaluations on the background: :mod:`validation.metrics.explain`):
+the first rows of the seeded sample."""
 
 
 class ExplainabilityParams(CheckParams):
@@ -104,6 +108,9 @@ class ExplainabilityCheck(BuiltinCheck):
 
         s = context.samples
         rows = context.current.sample(n=min(params.sample_size, len(context.current)), random_state=params.seed)
+        sampled = len(rows)
+        if explain.choose_explainer(s.model, s.features).model_agnostic:
+            rows = rows.head(PERMUTATION_ROWS)
         sample = rows[s.features]
         explanation = explain.explain(s.model, sample, seed=params.seed)
         importance = explanation.importance()
@@ -111,10 +118,7 @@ class ExplainabilityCheck(BuiltinCheck):
         output = CheckOutput(self.name, headline=f"{len(sample):,} applicants explained ({explanation.explainer}, "
                                                  f"{explanation.units}); top features: {top}",
                              tables={"importance": importance.to_frame()})
-        output.section("Sample and explainer").text(
-            f"Explained **{len(sample):,}** applicants (a seeded sample of the current data) with shap's "
-            f"`{explanation.explainer}`; values in **{explanation.units}**; additivity error "
-            f"{explanation.additivity_error():.2e}.")
+        output.section("Sample and explainer").text(_explainer_text(explanation, len(sample), sampled))
         _global_importance(output, explanation, importance)
         _dependence(output, sample, explanation, importance)
         reason_table = _reasons(output, context, rows, explanation, params.reasons)
@@ -132,8 +136,27 @@ class ExplainabilityCheck(BuiltinCheck):
             output.findings += explain.reason_findings(reason_table)
         output.findings += explain.monotonicity_findings(monotone)
         output.summary = {"explained_rows": len(sample), "explainer": explanation.explainer,
+                          "explainer_note": explanation.note, "additivity_bound": explanation.additivity_bound,
                           "units": explanation.units, "seed": params.seed, "previous_version": previous_version}
         return output
+
+
+def _explainer_text(explanation: "Explanation", explained: int, sampled: int) -> str:
+    """Which explainer, why (a fallback says so), the additivity error against its bound, and the
+    rows explained (a black box explains the first :data:`PERMUTATION_ROWS` of the sample)."""
+    from validation.metrics.explain import PERMUTATION_BACKGROUND, PERMUTATIONS
+    from validation.reporting.display import md
+
+    error = explanation.additivity_error()
+    text = (f"Explained **{explained:,}** applicants (a seeded sample of the current data) with "
+            f"`{explanation.explainer}`; values in **{explanation.units}**; additivity error {error:.2e} (expected "
+            f"below {explanation.additivity_bound:.0e}).\n\nWhy this explainer: {md(explanation.note)}.")
+    if explained < sampled:
+        features = explanation.values.shape[1]
+        text += (f"\n\nA black box costs {PERMUTATIONS} x (2 x {features} + 1) model evaluations on "
+                 f"{PERMUTATION_BACKGROUND} background rows per applicant: the first {explained:,} applicants of the "
+                 f"sample of {sampled:,} are explained.")
+    return text
 
 
 def _global_importance(output: CheckOutput, explanation: "Explanation", importance: "pd.Series") -> None:
@@ -235,8 +258,14 @@ def _previous_importance(section: Section, context: CheckContext, sample: "pd.Da
 
     previous = context.previous()
     if previous is not None:
-        section.text(f"Version {md(previous.version)} from the spec, explained on the same sample.")
-        return previous.version, explain.explain(_load_model(previous), sample, seed=seed).importance()
+        model = _load_model(previous)
+        if explain.choose_explainer(model, list(sample.columns)).model_agnostic and len(sample) > PERMUTATION_ROWS:
+            sample = sample.head(PERMUTATION_ROWS)
+            section.text(f"Version {md(previous.version)} from the spec, a black box explained by permutation on the "
+                         f"first {PERMUTATION_ROWS} applicants of the same sample.")
+        else:
+            section.text(f"Version {md(previous.version)} from the spec, explained on the same sample.")
+        return previous.version, explain.explain(model, sample, seed=seed).importance()
     stored = context.runner_inputs.get("previous_importances")
     if stored:
         section.text(f"Version {md(stored['version'])} from the registry (run {md(stored['run'])}): its importances "

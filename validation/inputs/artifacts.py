@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from validation.errors import ArtifactError
+from validation.inputs.model_frames import MODEL_INPUT, lightgbm_booster, model_frame
+
 
 def sha256_file(path: str | Path) -> str:
     """Hex sha256 of a file (a local path or an fsspec URL), read in 1 MiB chunks."""
@@ -53,20 +55,92 @@ def load_artifact(path: str | Path, expected_sha256: str, *, allow_pickle: bool 
         return load_verified(str(local), actual, allow_pickle)
 
 
-def predict_scores(model: Any, features: pd.DataFrame) -> np.ndarray:
-    """Probability of the event (class 1) for each row."""
+def split_pipeline(model: Any) -> tuple[Any | None, Any]:
+    """A scikit-learn ``Pipeline`` as (its steps but the last, as one pipeline; its final estimator);
+    any other model as ``(None, model)``."""
+    steps = getattr(model, "steps", None)
+    if steps and len(steps) > 1:
+        from sklearn.pipeline import Pipeline
+
+        return Pipeline(steps[:-1]), steps[-1][1]
+    return None, model
+
+
+def _scored(method: Any, rows: Any, source: str, role: str, **options: Any) -> np.ndarray:
+    """``method(rows, **options)`` as a float array; a library's error becomes a :class:`DataError`
+    naming what failed and what to check (no traceback)."""
+    from validation.errors import DataError, InputError
+
+    try:
+        return np.asarray(method(rows, **options), dtype=float)
+    except InputError:
+        raise
+    except Exception as exc:  # any library's failure on these rows, said plainly
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        raise DataError(source, None, f"the model could not score these rows ({type(exc).__name__}: {first}); check "
+                        "data.features (names, order and types) against the model's inputs", role) from None
+
+
+def predict_scores(model: Any, features: pd.DataFrame, *, source: str = MODEL_INPUT, role: str = "") -> np.ndarray:
+    """Probability of the event (class 1) for each row.
+
+    The rows are first prepared for the model (:func:`validation.inputs.model_frames.model_frame`:
+    columns in the model's order, text cast to the categories a LightGBM or XGBoost model was
+    fitted on).
+
+    Parameters
+    ----------
+    source, role
+        The file and spec key the rows come from, named in a :class:`DataError`.
+
+    Raises
+    ------
+    ArtifactError
+        The model has no ``predict_proba``.
+    DataError
+        The rows do not suit the model (the column and the fix), or the model fails on them.
+    """
     if not hasattr(model, "predict_proba"):
         raise ArtifactError(getattr(model, "__class__", type(model)).__name__,
                             "the model has no predict_proba; a classification artifact must "
                             "predict the probability of the event")
-    proba = np.asarray(model.predict_proba(features))
+    frame = model_frame(model, features, source=source, role=role)
+    proba = _scored(model.predict_proba, frame, source, role)
     return proba[:, 1] if proba.ndim == 2 else proba
 
 
-def margin(model: Any, features: pd.DataFrame) -> np.ndarray:
+def native_margin(model: Any, features: Any, *, source: str = MODEL_INPUT, role: str = "") -> np.ndarray | None:
+    """The raw margin (log-odds) of an XGBoost, LightGBM or CatBoost classifier, alone or ending a
+    ``Pipeline``, as the library computes it; ``None`` for other models.
+
+    XGBoost ``predict(output_margin=True)``, LightGBM ``Booster.predict(raw_score=True)``, CatBoost
+    ``predict(prediction_type="RawFormulaVal")``: the margin the library's SHAP values add up to.
+    """
+    preprocess, estimator = split_pipeline(model)
+    if not (hasattr(estimator, "get_booster") or lightgbm_booster(estimator) is not None
+            or hasattr(estimator, "get_cat_feature_indices")):
+        return None
+    rows = features if preprocess is None else preprocess.transform(features)
+    if preprocess is None:
+        rows = model_frame(estimator, rows, source=source, role=role)
+    if hasattr(estimator, "get_booster"):
+        return _scored(estimator.predict, rows, source, role, output_margin=True)
+    booster = lightgbm_booster(estimator)
+    if booster is not None:
+        return _scored(booster.predict, rows, source, role, raw_score=True)
+    return _scored(estimator.predict, rows, source, role, prediction_type="RawFormulaVal")
+
+
+def margin(model: Any, features: pd.DataFrame, *, source: str = MODEL_INPUT, role: str = "") -> np.ndarray:
     """The model's margin (log-odds for classifiers): ``decision_function`` when the model has
-    one, else ``logit(predict_proba)`` with probabilities clipped to [1e-15, 1 - 1e-15]."""
+    one, else the library's own raw margin for XGBoost, LightGBM and CatBoost
+    (:func:`native_margin`: their probabilities are ``sigmoid(margin)``, XGBoost's in float32),
+    else ``log(p) - log(1 - p)`` of ``predict_proba`` with ``p`` clipped to [1e-15, 1 - 1e-15]."""
+    frame = model_frame(model, features, source=source, role=role)
     if hasattr(model, "decision_function"):
-        return np.asarray(model.decision_function(features), dtype=float)
-    p = np.clip(predict_scores(model, features), 1e-15, 1 - 1e-15)
-    return np.log(p / (1 - p))
+        return _scored(model.decision_function, frame, source, role)
+    native = native_margin(model, frame, source=source, role=role)
+    if native is not None:
+        return native
+    p = np.clip(predict_scores(model, frame, source=source, role=role), 1e-15, 1 - 1e-15)
+    return np.log(p) - np.log1p(-p)

@@ -1,15 +1,30 @@
 """Explainability: SHAP values in the model's margin units, global importance, stability.
 
-Explainer choice (shap): ``TreeExplainer`` for tree models, ``LinearExplainer`` for linear models,
-a model-agnostic ``PermutationExplainer`` on a seeded background sample otherwise. For a
-scikit-learn ``Pipeline`` the final estimator is explained on the preprocessed columns and the
-SHAP values of the columns derived from one input feature (one-hot columns, say) are summed back
-to that feature; SHAP values are additive, so the sum is that feature's contribution.
+Which explainer (:func:`choose_explainer`; the :class:`Explanation` records it and why):
+
+- a linear model: shap's ``LinearExplainer`` (exact for independent features);
+- a scikit-learn tree model (decision tree, random forest, extra trees, gradient boosting,
+  HistGradientBoosting on numeric features): shap's ``TreeExplainer`` (exact TreeSHAP);
+- XGBoost, LightGBM and CatBoost: the library's own exact TreeSHAP (``pred_contribs``,
+  ``pred_contrib``, ``ShapValues``), which follows their native categorical splits;
+- anything else with ``predict_proba``, and the cases above where no exact path exists (a
+  HistGradientBoosting model with native categorical features, where ``TreeExplainer`` is not
+  exact; ``CalibratedClassifierCV``, whose averaged calibrated probabilities are no sum of its base
+  model's contributions; a pipeline whose columns cannot each be traced to one input feature): a
+  black box, explained on the raw input columns by shap's seeded ``PermutationExplainer``
+  (:data:`PERMUTATIONS`, :data:`PERMUTATION_BACKGROUND`).
+
+For a scikit-learn ``Pipeline`` ending in a linear or tree model, the final estimator is explained
+on the preprocessed columns and the SHAP values of the columns derived from one input feature
+(one-hot columns, say) are summed back to that feature; SHAP values are additive, so the sum is
+that feature's contribution.
 
 - ``shap_importance`` of a feature: ``mean_i |phi_i(feature)|`` over the explained sample
-  (Lundberg & Lee 2017), in margin units (log-odds for classifiers).
+  (Lundberg & Lee 2017), in margin units (log-odds for classifiers; probability for a random
+  forest, which averages probabilities).
 - additivity: ``max_i |base + sum_f phi_i(f) - margin_i|``, the margin computed independently
-  by the model (``decision_function`` or ``logit(predict_proba)``).
+  by the model (``decision_function``, the library's raw margin, or ``logit(predict_proba)``),
+  to be within :attr:`Explanation.additivity_bound`.
 - ``importance_rank_correlation``: Spearman's rank correlation between two versions' importances
   over the union of their features (a feature absent from one version has importance 0).
 - ``monotonicity_reversal``: the largest move of the partial dependence (mean ICE curve) against
@@ -28,7 +43,23 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from validation.inputs.artifacts import margin
+from validation.inputs.artifacts import margin, native_margin, predict_scores, split_pipeline
+from validation.inputs.model_frames import lightgbm_booster, model_frame
+
+ADDITIVITY_BOUND = 1e-6
+"""Additivity error expected of an exact explainer computing in 64-bit floats (margin units)."""
+FLOAT32_RELATIVE_BOUND = 1e-5
+"""XGBoost computes its SHAP values and margins in 32-bit floats (unit roundoff 6e-8, accumulated
+over the trees): their additivity is bounded by this share of a row's ``|base| + sum |phi|``
+(measured: below 2e-6 for 500 trees of depth 8)."""
+PERMUTATIONS = 2
+"""Antithetic permutations per explained row for a black box: each costs ``2 M + 1`` evaluations
+of the model on the background (``M`` input features), so ``max_evals = PERMUTATIONS (2 M + 1)``.
+One forward and backward pass is exact for models whose interactions involve at most two features
+(shap's PermutationExplainer); the sum of a row's values is exact whatever the count."""
+PERMUTATION_BACKGROUND = 100
+"""Background rows of a black box explanation at most (a seeded draw): its base value is the
+mean margin over them."""
 
 
 @dataclass(frozen=True)
@@ -41,13 +72,19 @@ class Explanation:
         One row per explained applicant, one column per input feature (never glued or shown
         per row in a pack: aggregate it).
     base_value
-        The explainer's expected margin.
+        The explainer's expected margin (taken from the explainer's output).
     margin
         The model's own margin per row, for the additivity check.
     explainer
-        Which shap explainer was used.
+        Which explainer was used (:func:`choose_explainer`).
     units
-        What the values measure (``log-odds`` for classifiers).
+        What the values measure (``log-odds`` for classifiers, ``probability`` for a model that
+        averages probabilities).
+    note
+        Why this explainer, and what its values are (a fallback says so).
+    additivity_bound
+        The additivity error to expect from the arithmetic: :data:`ADDITIVITY_BOUND`, or the
+        float32 bound of XGBoost (:data:`FLOAT32_RELATIVE_BOUND`).
     """
 
     values: pd.DataFrame
@@ -55,6 +92,8 @@ class Explanation:
     margin: np.ndarray
     explainer: str
     units: str
+    note: str = ""
+    additivity_bound: float = ADDITIVITY_BOUND
 
     def importance(self) -> pd.Series:
         """Mean absolute SHAP value per feature, largest first (name ``shap_importance``)."""
@@ -69,13 +108,25 @@ class Explanation:
         return float(np.max(np.abs(reconstructed - self.margin))) if len(self.margin) else math.nan
 
 
-def _split_pipeline(model: Any) -> tuple[Any | None, Any]:
-    steps = getattr(model, "steps", None)
-    if steps and len(steps) > 1:
-        from sklearn.pipeline import Pipeline
+@dataclass(frozen=True)
+class ExplainerChoice:
+    """How a model is explained.
 
-        return Pipeline(steps[:-1]), steps[-1][1]
-    return None, model
+    Attributes
+    ----------
+    explainer
+        ``LinearExplainer``, ``TreeExplainer``, ``XGBoost pred_contribs``, ``LightGBM pred_contrib``,
+        ``CatBoost ShapValues`` or ``PermutationExplainer``.
+    note
+        Why, in one sentence (a fallback names what has no exact path).
+    model_agnostic
+        A black box explained by permutation on the raw input columns (costly: see
+        :data:`PERMUTATIONS`).
+    """
+
+    explainer: str
+    note: str
+    model_agnostic: bool
 
 
 def _source_feature(name: str, features: list[str]) -> str:
@@ -87,7 +138,26 @@ def _source_feature(name: str, features: list[str]) -> str:
     return max(matches, key=len)
 
 
-_TREE_MODELS = ("DecisionTree", "RandomForest", "ExtraTrees", "GradientBoosting", "XGB", "LGBM")
+_TREE_MODELS = ("DecisionTree", "RandomForest", "ExtraTrees", "GradientBoosting")
+_NATIVE = {"xgboost": "XGBoost pred_contribs", "lightgbm": "LightGBM pred_contrib", "catboost": "CatBoost ShapValues"}
+_NATIVE_NOTES = {
+    "xgboost": "XGBoost's own TreeSHAP (pred_contribs): exact, following its native categorical splits; xgboost "
+               "computes in 32-bit floats, so the values add up to its margin within float32 rounding",
+    "lightgbm": "LightGBM's own TreeSHAP (pred_contrib): exact, following its native categorical splits",
+    "catboost": "CatBoost's own SHAP values (ShapValues): exact, with its categorical features",
+}
+
+
+def _library(estimator: Any) -> str | None:
+    """``xgboost``, ``lightgbm`` or ``catboost`` for a model of that library (by its public
+    interface: ``get_booster()``, ``booster_``, ``get_cat_feature_indices()``), else ``None``."""
+    if hasattr(estimator, "get_booster"):
+        return "xgboost"
+    if lightgbm_booster(estimator) is not None:
+        return "lightgbm"
+    if hasattr(estimator, "get_cat_feature_indices") and hasattr(estimator, "get_feature_importance"):
+        return "catboost"
+    return None
 
 
 def _kind(estimator: Any) -> str:
@@ -97,6 +167,76 @@ def _kind(estimator: Any) -> str:
     if hasattr(estimator, "coef_") and hasattr(estimator, "intercept_"):
         return "linear"
     return "other"
+
+
+def _black_box_reason(model: Any, estimator: Any) -> str:
+    """Why a model without an exact explainer is explained as a black box."""
+    name = type(estimator).__name__
+    if hasattr(model, "calibrated_classifiers_") or hasattr(estimator, "calibrated_classifiers_"):
+        return ("CalibratedClassifierCV averages calibrated probabilities of its base models, so their "
+                "contributions do not carry over exactly: explained as a black box on the raw input columns")
+    return f"{name} is neither linear nor a tree model: explained as a black box on the raw input columns"
+
+
+@dataclass(frozen=True)
+class _Route:
+    choice: ExplainerChoice
+    kind: str  # linear, tree, xgboost, lightgbm, catboost, permutation
+    preprocess: Any | None
+    estimator: Any
+
+
+def _black_box(model: Any, reason: str) -> _Route:
+    return _Route(ExplainerChoice("PermutationExplainer", reason, True), "permutation", None, model)
+
+
+def _traceable(preprocess: Any, features: list[str]) -> str | None:
+    """``None`` when every column of a pipeline's preprocessing comes from one input feature, else
+    why not."""
+    try:
+        for column in preprocess.get_feature_names_out():
+            _source_feature(str(column), features)
+    except (AttributeError, ValueError, TypeError) as exc:
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return None
+
+
+def _route(model: Any, features: list[str]) -> _Route:
+    """The explainer of ``model`` on ``features`` and the part of the model it explains."""
+    preprocess, estimator = split_pipeline(model)
+    library = _library(estimator)
+    kind = library or _kind(estimator)
+    if kind == "other":
+        return _black_box(model, _black_box_reason(model, estimator))
+    categorical = getattr(estimator, "is_categorical_", None)  # HistGradientBoosting's native categories
+    if kind == "tree" and categorical is not None and bool(np.any(categorical)):
+        return _black_box(model, f"{type(estimator).__name__} with native categorical features: shap's "
+                                 "TreeExplainer is not exact here; explained as a black box on the raw input columns")
+    if preprocess is not None:
+        problem = _traceable(preprocess, features)
+        if problem is not None:
+            return _black_box(model, f"the pipeline's columns cannot each be traced to one input feature ({problem}): "
+                                     "explained as a black box on the raw input columns")
+    if library is not None:
+        return _Route(ExplainerChoice(_NATIVE[library], _NATIVE_NOTES[library], False), library, preprocess,
+                      estimator)
+    if kind == "linear":
+        note = "shap's LinearExplainer: exact for a linear model with independent features"
+        return _Route(ExplainerChoice("LinearExplainer", note, False), kind, preprocess, estimator)
+    note = "shap's TreeExplainer: exact TreeSHAP"
+    if not hasattr(estimator, "decision_function"):
+        note += f"; {type(estimator).__name__} averages probabilities, so its values are in probability"
+    return _Route(ExplainerChoice("TreeExplainer", note, False), kind, preprocess, estimator)
+
+
+def choose_explainer(model: Any, features: list[str]) -> ExplainerChoice:
+    """How :func:`explain` explains ``model`` on these input features, and why.
+
+    >>> from sklearn.neural_network import MLPClassifier
+    >>> choose_explainer(MLPClassifier(), ["a", "b"]).explainer
+    'PermutationExplainer'
+    """
+    return _route(model, list(features)).choice
 
 
 def _import_shap() -> Any:
@@ -124,31 +264,151 @@ def _explained_columns(preprocess: Any | None, sample: pd.DataFrame,
     return _dense(preprocess.transform(sample)), _dense(preprocess.transform(background)), columns
 
 
-def _shap_values(estimator: Any, x: np.ndarray, background: np.ndarray, seed: int) -> tuple[np.ndarray, float, str]:
-    """SHAP values of ``x`` per column in the estimator's margin units, the explainer's base
-    value and the explainer's name (tree, linear, else permutation on ``background``)."""
+def _shap_values(route: _Route, x: np.ndarray, background: np.ndarray) -> tuple[np.ndarray, float]:
+    """SHAP values of ``x`` per column from shap's TreeExplainer or LinearExplainer, and the
+    explainer's base value."""
     shap = _import_shap()
-    kind = _kind(estimator)
-    if kind == "tree":
-        explainer = shap.TreeExplainer(estimator)
+    if route.kind == "tree":
+        explainer = shap.TreeExplainer(route.estimator)
         raw = explainer.shap_values(x, check_additivity=False)
-        name = "TreeExplainer"
-    elif kind == "linear":
-        # every background row counts (shap would otherwise subsample 100 of them)
-        explainer = shap.LinearExplainer(estimator, shap.maskers.Independent(background, max_samples=len(background)))
-        raw = explainer.shap_values(x)
-        name = "LinearExplainer"
     else:
-        def margin_of(rows: np.ndarray) -> np.ndarray:
-            return margin(estimator, rows)
-
-        explainer = shap.PermutationExplainer(margin_of, background, seed=seed)
-        raw = explainer(x).values
-        name = "PermutationExplainer"
+        # every background row counts (shap would otherwise subsample 100 of them)
+        explainer = shap.LinearExplainer(route.estimator,
+                                         shap.maskers.Independent(background, max_samples=len(background)))
+        raw = explainer.shap_values(x)
     values = np.asarray(raw[1] if isinstance(raw, list) else raw, dtype=float)
     if values.ndim == 3:  # (rows, columns, classes): keep the event class
         values = values[:, :, -1]
-    return values, float(np.ravel(explainer.expected_value)[-1]), name
+    return values, float(np.ravel(explainer.expected_value)[-1])
+
+
+def _native_contributions(route: _Route, rows: Any) -> np.ndarray:
+    """The library's own SHAP values of ``rows``, one column per input column plus the base value
+    last (XGBoost ``pred_contribs``, LightGBM ``pred_contrib``, CatBoost ``ShapValues``)."""
+    estimator = route.estimator
+    if route.kind == "xgboost":
+        import xgboost
+
+        try:
+            last = int(estimator.best_iteration) + 1  # as predict uses it after early stopping
+        except AttributeError:
+            last = 0
+        contributions = estimator.get_booster().predict(xgboost.DMatrix(rows, enable_categorical=True),
+                                                         pred_contribs=True, iteration_range=(0, last))
+    elif route.kind == "lightgbm":
+        booster = lightgbm_booster(estimator)
+        assert booster is not None  # routed to lightgbm by it
+        contributions = booster.predict(rows, pred_contrib=True)
+    else:
+        import catboost
+
+        pool = catboost.Pool(rows, cat_features=list(estimator.get_cat_feature_indices()))
+        contributions = estimator.get_feature_importance(pool, type="ShapValues")
+    result = _dense(contributions)
+    return result[:, -1, :] if result.ndim == 3 else result  # (rows, classes, columns + 1): the event class
+
+
+def _native_values(route: _Route, sample: pd.DataFrame) -> tuple[np.ndarray, float, list[str], np.ndarray, float]:
+    """Values per column, base value, column names, the library's margin and the additivity bound
+    of an XGBoost, LightGBM or CatBoost model."""
+    if route.preprocess is None:
+        rows: Any = model_frame(route.estimator, sample)
+        columns = [str(c) for c in rows.columns]
+    else:
+        rows = route.preprocess.transform(sample)
+        columns = [str(c) for c in route.preprocess.get_feature_names_out()]
+    contributions = _native_contributions(route, rows)
+    values, base = contributions[:, :-1], contributions[:, -1]
+    own_margin = native_margin(route.estimator, rows)
+    assert own_margin is not None  # a native library's model
+    bound = ADDITIVITY_BOUND
+    if route.kind == "xgboost":
+        scale = float(np.max(np.abs(base) + np.abs(values).sum(axis=1))) if len(values) else 0.0
+        bound = max(ADDITIVITY_BOUND, FLOAT32_RELATIVE_BOUND * scale)
+    return values, float(np.mean(base)) if len(base) else math.nan, columns, own_margin, bound
+
+
+class _Codec:
+    """Raw input columns as numbers for shap's masker, and back.
+
+    A numeric or boolean column is kept as floats (missing as NaN); any other column (text,
+    categories) becomes the code of its value among the distinct values of the rows given, a
+    missing value the code -1. :meth:`decode` rebuilds a frame of the original columns and dtypes,
+    so the model receives exactly the kind of frame it was given.
+    """
+
+    def __init__(self, rows: pd.DataFrame) -> None:
+        self.columns = list(rows.columns)
+        self.dtypes = {c: rows[c].dtype for c in self.columns}
+        self.lookups: dict[str, tuple[pd.Index, np.ndarray]] = {}
+        for column in self.columns:
+            if _numeric(rows[column]):
+                continue
+            values = rows[column].astype(object)
+            missing = values[values.isna()]
+            known = pd.Index(values.dropna().unique(), dtype=object)
+            lookup = np.empty(len(known) + 1, dtype=object)  # the last entry: the column's missing value
+            lookup[:-1] = known.to_numpy(dtype=object)
+            lookup[-1] = missing.iloc[0] if len(missing) else None
+            self.lookups[column] = (known, lookup)
+
+    def encode(self, rows: pd.DataFrame) -> np.ndarray:
+        encoded = np.empty((len(rows), len(self.columns)), dtype=float)
+        for j, column in enumerate(self.columns):
+            if column in self.lookups:
+                encoded[:, j] = self.lookups[column][0].get_indexer(rows[column].astype(object))
+            else:
+                encoded[:, j] = rows[column].to_numpy(dtype=float, na_value=np.nan)
+        return encoded
+
+    def decode(self, encoded: np.ndarray) -> pd.DataFrame:
+        data: dict[str, Any] = {}
+        for j, column in enumerate(self.columns):
+            dtype = self.dtypes[column]
+            if column in self.lookups:
+                data[column] = pd.Series(self.lookups[column][1][encoded[:, j].astype(int)], dtype=dtype)
+            elif dtype == np.float64:
+                data[column] = pd.Series(encoded[:, j])
+            else:
+                data[column] = pd.Series(encoded[:, j]).astype(dtype)
+        return pd.DataFrame(data, columns=self.columns)
+
+
+def _numeric(column: pd.Series) -> bool:
+    return bool(pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype))
+
+
+def _permutation_values(model: Any, sample: pd.DataFrame, background: pd.DataFrame,
+                        seed: int) -> tuple[np.ndarray, float, str]:
+    """SHAP values of a black box on the raw input columns: shap's seeded ``PermutationExplainer``
+    with an independent masker on at most :data:`PERMUTATION_BACKGROUND` background rows; the base
+    value is the explainer's output (the mean margin over the background). Returns the values,
+    the base value and a sentence on the settings."""
+    shap = _import_shap()
+    if len(background) > PERMUTATION_BACKGROUND:
+        background = background.sample(n=PERMUTATION_BACKGROUND, random_state=seed)
+    codec = _Codec(pd.concat([sample, background], ignore_index=True))
+    x, masked = codec.encode(sample), codec.encode(background)
+
+    def margin_of(rows: np.ndarray) -> np.ndarray:
+        return margin(model, codec.decode(rows))
+
+    max_evals = PERMUTATIONS * (2 * len(codec.columns) + 1)
+    state = np.random.get_state()  # shap seeds numpy's global generator: the caller's is restored
+    try:
+        explainer = shap.PermutationExplainer(margin_of, shap.maskers.Independent(masked, max_samples=len(masked)),
+                                              seed=seed)
+        # one row per call: shap 0.51's Explainer.__call__ passes its list of collected main effects as the
+        # main_effects flag, so from a call's second row on it spends a model evaluation on main effects unused
+        rows = [explainer(x[i:i + 1], max_evals=max_evals, batch_size=max_evals, silent=True) for i in range(len(x))]
+    finally:
+        np.random.set_state(state)
+    values = np.vstack([row.values for row in rows]) if rows else np.zeros((0, len(codec.columns)))
+    base = np.concatenate([np.ravel(row.base_values) for row in rows]) if rows else np.array([])
+    settings = (f"shap's PermutationExplainer, seed {seed}, {PERMUTATIONS} antithetic permutations per row "
+                f"(max_evals {max_evals}) on a background of {len(masked)} rows; the values are estimates (exact "
+                "for interactions of at most two features), their sum is exact")
+    return np.asarray(values, dtype=float), float(base.mean()) if len(base) else math.nan, settings
 
 
 def _per_feature(values: np.ndarray, columns: list[str], features: list[str]) -> pd.DataFrame:
@@ -164,15 +424,19 @@ def explain(model: Any, sample: pd.DataFrame, *, background: pd.DataFrame | None
             seed: int = 0, background_size: int = 200) -> Explanation:
     """SHAP values of ``sample`` in the model's margin units, per input feature.
 
+    The explainer is chosen by :func:`choose_explainer`; the explanation records it, why, and the
+    additivity error to expect.
+
     Parameters
     ----------
     model
-        A fitted classifier or scikit-learn ``Pipeline`` ending in one.
+        A fitted classifier, a scikit-learn ``Pipeline`` ending in one, or any object with
+        ``predict_proba`` taking a DataFrame of the input features.
     sample
         The rows to explain (input features only).
     background
         Rows for the explainer's baseline; default a seeded draw of ``background_size`` rows
-        from ``sample``.
+        from ``sample`` (a black box uses at most :data:`PERMUTATION_BACKGROUND` of them).
     seed
         Seed for the background draw and the permutation explainer.
     background_size
@@ -181,11 +445,30 @@ def explain(model: Any, sample: pd.DataFrame, *, background: pd.DataFrame | None
     features = list(sample.columns)
     if background is None:
         background = sample.sample(n=min(background_size, len(sample)), random_state=seed)
-    preprocess, estimator = _split_pipeline(model)
-    x, bg, columns = _explained_columns(preprocess, sample, background)
-    values, base_value, name = _shap_values(estimator, x, bg, seed)
-    units = "log-odds" if hasattr(estimator, "predict_proba") else "model output"
-    return Explanation(_per_feature(values, columns, features), base_value, margin(model, sample), name, units)
+    route = _route(model, features)
+    choice, bound = route.choice, ADDITIVITY_BOUND
+    units = "log-odds" if hasattr(model, "predict_proba") else "model output"
+    if route.kind == "permutation":
+        values, base_value, settings = _permutation_values(model, sample, background, seed)
+        columns, note, own_margin = features, f"{choice.note}; {settings}", margin(model, sample)
+    elif route.kind in _NATIVE:
+        values, base_value, columns, own_margin, bound = _native_values(route, sample)
+        note = choice.note
+    else:
+        x, bg, columns = _explained_columns(route.preprocess, _ordered(route, sample), _ordered(route, background))
+        values, base_value = _shap_values(route, x, bg)
+        note = choice.note
+        if route.kind == "tree" and not hasattr(route.estimator, "decision_function"):
+            units, own_margin = "probability", predict_scores(model, sample)
+        else:
+            own_margin = margin(model, sample)
+    return Explanation(_per_feature(values, columns, features), base_value, own_margin, choice.explainer, units,
+                       note, bound)
+
+
+def _ordered(route: _Route, rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a bare model in the column order it was fitted on."""
+    return model_frame(route.estimator, rows) if route.preprocess is None else rows
 
 
 def importance_rank_correlation(current: pd.Series, previous: pd.Series) -> float:
