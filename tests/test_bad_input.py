@@ -97,6 +97,14 @@ def nested_parquet_case(kind: str) -> Builder:
     return build
 
 
+def _sqlite_without_loans(tmp: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(tmp / "data" / "bank.sqlite") as connection:
+        connection.execute("create table other (x integer)")
+    connection.close()
+
+
 ALIAS_BOMB = "\n".join(f"{name}: &{name} [{', '.join([previous] * 9)}]" for name, previous in
                        zip("abcdefg", ['"x"', "*a", "*b", "*c", "*d", "*e", "*f"]))
 
@@ -157,7 +165,44 @@ CASES: list[tuple[str, Builder, str]] = [
     ("a NUL byte in a path", spec_case({"data": {"reference": "data/r\x00ef.parquet"}}), "data.reference: "),
     ("a symlink loop as data", symlink_loop_case, "a symbolic link that loops back on itself"),
     ("a database URL as data", spec_case({"data": {"reference": "postgresql://db/loans"}}),
-     "'postgresql://' is not a file system"),
+     "'postgresql://' is a database URL, not a file: a sample in a database is given as a SQL source"),
+    # issue 19: unknown schemes, missing packages and SQL sources (DuckDB and SQLite need no server)
+    ("an unknown URL scheme as data", spec_case({"data": {"current": "foo://bucket/cur.parquet"}}),
+     "'foo://' is neither a file system nor a database this installation knows"),
+    ("s3:// without s3fs", spec_case({"data": {"current": "s3://bucket/cur.parquet"}}),
+     "the 's3://' file system needs the s3fs package: pip install s3fs (data.current: s3://bucket/cur.parquet)"),
+    ("a literal password in a SQL source", spec_case({"data": {"current": {"sql": "postgresql://risk:hunter2@db/bank",
+                                                                           "table": "loans"}}}),
+     "data.current.sql: a literal password in the URL: credentials never go in a spec"),
+    ("a password parameter in a SQL source", spec_case({"data": {"current": {"sql": "postgresql://db/bank?password=x",
+                                                                             "table": "loans"}}}),
+     "data.current.sql: a literal password in the URL"),
+    ("a SQL source with neither query nor table", spec_case({"data": {"current": {"sql": "duckdb:///:memory:"}}}),
+     "data.current: a SQL source takes either a query or a table"),
+    ("a misspelt SQL source key", spec_case({"data": {"current": {"sql": "duckdb:///:memory:", "tabel": "x"}}}),
+     "data.current.tabel: unknown key; remove it or check its spelling; allowed here: sql, query, table"),
+    ("an unknown database dialect", spec_case({"data": {"current": {"sql": "foo://db/bank", "table": "loans"}}}),
+     "'foo' is not a database SQLAlchemy knows here"),
+    ("a database driver not installed", spec_case({"data": {"current": {"sql": "mysql://risk@127.0.0.1/bank",
+                                                                        "table": "loans"}}}),
+     "the mysql driver is not installed (no module 'MySQLdb'): pip install pymysql"),
+    ("an unset password variable", spec_case({"data": {"current": {"sql": "postgresql://risk:${VALIDATION_UNSET_9F}@db/b",
+                                                                   "table": "loans"}}}),
+     "the environment variable VALIDATION_UNSET_9F named in data.current.sql is not set"),
+    ("a DuckDB query over a missing file", spec_case({"data": {"current": {
+        "sql": "duckdb:///:memory:", "query": "select * from read_parquet('data/absent.parquet')"}}}),
+     "data.current.query failed (IO Error: No files found that match the pattern \"data/absent.parquet\"); check the query"),
+    ("a missing table", file_case(_sqlite_without_loans, {"data": {"current": {"sql": "sqlite:///data/bank.sqlite",
+                                                                                "table": "loans"}}}),
+     "data.current.table failed (no such table: loans); check the table name"),
+    ("a missing SQLite file", spec_case({"data": {"current": {"sql": "sqlite:///data/absent.sqlite", "table": "loans"}}}),
+     "could not connect to the database (unable to open database file)"),
+    ("a SQL query with no rows", spec_case({"data": {"current": {
+        "sql": "duckdb:///:memory:", "query": "select * from read_parquet('data/cur.parquet') where income < 0"}}}),
+     "data.current.query returned no rows"),
+    ("a SQL query without a named column", spec_case({"data": {"current": {
+        "sql": "duckdb:///:memory:", "query": "select * exclude (tenure) from read_parquet('data/cur.parquet')"}}}),
+     "column 'tenure': named in data.features but missing"),
     ("an HTTP URL with nothing listening", spec_case({"data": {"current": "http://127.0.0.1:9/cur.parquet"}}),
      "data.current: http://127.0.0.1:9/cur.parquet"),
     ("a model name over 100 characters", spec_case({"model": {"name": "m" * 300}}), "model.name: a model name of 300"),

@@ -412,21 +412,22 @@ def compare(model: str, old_version: str, new_version: str, out: Path, registry:
 def profile(spec: Path, version: str | None, out: Path) -> None:
     """Profile SPEC's reference sample once, for drift checks that reuse it
     (``data.reference_profile``)."""
-    from validation.inputs.samples import load_samples
-    from validation.inputs.artifacts import sha256_file
+    from validation.inputs.samples import load_samples, source_record
     from validation.inputs.profile import build_profile, save_profile
     from validation.inputs.spec import load_spec
 
     loaded = load_spec(spec)
     entry = loaded.version(version) if version else loaded.versions[-1]
+    if entry.data.reference is None:
+        raise InputError(f"{spec}: version {entry.version} has no data.reference: no reference sample to profile")
     samples = load_samples(entry)
     from validation.checks.drift import DriftCheck
 
     settings = DriftCheck().profile_settings(entry)
     columns = [c for c in [samples.score, *samples.features] if c]
     built = build_profile(samples.reference, columns, **settings, source={
-        "path": entry.data.reference, "sha256": sha256_file(entry.data.reference),
-        "rows": len(samples.reference), "spec": str(entry.path), "version": entry.version})
+        **source_record(entry.data.reference), "rows": len(samples.reference), "spec": str(entry.path),
+        "version": entry.version})
     with _writing(out, "--out"):
         save_profile(built, out)
     click.echo(str(out))

@@ -348,7 +348,8 @@ def _by_slice(output: CheckOutput, context: CheckContext, column: str, prefix: s
     from validation.reporting.display import status_table
 
     s = context.samples
-    sliced = bt.slice_table(context.current, column, target=str(s.target), score=str(s.score))
+    sliced = bt.slice_table(_missing_as_value(context.current, column) if prefix != "period" else context.current,
+                            column, target=str(s.target), score=str(s.score))
     if prefix != "period":  # a segment's values in their natural order (age bands <25 first), pools last
         from validation.metrics.fairness import group_sort_key
 
@@ -365,6 +366,23 @@ def _by_slice(output: CheckOutput, context: CheckContext, column: str, prefix: s
     section.table(status_table(_judged_lights(sliced.round(4), findings, ("jeffreys_pvalue",), context, prefix)))
     section.figure(plots.trend(sliced, column))
     output.findings += findings
+
+
+def _missing_as_value(frame: "pd.DataFrame", column: str) -> "pd.DataFrame":
+    """The sample with a segment's missing values as the value ``(missing)``: rows with no segment
+    are a slice of their own (pooled with the other small slices when fewer than
+    :data:`~validation.metrics.backtesting.MIN_DISCLOSED_SLICE`), never dropped.
+
+    >>> import pandas as pd
+    >>> _missing_as_value(pd.DataFrame({"housing": ["own", None]}), "housing")["housing"].tolist()
+    ['own', '(missing)']
+    """
+    from validation.metrics.fairness import MISSING_GROUP
+
+    values = frame[column]
+    if not values.isna().any():
+        return frame
+    return frame.assign(**{column: values.astype(object).where(values.notna(), MISSING_GROUP)})
 
 
 def reference_label(spec: "ModelVersionSpec") -> str:

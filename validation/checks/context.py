@@ -41,14 +41,18 @@ def open_context(spec: str | Path | None = None, version: str | None = None, *,
     input_sha256
         Input key (``spec``, ``data.reference``, ``data.current``, ``data.reference_profile``) ->
         the sha256 recorded when the run was planned. Each input is verified after it is read:
-        evidence is never computed on a file that changed since (``InputChangedError``).
+        evidence is never computed on a file that changed since (``InputChangedError``). For a
+        SQL source, ``snapshot:<key>`` gives the parquet snapshot the run took of it when it was
+        planned: its rows are read (not the database's now) and verified against ``<key>``.
     runner_inputs
         Inputs the runner passed (a previous version's importances from the registry, say).
     """
     from validation.inputs.samples import load_samples
     from validation.inputs.spec import load_spec
     from validation.judging.policy import Policy
-    from validation.reporting.lineage import VERIFIED_INPUTS
+    from validation.errors import InputError
+    from validation.inputs.spec import SqlSource
+    from validation.reporting.lineage import SNAPSHOT_PREFIX, VERIFIED_INPUTS
 
     if spec is None:
         from validation.demo import ensure_demo
@@ -58,11 +62,17 @@ def open_context(spec: str | Path | None = None, version: str | None = None, *,
     spec_file = load_spec(spec)
     _verify("spec", str(spec_file.path), expected.get("spec"), spec_file.sha256)
     entry = spec_file.versions[-1] if version is None else spec_file.version(str(version))
-    samples = load_samples(entry)
-    files = {"data.reference": entry.data.reference, "data.current": entry.data.current,
-             "data.reference_profile": entry.data.reference_profile}
+    snapshots = {key.removeprefix(SNAPSHOT_PREFIX): path for key, path in expected.items()
+                 if key.startswith(SNAPSHOT_PREFIX)}
+    files: dict[str, Any] = {"data.reference": entry.data.reference, "data.current": entry.data.current,
+                             "data.reference_profile": entry.data.reference_profile, **snapshots}
+    for key, source in files.items():
+        if isinstance(source, SqlSource) and key in expected:  # a planned run's rows are its snapshot's
+            raise InputError(f"{key} ({source}) is a SQL source with a sha256 recorded but no snapshot "
+                             f"({SNAPSHOT_PREFIX}{key}) to read the planned rows from; run the pack again")
+    samples = load_samples(entry, sources=snapshots)
     for key in VERIFIED_INPUTS:
-        if key in files and files[key] is not None:
+        if key in files and files[key] is not None and not isinstance(files[key], SqlSource):
             _verify(key, str(files[key]), expected.get(key))
     return CheckContext(entry, spec_file, samples, Policy.for_spec(entry), dict(runner_inputs or {}))
 

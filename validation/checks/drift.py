@@ -71,6 +71,8 @@ class DriftCheck(BuiltinCheck):
     def not_applicable(self, spec: "ModelVersionSpec") -> str | None:
         if spec.model.type != "classification":
             return "drift of features applies to classification models"
+        if spec.data.reference is None:
+            return "drift compares the current sample with a reference sample, and the spec gives none (data.reference)"
         return None
 
     def profile_settings(self, spec: "ModelVersionSpec") -> dict[str, int]:

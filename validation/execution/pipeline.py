@@ -89,6 +89,9 @@ def execute_plans(plans: list[PackPlan], *, workers: int | None = None, schedule
         for plan in plans:
             discard(plan.staging)
         raise
+    finally:  # the SQL sources' snapshots go once every notebook has run
+        for plan in plans:
+            plan.release()
 
 
 def _previous_run(registry: Registry | None, plan: PackPlan) -> tuple[str, str, list[Any]] | None:

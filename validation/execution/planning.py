@@ -4,19 +4,28 @@ Everything the user gave is checked before anything is written: the spec, every 
 and artifact, the check names and their parameters, and what each check needs of the samples. Any
 :class:`~validation.errors.InputError` then stops the run with nothing on disk (exit 2). Each
 input's sha256 is recorded here and passed to the notebooks, which refuse a file that changed since.
+
+A SQL source is read once, here, into a parquet snapshot in a temporary folder of the run
+(:class:`~validation.inputs.sql.SnapshotStore`): the data are checked on those rows, every notebook
+reads those rows (their path passed as ``input_sha256["snapshot:<key>"]``) and verifies their
+sha256, and the manifest records the query's sha256 beside the snapshot's. The folder goes when
+the plans holding it are gone (or at exit), or at once when planning fails.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from validation.checks import REGISTRY
 from validation.errors import InputError
 from validation.execution.workers import DEFAULT_CELL_TIMEOUT, Task, validate_parameter_names
 from validation.inputs.spec import ModelVersionSpec, Spec, load_spec
 from validation.reporting.lineage import new_run_id, now
+
+if TYPE_CHECKING:
+    from validation.inputs.sql import Snapshot, SnapshotStore
 
 @dataclass
 class PackPlan:
@@ -31,9 +40,19 @@ class PackPlan:
     not_applicable: dict[str, str]
     checks: list[str]
     started_at: str
-    inputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
     features: list[str] = field(default_factory=list)
+    snapshots: "dict[str, Snapshot]" = field(default_factory=dict)
+    """The SQL sources' snapshots by spec key (they keep their temporary folder alive)."""
+
+    def release(self) -> None:
+        """Remove the SQL sources' snapshots, once every notebook of every pack planned with this
+        one has run (the plans of one :func:`plan_runs` share them). Without a call, they go when
+        the plans are garbage collected, or at exit."""
+        for snapshot in self.snapshots.values():
+            if snapshot.store is not None:
+                snapshot.store.close()
 
 
 def collect_specs(paths: Sequence[str | Path]) -> list[Path]:
@@ -65,9 +84,10 @@ def select_versions(spec: Spec, version: str | None) -> list[ModelVersionSpec]:
 
 def plan_pack(spec_file: Spec, spec: ModelVersionSpec, checks: list[str], out: Path, *,
               timeout: int = DEFAULT_CELL_TIMEOUT, rows: dict[str, int] | None = None,
-              features: list[str] | None = None) -> PackPlan:
-    """Plan one pack: a task per applicable check, the others recorded as not applicable."""
-    from validation.reporting.lineage import VERIFIED_INPUTS, input_hashes
+              features: list[str] | None = None, snapshots: "dict[str, Snapshot] | None" = None) -> PackPlan:
+    """Plan one pack: a task per applicable check, the others recorded as not applicable
+    (``snapshots``: the SQL sources' snapshots the notebooks read, by spec key)."""
+    from validation.reporting.lineage import SNAPSHOT_PREFIX, VERIFIED_INPUTS, input_hashes
 
     run_id = new_run_id()
     parent = out / spec.name / spec.version
@@ -80,8 +100,10 @@ def plan_pack(spec_file: Spec, spec: ModelVersionSpec, checks: list[str], out: P
                              "notebooks/ of the checkout or validation/notebooks/ of the installed package "
                              "(VALIDATION_TEMPLATES overrides the folder); a third-party check ships its own")
     not_applicable = {name: str(REGISTRY[name].not_applicable(spec)) for name in checks if name not in applicable}
-    inputs = input_hashes(spec, {name: REGISTRY[name].template_path() for name in applicable})
-    verified = {key: inputs[key]["sha256"] for key in VERIFIED_INPUTS if key in inputs}
+    snapshots = dict(snapshots or {})
+    inputs = input_hashes(spec, {name: REGISTRY[name].template_path() for name in applicable}, snapshots)
+    verified = {key: str(inputs[key]["sha256"]) for key in VERIFIED_INPUTS if key in inputs}
+    verified.update({SNAPSHOT_PREFIX + key: str(snapshot.path) for key, snapshot in snapshots.items()})
     tasks: list[Task] = []
     for name in applicable:
         check = REGISTRY[name]
@@ -95,35 +117,49 @@ def plan_pack(spec_file: Spec, spec: ModelVersionSpec, checks: list[str], out: P
             template_sha256=inputs[f"template:{name}"]["sha256"],
         ))
     return PackPlan(spec, spec_file, run_id, staging, parent / run_id, tasks, not_applicable, list(checks),
-                    now(), inputs, dict(rows or {}), list(features or []))
+                    now(), inputs, dict(rows or {}), list(features or []), snapshots)
 
 
 def plan_runs(specs: list[Path], *, version: str | None = None, checks: list[str] | None = None,
               out: Path, timeout: int = DEFAULT_CELL_TIMEOUT) -> list[PackPlan]:
-    """Check every input and plan one pack per model version; writes nothing."""
-    from validation.checks.context import check_parameters
-    from validation.inputs.samples import load_samples, release_memory
+    """Check every input and plan one pack per model version; writes nothing (a SQL source's
+    snapshot goes to a temporary folder, removed again when planning fails)."""
+    from validation.inputs.sql import SnapshotStore
 
-    plans: list[PackPlan] = []
-    for spec_path in specs:
-        spec_file = load_spec(spec_path)
-        for entry in select_versions(spec_file, version):
-            selected = select_checks(entry, checks)
-            samples = load_samples(entry)
-            for name in selected:
-                check = REGISTRY[name]
-                if not check.not_applicable(entry):
-                    check.check_inputs(entry, samples, check_parameters(check, entry.checks.get(name, {}), {}))
-            rows = {"reference": len(samples.reference), "current": len(samples.current)}
-            features = samples.features
-            del samples  # checked: each notebook loads its own copy; free this one now
-            release_memory()
-            plan = plan_pack(spec_file, entry, selected, out, timeout=timeout, rows=rows, features=features)
-            if not plan.tasks:  # a pack that ran nothing would read as a clean result
-                reasons = "; ".join(f"{name}: {reason}" for name, reason in plan.not_applicable.items())
-                raise InputError(f"{entry.path}: nothing to run for {entry.name} version {entry.version}: no "
-                                 f"selected check applies ({reasons})")
-            plans.append(plan)
+    store = SnapshotStore()
+    try:
+        plans = [_plan_version(spec_file, entry, checks, out, timeout, store)
+                 for spec_file in map(load_spec, specs) for entry in select_versions(spec_file, version)]
+    except BaseException:
+        store.close()
+        raise
     if not plans:
         raise InputError("nothing to validate: no model versions selected")
     return plans
+
+
+def _plan_version(spec_file: Spec, entry: ModelVersionSpec, checks: list[str] | None, out: Path, timeout: int,
+                  store: "SnapshotStore") -> PackPlan:
+    """Snapshot the version's SQL sources, load and check its samples, and plan its pack."""
+    from validation.checks.context import check_parameters
+    from validation.inputs.samples import load_samples, release_memory, wanted_columns
+    from validation.inputs.sql import take_snapshots
+
+    selected = select_checks(entry, checks)
+    snapshots = take_snapshots(entry, store, wanted_columns(entry))
+    samples = load_samples(entry, sources={key: snapshot.path for key, snapshot in snapshots.items()})
+    for name in selected:
+        check = REGISTRY[name]
+        if not check.not_applicable(entry):
+            check.check_inputs(entry, samples, check_parameters(check, entry.checks.get(name, {}), {}))
+    rows = {"reference": len(samples.reference), "current": len(samples.current)}
+    features = samples.features
+    del samples  # checked: each notebook loads its own copy; free this one now
+    release_memory()
+    plan = plan_pack(spec_file, entry, selected, out, timeout=timeout, rows=rows, features=features,
+                     snapshots=snapshots)
+    if not plan.tasks:  # a pack that ran nothing would read as a clean result
+        reasons = "; ".join(f"{name}: {reason}" for name, reason in plan.not_applicable.items())
+        raise InputError(f"{entry.path}: nothing to run for {entry.name} version {entry.version}: no "
+                         f"selected check applies ({reasons})")
+    return plan

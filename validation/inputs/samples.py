@@ -11,14 +11,21 @@ done with a sample, rows whose ``data.ids`` repeat another row's are removed
 (:func:`deduplicate`), and only then is a sample larger than ``data.max_rows`` sampled down: the
 counts removed are the file's own, whatever the sampling, and a sampled sample holds
 ``max_rows`` distinct identifiers. :attr:`Samples.duplicates` keeps the counts for the pack.
+
+A sample is a file, or a SQL source (:mod:`validation.inputs.sql`): read from the database, or
+from the parquet snapshot a planned run took of it (``sources``). Only after deduplication, which
+orders an identifier's rows by the full time, are dates in ``data.time`` turned into periods at
+``data.time_grain`` (:func:`period_labels`). A ``var`` model may have no reference sample.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -28,8 +35,18 @@ from validation.metrics.drift import is_numeric
 from validation.inputs.artifacts import load_artifact, predict_scores
 from validation.inputs.spec import ModelVersionSpec
 
+if TYPE_CHECKING:
+    from validation.inputs.spec import SqlSource
+
 SCORE_FROM_ARTIFACT = "score"
 """Column name of scores computed from the artifact when the spec names no score column."""
+
+DEFAULT_TIME_GRAIN = "month"
+"""``data.time_grain`` when the spec gives none (``docs/spec.md``): a month of applications is the
+period monitoring reports by, and a day of them is too few rows to judge."""
+
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
+"""Text read as a date in ``data.time``: ``2025-03-14``, optionally with a time and offset (ISO 8601)."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +78,14 @@ class Samples:
     available are the file's less those removed as duplicate identifiers."""
     duplicates: dict[str, int] = field(default_factory=dict)
     """``{"reference": rows removed, "current": rows removed}``: rows whose ``data.ids`` repeated
-    another row's (:func:`deduplicate`); both keys when the spec gives ``data.ids``, else ``{}``."""
+    another row's (:func:`deduplicate`); a key per sample read when the spec gives ``data.ids``,
+    else ``{}``."""
+    time_grain: str | None = None
+    """The grain dates in ``data.time`` were counted by (``day`` ... ``year``), or ``None`` when the
+    column holds periods as they are (or there is none, or the model is a ``var`` model)."""
+    has_reference: bool = True
+    """False for a ``var`` model given no ``data.reference``: :attr:`reference` is then empty (the
+    current sample's columns, no rows)."""
 
     def sampling_note(self) -> str:
         """What a pack must say about sampling, or ``""``."""
@@ -322,16 +346,70 @@ def deduplicate(frame: pd.DataFrame, ids: list[str], time: str | None = None) ->
     return (frame if removed == 0 else frame.iloc[keep]), removed
 
 
-def _read_samples(spec: ModelVersionSpec) -> tuple[dict[str, pd.DataFrame], dict[str, tuple[int, int]], dict[str, int]]:
-    """Both files, only the columns with a role when the features are listed, one row per
-    identifier (with ``data.ids``), then sampled down to ``data.max_rows`` (seeded) when asked;
-    returns the frames by spec key, what was sampled and the rows removed as duplicates."""
+ROLES = ("data.reference", "data.current")
+
+
+def source_of(spec: ModelVersionSpec, role: str) -> "str | SqlSource | None":
+    """The spec's ``data.reference`` or ``data.current``: a path or URL, a SQL source, or ``None``
+    (a ``var`` model's reference may be left out)."""
+    return spec.data.reference if role == "data.reference" else spec.data.current
+
+
+def _where(spec: ModelVersionSpec, role: str) -> str:
+    """How messages name a sample: its path, or its SQL source's label."""
+    return str(source_of(spec, role))
+
+
+def source_record(source: "str | SqlSource") -> dict[str, Any]:
+    """How a record (a reference profile's ``source``) names a sample: a file's path and sha256,
+    or a SQL source's label, URL as written and query sha256 (or table)."""
+    from validation.inputs.artifacts import sha256_file
+    from validation.inputs.spec import SqlSource
+
+    if isinstance(source, SqlSource):
+        named = {"query_sha256": source.query_sha256} if source.query is not None else {"table": source.table}
+        return {"path": source.label, "sql": source.sql, **named}
+    return {"path": source, "sha256": sha256_file(source)}
+
+
+def wanted_columns(spec: ModelVersionSpec) -> list[str] | None:
+    """The columns read from a sample: those with a role (identifiers too, to drop them visibly),
+    the protected attributes, the segments and the features when ``data.features`` lists them;
+    ``None`` (every column) when it does not, since every column with no other role is a feature."""
     d = spec.data
-    wanted = None
-    if d.features is not None:  # read only the columns with a role (ids too: to drop them visibly)
-        wanted = [*spec.role_columns(), *d.protected, *d.segments, *d.features]
-    frames = {"data.reference": read_table(d.reference, "data.reference", wanted),
-              "data.current": read_table(d.current, "data.current", wanted)}
+    if d.features is None:
+        return None
+    return list(dict.fromkeys([*spec.role_columns(), *d.protected, *d.segments, *d.features]))
+
+
+def read_source(spec: ModelVersionSpec, role: str, columns: list[str] | None,
+                sources: Mapping[str, str | Path] | None = None) -> pd.DataFrame:
+    """One sample as read: from ``sources[role]`` (the parquet snapshot a planned run took of a SQL
+    source; its problems named by the source), from the database (a SQL source), or from the file."""
+    from validation.inputs.spec import SqlSource
+    from validation.inputs.sql import read_sql
+
+    source = source_of(spec, role)
+    if sources and role in sources:
+        try:
+            return read_table(sources[role], role, columns)
+        except DataError as exc:
+            raise DataError(str(source), exc.column, exc.problem, role) from None
+    if isinstance(source, SqlSource):
+        return read_sql(source, role, columns, folder=spec.path.parent)
+    assert source is not None, f"{role} is given"
+    return read_table(source, role, columns)
+
+
+def _read_samples(spec: ModelVersionSpec, sources: Mapping[str, str | Path] | None = None
+                  ) -> tuple[dict[str, pd.DataFrame], dict[str, tuple[int, int]], dict[str, int]]:
+    """Both samples (the current alone for a ``var`` model without a reference), only the columns
+    with a role when the features are listed, one row per identifier (with ``data.ids``), then
+    sampled down to ``data.max_rows`` (seeded) when asked; returns the frames by spec key, what
+    was sampled and the rows removed as duplicates."""
+    d = spec.data
+    wanted = wanted_columns(spec)
+    frames = {role: read_source(spec, role, wanted, sources) for role in ROLES if source_of(spec, role) is not None}
     sampled: dict[str, tuple[int, int]] = {}
     duplicates: dict[str, int] = {}
     for role, frame in frames.items():
@@ -348,7 +426,7 @@ def _deduplicate_sample(frame: pd.DataFrame, spec: ModelVersionSpec, role: str) 
     """:func:`deduplicate` on one sample by the spec's ``data.ids`` (each must be in the file) and
     ``data.time`` (when the file has it)."""
     d = spec.data
-    path = d.reference if role == "data.reference" else d.current
+    path = _where(spec, role)
     for column in d.ids:  # a misspelt identifier would leave the real one to become a feature
         _require(frame, column, "data.ids", path, role)
     time = d.time if d.time is not None and d.time in frame.columns else None
@@ -358,6 +436,107 @@ def _deduplicate_sample(frame: pd.DataFrame, spec: ModelVersionSpec, role: str) 
         raise DataError(path, time, "holds values of several types (text beside numbers) that cannot be "
                         "ordered, so the latest row of an identifier repeated in data.ids cannot be found; "
                         "give data.time one type", role) from None
+
+
+def _as_dates(values: pd.Series) -> pd.Series | None:
+    """The values as naive datetimes (their wall time, NaT where missing) when they are dates: a
+    datetime type, ``datetime.date`` objects, or text that is all ISO dates (``2025-03-14``, with
+    or without a time); ``None`` when they are periods as they are (``2025-03``, vintages, numbers).
+
+    Raises
+    ------
+    ValueError
+        Text that mixes ISO dates with other values, or an ISO date that does not exist.
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return None
+    present = values.dropna()
+    if present.empty:
+        return None
+    if all(isinstance(v, datetime.date) for v in present):
+        naive = values.map(lambda v: v.replace(tzinfo=None) if isinstance(v, datetime.datetime) else v)
+        return pd.to_datetime(naive)
+    if not all(isinstance(v, str) for v in present):
+        return None
+    text = present.astype(str)
+    iso = text.str.fullmatch(ISO_DATE.pattern)
+    if not iso.any():
+        return None
+    if not iso.all():
+        raise ValueError(f"holds dates such as {text[iso].iloc[0]!r} and other values such as "
+                         f"{text[~iso].iloc[0]!r}; give one kind of period (dates, or labels such as 2025-03)")
+    try:  # the date as written: a time's offset never moves a row to another day
+        return pd.to_datetime(values.astype(object).where(values.notna()).str.slice(0, 10), format="%Y-%m-%d")
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"holds a date that does not exist ({str(exc).splitlines()[0][:120]})") from None
+
+
+def period_labels(values: pd.Series, grain: str) -> pd.Series | None:
+    """Dates as the periods they fall in at ``grain``, or ``None`` when the values are not dates
+    (they are then periods as they are).
+
+    Labels sort in time order: ``2025-03-14`` (day), ``2025-W11`` (ISO 8601 week: weeks start on
+    Monday, and week 1 holds the year's first Thursday, so 2024-12-30 is ``2025-W01``),
+    ``2025-03`` (month), ``2025-Q1`` (quarter), ``2025`` (year). Missing dates stay missing.
+
+    Parameters
+    ----------
+    values
+        ``data.time``: a datetime column, ``datetime.date`` objects, or ISO date text.
+    grain
+        ``day``, ``week``, ``month``, ``quarter`` or ``year``.
+
+    Raises
+    ------
+    ValueError
+        Text mixing ISO dates with other values, or a date that does not exist.
+
+    Examples
+    --------
+    >>> days = pd.Series(["2024-12-30", "2025-03-14", None, "2025-12-31T23:30:00+01:00"])
+    >>> period_labels(days, "week").tolist()
+    ['2025-W01', '2025-W11', nan, '2026-W01']
+    >>> period_labels(days, "quarter").tolist()
+    ['2024-Q4', '2025-Q1', nan, '2025-Q4']
+    >>> period_labels(pd.Series(["2025-03", "2025-04"]), "month") is None  # periods as they are
+    True
+    """
+    dates = _as_dates(values)
+    if dates is None:
+        return None
+    d = dates[dates.notna()]
+    if grain == "day":
+        text = d.dt.strftime("%Y-%m-%d")
+    elif grain == "week":
+        iso = d.dt.isocalendar()
+        text = iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)
+    elif grain == "month":
+        text = d.dt.strftime("%Y-%m")
+    elif grain == "quarter":
+        text = d.dt.year.astype(str) + "-Q" + d.dt.quarter.astype(str)
+    elif grain == "year":
+        text = d.dt.year.astype(str)
+    else:
+        raise ValueError(f"grain must be day, week, month, quarter or year, got {grain!r}")
+    return text.astype(str).reindex(values.index).rename(values.name)
+
+
+def _periods(frame: pd.DataFrame, spec: ModelVersionSpec, role: str) -> bool:
+    """Turn ``data.time``'s dates into periods at ``data.time_grain`` in place (a classification
+    model's, when the sample has the column); True when it held dates."""
+    d = spec.data
+    if spec.model.type != "classification" or d.time is None or d.time not in frame.columns:
+        return False
+    try:
+        labels = period_labels(frame[d.time], d.time_grain or DEFAULT_TIME_GRAIN)
+    except ValueError as exc:
+        raise DataError(_where(spec, role), d.time, f"data.time {exc}", role) from None
+    if labels is None:
+        return False
+    frame[d.time] = labels
+    return True
 
 
 def _named_columns(spec: ModelVersionSpec, features: list[str]) -> dict[str, str]:
@@ -376,16 +555,18 @@ def _named_columns(spec: ModelVersionSpec, features: list[str]) -> dict[str, str
     return named
 
 
-def _prepare(frame: pd.DataFrame, spec: ModelVersionSpec, role: str, named: dict[str, str]) -> pd.DataFrame:
+def _prepare(frame: pd.DataFrame, spec: ModelVersionSpec, role: str, named: dict[str, str]) -> tuple[pd.DataFrame, bool]:
     """One sample checked against the spec: named columns present, identifiers dropped, target,
-    score, P&L, VaR, exposure and LGD valid."""
+    score, P&L, VaR, exposure and LGD valid, dates of ``data.time`` counted in periods; returns
+    the sample and whether ``data.time`` held dates."""
     d = spec.data
-    path = d.reference if role == "data.reference" else d.current
+    path = _where(spec, role)
     for column, key in named.items():
         if key == "data.time" and role == "data.reference":
             continue  # periods are a view of the current sample; the reference needs none
         _require(frame, column, key, path, role)
     frame = frame.drop(columns=list(d.ids))  # present: required before deduplication
+    dated = _periods(frame, spec, role)
     if d.target:
         frame[d.target] = _check_target(frame, d.target, path, role)
     if d.score:
@@ -405,24 +586,26 @@ def _prepare(frame: pd.DataFrame, spec: ModelVersionSpec, role: str, named: dict
     if d.var and (frame[d.var] < 0).any():
         raise DataError(path, d.var, f"VaR must be a positive loss amount; {int((frame[d.var] < 0).sum())} "
                         "values are negative (give VaR as a loss, e.g. 1.2e6, not -1.2e6)", role)
-    return frame
+    return frame, dated
 
 
-def _check_agreement(spec: ModelVersionSpec, reference: pd.DataFrame, current: pd.DataFrame,
+def _check_agreement(spec: ModelVersionSpec, reference: pd.DataFrame | None, current: pd.DataFrame,
                      named: dict[str, str]) -> None:
     """Numeric columns finite in both samples, and each named column of one kind in both."""
-    d = spec.data
     numeric_named = [c for c, key in named.items() if key in ("data.features", "data.score", "data.exposure",
                                                              "data.lgd", "data.pnl", "data.var")]
-    _check_finite(reference, numeric_named, d.reference, "data.reference")
-    _check_finite(current, numeric_named, d.current, "data.current")
+    _check_finite(current, numeric_named, _where(spec, "data.current"), "data.current")
+    if reference is None:
+        return
+    _check_finite(reference, numeric_named, _where(spec, "data.reference"), "data.reference")
     for column in named:
         if column not in reference.columns:
             continue
         if is_numeric(reference[column]) != is_numeric(current[column]):
             kinds = ("numeric", "text") if is_numeric(reference[column]) else ("text", "numeric")
-            raise DataError(d.current, column, f"is {kinds[1]} here but {kinds[0]} in the "
-                            f"reference sample ({d.reference}); make the types agree", "data.current")
+            raise DataError(_where(spec, "data.current"), column, f"is {kinds[1]} here but {kinds[0]} in the "
+                            f"reference sample ({_where(spec, 'data.reference')}); make the types agree",
+                            "data.current")
 
 
 def _score_from_artifact(spec: ModelVersionSpec, frames: dict[str, pd.DataFrame], model: Any,
@@ -430,19 +613,22 @@ def _score_from_artifact(spec: ModelVersionSpec, frames: dict[str, pd.DataFrame]
     """Add the artifact's scores to both samples as :data:`SCORE_FROM_ARTIFACT`; returns its name."""
     score = SCORE_FROM_ARTIFACT
     for role, frame in frames.items():
-        path = spec.data.reference if role == "data.reference" else spec.data.current
+        path = _where(spec, role)
         if score in frame.columns:
             raise DataError(path, score, "clashes with the scores computed from the artifact; "
                             "name it as data.score or rename it", role)
         try:
-            frame[score] = predict_scores(model, frame[features])
+            frame[score] = predict_scores(model, frame[features], source=str(path), role=role)
+        except DataError:
+            raise
         except Exception as exc:
             raise DataError(path, None, f"the model could not score this sample ({type(exc).__name__}: "
                             f"{exc}); check data.features against the model", role) from None
     return score
 
 
-def load_samples(spec: ModelVersionSpec, *, load_model: bool = True) -> Samples:
+def load_samples(spec: ModelVersionSpec, *, load_model: bool = True,
+                 sources: Mapping[str, str | Path] | None = None) -> Samples:
     """Load, check and prepare the reference and current samples of one model version.
 
     Parameters
@@ -452,21 +638,28 @@ def load_samples(spec: ModelVersionSpec, *, load_model: bool = True) -> Samples:
     load_model
         Load the artifact (when the spec has one) and compute scores from it when the spec names
         no score column.
+    sources
+        Spec key (``data.reference``, ``data.current``) -> a parquet file to read instead of the
+        spec's SQL source: the snapshot a planned run took of it (:mod:`validation.inputs.sql`).
 
     Raises
     ------
     DataError, ArtifactError
-        Naming the file, the spec key and the column.
+        Naming the file (or SQL source), the spec key and the column.
     """
     d = spec.data
-    frames, sampled, duplicates = _read_samples(spec)
-    features = spec.feature_columns([str(c) for c in frames["data.reference"].columns])
+    frames, sampled, duplicates = _read_samples(spec, sources)
+    first = "data.reference" if "data.reference" in frames else "data.current"
+    features = spec.feature_columns([str(c) for c in frames[first].columns])
     if not features and spec.model.type == "classification":
-        raise DataError(d.reference, None, "no feature columns; list them in data.features", "data.reference")
+        raise DataError(_where(spec, first), None, "no feature columns; list them in data.features", first)
     named = _named_columns(spec, features)
-    prepared = {role: _prepare(frame, spec, role, named) for role, frame in frames.items()}
-    reference, current = prepared["data.reference"], prepared["data.current"]
-    _check_agreement(spec, reference, current, named)
+    checked = {role: _prepare(frame, spec, role, named) for role, frame in frames.items()}
+    del frames
+    prepared = {role: frame for role, (frame, _) in checked.items()}
+    current = prepared["data.current"]
+    given = prepared.get("data.reference")
+    _check_agreement(spec, given, current, named)
     if d.reference_profile:
         _check_profile(d.reference_profile, current, [c for c in [d.score, *features] if c])
     model = None
@@ -476,4 +669,7 @@ def load_samples(spec: ModelVersionSpec, *, load_model: bool = True) -> Samples:
         if score is None:
             score = _score_from_artifact(spec, prepared, model, features)
     _release_arrow_memory()
-    return Samples(reference, current, features, score, d.target, model, sampled or None, duplicates)
+    dated = checked["data.current"][1]
+    reference = given if given is not None else current.iloc[0:0].copy()
+    return Samples(reference, current, features, score, d.target, model, sampled or None, duplicates,
+                   time_grain=(d.time_grain or DEFAULT_TIME_GRAIN) if dated else None, has_reference=given is not None)

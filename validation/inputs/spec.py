@@ -18,7 +18,8 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Mapping, get_args
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, ValidationError,
+                      field_validator, model_validator)
 
 from validation.errors import SpecError
 from validation.inputs.safe_yaml import load_yaml
@@ -46,8 +47,10 @@ EXPECTED = {
     "model.name": "a name of letters, digits, '_', '.' or '-' (it is used in paths)",
     "model.version": "a version label of letters, digits, '_', '.' or '-', e.g. \"2\"",
     "model.type": "'classification' or 'var'",
-    "data.reference": "the path of the development sample (parquet or csv), relative to the spec",
-    "data.current": "the path of the monitoring sample (parquet or csv), relative to the spec",
+    "data.reference": ("the path of the development sample (parquet or csv), relative to the spec, or a SQL source "
+                       "{sql: URL, query: ...} or {sql: URL, table: ...}"),
+    "data.current": ("the path of the monitoring sample (parquet or csv), relative to the spec, or a SQL source "
+                     "{sql: URL, query: ...} or {sql: URL, table: ...}"),
     "data.reference_profile": "the path of a reference profile (JSON) from `validation profile`",
     "decision.favourable": "'below' (score < threshold is favourable) or 'above'",
     "data.reference_kind": "what the reference sample is: 'training', 'holdout' or 'out_of_time'",
@@ -105,10 +108,53 @@ def _valid_sha(value: str) -> str:
     return value.lower()
 
 
+MAX_QUERY = 100_000
+"""Characters of a SQL source's query (project default: far above a monitoring query, well inside a spec's 1 MiB)."""
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+PLACEHOLDER_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+"""``${NAME}`` in a SQL source's URL: the environment variable ``NAME``, read when the source is queried."""
+_PASSWORD_PARAMETERS = ("password", "pwd", "pass", "passwd", "sslpassword")
+
+
+def _check_sql_url(value: str) -> str:
+    """A SQLAlchemy URL with its scheme and no literal password (a password is a ``${VAR}``
+    placeholder or left to the driver: PGPASSWORD, ``~/.pgpass``)."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    _check_path(value)
+    if not _SCHEME_RE.match(value):
+        raise ValueError(f"{value!r} is not a database URL; expected dialect://user@host:port/database, e.g. "
+                         "postgresql://risk@db.bank.internal:5432/monitoring or duckdb:///:memory:")
+    literal = ("a literal password in the URL: credentials never go in a spec. Write the password as ${VAR} "
+               "and set the environment variable VAR (postgresql://risk:${PGPASSWORD_RISK}@host/db), or leave it "
+               "out for the driver to find (PostgreSQL: PGPASSWORD or ~/.pgpass)")
+    try:
+        parts = urlsplit(value)
+        password = parts.password
+    except ValueError as exc:
+        raise ValueError(f"not a URL ({exc})") from None
+    if password and not PLACEHOLDER_RE.fullmatch(password):
+        raise ValueError(literal)
+    for key, given in parse_qsl(parts.query):
+        if key.lower() in _PASSWORD_PARAMETERS and given and not PLACEHOLDER_RE.fullmatch(given):
+            raise ValueError(literal)
+    return value
+
+
+def _check_query(value: str) -> str:
+    if not value.strip().rstrip(";").strip():
+        raise ValueError("an empty query; give a SELECT statement")
+    if "\x00" in value:
+        raise ValueError("the query has a NUL byte")
+    return value
+
+
 ModelName = Annotated[str, AfterValidator(lambda value: _check_name(value, "model name"))]
 VersionLabel = Annotated[str, BeforeValidator(_number_to_text), AfterValidator(lambda value: _check_name(value, "version"))]
 Sha256 = Annotated[str, AfterValidator(_valid_sha)]
 PathText = Annotated[str, AfterValidator(_check_path)]
+SqlUrl = Annotated[str, AfterValidator(_check_sql_url)]
+Query = Annotated[str, Field(max_length=MAX_QUERY), AfterValidator(_check_query)]
 Column = Annotated[str, AfterValidator(_check_column)]
 Columns = Annotated[list[Column], Field(max_length=MAX_COLUMNS)]
 Text = Annotated[str, Field(max_length=MAX_TEXT)]
@@ -143,13 +189,84 @@ class ModelSection(_Strict):
 
 
 
+class SqlSource(_Strict):
+    """A sample read from a database (``docs/spec.md``, "SQL sources"): a SQLAlchemy URL and either
+    a query or a table. Credentials never appear here: a password is a ``${VAR}`` placeholder,
+    read from the environment when the source is queried, or the driver's own (PGPASSWORD,
+    ``~/.pgpass``). DuckDB (``duckdb:///:memory:``) queries local parquet and CSV files, their
+    relative paths taken from the spec's folder.
+    """
+
+    sql: SqlUrl
+    """The database: ``dialect[+driver]://user@host:port/database`` (``postgresql://`` uses psycopg)."""
+    query: Query | None = None
+    """A SELECT statement whose rows are the sample (only the columns the checks need are read from it)."""
+    table: Annotated[str, Field(min_length=1, max_length=MAX_COLUMN_NAME)] | None = None
+    """A table (or view), optionally ``schema.table``, whose rows are the sample."""
+
+    @model_validator(mode="after")
+    def _query_or_table(self) -> "SqlSource":
+        if (self.query is None) == (self.table is None):
+            raise ValueError("a SQL source takes either a query or a table (one of them): {sql: URL, query: "
+                             "\"select ...\"} or {sql: URL, table: name}")
+        return self
+
+    @property
+    def query_sha256(self) -> str | None:
+        """sha256 of the query's text as written in the spec (UTF-8), or ``None`` for a table."""
+        return hashlib.sha256(self.query.encode("utf-8")).hexdigest() if self.query is not None else None
+
+    @property
+    def label(self) -> str:
+        """How packs and messages name the source: its URL (as written: placeholders, never their
+        values) and its table or the start of its query's sha256.
+
+        >>> SqlSource(sql="duckdb:///:memory:", table="loans").label
+        'duckdb:///:memory: table loans'
+        """
+        what = f"table {self.table}" if self.table is not None else f"query sha256 {str(self.query_sha256)[:12]}"
+        return f"{self.sql} {what}"
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def _source_kind(value: Any) -> str:
+    return "sql-source" if isinstance(value, (dict, SqlSource)) else "file-path"
+
+
+DataSource = Annotated[
+    Annotated[PathText, Tag("file-path")] | Annotated[SqlSource, Tag("sql-source")],
+    Discriminator(_source_kind),
+]
+"""A sample: a path or fsspec URL of a parquet or CSV file, or a :class:`SqlSource`."""
+_UNION_LABELS = {"file-path", "sql-source"}
+"""Tags of :data:`DataSource`'s members: pydantic puts them in an error's location, and they are no
+keys (a key is a Python name: it has no '-')."""
+
+
+def source_name(source: "str | SqlSource | None") -> str | None:
+    """A sample's short name for the model card and messages: a file's name, a SQL source's label,
+    or ``None`` when the spec gives no such sample.
+
+    >>> source_name("/data/2025q4.parquet"), source_name(None)
+    ('2025q4.parquet', None)
+    """
+    if source is None:
+        return None
+    if isinstance(source, SqlSource):
+        return source.label
+    return Path(source.split("://", 1)[-1]).name or source
+
+
 ReferenceKind = Literal["training", "holdout", "out_of_time"]
 TimeGrain = Literal["day", "week", "month", "quarter", "year"]
 
 
 class DataSection(_Strict):
-    reference: PathText
-    current: PathText
+    reference: DataSource | None = None
+    """Required for a classification model; a VaR backtest needs only the current P&L and VaR."""
+    current: DataSource
     reference_kind: ReferenceKind | None = None
     reference_profile: PathText | None = None
     target: Column | None = None
@@ -171,8 +288,8 @@ class DataSection(_Strict):
 class DataOverride(_Strict):
     """``data.*`` keys a version may override: every key optional."""
 
-    reference: PathText | None = None
-    current: PathText | None = None
+    reference: DataSource | None = None
+    current: DataSource | None = None
     reference_kind: ReferenceKind | None = None
     reference_profile: PathText | None = None
     target: Column | None = None
@@ -386,7 +503,7 @@ def _key_path(loc: tuple[Any, ...]) -> str:
     for item in loc:
         if isinstance(item, int):
             parts[-1:] = [f"{parts[-1]}[{item}]" if parts else f"[{item}]"]
-        elif isinstance(item, str) and (item in _TYPE_LABELS or "[" in item or "(" in item):
+        elif isinstance(item, str) and (item in _TYPE_LABELS or item in _UNION_LABELS or "[" in item or "(" in item):
             continue  # pydantic's labels of union members are not keys
         else:
             parts.append(str(item))
@@ -408,7 +525,7 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     """The keys allowed beside the unknown key at ``loc``."""
     section: type[BaseModel] | None = SpecFile
     for item in loc[:-1]:
-        if isinstance(item, int) or section is None:
+        if isinstance(item, int) or section is None or item in _UNION_LABELS:
             continue
         field = section.model_fields.get(str(item))
         section = _section_model(field.annotation) if field is not None else None
@@ -427,7 +544,10 @@ def _describe(error: dict[str, Any], key: str) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     got = error.get("input")
     shown = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"
-    return message + shown + (f"; expected {hint}" if hint and kind.startswith("literal") else "")
+    if key.rsplit(".", 1)[-1] == "sql":  # a database URL may hold the password it is refused for: never echo it
+        shown = ""
+    source = key.endswith(("data.reference", "data.current"))  # a path, or a SQL source: say both
+    return message + shown + (f"; expected {hint}" if hint and (kind.startswith("literal") or source) else "")
 
 
 def _parse_yaml(path: Path) -> tuple[dict[str, Any], bytes]:
@@ -456,6 +576,10 @@ def _check_semantics(path: Path, key_prefix: str, entry: ModelVersionSpec) -> No
         raise SpecError(path, f"{key_prefix}artifact_sha256", "required when an artifact is given: "
                         "the artifact file's sha256 (run `sha256sum` on it)")
     if model.type == "classification":
+        if data.reference is None:
+            raise SpecError(path, "data.reference", "required for a classification model: the development sample "
+                            "(a parquet or CSV file, or a SQL source) that drift and the tests of change compare "
+                            "with; only a 'var' model may leave it out")
         if not data.target:
             raise SpecError(path, "data.target", "required for a classification model: "
                             "the name of the 0/1 outcome column (1 = event)")
@@ -695,11 +819,12 @@ def _apply_entry(path: Path, parsed: SpecFile, entry: VersionEntry | None,
         elif entry.artifact_sha256 is not None:
             raise SpecError(path, f"{prefix}artifact_sha256", "given without an artifact")
         model = model.model_copy(update=updates)
-        if entry.data is not None:
-            data = data.model_copy(update=entry.data.model_dump(exclude_none=True))
+        if entry.data is not None:  # the values as parsed (a SQL source stays a SqlSource), None left out
+            data = data.model_copy(update={key: value for key in DataOverride.model_fields
+                                           if (value := getattr(entry.data, key)) is not None})
     model = model.model_copy(update={"artifact": _resolve(path, model.artifact)})
-    data = data.model_copy(update={key: _resolve(path, getattr(data, key))
-                                   for key in ("reference", "current", "reference_profile")})
+    data = data.model_copy(update={key: _resolve(path, value) if not isinstance(value := getattr(data, key), SqlSource)
+                                   else value for key in ("reference", "current", "reference_profile")})
     return model, data
 
 

@@ -2,7 +2,9 @@
 ...) for data files and artifacts that Dask workers read from shared storage.
 
 Local paths go through the standard library; anything with ``://`` through fsspec (installed with
-dask); remote file systems need their fsspec package (s3fs, gcsfs, adlfs) installed.
+dask); remote file systems need their fsspec package (s3fs, gcsfs, adlfs) installed, and a URL
+whose scheme no installed file system serves is refused in one sentence naming the package to
+install (:func:`scheme_problem`). Samples in a database are SQL sources (:mod:`validation.inputs.sql`).
 """
 
 from __future__ import annotations
@@ -54,18 +56,57 @@ def problem(path: str | Path) -> str | None:
     return _url_problem(text)
 
 
-def _url_problem(url: str) -> str | None:
+FILE_SYSTEM_PACKAGES = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "abfs": "adlfs", "abfss": "adlfs",
+                        "az": "adlfs", "adl": "adlfs", "http": "aiohttp", "https": "aiohttp", "sftp": "paramiko",
+                        "ssh": "paramiko", "hf": "huggingface_hub", "oci": "ocifs", "webhdfs": "requests"}
+"""The package each fsspec file system needs, by URL scheme (fsspec's own list, as pip names them)."""
+
+DATABASE_SCHEMES = ("postgresql", "postgres", "duckdb", "sqlite", "mysql", "mariadb", "mssql", "oracle",
+                    "snowflake", "bigquery", "redshift", "trino", "databricks", "db2", "teradata")
+"""URL schemes of databases (SQLAlchemy dialects): given as a file path, they are a SQL source written wrong."""
+
+
+def scheme_problem(url: str) -> str | None:
+    """Why no installed file system serves a URL's scheme, in one sentence naming what to install,
+    or ``None`` when one does.
+
+    >>> print(scheme_problem("postgresql://risk@db/bank"))
+    'postgresql://' is a database URL, not a file: a sample in a database is given as a SQL source, {sql: "postgresql://...", query: "select ..."} or {sql: ..., table: ...} (docs/spec.md, SQL sources; pip install 'validation[sql]')
+    """
     import fsspec
 
     scheme = url.split("://", 1)[0].lower()
+    base = scheme.split("+", 1)[0]
+    if base in DATABASE_SCHEMES:
+        return (f"'{scheme}://' is a database URL, not a file: a sample in a database is given as a SQL source, "
+                f"{{sql: \"{scheme}://...\", query: \"select ...\"}} or {{sql: ..., table: ...}} (docs/spec.md, "
+                "SQL sources; pip install 'validation[sql]')")
+    try:
+        fsspec.get_filesystem_class(scheme)
+    except ImportError:
+        package = FILE_SYSTEM_PACKAGES.get(scheme)
+        return (f"the '{scheme}://' file system needs the {package} package: pip install {package}" if package else
+                f"the '{scheme}://' file system needs a package that is not installed "
+                f"({fsspec.registry.known_implementations.get(scheme, {}).get('err') or 'see fsspec'})")
+    except ValueError:
+        return (f"'{scheme}://' is neither a file system nor a database this installation knows; give a path, an "
+                "fsspec URL (s3://, gs://, abfs://, file://, ...) of a parquet or CSV file, or a SQL source "
+                "{sql: URL, query: ...} (docs/spec.md)")
+    return None
+
+
+def _url_problem(url: str) -> str | None:
+    import fsspec
+
+    unserved = scheme_problem(url)
+    if unserved is not None:
+        return unserved
     try:
         fs, inner = fsspec.core.url_to_fs(url)
     except ImportError as exc:
-        return (f"the '{scheme}://' file system needs a package that is not installed ({exc}); install it "
-                "(s3fs for s3://, gcsfs for gs://, adlfs for abfs://, aiohttp for http://)")
-    except ValueError:
-        return (f"'{scheme}://' is not a file system this installation knows (databases are not data files); "
-                "give the path or URL of a parquet or CSV file")
+        return f"the file system of this URL needs a package that is not installed ({exc})"
+    except ValueError as exc:
+        return f"not a URL fsspec can open ({exc})"
     try:
         return None if fs.isfile(inner) else "file not found at this URL"
     except Exception as exc:  # any remote failure (refused connection, no credentials) is the input's

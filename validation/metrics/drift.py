@@ -237,7 +237,8 @@ class Binning:
                                               present.to_numpy(dtype=float), side="left")
         else:
             keys = present.astype(float) if self.kind == "discrete" else present.astype(str)
-            codes = pd.Categorical(keys, categories=list(self.categories)).codes.astype(np.int64)
+            # -1 for a value outside the categories (pandas 3.1 warns when a Categorical is built with one)
+            codes = pd.Index(list(self.categories)).get_indexer(keys).astype(np.int64)
             if (codes < 0).any():
                 if not self.has_other:
                     raise ValueError("values outside the binning")

@@ -4,7 +4,6 @@ analyses, ethical considerations, caveats. Headline metrics and analyses come fr
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -30,6 +29,7 @@ def headline_values(results: list["CheckResult"]) -> dict[str, Any]:
 def model_card(plan: "PackPlan", results: list["CheckResult"]) -> dict[str, Any]:
     """The card of one pack (``card.json``)."""
     from validation.checks import REGISTRY
+    from validation.inputs.spec import source_name
 
     spec, model = plan.spec, plan.spec.model
     analyses = []
@@ -51,9 +51,10 @@ def model_card(plan: "PackPlan", results: list["CheckResult"]) -> dict[str, Any]
                     "time": spec.data.time},
         "metrics": {"decision": (f"favourable when the score is {decision.favourable} {decision.threshold}"
                                  if decision else None), "headline": headline_values(results)},
-        "evaluation_data": f"current sample: {Path(spec.data.current).name}, {plan.rows.get('current', 0):,} rows",
-        "training_data": model.training_data or (f"reference (development) sample: {Path(spec.data.reference).name}, "
-                                                  f"{plan.rows.get('reference', 0):,} rows"),
+        "evaluation_data": f"current sample: {source_name(spec.data.current)}, {plan.rows.get('current', 0):,} rows",
+        "training_data": model.training_data or (
+            f"reference (development) sample: {source_name(spec.data.reference)}, {plan.rows.get('reference', 0):,} rows"
+            if spec.data.reference is not None else "no reference (development) sample: a VaR backtest needs none"),
         "quantitative_analyses": analyses,
         "ethical_considerations": model.ethical_considerations, "caveats": model.caveats or model.limitations,
         "limitations": model.limitations, "features": plan.features,

@@ -201,7 +201,8 @@ def show_output(output: CheckOutput) -> None:
         display(Markdown(
             # name and version are letters, digits, '_', '.' and '-' (the spec checks): safe in a code span
             f"**Model** `{context.spec.name}` version `{context.spec.version}` · "
-            f"reference sample: {len(context.reference):,} rows · current sample: {len(context.current):,} rows"
+            + (f"reference sample: {len(context.reference):,} rows" if s.has_reference else "no reference sample")
+            + f" · current sample: {len(context.current):,} rows"
             + (f" · **sampled**: {s.sampling_note()}" if s.sampled else "")
             + (f" · **duplicate identifiers**: {s.duplicates_note()}" if s.duplicates_note() else "")
             + (f" · reference sample: the **{context.spec.data.reference_kind.replace('_', ' ')}** sample"

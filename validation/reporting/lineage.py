@@ -13,10 +13,13 @@ import sys
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 from validation.inputs.artifacts import sha256_file
 from validation.inputs.spec import ModelVersionSpec
+
+if TYPE_CHECKING:
+    from validation.inputs.sql import Snapshot
 
 VERIFIED_INPUTS = ("spec", "data.reference", "data.current", "data.reference_profile")
 """Inputs a notebook verifies after reading them, against the sha256 recorded at planning (the
@@ -25,17 +28,32 @@ artifact's own sha256 is in the spec, so the spec's verification covers it)."""
 DATA_INPUTS = ("data.reference", "data.current", "data.reference_profile", "model.artifact")
 """Input files a check's result depends on, by content (the incremental-run hash counts them)."""
 
+SNAPSHOT_PREFIX = "snapshot:"
+"""In a notebook's ``input_sha256``, ``snapshot:data.current`` is the path of the parquet snapshot a
+planned run took of the SQL source ``data.current``: the notebook reads those rows, and verifies
+them against ``input_sha256["data.current"]``, instead of querying the database again."""
+
 PACKAGES = ("validation", "papermill", "nbconvert", "nbclient", "ipykernel", "scrapbook", "pandas",
             "numpy", "scipy", "scikit-learn", "shap", "fairlearn", "matplotlib", "pyarrow", "skops",
             "pydantic", "jinja2")
 
 
-def input_hashes(spec: ModelVersionSpec, templates: dict[str, Path]) -> dict[str, dict[str, str]]:
-    """sha256 of the spec, the data files, the artifact and the templates (check -> path) used."""
-    inputs = {"spec": {"path": str(spec.path), "sha256": spec.sha256}}
+def input_hashes(spec: ModelVersionSpec, templates: dict[str, Path],
+                 snapshots: "Mapping[str, Snapshot] | None" = None) -> dict[str, dict[str, Any]]:
+    """sha256 of the spec, the data files, the artifact and the templates (check -> path) used.
+
+    A SQL source's entry is its snapshot's (``snapshots``, by spec key): the source's label as
+    ``path``, the snapshot's sha256, the URL as written, the query's sha256 (or the table), the
+    rows and the columns read (:meth:`validation.inputs.sql.Snapshot.record`). A ``var`` model
+    given no reference sample has no ``data.reference``."""
+    inputs: dict[str, dict[str, Any]] = {"spec": {"path": str(spec.path), "sha256": spec.sha256}}
     for key in ("reference", "current"):
-        path = getattr(spec.data, key)
-        inputs[f"data.{key}"] = {"path": path, "sha256": sha256_file(path)}
+        source = getattr(spec.data, key)
+        if snapshots and f"data.{key}" in snapshots:
+            inputs[f"data.{key}"] = snapshots[f"data.{key}"].record()
+        elif source is not None:
+            assert isinstance(source, str), f"data.{key} is a SQL source: its snapshot is hashed, not the source"
+            inputs[f"data.{key}"] = {"path": source, "sha256": sha256_file(source)}
     if spec.data.reference_profile:
         inputs["data.reference_profile"] = {"path": spec.data.reference_profile,
                                             "sha256": sha256_file(spec.data.reference_profile)}
