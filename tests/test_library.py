@@ -17,7 +17,10 @@ def test_public_api() -> None:
     assert drift.psi.__module__ == "validation.metrics.drift"
     assert backtest.jeffreys_pvalue.__module__ == "validation.metrics.backtesting"
     assert callable(explain.explain) and callable(fairness.group_table)
-    with pytest.raises(AttributeError, match="it offers: drift, fairness"):
+    assert validation.validate.__module__ == "validation.api" and "validate" in validation.__all__
+    assert validation.ValidationResult.__module__ == "validation.api"
+    assert "validation.validate(" in str(validation.__doc__)
+    with pytest.raises(AttributeError, match="it offers: validate, ValidationResult, drift, fairness"):
         validation.nonexistent  # noqa: B018
 
 

@@ -1,5 +1,12 @@
 """validation: model validation packs for banks.
 
+A modeler validates a fitted model on DataFrames, with the checks and numbers of
+``validation run`` (:func:`validation.api.validate`)::
+
+    import validation
+    result = validation.validate(model=model, reference=development, current=recent, target="default")
+    result.status, result.findings, result.issues
+
 The statistics are plain functions, usable in any notebook::
 
     from validation import drift, fairness, explain, backtest
@@ -11,6 +18,7 @@ The statistics are plain functions, usable in any notebook::
 ``run_check(name, spec, version)`` runs a check on a model version exactly as its template does
 (``output.show()``, ``output.tables``, ``output.findings``); ``open_context(spec, version)`` loads
 the version's checked samples.
+``validate`` and ``ValidationResult`` are :mod:`validation.api`'s.
 """
 
 from __future__ import annotations
@@ -18,7 +26,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["drift", "fairness", "explain", "backtest", "run_check", "open_context", "load_spec", "load_samples"]
+__all__ = ["validate", "ValidationResult", "drift", "fairness", "explain", "backtest", "run_check", "open_context",
+           "load_spec", "load_samples"]
 
 _LAZY = {
     "drift": "validation.metrics.drift",
@@ -35,6 +44,10 @@ def __getattr__(name: str) -> Any:
         from validation import checks
 
         return getattr(checks, name)
+    if name in ("validate", "ValidationResult"):
+        from validation import api
+
+        return getattr(api, name)
     if name == "load_spec":
         from validation.inputs.spec import load_spec
 

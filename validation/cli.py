@@ -639,17 +639,43 @@ def import_findings(csv_file: Path, by: str, note: str | None, out: Path, regist
 @click.option("--score", help="The column of predicted probabilities, if the data has one.")
 @click.option("--current", type=click.Path(dir_okay=False, path_type=Path),
               help="The monitoring sample (default: --data, to replace later).")
+@click.option("--artifact", type=click.Path(dir_okay=False, path_type=Path),
+              help="The fitted model: its input names (feature_names_in_) are the features, and the spec "
+              "pins it by its sha256.")
+@click.option("--allow-pickle", is_flag=True, help="Load an --artifact that is a pickle (.joblib, .pkl): it can "
+              "run code when loaded. Sets model.allow_pickle.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the spec (default: params/<data name>.yaml).")
 @click.option("--force", is_flag=True, help="Overwrite an existing spec.")
-def init(data: Path, target: str, score: str | None, current: Path | None, out: Path | None, force: bool) -> None:
-    """Write a starter spec for a dataset (features, categorical and identifier columns inferred)."""
+def init(data: Path, target: str, score: str | None, current: Path | None, artifact: Path | None,
+         allow_pickle: bool, out: Path | None, force: bool) -> None:
+    """Write a starter spec for a dataset: dates become data.time, identifiers data.ids, protected
+    attributes data.protected (still features when the model uses them: flagged for review).
+
+    Prints the spec's path on standard output, what was guessed on standard error.
+    """
     from validation.inputs.starter import write_starter_spec
 
     target_path = out or Path("params") / f"{data.stem}.yaml"
     _probe_writable(target_path, "--out")
-    written = write_starter_spec(data, target, score=score, out=target_path, current=current, force=force)
-    click.echo(str(written))
+    written = write_starter_spec(data, target, score=score, out=target_path, current=current, force=force,
+                                 artifact=artifact, allow_pickle=allow_pickle)
+    roles = written.roles
+    guessed = [("time", [roles.time] if roles.time else []), ("other dates (not features)", roles.other_dates),
+               ("ids", roles.ids), ("protected", roles.protected)]
+    for label, columns in guessed:
+        if columns:
+            click.echo(f"{label}: {printable(', '.join(columns))}", err=True)
+    source = " (the artifact's inputs)" if roles.features_from_model else ""
+    click.echo(f"features{source}: {len(roles.features)}, {len(roles.categorical)} of them categorical", err=True)
+    if roles.time_as_text:
+        from validation.inputs.starter import TEXT_DATES
+
+        click.echo(f"time: {printable(str(roles.time))} holds {TEXT_DATES}", err=True)
+    note = roles.review_note()
+    if note is not None:
+        click.echo(f"REVIEW (conceptual soundness): {printable(note)}", err=True)
+    click.echo(str(written.path))
 
 
 @main.command(name="checks")
