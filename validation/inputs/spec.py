@@ -56,6 +56,8 @@ EXPECTED = {
     "data.reference_kind": "what the reference sample is: 'training', 'holdout' or 'out_of_time'",
     "multiplicity": "'holm', 'bh' (Benjamini-Hochberg) or 'none'",
     "model.materiality": "'high', 'medium' or 'low' (docs/spec.md, Materiality)",
+    "data.outcome_window": "the months after which an outcome is known, a whole number from 1 to 120",
+    "data.missing_values": "column -> a list of the codes that mean missing in it, e.g. {checking_account: [not_known]}",
 }
 
 
@@ -263,6 +265,14 @@ ReferenceKind = Literal["training", "holdout", "out_of_time"]
 TimeGrain = Literal["day", "week", "month", "quarter", "year"]
 
 
+MAX_OUTCOME_WINDOW = 120
+"""Months an outcome window may last at most (ten years: longer than any retail PD definition)."""
+MissingCode = Annotated[str, Field(max_length=200)] | float
+MissingCodes = Annotated[dict[Column, Annotated[list[MissingCode], Field(min_length=1, max_length=100)]],
+                         Field(max_length=MAX_COLUMNS)]
+"""``data.missing_values``: column -> the codes that mean "missing" in it (``not_known``, ``-999``)."""
+
+
 class DataSection(_Strict):
     reference: DataSource | None = None
     """Required for a classification model; a VaR backtest needs only the current P&L and VaR."""
@@ -283,6 +293,9 @@ class DataSection(_Strict):
     var: Column | None = None
     var_level: float | None = Field(default=None, gt=0.0, lt=1.0)
     max_rows: int | None = Field(default=None, gt=0, le=10**12)
+    benchmark_score: Column | None = None
+    outcome_window: int | None = Field(default=None, ge=1, le=MAX_OUTCOME_WINDOW)
+    missing_values: MissingCodes | None = None
 
 
 class DataOverride(_Strict):
@@ -306,6 +319,9 @@ class DataOverride(_Strict):
     var: Column | None = None
     var_level: float | None = Field(default=None, gt=0.0, lt=1.0)
     max_rows: int | None = Field(default=None, gt=0, le=10**12)
+    benchmark_score: Column | None = None
+    outcome_window: int | None = Field(default=None, ge=1, le=MAX_OUTCOME_WINDOW)
+    missing_values: MissingCodes | None = None
 
 
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -474,7 +490,7 @@ class ModelVersionSpec(BaseModel):
     def role_columns(self) -> list[str]:
         """Columns with a role other than feature (target, score, ids, time, ...)."""
         d = self.data
-        single = [d.target, d.score, d.time, d.exposure, d.lgd, d.pnl, d.var]
+        single = [d.target, d.score, d.time, d.exposure, d.lgd, d.pnl, d.var, d.benchmark_score]
         return [c for c in single if c] + list(d.ids)
 
 
@@ -592,7 +608,7 @@ def _check_semantics(path: Path, key_prefix: str, entry: ModelVersionSpec) -> No
                 raise SpecError(path, f"data.{key}", "required for a 'var' model")
         if data.max_rows is not None:
             raise SpecError(path, "data.max_rows", "a VaR backtest needs every day in order; remove max_rows")
-    roles = {"target": data.target, "score": data.score, "time": data.time}
+    roles = {"target": data.target, "score": data.score, "time": data.time, "benchmark_score": data.benchmark_score}
     for feature in data.features or []:
         for role, column in roles.items():
             if feature == column:
@@ -604,7 +620,7 @@ def _check_semantics(path: Path, key_prefix: str, entry: ModelVersionSpec) -> No
     for column in data.protected:
         if column in data.ids:
             raise SpecError(path, "data.protected", f"column '{column}' is an identifier (data.ids)")
-    for role in ("target", "score", "time", "exposure", "lgd", "pnl", "var"):
+    for role in ("target", "score", "time", "exposure", "lgd", "pnl", "var", "benchmark_score"):
         column = getattr(data, role)
         if column is not None and column in data.ids:
             raise SpecError(path, f"data.{role}", f"column '{column}' is an identifier (data.ids), which is dropped "
