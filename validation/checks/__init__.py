@@ -115,6 +115,7 @@ class CheckRegistry:
 
 def _builtin() -> CheckRegistry:
     from validation.checks.backtesting import BacktestingCheck
+    from validation.checks.challenger import ChallengerCheck
     from validation.checks.drift import DriftCheck
     from validation.checks.explainability import ExplainabilityCheck
     from validation.checks.fairness import FairnessCheck
@@ -123,6 +124,8 @@ def _builtin() -> CheckRegistry:
     for check in (DriftCheck(), FairnessCheck(), ExplainabilityCheck(), BacktestingCheck()):
         registry.register(check)
     registry.defaults = tuple(registry._checks)
+    # named by a spec, not run by default: a comparison is asked for (a new version, a benchmark to beat)
+    registry.register(ChallengerCheck())
     return registry
 
 

@@ -41,6 +41,39 @@ def _as_arrays(y: np.ndarray | pd.Series, score: np.ndarray | pd.Series) -> tupl
     return y_arr, s_arr
 
 
+def delong_components(y: np.ndarray | pd.Series, score: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """DeLong's structural components of one score, from mid-ranks.
+
+    With ``m`` events ``X`` and ``n`` non-events ``Y``, ``V10_i = mean_j psi(X_i, Y_j)`` (the share
+    of non-events an event outranks) and ``V01_j = mean_i psi(X_i, Y_j)`` (the share of events that
+    outrank a non-event), ``psi`` = 1 if ``x > y``, 1/2 if equal, else 0. From mid-ranks (Sun & Xu
+    2014): ``V10_i = (R_i - R^X_i) / n`` and ``V01_j = 1 - (R_{m+j} - R^Y_j) / m``, ``R`` the
+    mid-ranks in the pooled sample, ``R^X``, ``R^Y`` within each class: ``O((m + n) log(m + n))``.
+    ``AUC = mean(V10) = mean(V01)``; :func:`auc_delong` gives that AUC and
+    ``var(V10) / m + var(V01) / n``; :func:`validation.metrics.comparison.paired_auc_difference` pairs two scores.
+
+    Returns
+    -------
+    (v10, v01)
+        Arrays of length ``m`` and ``n`` (empty when a class is empty).
+
+    Examples
+    --------
+    >>> v10, v01 = delong_components(np.array([1, 1, 0, 0]), np.array([0.9, 0.4, 0.5, 0.1]))
+    >>> v10.tolist(), v01.tolist()
+    ([1.0, 0.5], [0.5, 1.0])
+    """
+    y_arr, s_arr = _as_arrays(y, score)
+    positives, negatives = s_arr[y_arr == 1], s_arr[y_arr == 0]
+    m, n = len(positives), len(negatives)
+    if m == 0 or n == 0:
+        return np.empty(0), np.empty(0)
+    rank_all = stats.rankdata(np.concatenate([positives, negatives]))
+    v10 = (rank_all[:m] - stats.rankdata(positives)) / n
+    v01 = 1.0 - (rank_all[m:] - stats.rankdata(negatives)) / m
+    return v10, v01
+
+
 def auc_delong(y: np.ndarray | pd.Series, score: np.ndarray | pd.Series) -> tuple[float, float]:
     """AUC and its DeLong variance.
 
@@ -61,17 +94,10 @@ def auc_delong(y: np.ndarray | pd.Series, score: np.ndarray | pd.Series) -> tupl
     >>> auc
     0.75
     """
-    y_arr, s_arr = _as_arrays(y, score)
-    positives = s_arr[y_arr == 1]
-    negatives = s_arr[y_arr == 0]
-    m, n = len(positives), len(negatives)
+    v10, v01 = delong_components(y, score)
+    m, n = len(v10), len(v01)
     if m == 0 or n == 0:
         return math.nan, math.nan
-    rank_x = stats.rankdata(positives)
-    rank_y = stats.rankdata(negatives)
-    rank_all = stats.rankdata(np.concatenate([positives, negatives]))
-    v10 = (rank_all[:m] - rank_x) / n
-    v01 = 1.0 - (rank_all[m:] - rank_y) / m
     auc = float(v10.mean())
     var10 = float(np.var(v10, ddof=1)) if m > 1 else 0.0
     var01 = float(np.var(v01, ddof=1)) if n > 1 else 0.0
