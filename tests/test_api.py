@@ -76,7 +76,7 @@ def test_validate_computes_what_validation_run_computes(credit: tuple[pd.DataFra
     pack = Path(run.stdout.strip().splitlines()[-1])
     document = json.loads((pack / "results.json").read_text(encoding="utf-8"))
     here = in_process.results.model_dump(mode="json")
-    assert [c["name"] for c in here["checks"]] == ["drift", "fairness", "explainability", "backtesting"]
+    assert [c["name"] for c in here["checks"]] == ["data_quality", "drift", "fairness", "explainability", "backtesting"]
     assert document["status"] == here["status"] == in_process.status
     assert sum(len(c["findings"]) for c in here["checks"]) > 50
     for ours, theirs in zip(here["checks"], document["checks"], strict=True):
@@ -127,7 +127,7 @@ def test_the_result_is_typed_and_shows_in_a_notebook(credit: tuple[pd.DataFrame,
     assert len(result.issues) == sum(len(c.issues) for c in result.checks.values())
     assert "drift" in result.tables("drift")
     text = repr(result)
-    assert text.startswith(f"<ValidationResult model v1: {result.status} (drift ")
+    assert text.startswith(f"<ValidationResult model v1: {result.status} (data_quality ")
     page = result._repr_html_()
     assert page.count('class="v-red"') >= 1 and "<b>model</b> version 1" in page
 
@@ -193,7 +193,7 @@ def test_scores_only(credit: tuple[pd.DataFrame, pd.DataFrame, Any]) -> None:
     ({"protectd": ["sex"]}, InputError, "validate() got no such keyword 'protectd'; it takes model, reference, "),
     ({"time_grain": "hourly"}, SpecError, "validate(): data.time_grain (time_grain=): Input should be 'day', "
                                           "'week', 'month', 'quarter' or 'year' (got 'hourly')"),
-    ({"checks": ["drfit"]}, SpecError, "validate(): checks.drfit (checks=): unknown check; known checks: drift, "),
+    ({"checks": ["drfit"]}, SpecError, "validate(): checks.drfit (checks=): unknown check; known checks: data_quality, drift, "),
     ({"checks": {"drift": {"bins": "ten"}}}, SpecError, "validate(): checks.drift.bins (checks=): expected a whole "
                                                         "number (the check's default is 10), got 'ten'"),
     ({"decision": {"threshold": 2}}, SpecError, "validate(): decision.threshold (decision=): Input should be less "

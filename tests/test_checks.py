@@ -13,7 +13,7 @@ from validation.execution.planning import plan_runs
 
 
 def test_unknown_check_lists_the_known_ones() -> None:
-    with pytest.raises(UnknownCheckError, match="known checks: drift, fairness, explainability, backtesting"):
+    with pytest.raises(UnknownCheckError, match="known checks: data_quality, drift, fairness, explainability, backtesting, challenger"):
         REGISTRY["stress"]
 
 

@@ -66,7 +66,7 @@ def test_bad_data_exits_2_and_writes_nothing(write_spec: Callable[..., Path], tm
 def test_unknown_check_and_version_exit_2(write_spec: Callable[..., Path], tmp_path: Path) -> None:
     spec = str(write_spec())
     result = cli("run", spec, "--checks", "drift,stress", "--out", str(tmp_path / "o"))
-    assert result.returncode == 2 and "unknown check 'stress'; known checks: drift" in result.stderr
+    assert result.returncode == 2 and "unknown check 'stress'; known checks: data_quality, drift" in result.stderr
     result = cli("run", spec, "--version", "9", "--out", str(tmp_path / "o"))
     assert result.returncode == 2 and "no version '9' in this spec; it has: 1" in result.stderr
     assert not (tmp_path / "o").exists()

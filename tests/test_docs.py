@@ -35,12 +35,19 @@ def _bound(value: float | None) -> str:
     return "-" if value is None else format(value, "g")
 
 
-def policy_table() -> str:
-    """The Markdown table of :data:`validation.judging.policy.DEFAULT_POLICY`, as docs/results.md holds it."""
+def default_rules() -> dict[str, Any]:
+    """Every default rule: :data:`validation.judging.policy.DEFAULT_POLICY`, then those the built-in
+    checks declare for their own metrics (``Check.rules``)."""
+    from validation.checks import REGISTRY
     from validation.judging.policy import DEFAULT_POLICY
 
+    return {**DEFAULT_POLICY, **REGISTRY.rules()}
+
+
+def policy_table() -> str:
+    """The Markdown table of every default rule (:func:`default_rules`), as docs/results.md holds it."""
     lines = ["| metric | direction | amber | red | source |", "|---|---|---|---|---|"]
-    for metric, rule in DEFAULT_POLICY.items():
+    for metric, rule in default_rules().items():
         lines.append(f"| `{metric}` | {rule.direction} | {_bound(rule.amber)} | {_bound(rule.red)} | "
                      f"{_cell(rule.source)} |")
     return "\n".join(lines)
@@ -60,10 +67,8 @@ def _interval(bounds: tuple[float, float] | None) -> str:
 def hypothesis_table() -> str:
     """The Markdown table of the policy's statistical tests: null hypothesis, effect and the
     materiality bounds (docs/results.md, "Tests")."""
-    from validation.judging.policy import DEFAULT_POLICY
-
     lines = ["| metric | null hypothesis | effect beside the p-value | immaterial | why |", "|---|---|---|---|---|"]
-    for metric, rule in DEFAULT_POLICY.items():
+    for metric, rule in default_rules().items():
         if rule.pvalue or rule.significance is not None:
             lines.append(f"| `{metric}` | {_cell(rule.null_hypothesis)} | {_cell(rule.effect) or '-'} | "
                          f"{_interval(rule.immaterial)} | {_cell(rule.immaterial_source) or '-'} |")
@@ -185,12 +190,10 @@ def test_every_check_parameter_is_documented() -> None:
 
 
 def test_every_policy_metric_is_documented() -> None:
-    from validation.judging.policy import DEFAULT_POLICY
-
     page = _page("results.md")
     assert policy_table() in page, "docs/results.md: paste policy_table() (python tests/test_docs.py)"
     assert hypothesis_table() in page, "docs/results.md: paste hypothesis_table() (python tests/test_docs.py)"
-    for metric in DEFAULT_POLICY:
+    for metric in default_rules():
         assert f"`{metric}`" in page
 
 

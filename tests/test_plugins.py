@@ -71,7 +71,7 @@ def test_a_spec_naming_an_uninstalled_check_is_refused(write_spec: Callable[...,
     spec = write_spec({"checks": ["score_range"]})
     result = subprocess.run([sys.executable, "-m", "validation", "run", str(spec), "--out", str(tmp_path / "out")],
                             capture_output=True, text=True, timeout=300)
-    assert result.returncode == 2 and "checks.score_range: unknown check; known checks: drift" in result.stderr
+    assert result.returncode == 2 and "checks.score_range: unknown check; known checks: data_quality, drift" in result.stderr
     assert not (tmp_path / "out").exists()
 
 

@@ -38,7 +38,7 @@ CASES: list[tuple[str, dict[str, Any] | None, str | None, str, str]] = [
     ("bad type", {"model": {"type": "regression"}}, None, "model.type", "'classification' or 'var'"),
     ("threshold out of range", {"decision": {"threshold": 1.5}}, None, "decision.threshold", "less than or equal to 1"),
     ("wrong type", {"data": {"features": "income"}}, None, "data.features", "valid list"),
-    ("unknown check", {"checks": ["drift", "stress"]}, None, "checks.stress", "known checks: drift, fairness"),
+    ("unknown check", {"checks": ["drift", "stress"]}, None, "checks.stress", "known checks: data_quality, drift, fairness"),
     ("unknown check parameter", {"checks": {"drift": {"binz": 5}}}, None, "checks.drift.binz",
      "the check has no such parameter; it takes: bins, max_categories, max_discrete, "),
     ("hostile parameter name", {"checks": {"drift": {"x=1;import os#": 1}}}, None, "checks.drift.x=1;import os#",

@@ -17,7 +17,7 @@ TEMPLATES = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("
 
 def test_every_registered_check_has_its_template() -> None:
     assert sorted(c.template_path().name for c in REGISTRY) == sorted(t.name for t in TEMPLATES)
-    assert len(TEMPLATES) == 5  # the built-in checks, challenger among them
+    assert len(TEMPLATES) == 6  # the built-in checks, data_quality and challenger among them
 
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=[t.stem for t in TEMPLATES])

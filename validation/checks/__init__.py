@@ -116,12 +116,13 @@ class CheckRegistry:
 def _builtin() -> CheckRegistry:
     from validation.checks.backtesting import BacktestingCheck
     from validation.checks.challenger import ChallengerCheck
+    from validation.checks.data_quality import DataQualityCheck
     from validation.checks.drift import DriftCheck
     from validation.checks.explainability import ExplainabilityCheck
     from validation.checks.fairness import FairnessCheck
 
     registry = CheckRegistry()
-    for check in (DriftCheck(), FairnessCheck(), ExplainabilityCheck(), BacktestingCheck()):
+    for check in (DataQualityCheck(), DriftCheck(), FairnessCheck(), ExplainabilityCheck(), BacktestingCheck()):
         registry.register(check)
     registry.defaults = tuple(registry._checks)
     # named by a spec, not run by default: a comparison is asked for (a new version, a benchmark to beat)

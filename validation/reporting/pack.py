@@ -93,6 +93,9 @@ def render_pack_index(pack: Path) -> None:
     details = card["model_details"]
     sources = threshold_sources({f["metric"] for f in findings if f["status"] != "info"}, details.get("materiality"))
     rated = [review for review in reviews if review["rating"] is not None and review["conclusion"] is not None]
+    # the sample description a check summarised (the data_quality check's): aggregates only
+    sample = next((r["summary"]["sample_description"] for r in results_doc["checks"]
+                   if isinstance((r.get("summary") or {}).get("sample_description"), list)), None)
     html = render_index({
         "results": results_doc, "findings": findings, "counts": counts, "manifest": manifest, "card": card,
         "issues": issues, "warnings": warnings, "sources": sources,
@@ -105,6 +108,7 @@ def render_pack_index(pack: Path) -> None:
         "register": [item for review in reviews for item in review["raised"]],
         "carried": read_register(pack),
         "next_due": next_due(card, results_doc["run"]["finished_at"]),
+        "sample": sample,
     })
     atomic_write(pack / "index.html", html)
 
