@@ -30,7 +30,7 @@ from pydantic import Field
 from validation.checks.base import (ECB_GUIDE, EU_AI_ACT, US_MRM, Basis, BuiltinCheck, CheckContext, CheckOutput,
                                     CheckParams, Headline)
 from validation.judging.policy import Rule
-from validation.metrics.comparison import BENCHMARK_MAX_ROWS, BENCHMARK_SEED
+from validation.metrics.comparison import BENCHMARK_C, BENCHMARK_MAX_ROWS, BENCHMARK_SEED
 
 if TYPE_CHECKING:
     import numpy as np
@@ -53,7 +53,12 @@ _WORSE_AUC = ("project default: a loss of 0.03 AUC (6 Gini points), the policy's
               "test (auc_change_pvalue): below it rank ordering has not changed in a way a decision would see")
 _WORSE_BRIER = ("project default: a Brier score a tenth above the comparator's, the policy's materiality bound of the "
                 "Spiegelhalter test (a Brier score within a tenth of its expectation)")
-_COMPLEXITY = "the model's complexity is not justified by its gain over the benchmark"
+_COMPLEXITY = "no material and significant gain in AUC over the"
+MIN_EVENTS_PER_PARAMETER = 10
+"""Fewest outcomes of the rarer class per coefficient for the fitted benchmark's gain to be judged:
+Peduzzi et al. (1996), "A simulation study of the number of events per variable in logistic
+regression analysis", Journal of Clinical Epidemiology 49(12), found coefficients biased and
+intervals wrong below 10. A benchmark fitted on fewer is no yardstick: its gain is reported only."""
 
 
 class ChallengerParams(CheckParams):
@@ -76,6 +81,9 @@ class Comparator:
     label: str
     scores: "np.ndarray"
     detail: str
+    unjudged_gain: str | None = None
+    """Why the gain over this comparator is reported, not judged (a benchmark fitted on too few
+    outcomes), or ``None``."""
 
 
 class ChallengerCheck(BuiltinCheck):
@@ -135,16 +143,16 @@ class ChallengerCheck(BuiltinCheck):
             "complexity; a gain is material from 0.03 AUC, the size of loss the policy calls material "
             "(auc_change_pvalue), so a gain the policy would call immaterial as a loss cannot justify complexity "
             "(project default); amber only: a justification is needed, not a defect", domain=(-1.0, 1.0),
-            meaning="This version's gain in AUC over the {subject} model is not material: its complexity needs a "
-                    "justification"),
+            meaning="This version's gain in AUC over the {subject} model is not material: the change, and any added "
+                    "complexity, needs a justification"),
         "benchmark_gain_pvalue": Rule(
             "higher_is_worse", 0.05, None,
             "ECB guide to internal models (revised July 2025), machine learning section: performance must justify "
             "complexity; paired DeLong test (1988) of a gain, one-sided, amber when not significant at 5% (project "
             "default): a justification is needed, not a defect", domain=(0.0, 1.0), pvalue=True,
             null_hypothesis="this version's AUC is at most the benchmark's (no gain)",
-            meaning="This version's gain in AUC over the {subject} model is not significant: its complexity needs a "
-                    "justification"),
+            meaning="This version's gain in AUC over the {subject} model is not significant: the change, and any "
+                    "added complexity, needs a justification"),
     }
 
     def not_applicable(self, spec: "ModelVersionSpec") -> str | None:
@@ -270,11 +278,19 @@ def _comparators(context: CheckContext, params: ChallengerParams, not_compared: 
             output.tables["benchmark"] = benchmark.coefficients().rename("coefficient").to_frame()
             sampled = (f"a seeded sample of {benchmark.fitted_rows:,} of its {benchmark.available_rows:,} rows"
                        if benchmark.fitted_rows < benchmark.available_rows else f"its {benchmark.available_rows:,} rows")
+            epv = benchmark.events / benchmark.parameters
+            weak = (f"the benchmark was fitted with {epv:.1f} outcomes of the rarer class per coefficient "
+                    f"({benchmark.events:,} for {benchmark.parameters}), fewer than {MIN_EVENTS_PER_PARAMETER} "
+                    "(Peduzzi et al. 1996): too few for a yardstick" if epv < MIN_EVENTS_PER_PARAMETER else None)
             found.append(Comparator(BENCHMARK, "logistic benchmark", scores,
-                                    f"a logistic regression on the same {len(context.samples.features)} features "
+                                    f"a logistic regression (L2 penalty, C = {BENCHMARK_C:g}) on the same "
+                                    f"{len(context.samples.features)} features "
                                     f"({len(benchmark.numeric)} numeric, median-imputed and standardised; "
-                                    f"{len(benchmark.categorical)} categorical, one-hot), fitted on the reference "
-                                    f"sample ({sampled})"))
+                                    f"{len(benchmark.categorical)} categorical, one-hot, missing values a category of "
+                                    f"their own), fitted on the reference sample ({sampled}; {benchmark.events:,} "
+                                    f"outcomes of the rarer class for {benchmark.parameters} coefficients)"
+                                    + (f". Its gain is reported, not judged: {weak}" if weak else ""),
+                                    unjudged_gain=weak))
     else:
         not_compared[BENCHMARK] = "the logistic benchmark is switched off (checks.challenger.benchmark: false)"
     column = context.spec.data.benchmark_score
@@ -361,12 +377,13 @@ def comparison_findings(comparator: Comparator, result: "Comparison") -> list[di
         items.append(finding("bad_rate_approved_change", subject, d.bad_rate_difference,
                              note=f"default rate of the approved: this version {d.bad_rate_a:.4f}, "
                                   f"{comparator.label} {d.bad_rate_b:.4f}"))
-    if subject != PREVIOUS:
-        cause = f"{_COMPLEXITY} ({comparator.label})"
-        items.append(finding("benchmark_auc_gain", subject, a.difference, cause=cause,
-                             note=f"AUC gain over {comparator.label} ({interval})"))
-        items.append(finding("benchmark_gain_pvalue", subject, a.pvalue_higher, effect=a.difference, cause=cause,
-                             note=f"one-sided test of a gain over {comparator.label}"))
+    cause = f"{_COMPLEXITY} {comparator.label}"
+    judged = comparator.unjudged_gain is None
+    why = "" if judged else f"; reported, not judged: {comparator.unjudged_gain}"
+    items.append(finding("benchmark_auc_gain", subject, a.difference, cause=cause, judged=judged,
+                         note=f"AUC gain over {comparator.label} ({interval}){why}"))
+    items.append(finding("benchmark_gain_pvalue", subject, a.pvalue_higher, effect=a.difference, cause=cause,
+                         judged=judged, note=f"one-sided test of a gain over {comparator.label}{why}"))
     return items
 
 
@@ -382,11 +399,14 @@ def _headline(comparators: list[Comparator], results: Mapping[str, "Comparison"]
         worse = judged.get(("paired_auc_pvalue", c.subject))
         if worse is not None and worse.status in ("amber", "red"):
             text += ", worse"
-        if c.subject != PREVIOUS:
+        else:
             gain = [judged.get((m, c.subject)) for m in ("benchmark_auc_gain", "benchmark_gain_pvalue")]
-            flagged = any(f is not None and f.status in ("amber", "red") for f in gain)
-            text += (", complexity not justified by a material and significant gain" if flagged
-                     else ", a material and significant gain")
+            if c.unjudged_gain is not None:
+                text += ", a gain not judged (too few outcomes to fit the benchmark)"
+            elif any(f is not None and f.status in ("amber", "red") for f in gain):
+                text += ", no material and significant gain: the change needs a justification"
+            else:
+                text += ", a material and significant gain"
         parts.append(text)
     sentence = "; ".join(parts)
     return sentence[0].upper() + sentence[1:] + "."
@@ -413,11 +433,17 @@ def _method(output: CheckOutput, context: CheckContext, comparators: list[Compar
         "policy's levels and material"
         + (f" (an AUC drop of at least {auc[1]:g}; a Brier score at least {brier[1]:.0%} above the comparator's)"
            if auc is not None and brier is not None else "")
-        + ". Against a benchmark, a gain that is not both material"
+        + ". Against each comparator, the version it replaces as much as a benchmark, a gain that is not both "
+          "material"
         + (f" (at least {gain.amber:g} AUC)" if gain.amber is not None else "")
-        + " and significant is amber: the model's complexity then needs a justification (ECB guide to internal "
-          "models, 2025). Each comparison answers its own question: the p-values are not adjusted across "
-          "comparators.")
+        + " and significant is amber: the change, and a more complex model's complexity, then needs a justification "
+          "(ECB guide to internal models, 2025: a machine-learning model's performance justifies its complexity). "
+          "Each comparison answers its own question: the p-values are not adjusted across comparators.")
+    decision = context.spec.decision
+    if decision is not None:
+        section.text(f"Approvals: every model approves an applicant when its score is {decision.favourable} "
+                     f"{decision.threshold:g} (the spec's decision). The same cut for models calibrated differently "
+                     "mixes ranking with calibration: compare the observed / expected rows too.")
 
 
 def _differences(output: CheckOutput, comparators: list[Comparator], results: Mapping[str, "Comparison"],
@@ -426,6 +452,7 @@ def _differences(output: CheckOutput, comparators: list[Comparator], results: Ma
     import pandas as pd
 
     from validation.reporting.display import status_table
+    from validation.reporting.formatting import format_number
 
     rows = {}
     for c in comparators:
@@ -442,9 +469,18 @@ def _differences(output: CheckOutput, comparators: list[Comparator], results: Ma
         f"Each difference is {label} minus the comparator (a negative AUC difference: {label} ranks worse; a positive "
         "Brier difference: it is less accurate). `auc_pvalue` and `brier_pvalue` are two-sided; the lights judge the "
         "one-sided tests of \"worse\" (findings `paired_auc_pvalue`, `paired_brier_pvalue`).")
-    shown = table.round(4).set_index("comparator").T
+    shown = table.set_index("comparator").T
+    shown = shown.apply(lambda row: [format_number(v, _ROW_KINDS.get(str(row.name), "value")) for v in row],
+                        axis=1, result_type="broadcast")
     shown.index.name = "metric"
     section.table(status_table(shown))
+
+
+_ROW_KINDS = {"auc_pvalue": "p", "brier_pvalue": "p", "mcnemar_pvalue": "p", "approval_rate_new": "rate",
+              "approval_rate_comparator": "rate", "approval_rate_difference": "points", "bad_rate_approved_new": "rate",
+              "bad_rate_approved_comparator": "rate", "bad_rate_approved_difference": "points"}
+"""How each row of the paired differences is written (the rest: plain numbers; AUC and Brier
+differences are no percentages)."""
 
 
 def _charts(output: CheckOutput, y: "np.ndarray", new: "np.ndarray", label: str, comparators: list[Comparator],

@@ -413,6 +413,13 @@ class Benchmark:
     categorical: list[str]
     fitted_rows: int
     available_rows: int
+    events: int = 0
+    """Outcomes of the rarer class among the rows fitted on."""
+
+    @property
+    def parameters(self) -> int:
+        """Coefficients fitted, the intercept included."""
+        return int(self.pipeline.named_steps["model"].coef_.size) + 1
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """PD of each row of ``frame`` (the same features)."""
@@ -457,4 +464,4 @@ def fit_benchmark(frame: pd.DataFrame, features: list[str], target: str, *, max_
     categorical = [f for f in features if f not in numeric]
     pipeline = benchmark_pipeline(numeric, categorical, seed=seed)
     pipeline.fit(benchmark_frame(rows, numeric, categorical), y)
-    return Benchmark(pipeline, numeric, categorical, len(rows), available)
+    return Benchmark(pipeline, numeric, categorical, len(rows), available, int(min(y.sum(), len(y) - y.sum())))
