@@ -455,12 +455,16 @@ def _as_dates(values: pd.Series) -> pd.Series | None:
     present = values.dropna()
     if present.empty:
         return None
-    if all(isinstance(v, datetime.date) for v in present):
+    try:  # the kinds of the distinct values (a few periods, or a few thousand days), not of every row
+        distinct = pd.Series(present.unique())
+    except TypeError:  # unhashable values: no period column
+        return None
+    if all(isinstance(v, datetime.date) for v in distinct):
         naive = values.map(lambda v: v.replace(tzinfo=None) if isinstance(v, datetime.datetime) else v)
         return pd.to_datetime(naive)
-    if not all(isinstance(v, str) for v in present):
+    if not all(isinstance(v, str) for v in distinct):
         return None
-    text = present.astype(str)
+    text = distinct.astype(str)
     iso = text.str.fullmatch(ISO_DATE.pattern)
     if not iso.any():
         return None
