@@ -199,6 +199,7 @@ def test_every_page_of_the_pack_is_a_section_in_order(printed: tuple[Path, PdfRe
     expected = _sections_expected(pack)
     assert [title for title, _ in report.sections] == [title for title, _ in expected]
     assert any(title.startswith("Comparison") for title, _ in report.sections)  # the demo's v2 has a diff
+    assert {"Check: data_quality", "Check: challenger"} <= {title for title, _ in report.sections}
     assert report.pages == len(reader.pages)
     firsts = [page for _, page in report.sections]
     assert firsts[0] == 2 and firsts == sorted(set(firsts)) and firsts[-1] <= report.pages

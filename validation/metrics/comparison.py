@@ -36,10 +36,10 @@ CONFIDENCE = 1 - NOTE_SIGNIFICANCE
 """Level of the confidence interval of the AUC difference (two-sided): 95%, as the fairness check's
 intervals."""
 
-BENCHMARK_MAX_ROWS = 100_000
+BENCHMARK_MAX_ROWS = 50_000
 """Most reference rows the benchmark is fitted on (project default): a seeded simple random sample
 above that, so the fit takes about the same time at any sample size. A logistic regression's
-coefficients have a sampling error of order ``1 / sqrt(n)``: at 100,000 rows it is small beside
+coefficients have a sampling error of order ``1 / sqrt(n)``: at 50,000 rows it is small beside
 the AUC differences the check calls material, and the benchmark is a yardstick, not a model to
 deploy."""
 
@@ -404,6 +404,10 @@ def benchmark_frame(frame: pd.DataFrame, numeric: list[str], categorical: list[s
     return out
 
 
+PREDICT_CHUNK = 200_000
+"""Rows the benchmark scores at a time (its encoded inputs: at most 200,000 x 50 columns per feature)."""
+
+
 @dataclass
 class Benchmark:
     """A fitted benchmark: its pipeline, its input columns and the rows it was fitted on."""
@@ -422,9 +426,12 @@ class Benchmark:
         return int(self.pipeline.named_steps["model"].coef_.size) + 1
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        """PD of each row of ``frame`` (the same features)."""
-        rows = benchmark_frame(frame, self.numeric, self.categorical)
-        return np.asarray(self.pipeline.predict_proba(rows)[:, 1], dtype=float)
+        """PD of each row of ``frame`` (the same features), :data:`PREDICT_CHUNK` rows at a time so
+        that the one-hot matrix never holds more (memory bounded at any sample size)."""
+        parts = [self.pipeline.predict_proba(benchmark_frame(frame.iloc[start:start + PREDICT_CHUNK], self.numeric,
+                                                             self.categorical))[:, 1]
+                 for start in range(0, len(frame), PREDICT_CHUNK)]
+        return np.asarray(np.concatenate(parts) if parts else np.empty(0), dtype=float)
 
     def coefficients(self) -> pd.Series:
         """The logistic regression's coefficients by encoded column, and ``(intercept)``."""
