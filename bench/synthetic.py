@@ -32,4 +32,7 @@ def portfolio(rows: int, *, numeric: int = 20, categorical: int = 4, seed: int =
     score = 1 / (1 + np.exp(-logit))
     data["pd"] = score
     data["default"] = (rng.random(rows) < score).astype(np.int64)
+    # a simpler model's PD (the first feature alone), drawn after everything else so no other
+    # column changes: the challenger check's data.benchmark_score
+    data["benchmark_pd"] = 1 / (1 + np.exp(2.0 - 0.3 * data["num_00"]))
     return pd.DataFrame(data)
