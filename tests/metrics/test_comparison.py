@@ -176,3 +176,29 @@ def test_the_calibration_curve_never_shows_a_bin_under_the_minimum() -> None:
     y = np.array([0, 1] * 12)
     table = comparison.calibration_curve(y, np.linspace(0, 1, 24), bins=10, min_rows=5)
     assert len(table) == 4 and table["n"].min() >= 5 and table["n"].sum() == 24
+
+
+@pytest.mark.parametrize("text", ["str", "object"])
+def test_the_benchmark_scores_as_its_pipeline_does(text: str) -> None:
+    """Benchmark.predict from the coefficients equals scikit-learn's own predict_proba of the fitted
+    pipeline (the reference), on rows with missing numbers, missing and unseen categories, for text
+    held as pandas strings or as objects; and a column with more categories than the encoder keeps
+    (infrequent ones grouped) is scored by the pipeline itself."""
+    rng = np.random.default_rng(3)
+    n = 3000
+    frame = pd.DataFrame({"x": rng.normal(size=n), "z": rng.normal(size=n),
+                          "c": rng.choice(["a", "b", "c"], size=n).astype(object),
+                          "many": rng.choice([f"v{i}" for i in range(80)], size=n).astype(object)})
+    frame.loc[rng.random(n) < 0.1, "x"] = np.nan
+    frame.loc[rng.random(n) < 0.1, "c"] = None
+    frame["y"] = (rng.random(n) < 1 / (1 + np.exp(-frame["z"]))).astype(int)
+    rows = frame.sample(500, random_state=1).copy()
+    rows.loc[rows.index[:20], "c"] = "never seen"
+    rows = rows.astype({"c": text, "many": text})
+    for features, expected_margin in ((["x", "z", "c"], True), (["x", "c", "many"], False)):
+        fitted = comparison.fit_benchmark(frame, features, "y")
+        assert fitted is not None
+        reference = fitted.pipeline.predict_proba(comparison.benchmark_frame(rows, fitted.numeric,
+                                                                             fitted.categorical))[:, 1]
+        assert (fitted.margin(rows) is not None) is expected_margin
+        np.testing.assert_allclose(fitted.predict(rows), reference, rtol=0, atol=1e-12)

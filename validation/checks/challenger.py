@@ -203,6 +203,7 @@ class ChallengerCheck(BuiltinCheck):
         import numpy as np
 
         from validation.metrics import comparison
+        from validation.metrics.backtesting import delong_components
 
         s, spec = context.samples, context.spec
         output = CheckOutput(self.name)
@@ -213,8 +214,10 @@ class ChallengerCheck(BuiltinCheck):
         benchmark_rows: dict[str, int] = {}
         comparators = _comparators(context, params, not_compared, benchmark_rows, output)
         decision = spec.decision
+        components = delong_components(y, new)  # this version's, once for every comparator
         results = {c.subject: comparison.compare(y, new, c.scores, threshold=decision.threshold if decision else None,
-                                                 favourable=decision.favourable if decision else "below")
+                                                 favourable=decision.favourable if decision else "below",
+                                                 components_a=components)
                    for c in comparators}
         for c in comparators:
             output.findings += comparison_findings(c, results[c.subject])
