@@ -539,7 +539,9 @@ def _fairness(output: CheckOutput, context: CheckContext, new: "np.ndarray", lab
     models = {label: new, **{c.label: c.scores for c in comparators}}
     section.text(f"Approval rate and disparate impact ratio (against the most-approved group of at least "
                  f"{params.min_group_size} applicants, the fairness check's min_group_size) of each model; groups of "
-                 f"fewer than {fairness.MIN_DISCLOSED_GROUP} applicants are pooled.")
+                 f"fewer than {fairness.MIN_DISCLOSED_GROUP} applicants are pooled. Shown, not judged here: the "
+                 "fairness check judges this version's groups (its page and the summary's issues); a ratio that "
+                 "falls from the comparator's is the change a reviewer weighs against any gain above.")
     for attribute in spec.data.protected:
         column = context.current[attribute]
         if attribute not in params.bands and is_numeric(column) and column.nunique() > MAX_GROUPS_UNBANDED:
