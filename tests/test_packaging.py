@@ -39,7 +39,7 @@ def test_the_wheel_carries_every_module_and_data_file(wheel: Path) -> None:
     modules = {str(p.relative_to(ROOT)) for p in (ROOT / "validation").rglob("*.py")}
     assert modules <= names, sorted(modules - names)  # a new sub-package must be listed in pyproject.toml
     templates = {f"validation/notebooks/{p.name}" for p in (ROOT / "notebooks").glob("*.ipynb")}
-    assert len(templates) == 4 and templates <= names
+    assert len(templates) == 6 and templates <= names
     assert "validation/datasets/german.csv" in names
     assert "validation/reporting/templates/nbconvert/validation/index.html.j2" in names
     assert not [n for n in names if n.startswith("notebooks/") or n.startswith("tests/")]

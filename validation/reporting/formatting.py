@@ -40,13 +40,14 @@ METRIC_KINDS: dict[str, Kind] = {
     "approval_rate": "rate", "disparate_impact_ratio": "ratio", "demographic_parity_difference": "points",
     "equal_opportunity_difference": "points", "equalized_odds_difference": "points",
     "disparity_ztest_pvalue": "p", "disparity_fisher_pvalue": "p", "calibration_pvalue": "p",
-    # data_quality: shares in percent, their change in points
-    "missing_share": "rate", "missing_share_change": "points", "out_of_range_share": "rate",
+    # data_quality: shares in percent, their change in points; a schema change and a constant feature are codes
+    "schema_change": "value", "constant_feature": "value", "missing_share": "rate", "missing_share_change": "points", "out_of_range_share": "rate",
     "unseen_category_share": "rate", "duplicate_row_share": "rate", "immature_outcome_share": "rate",
     "distinct_share": "rate",
     # challenger: AUC and Brier differences are no percentages; rate changes in points
     "paired_auc_difference": "value", "paired_brier_difference": "value", "observed_expected_difference": "value",
     "approval_rate_change": "points", "bad_rate_approved_change": "points", "benchmark_auc_gain": "value",
+    "paired_auc_pvalue": "p", "paired_brier_pvalue": "p", "benchmark_gain_pvalue": "p",
     # explainability
     "shap_importance": "value", "shap_additivity_error": "value", "importance_rank_correlation": "ratio",
     "importance_top_k_overlap": "ratio", "reason_code_rate": "rate", "monotonicity_reversal": "rate",
