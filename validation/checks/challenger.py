@@ -497,7 +497,7 @@ def _charts(output: CheckOutput, y: "np.ndarray", new: "np.ndarray", label: str,
 
     from validation.metrics.backtesting import MIN_DISCLOSED_SLICE
     from validation.metrics.comparison import calibration_curve
-    from validation.reporting import comparison_plots
+    from validation.reporting import plots
 
     scores = {label: new, **{c.label: c.scores for c in comparators}}
     section = output.section("ROC and calibration")
@@ -507,12 +507,12 @@ def _charts(output: CheckOutput, y: "np.ndarray", new: "np.ndarray", label: str,
             drawn = np.sort(np.random.default_rng(0).choice(len(y), size=CHART_ROWS, replace=False))
             section.text(f"ROC curves drawn from a seeded random sample of {CHART_ROWS:,} of the {len(y):,} "
                          "applicants; every AUC and test above uses them all.")
-        section.figure(comparison_plots.roc_curves(y[drawn], {name: v[drawn] for name, v in scores.items()}))
+        section.figure(plots.roc_curves(y[drawn], {name: v[drawn] for name, v in scores.items()}))
     else:
         section.text("**The current sample has a single outcome class: no ROC curve.**")
     section.text(f"Calibration: observed default rate against mean PD in up to {bins} quantile bins of each score "
                  f"(bins of at least {MIN_DISCLOSED_SLICE} applicants).")
-    section.figure(comparison_plots.calibration_curves(
+    section.figure(plots.calibration_curves(
         {name: calibration_curve(y, values, bins=bins, min_rows=MIN_DISCLOSED_SLICE) for name, values in scores.items()}))
 
 

@@ -10,7 +10,7 @@ ordered axis (periods, grades, bands): unordered categories (segments) are point
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -85,20 +85,27 @@ def approval_rates(table: pd.DataFrame, attribute: str, *, ratio_bound: float | 
 def roc_curve(y: np.ndarray, score: np.ndarray, *, reference: tuple[np.ndarray, np.ndarray] | None = None,
               max_points: int = 200) -> Figure:
     """ROC curve of the current sample (and the reference), thinned to ``max_points`` points."""
-    from sklearn.metrics import roc_curve as sk_roc
-
-    figure, ax = _figure((4.6, 4.2))
     samples = [("current", y, score, _CURRENT)]
     if reference is not None:
         samples.insert(0, ("reference", reference[0], reference[1], _REFERENCE))
-    for label, yy, ss, colour in samples:
+    return roc_chart(samples, title="ROC", size=(4.6, 4.2), max_points=max_points)
+
+
+def roc_chart(curves: list[tuple[str, np.ndarray, np.ndarray, str]], *, title: str,
+              size: tuple[float, float] = (4.6, 4.2), max_points: int = 200) -> Figure:
+    """ROC curves, each ``(label, outcomes, scores, colour)`` thinned to ``max_points`` points,
+    with the chance diagonal: only aggregates of the rows are drawn."""
+    from sklearn.metrics import roc_curve as sk_roc
+
+    figure, ax = _figure(size)
+    for label, yy, ss, colour in curves:
         fpr, tpr, _ = sk_roc(yy, ss)
         keep = np.unique(np.linspace(0, len(fpr) - 1, min(max_points, len(fpr))).astype(int))
         ax.plot(fpr[keep], tpr[keep], color=colour, label=label)
     ax.plot([0, 1], [0, 1], color="#999999", linestyle=":")
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate")
-    ax.set_title("ROC")
+    ax.set_title(title)
     ax.legend(fontsize=8)
     return figure
 
@@ -289,5 +296,37 @@ def rolling_exception_count(counts: np.ndarray, days: np.ndarray, *, yellow: int
     ax.set_xticks(x[::step], [str(d) for d in np.asarray(days)[::step]], rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("exceptions")
     ax.set_title("Exceptions in the trailing 250 days")
+    ax.legend(fontsize=8)
+    return figure
+
+
+_MODEL_COLOURS = ("#dd8452", "#4c72b0", "#55a868", "#8172b3", "#937860")
+"""The new model first (the current sample's colour of the other charts), then its comparators."""
+
+
+def roc_curves(y: np.ndarray, scores: Mapping[str, np.ndarray], *, max_points: int = 200) -> Figure:
+    """The ROC curve of each score (label -> scores of the same rows) on one chart, each thinned to
+    ``max_points`` points, with the chance diagonal (:func:`roc_chart`): the challenger check's chart."""
+    from sklearn.metrics import roc_auc_score
+
+    curves = [(f"{label} (AUC {roc_auc_score(y, score):.3f})", y, score, colour)
+              for (label, score), colour in zip(scores.items(), _MODEL_COLOURS)]
+    return roc_chart(curves, title="ROC on the same applicants", size=(4.8, 4.4), max_points=max_points)
+
+
+def calibration_curves(curves: Mapping[str, pd.DataFrame]) -> Figure:
+    """Observed default rate against mean PD per quantile bin of each score
+    (:func:`validation.metrics.comparison.calibration_curve`), on one chart with the diagonal of
+    perfect calibration."""
+    figure, ax = _figure((4.8, 4.4))
+    top = 0.0
+    for (label, table), colour in zip(curves.items(), _MODEL_COLOURS):
+        ax.plot(table["mean_pd"], table["odr"], marker="o", color=colour, label=label)
+        top = max(top, float(table["mean_pd"].max()), float(table["odr"].max()))
+    top = min(1.0, top * 1.05) if top > 0 else 1.0
+    ax.plot([0, top], [0, top], color="#999999", linestyle=":")
+    ax.set_xlabel("mean PD of the bin")
+    ax.set_ylabel("observed default rate")
+    ax.set_title("Calibration on the same applicants")
     ax.legend(fontsize=8)
     return figure
