@@ -145,6 +145,9 @@ def test_the_sample_description_states_the_exclusions(planted: tuple[Any, pd.Dat
     assert rows["duplicate-id rows removed"]["current"] == "5" and rows["periods"]["current"] == "3"
     assert rows["date range"]["current"] == "2025-01 to 2025-03"
     assert rows["codes counted as missing (data.missing_values)"]["current"] == "region: unknown"
+    maturity = next(f for f in output.findings if f["metric"] == "immature_outcome_share")
+    assert rows["outcome maturity"]["current"] == f"{maturity['value']:.1%} of rows immature (2-month window, as of " \
+                                                  f"{output.summary['as_of']})"
     assert output.headline.startswith("304 current rows against 400 reference rows")
 
 

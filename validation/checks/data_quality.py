@@ -170,6 +170,8 @@ class DataQualityCheck(BuiltinCheck):
             ``reference_rows``, ``current_rows``, ``columns``, ``missing_values`` (columns with
             codes), ``outcome_window`` and ``as_of``.
         """
+        import pandas as pd
+
         from validation.metrics import quality
 
         s, d = context.samples, context.spec.data
@@ -179,6 +181,7 @@ class DataQualityCheck(BuiltinCheck):
         reference = quality.profile_frame(context.reference, columns, codes) if s.has_reference else {}
         output = CheckOutput(self.name)
         output.section("Method").text(_method(context, codes))
+        sample_section = output.section("Sample description")  # its table once outcome maturity is known
         description = _sample_description(output, context, codes)
         _schema(output, context, columns)
         _missing(output, context, reference, current, codes)
@@ -186,6 +189,9 @@ class DataQualityCheck(BuiltinCheck):
         _duplicates(output, context)
         _features(output, context, reference, current, params)
         as_of = _vintages(output, context, params)
+        description.append({"item": "outcome maturity", "reference": "-", "current": _maturity(output, context, as_of)})
+        output.tables["sample"] = pd.DataFrame(description).set_index("item")
+        sample_section.table(output.tables["sample"])
         judged = context.policy.judge_all(output.findings)
         output.headline = _headline(judged, context)
         output.summary = {"reference_rows": len(context.reference) if s.has_reference else None,
@@ -234,8 +240,6 @@ def _method(context: CheckContext, codes: dict[str, list[Any]]) -> str:
 
 def _sample_description(output: CheckOutput, context: CheckContext,
                         codes: dict[str, list[Any]]) -> list[dict[str, str]]:
-    import pandas as pd
-
     from validation.metrics import quality
     from validation.metrics.drift import MIN_CATEGORY_COUNT
 
@@ -269,9 +273,6 @@ def _sample_description(output: CheckOutput, context: CheckContext,
     items = ["rows", "periods", "date range", "default rate", "duplicate-id rows removed", "sampling (data.max_rows)",
              "codes counted as missing (data.missing_values)"]
     rows = [{"item": item, "reference": cell("reference", item), "current": cell("current", item)} for item in items]
-    table = pd.DataFrame(rows).set_index("item")
-    output.tables["sample"] = table
-    output.section("Sample description").table(table)
     return rows
 
 
@@ -491,6 +492,19 @@ def _vintages(output: CheckOutput, context: CheckContext, params: DataQualityPar
                      "the privacy minimum of rows are not shown.")
     section.table(table.round(4))
     return as_of
+
+
+def _maturity(output: CheckOutput, context: CheckContext, as_of: Any) -> str:
+    """The sample description's word on outcome maturity: the immature share, or why it is not assessed."""
+    d = context.spec.data
+    if d.time is None or d.time not in context.current.columns:
+        return "not assessed: no data.time"
+    if d.outcome_window is None:
+        return "not assessed: no data.outcome_window"
+    share = next((f["value"] for f in output.findings if f["metric"] == "immature_outcome_share"), None)
+    if as_of is None or share is None:
+        return "not assessed: the periods of data.time cannot be dated"
+    return f"{share:.1%} of rows immature ({d.outcome_window}-month window, as of {as_of})"
 
 
 def _headline(judged: list["Finding"], context: CheckContext) -> str:
