@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from validation.checks.base import Section
     from validation.inputs.samples import Samples
     from validation.inputs.spec import ModelVersionSpec, Spec
     from validation.judging.findings import Finding

@@ -30,7 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from validation.judging.policy import NOTE_SIGNIFICANCE
-from validation.metrics.backtesting import _as_arrays, auc_delong, brier, delong_components, observed_expected_ratio
+from validation.metrics.backtesting import _as_arrays, brier, delong_components, observed_expected_ratio
 
 CONFIDENCE = 1 - NOTE_SIGNIFICANCE
 """Level of the confidence interval of the AUC difference (two-sided): 95%, as the fairness check's
@@ -327,17 +327,6 @@ def compare(y: np.ndarray | pd.Series, a: np.ndarray | pd.Series, b: np.ndarray 
                  if threshold is not None else None)
     return Comparison(paired_auc_difference(y, a, b, components_a=components_a), paired_brier_difference(y, a, b),
                       observed_expected_ratio(y, a), observed_expected_ratio(y, b), decisions)
-
-
-def auc_variance(y: np.ndarray | pd.Series, score: np.ndarray | pd.Series) -> float:
-    """The unpaired DeLong variance of one AUC (:func:`validation.metrics.backtesting.auc_delong`):
-    what the paired variance reduces to when the comparator ranks every pair alike (a constant
-    score, whose components are all 1/2).
-
-    >>> auc_variance(np.array([1, 0]), np.array([0.9, 0.1]))
-    0.0
-    """
-    return auc_delong(y, score)[1]
 
 
 def calibration_curve(y: np.ndarray | pd.Series, score: np.ndarray | pd.Series, *, bins: int = 10,
