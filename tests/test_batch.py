@@ -122,6 +122,24 @@ def test_reuse_ignores_which_run_the_previous_importances_came_from(write_spec: 
     assert task_inputs_sha256(plan, "explainability", {"previous_importances": changed}) != digest
 
 
+def test_costliest_notebooks_start_first_and_packs_keep_spec_order(write_spec: Callable[..., Path],
+                                                                   tmp_path: Path) -> None:
+    """Longest processing time first (Graham 1969): a short notebook queued last cannot hold back the
+    end of a run; each check's relative_cost is the hint, ties keep the spec's order."""
+    from validation.checks import REGISTRY
+    from validation.execution.pipeline import _schedule
+    from validation.execution.planning import plan_runs
+
+    order = ["data_quality", "fairness", "drift", "backtesting"]
+    spec = write_spec({"checks": order, "versions": [{"version": "1"}, {"version": "2"}]}, name="costs.yaml")
+    plans = plan_runs([spec], out=tmp_path / "out")
+    _, _, pending = _schedule(plans, None, False, None)
+    costs = [REGISTRY[task.check].relative_cost for task in pending]
+    assert costs == sorted(costs, reverse=True) and pending[0].check == "drift" and pending[-1].check == "data_quality"
+    assert [t.key[1] for t in pending[:2]] == ["1", "2"]  # a tie keeps spec order
+    assert [t.check for t in plans[0].tasks] == order  # the pack lists its checks as the spec does
+
+
 def test_history_and_compare_on_two_versions(write_spec: Callable[..., Path], tmp_path: Path) -> None:
     spec = _two_versions(write_spec)
     registry = Registry(tmp_path / "r.sqlite")

@@ -162,13 +162,13 @@ def test_the_benchmark_is_fitted_deterministically_and_bounded() -> None:
     assert first.coefficients()["num__x"] > 0
     # categories unseen at fit score without error or warning
     unseen = pd.DataFrame({"x": [0.0, 1.0], "c": ["zzz", "a"]})
-    assert comparison.fit_benchmark(frame, ["x", "c"], "y") is not None
+    assert comparison.fit_benchmark(frame, ["x", "c"], "y", max_rows=50_000, seed=0) is not None
     assert first.predict(unseen).shape == (2,)
 
 
 def test_a_benchmark_needs_both_outcomes() -> None:
     frame = _reference_frame(50, seed=1).assign(y=0)
-    assert comparison.fit_benchmark(frame, ["x", "c"], "y") is None
+    assert comparison.fit_benchmark(frame, ["x", "c"], "y", max_rows=50_000, seed=0) is None
 
 
 def test_the_calibration_curve_never_shows_a_bin_under_the_minimum() -> None:
@@ -195,7 +195,7 @@ def test_the_benchmark_scores_as_its_pipeline_does(text: str) -> None:
     rows.loc[rows.index[:20], "c"] = "never seen"
     rows = rows.astype({"c": text, "many": text})
     for features, expected_margin in ((["x", "z", "c"], True), (["x", "c", "many"], False)):
-        fitted = comparison.fit_benchmark(frame, features, "y")
+        fitted = comparison.fit_benchmark(frame, features, "y", max_rows=50_000, seed=0)
         assert fitted is not None
         reference = fitted.pipeline.predict_proba(comparison.benchmark_frame(rows, fitted.numeric,
                                                                              fitted.categorical))[:, 1]

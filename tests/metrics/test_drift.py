@@ -66,6 +66,22 @@ def test_statistics_match_scipy(n_ref: int, n_cur: int) -> None:
     assert result.js_distance == pytest.approx(jensenshannon(e, a), rel=1e-12)
 
 
+@pytest.mark.parametrize("shift", [0.0, 0.03, 0.06, 0.3])
+def test_large_sample_ks_pvalue_matches_scipy_where_it_shows(shift: float) -> None:
+    """Above 10,000 rows, scipy's ks_2samp p-value (Smirnov's kstwo) to 3 significant digits down to
+    drift.KS_LIMIT_BELOW, and below it Kolmogorov's limit, on the same side of every alpha (scipy 1.x's
+    ks_2samp, method 'asymp', is the reference)."""
+    rng = np.random.default_rng(7)
+    ref = pd.Series(rng.normal(0, 1, 40_000), name="x")
+    cur = pd.Series(rng.normal(shift, 1, 30_000), name="x")
+    result = drift.column_drift(ref, cur)
+    expected = stats.ks_2samp(ref, cur).pvalue
+    if expected >= drift.KS_LIMIT_BELOW:
+        assert result.ks_pvalue == pytest.approx(expected, rel=5e-3)
+    else:
+        assert result.ks_pvalue < drift.KS_LIMIT_BELOW
+
+
 def test_psi_critical_values() -> None:
     # chi2_{0.95, 9} = 16.918978 (statistical tables); (1/1000 + 1/500) = 0.003
     assert drift.psi_critical_value(10, 1000, 500, 0.95) == pytest.approx(16.918978 * 0.003, rel=1e-6)

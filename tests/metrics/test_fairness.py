@@ -47,6 +47,25 @@ def test_group_table_by_hand() -> None:
     assert table.loc["b", "approval_rate_difference"] == pytest.approx(0.4 - 0.5)
 
 
+def test_side_by_side_approvals_match_group_table() -> None:
+    """approvals_side_by_side counts with np.bincount; group_table (fairlearn's MetricFrame) is the reference,
+    on the hand-worked applicants above and on random ones with a missing group and a tie for the best."""
+    y, approved, groups = _applicants()
+    rng = np.random.default_rng(3)
+    cases = [(approved, groups, 30),
+             (rng.integers(0, 2, 500), pd.Series(rng.choice(["x", "y", "z", None], 500)), 20),
+             (np.array([1, 0, 1, 0, 1, 1]), pd.Series(["p", "p", "q", "q", "r", "r"]), 2)]  # p and q tie below r
+    for decided, grouped, minimum in cases:
+        side = fairness.approvals_side_by_side({"m": decided, "all": np.ones(len(decided))}, grouped,
+                                               min_group_size=minimum)
+        table = fairness.group_table(np.zeros(len(decided), dtype=int), decided, grouped, min_group_size=minimum)
+        assert side.index.tolist() == table.index.tolist() and side["n"].tolist() == table["n"].tolist()
+        assert side["approval_rate (m)"].tolist() == pytest.approx(table["approval_rate"].tolist())
+        assert side["disparate_impact_ratio (m)"].tolist() == pytest.approx(table["disparate_impact_ratio"].tolist(),
+                                                                             nan_ok=True)
+        assert set(side["disparate_impact_ratio (all)"]) == {1.0}
+
+
 def test_four_fifths_boundary_is_not_flagged() -> None:
     y, approved, groups = _applicants()
     ratio = fairness.group_table(y, approved, groups).loc["b", "disparate_impact_ratio"]

@@ -94,6 +94,7 @@ class BacktestingParams(CheckParams):
 
 class BacktestingCheck(BuiltinCheck):
     name = "backtesting"
+    relative_cost = 0.55  # measured at 1M rows (bench/run.py, full pack): see Check.relative_cost
     description = ("PD: AUC/Gini/KS with DeLong, AUC change, Jeffreys, binomial, Hosmer-Lemeshow, Spiegelhalter, "
                    "concentration, by period and segment; VaR: Kupiec, TUFF, Christoffersen, duration test, "
                    "Basel zones")

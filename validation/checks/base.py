@@ -270,6 +270,10 @@ class Check:
         built-in checks' thresholds are in :data:`validation.judging.policy.DEFAULT_POLICY`).
     card_title
         Title of the rows :meth:`card_analyses` gives the model card.
+    relative_cost
+        Its notebook's running time relative to the drift check's on the same data (a hint, 1.0
+        when unknown): the runner starts the costliest notebooks first, so that a short one does
+        not hold back the end of a run (longest processing time first, Graham 1969).
     """
 
     name: ClassVar[str]
@@ -282,6 +286,7 @@ class Check:
     metric_basis: ClassVar[Mapping[str, BasisLike]] = {}
     rules: ClassVar[Mapping[str, "Rule"]] = {}
     card_title: ClassVar[str] = ""
+    relative_cost: ClassVar[float] = 1.0
 
     def template_folder(self) -> Path:
         """Where the template lives: by default, beside the module that defines the check (a

@@ -30,7 +30,6 @@ from pydantic import Field
 from validation.checks.base import (ECB_GUIDE, EU_AI_ACT, US_MRM, Basis, BuiltinCheck, CheckContext, CheckOutput,
                                     CheckParams, Headline)
 from validation.judging.policy import Rule
-from validation.metrics.comparison import BENCHMARK_C, BENCHMARK_MAX_ROWS, BENCHMARK_SEED
 
 if TYPE_CHECKING:
     import numpy as np
@@ -43,6 +42,16 @@ if TYPE_CHECKING:
 
 PREVIOUS, BENCHMARK, BENCHMARK_SCORE = "previous", "benchmark", "benchmark_score"
 """The subjects of the findings: the previous version, the logistic benchmark, ``data.benchmark_score``."""
+
+BENCHMARK_MAX_ROWS = 50_000
+"""Most reference rows the benchmark is fitted on (project default): a seeded simple random sample
+above that, so the fit takes about the same time at any sample size. A logistic regression's
+coefficients have a sampling error of order ``1 / sqrt(n)``: at 50,000 rows it is small beside
+the AUC differences the check calls material, and the benchmark is a yardstick, not a model to
+deploy."""
+
+BENCHMARK_SEED = 0
+"""Seed of the benchmark's sample of reference rows (project default)."""
 
 MAX_BENCHMARK_ROWS = 10_000_000
 """Largest ``benchmark_max_rows``: a logistic fit on more rows takes minutes and gains nothing."""
@@ -87,6 +96,7 @@ class Comparator:
 
 class ChallengerCheck(BuiltinCheck):
     name = "challenger"
+    relative_cost = 0.6  # measured at 1M rows (bench/run.py, full pack): see Check.relative_cost
     description = ("paired comparison with the previous version and a logistic benchmark on the same applicants: "
                    "DeLong AUC difference, Brier difference, calibration, approvals (McNemar), fairness")
     template = "challenger.ipynb"
@@ -268,6 +278,8 @@ def validate_benchmark_score(frame: "pd.DataFrame", column: str, path: str, role
 def _comparators(context: CheckContext, params: ChallengerParams, not_compared: dict[str, str],
                  benchmark_rows: dict[str, int], output: CheckOutput) -> list[Comparator]:
     """The comparators that can be scored on the current rows; why each other one cannot."""
+    from validation.metrics.comparison import BENCHMARK_C
+
     found: list[Comparator] = []
     previous = _previous(context, not_compared)
     if previous is not None:
@@ -520,8 +532,6 @@ def _fairness(output: CheckOutput, context: CheckContext, new: "np.ndarray", lab
     """Approval rate and disparate impact ratio per protected group of each model, side by side:
     groups as the fairness check forms them (its ``bands``, small groups pooled), ratios against
     the most-approved group of at least its ``min_group_size``."""
-    import pandas as pd
-
     from validation.checks.fairness import MAX_GROUPS_UNBANDED, FairnessCheck, FairnessParams
     from validation.metrics import fairness
     from validation.metrics.drift import is_numeric
@@ -534,7 +544,6 @@ def _fairness(output: CheckOutput, context: CheckContext, new: "np.ndarray", lab
         return
     params = FairnessCheck().parse_params(spec.checks.get("fairness", {}))
     assert isinstance(params, FairnessParams)
-    y = context.current[str(context.samples.target)].to_numpy()
     models = {label: new, **{c.label: c.scores for c in comparators}}
     section.text(f"Approval rate and disparate impact ratio (against the most-approved group of at least "
                  f"{params.min_group_size} applicants, the fairness check's min_group_size) of each model; groups of "
@@ -547,13 +556,8 @@ def _fairness(output: CheckOutput, context: CheckContext, new: "np.ndarray", lab
             section.text(f"{md(attribute)}: numeric with no bands (checks.fairness.bands): not grouped.")
             continue
         groups = fairness.group_labels(context.current, attribute, bands=params.bands)
-        columns: dict[str, pd.Series] = {}
-        for name, scores in models.items():
-            approved = fairness.favourable_decision(scores, decision.threshold, decision.favourable)
-            table = fairness.group_table(y, approved, groups, min_group_size=params.min_group_size)
-            columns.setdefault("n", table["n"])
-            columns[f"approval_rate ({name})"] = table["approval_rate"]
-            columns[f"disparate_impact_ratio ({name})"] = table["disparate_impact_ratio"]
-        side = fairness.in_group_order(pd.DataFrame(columns))
+        side = fairness.in_group_order(fairness.approvals_side_by_side(
+            {name: fairness.favourable_decision(scores, decision.threshold, decision.favourable)
+             for name, scores in models.items()}, groups, min_group_size=params.min_group_size))
         output.tables[f"fairness:{attribute}"] = side
         section.text(f"### {md(attribute)}").table(side.round(4))

@@ -126,6 +126,7 @@ class DataQualityParams(CheckParams):
 
 class DataQualityCheck(BuiltinCheck):
     name = "data_quality"
+    relative_cost = 0.3  # measured at 1M rows (bench/run.py, full pack): see Check.relative_cost
     description = ("schema, missing shares (sentinel codes included) and their change, ranges, unseen categories, "
                    "duplicates, constant and identifier-like features, outcome maturity, sample description")
     template = "data_quality.ipynb"

@@ -44,6 +44,7 @@ class ExplainabilityParams(CheckParams):
 
 class ExplainabilityCheck(BuiltinCheck):
     name = "explainability"
+    relative_cost = 0.8  # its explained sample is bounded, so about this at any size (bench/run.py): see Check.relative_cost
     description = ("SHAP importances in log-odds, additivity, reason codes, monotonicity (ICE), stability against "
                    "the previous version")
     template = "explainability.ipynb"

@@ -82,6 +82,7 @@ class FairnessParams(CheckParams):
 
 class FairnessCheck(BuiltinCheck):
     name = "fairness"
+    relative_cost = 0.5  # measured at 1M rows (bench/run.py, full pack): see Check.relative_cost
     description = ("approval rates, disparate impact (four-fifths rule) with significance, parity gaps in the "
                    "direction of harm with Newcombe intervals, calibration per protected group")
     template = "fairness.ipynb"

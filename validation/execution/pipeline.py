@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from validation.checks import REGISTRY
 from validation.execution.planning import PackPlan, collect_specs, plan_runs
 from validation.execution.reuse import reuse_result, task_inputs_sha256, with_registry_inputs
 from validation.execution.workers import DEFAULT_CELL_TIMEOUT, Task, TaskResult, run_tasks
@@ -39,7 +40,8 @@ def _schedule(plans: list[PackPlan], registry: Registry | None, force: bool,
               on_done: Callable[[TaskResult], None] | None) -> tuple[dict[tuple[str, str, str], str],
                                                                    dict[tuple[str, str, str], TaskResult], list[Task]]:
     """Claim every staging folder, hash every task's inputs and take what can be reused; returns
-    the hashes, the reused results and the tasks left to execute."""
+    the hashes, the reused results and the tasks left to execute, the costliest first
+    (:attr:`validation.checks.Check.relative_cost`; ties keep spec order)."""
     inputs: dict[tuple[str, str, str], str] = {}
     done: dict[tuple[str, str, str], TaskResult] = {}
     pending: list[Task] = []
@@ -56,6 +58,7 @@ def _schedule(plans: list[PackPlan], registry: Registry | None, force: bool,
             done[task.key] = reused
             if on_done:
                 on_done(reused)
+    pending.sort(key=lambda task: -REGISTRY[task.check].relative_cost)
     return inputs, done, pending
 
 

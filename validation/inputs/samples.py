@@ -318,7 +318,8 @@ def deduplicate(frame: pd.DataFrame, ids: list[str], time: str | None = None) ->
     Raises
     ------
     TypeError
-        When ``time`` holds values that cannot be ordered (text beside numbers).
+        When ``time`` holds values that cannot be ordered (text beside numbers) and an identifier
+        repeats (without repeats, no order is needed).
 
     Examples
     --------
@@ -336,6 +337,8 @@ def deduplicate(frame: pd.DataFrame, ids: list[str], time: str | None = None) ->
         return frame, 0
     keys = frame[ids].reset_index(drop=True)
     known = ~keys.isna().any(axis=1).to_numpy()
+    if not (keys.duplicated(keep=False).to_numpy() & known).any():  # the usual case: one hash pass, no sort
+        return frame, 0
     if time is None:
         order = np.arange(len(frame))
     else:  # positions in time order (stable: rows of equal time stay in file order)

@@ -16,7 +16,7 @@ errors are correlated, and an unpaired test would overstate the variance of thei
 - Decisions at the spec's threshold: approval rates with McNemar's exact test of the paired
   decisions (McNemar 1947), and the bad rates among the approved.
 - The benchmark: a logistic regression on the same features, fitted deterministically on a seeded
-  sample of at most :data:`BENCHMARK_MAX_ROWS` reference rows.
+  sample of reference rows (the challenger check's ``benchmark_max_rows`` and ``seed``).
 """
 
 from __future__ import annotations
@@ -35,16 +35,6 @@ from validation.metrics.backtesting import _as_arrays, brier, delong_components,
 CONFIDENCE = 1 - NOTE_SIGNIFICANCE
 """Level of the confidence interval of the AUC difference (two-sided): 95%, as the fairness check's
 intervals."""
-
-BENCHMARK_MAX_ROWS = 50_000
-"""Most reference rows the benchmark is fitted on (project default): a seeded simple random sample
-above that, so the fit takes about the same time at any sample size. A logistic regression's
-coefficients have a sampling error of order ``1 / sqrt(n)``: at 50,000 rows it is small beside
-the AUC differences the check calls material, and the benchmark is a yardstick, not a model to
-deploy."""
-
-BENCHMARK_SEED = 0
-"""Seed of the benchmark's sample of reference rows (project default)."""
 
 BENCHMARK_C = 1.0
 """Inverse L2 penalty of the benchmark's logistic regression: scikit-learn's default. On
@@ -357,7 +347,7 @@ def calibration_curve(y: np.ndarray | pd.Series, score: np.ndarray | pd.Series, 
 # --- the benchmark ---------------------------------------------------------------------------------
 
 
-def benchmark_pipeline(numeric: list[str], categorical: list[str], *, seed: int = BENCHMARK_SEED) -> Any:
+def benchmark_pipeline(numeric: list[str], categorical: list[str], *, seed: int) -> Any:
     """The benchmark, not fitted: numeric features imputed by their median and standardised,
     categorical features (as text, missing as ``(missing)``) one-hot encoded (categories unseen
     at fit ignored, at most :data:`BENCHMARK_MAX_CATEGORIES` columns each), then a logistic
@@ -447,10 +437,10 @@ class Benchmark:
         if self.numeric:
             steps = prep.named_transformers_["num"].named_steps
             impute, scale = steps["impute"], steps["scale"]
-            values = np.column_stack([pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float)
-                                      for c in self.numeric])
-            values = np.where(np.isnan(values), impute.statistics_, values)
-            out += ((values - scale.mean_) / scale.scale_) @ coef[:len(self.numeric)]
+            for j, column in enumerate(self.numeric):  # a column at a time: no rows x features matrix
+                values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+                values = np.where(np.isnan(values), impute.statistics_[j], values)
+                out += (values - scale.mean_[j]) * (coef[j] / scale.scale_[j])
             at = len(self.numeric)
         if self.categorical:
             encoder = prep.named_transformers_["cat"]
@@ -473,16 +463,17 @@ class Benchmark:
 def _category_codes(values: pd.Series, categories: pd.Index) -> np.ndarray:
     """Each value's position in ``categories`` as :func:`benchmark_frame` writes it (missing:
     :data:`MISSING_CATEGORY`), -1 for a category unseen at fit; text columns looked up as they are."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)  # one hash pass; the lookups are per distinct value
+    distinct = pd.Series(uniques, name=values.name, dtype=values.dtype)
     if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
-        codes = np.asarray(categories.get_indexer(values.fillna(MISSING_CATEGORY)), dtype=np.int64)
+        found = categories.get_indexer(distinct.fillna(MISSING_CATEGORY))
     else:  # numbers or objects in a categorical column: compared as the text the benchmark was fitted on
-        codes = np.asarray(categories.get_indexer(benchmark_frame(values.to_frame(), [], [str(values.name)]).iloc[:, 0]),
-                           dtype=np.int64)
-    return codes
+        found = categories.get_indexer(benchmark_frame(distinct.to_frame(), [], [str(values.name)]).iloc[:, 0])
+    return np.asarray(found, dtype=np.int64)[codes]
 
 
-def fit_benchmark(frame: pd.DataFrame, features: list[str], target: str, *, max_rows: int = BENCHMARK_MAX_ROWS,
-                  seed: int = BENCHMARK_SEED) -> Benchmark | None:
+def fit_benchmark(frame: pd.DataFrame, features: list[str], target: str, *, max_rows: int,
+                  seed: int) -> Benchmark | None:
     """Fit the transparent benchmark (:func:`benchmark_pipeline`) on ``frame`` (the reference sample).
 
     Above ``max_rows`` rows it is fitted on a simple random sample of ``max_rows`` rows drawn with
@@ -497,7 +488,7 @@ def fit_benchmark(frame: pd.DataFrame, features: list[str], target: str, *, max_
     Examples
     --------
     >>> frame = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0], "c": list("ababab"), "y": [0, 0, 1, 0, 1, 1]})
-    >>> fitted = fit_benchmark(frame, ["x", "c"], "y")
+    >>> fitted = fit_benchmark(frame, ["x", "c"], "y", max_rows=50_000, seed=0)
     >>> fitted.fitted_rows, fitted.predict(frame).shape
     (6, (6,))
     """

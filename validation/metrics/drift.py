@@ -71,6 +71,14 @@ MIN_CATEGORY_COUNT = 5
 """A category seen fewer times than this in both samples is pooled in ``(other)``."""
 KS_EXACT_MAX_N = 10_000
 """Up to this many values per sample the KS p-value is exact (as scipy's ``method='auto'``)."""
+KS_LIMIT_BELOW = 1e-6
+"""Below this, the KS p-value of large samples is Kolmogorov's limiting distribution's
+(``kstwobign.sf(D sqrt(n))``) instead of Smirnov's finite-n one (``kstwo.sf(D, n)``), which takes
+time linear in ``n``, about half a second a column at a million rows. Above 1e-6 the finite-n one
+is kept. Measured against ``kstwo.sf`` for ``n`` from 20,000 to 500,000, the limit is within 2.5%
+of it down to 1e-14 and parts further into the far tail (14% at 1e-56, a factor of a few at
+1e-200), where both read "< 0.001" and every decision (alpha 0.05 to 0.001, over at most a few
+hundred columns) is the same."""
 
 BinKind = Literal["numeric", "discrete", "categorical"]
 
@@ -437,7 +445,8 @@ def ks_and_wasserstein(reference_sorted: np.ndarray, current_sorted: np.ndarray,
     ``max |F_ref - F_cur|`` at the end of each run of tied values (as ``scipy.stats.ks_2samp``);
     ``W1 = sum |F_ref - F_cur| * (x_(k+1) - x_(k))`` over the merged values (as
     ``scipy.stats.wasserstein_distance``). The p-value is ``ks_2samp``'s: exact up to 10,000
-    values per sample, else Smirnov's ``kstwo.sf(D, round(n m / (n + m)))``.
+    values per sample, else Smirnov's ``kstwo.sf(D, round(n m / (n + m)))``, except below
+    :data:`KS_LIMIT_BELOW`, where Kolmogorov's limit stands in for it (much faster, same decisions).
 
     Parameters
     ----------
@@ -468,7 +477,10 @@ def ks_and_wasserstein(reference_sorted: np.ndarray, current_sorted: np.ndarray,
         pvalue = float(stats.ks_2samp(reference_sorted, current_sorted).pvalue)
     else:
         m, n = sorted([float(size_ref), float(n2)], reverse=True)
-        pvalue = float(np.clip(stats.kstwo.sf(statistic, np.round(m * n / (m + n))), 0.0, 1.0))
+        effective = np.round(m * n / (m + n))
+        pvalue = float(stats.kstwobign.sf(statistic * math.sqrt(effective)))
+        if pvalue >= KS_LIMIT_BELOW:
+            pvalue = float(np.clip(stats.kstwo.sf(statistic, effective), 0.0, 1.0))
     return statistic, pvalue, wasserstein
 
 

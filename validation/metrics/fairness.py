@@ -356,6 +356,48 @@ def group_table(y: np.ndarray | pd.Series, favourable: np.ndarray, groups: pd.Se
     return table
 
 
+def approvals_side_by_side(decisions: Mapping[str, np.ndarray], groups: pd.Series, *,
+                           min_group_size: int = 30) -> pd.DataFrame:
+    """Approval rate and disparate impact ratio per group of several models' decisions on the same
+    applicants: the columns of :func:`group_table` a side-by-side comparison shows, from one
+    count per group and model (``np.bincount`` over the groups' codes).
+
+    Parameters
+    ----------
+    decisions
+        Model name -> decisions (1 = favourable) of every applicant, from :func:`favourable_decision`.
+    groups
+        The group of every applicant (see :func:`group_labels`); missing values form ``(missing)``.
+    min_group_size
+        Ratios are against the most-approved group of at least this many applicants
+        (:func:`best_group`), as in :func:`group_table`.
+
+    Returns
+    -------
+    DataFrame
+        Index ``group`` (sorted as :func:`group_table`'s); columns ``n`` and, per model,
+        ``approval_rate (<name>)`` and ``disparate_impact_ratio (<name>)``.
+
+    Examples
+    --------
+    >>> groups = pd.Series(["a", "a", "b", "b"])
+    >>> approvals_side_by_side({"m": np.array([1, 1, 1, 0])}, groups, min_group_size=1).to_dict("list")
+    {'n': [2, 2], 'approval_rate (m)': [1.0, 0.5], 'disparate_impact_ratio (m)': [1.0, 0.5]}
+    """
+    codes, names = pd.factorize(group_names(groups), sort=True)
+    n = np.bincount(codes, minlength=len(names))
+    table = pd.DataFrame({"n": n.astype(np.int64)}, index=pd.Index([str(g) for g in names], name="group"))
+    for name, favourable in decisions.items():
+        approved = np.bincount(codes, weights=np.asarray(favourable, dtype=float), minlength=len(names))
+        rates = pd.DataFrame({"approval_rate": approved / n, "judged": n >= min_group_size}, index=table.index)
+        top = best_group(rates)
+        best = float(rates.loc[top, "approval_rate"]) if top is not None else math.nan
+        table[f"approval_rate ({name})"] = rates["approval_rate"]
+        table[f"disparate_impact_ratio ({name})"] = (rates["approval_rate"] / best if best and math.isfinite(best)
+                                                     else math.nan)
+    return table
+
+
 def group_names(groups: pd.Series) -> pd.Series:
     """The groups as text, missing values named ``(missing)``.
 
