@@ -307,12 +307,25 @@ def quantile_edges(sorted_values: np.ndarray, bins: int) -> np.ndarray:
     [1.5, 2.5]
     """
     values = np.asarray(sorted_values, dtype=float)
-    n = len(values)
     run_ends = np.flatnonzero(np.r_[values[1:] != values[:-1], True])
-    distinct = values[run_ends]
+    return quantile_cuts(values[run_ends], (run_ends + 1).astype(np.int64), len(values), bins)
+
+
+def quantile_cuts(distinct: np.ndarray, at_or_below: np.ndarray, n: int, bins: int) -> np.ndarray:
+    """:func:`quantile_edges` from distinct values and how many values of the sample are at or
+    below each (``n`` values in all): the same cuts, from value counts or from windows of the
+    sorted values (:mod:`validation.metrics.summaries`), without the values themselves.
+
+    The distinct values may have gaps (windows around each quantile): a cut is only taken between
+    two listed neighbours, and the cuts next to a quantile are between the distinct values
+    around it, which every window holds.
+
+    >>> quantile_cuts(np.array([1.0, 2.0, 3.0]), np.array([3, 8, 11]), 11, 2).tolist()
+    [1.5, 2.5]
+    """
     if len(distinct) < 2 or bins < 2:
         return np.array([], dtype=float)
-    below = (run_ends[:-1] + 1).astype(np.int64)  # values below the cut after d_j
+    below = np.asarray(at_or_below, dtype=np.int64)[:-1]  # values below the cut after d_j
     cuts = distinct[:-1] / 2 + distinct[1:] / 2  # halves first: no overflow near the float limit
     scaled = below * bins  # compared with k * n: integers, so equal distances are exactly equal
     chosen: list[float] = []
@@ -476,12 +489,25 @@ def ks_and_wasserstein(reference_sorted: np.ndarray, current_sorted: np.ndarray,
     if n_reference is None and max(n1, n2) <= KS_EXACT_MAX_N:
         pvalue = float(stats.ks_2samp(reference_sorted, current_sorted).pvalue)
     else:
-        m, n = sorted([float(size_ref), float(n2)], reverse=True)
-        effective = np.round(m * n / (m + n))
-        pvalue = float(stats.kstwobign.sf(statistic * math.sqrt(effective)))
-        if pvalue >= KS_LIMIT_BELOW:
-            pvalue = float(np.clip(stats.kstwo.sf(statistic, effective), 0.0, 1.0))
+        pvalue = ks_pvalue(statistic, size_ref, n2)
     return statistic, pvalue, wasserstein
+
+
+def ks_pvalue(statistic: float, n1: int, n2: int) -> float:
+    """Two-sample KS p-value of large samples: Smirnov's ``kstwo.sf(D, round(n m / (n + m)))``
+    as ``scipy.stats.ks_2samp`` (method ``asymp``), Kolmogorov's limit below :data:`KS_LIMIT_BELOW`.
+
+    >>> round(ks_pvalue(0.01, 100_000, 100_000), 4) == round(float(stats.kstwo.sf(0.01, 50_000)), 4)
+    True
+    """
+    if math.isnan(statistic) or min(n1, n2) <= 0:
+        return math.nan
+    m, n = sorted([float(n1), float(n2)], reverse=True)
+    effective = np.round(m * n / (m + n))
+    pvalue = float(stats.kstwobign.sf(statistic * math.sqrt(effective)))
+    if pvalue >= KS_LIMIT_BELOW:
+        pvalue = float(np.clip(stats.kstwo.sf(statistic, effective), 0.0, 1.0))
+    return pvalue
 
 
 @dataclass(frozen=True)
@@ -532,7 +558,6 @@ def compare(name: str, reference: ColumnSample, current: ColumnSample, *, bins: 
         binning, ref_counts = extend(binning, np.asarray(reference_counts, dtype=np.int64), current,
                                      max_categories=max_categories)
     cur_counts = binning.counts(current)
-    e, a = shares(ref_counts), shares(cur_counts)
     notes = [binning.note] if binning.note else []
     result: dict[str, Any] = {}
     if reference.numeric:
@@ -550,15 +575,24 @@ def compare(name: str, reference: ColumnSample, current: ColumnSample, *, bins: 
             notes.append("KS and Wasserstein undefined: a sample has no values")
         elif not spread > 0:
             notes.append("normalised Wasserstein undefined: the reference column is constant")
-    chi2_p = chi2_homogeneity_pvalue(ref_counts, cur_counts)
+    return from_counts(name, binning, ref_counts, cur_counts, reference.n, current.n, notes=notes, **result)
+
+
+def from_counts(name: str, binning: Binning, reference_counts: np.ndarray, current_counts: np.ndarray,
+                n_reference: int, n_current: int, *, notes: list[str], **distances: float) -> ColumnDrift:
+    """A column's drift from its bins' counts in both samples (PSI, its critical values,
+    chi-square, JS) and the distances computed from its values (``ks_stat``, ``ks_pvalue``,
+    ``wasserstein_norm``; numeric columns)."""
+    e, a = shares(reference_counts), shares(current_counts)
+    chi2_p = chi2_homogeneity_pvalue(reference_counts, current_counts)
     if math.isnan(chi2_p):
-        notes.append("chi-square undefined: fewer than two bins hold values")
+        notes = [*notes, "chi-square undefined: fewer than two bins hold values"]
     return ColumnDrift(
-        column=name, binning=binning, reference_counts=ref_counts, current_counts=cur_counts,
+        column=name, binning=binning, reference_counts=reference_counts, current_counts=current_counts,
         psi=psi(e, a),
-        psi_critical_95=psi_critical_value(binning.n_bins, reference.n, current.n, PSI_CRITICAL_LEVELS[0]),
-        psi_critical_999=psi_critical_value(binning.n_bins, reference.n, current.n, PSI_CRITICAL_LEVELS[1]),
-        js_distance=js_distance(e, a), chi2_pvalue=chi2_p, notes=tuple(notes), **result,
+        psi_critical_95=psi_critical_value(binning.n_bins, n_reference, n_current, PSI_CRITICAL_LEVELS[0]),
+        psi_critical_999=psi_critical_value(binning.n_bins, n_reference, n_current, PSI_CRITICAL_LEVELS[1]),
+        js_distance=js_distance(e, a), chi2_pvalue=chi2_p, notes=tuple(notes), **distances,
     )
 
 
@@ -635,13 +669,18 @@ def drift_table(reference: pd.DataFrame | dict[str, ColumnSample], current: pd.D
     # numpy's sorts and binary searches release the GIL: columns run in parallel threads
     with ThreadPoolExecutor(max_workers=max(1, min(len(columns), os.cpu_count() or 1))) as pool:
         details = dict(zip(columns, pool.map(one, columns)))
+    return table_of(details), details
+
+
+def table_of(details: dict[str, ColumnDrift]) -> pd.DataFrame:
+    """The drift table (:func:`drift_table`'s) of the columns' drift: sorted by PSI, descending."""
     rows = [{"column": c, "kind": d.binning.kind, "bins": d.binning.n_bins, "psi": d.psi,
              "psi_critical_95": d.psi_critical_95, "psi_critical_999": d.psi_critical_999,
              "ks_stat": d.ks_stat, "ks_pvalue": d.ks_pvalue, "chi2_pvalue": d.chi2_pvalue,
              "js_distance": d.js_distance, "wasserstein_norm": d.wasserstein_norm,
              "note": "; ".join(d.notes)} for c, d in details.items()]
     table = pd.DataFrame(rows, columns=["column", *TABLE_COLUMNS])
-    return table.set_index("column").sort_values("psi", ascending=False, kind="stable"), details
+    return table.set_index("column").sort_values("psi", ascending=False, kind="stable")
 
 
 def psi_by_period(details: dict[str, ColumnDrift], current: pd.DataFrame, time: str) -> pd.DataFrame:

@@ -1,0 +1,237 @@
+"""Drift statistics of samples read in batches (:mod:`validation.metrics.summaries`).
+
+:func:`streamed_drift_table` gives the table and the :class:`~validation.metrics.drift.ColumnDrift`
+of each column that :func:`validation.metrics.drift.drift_table` gives from two frames in memory,
+from passes over each sample's batches: the bins and their counts (so PSI, chi-square, JS and
+the PSI critical values) are exactly the in-memory ones; KS and Wasserstein too when a column has
+at most :data:`~validation.metrics.summaries.DISTINCT_CAP` distinct values in each sample, and
+otherwise within the bounds each column's note states. With ``time``, the PSI of each period of
+the current sample comes from one more pass, as :func:`validation.metrics.drift.psi_by_period`.
+
+Memory: the summaries (a few hundred KB a column) and one batch at a time. Each pass is a map over
+batches and a merge, so a cluster can run the map (:func:`summarise_scan` and the others are plain
+functions of a frame).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from validation.inputs.batches import Batch
+from validation.metrics import drift
+from validation.metrics.summaries import (ColumnScan, GridCounts, distinct_counts, grid_edges,
+                                          ks_and_wasserstein_grid, ks_and_wasserstein_weighted, row_hash,
+                                          window_bins, window_values)
+
+Batches = Callable[[list[str]], Iterable[Batch]]
+"""A sample: given columns, its batches in file order (e.g. ``functools.partial(iter_batches, path, role=...)``)."""
+
+
+def summarise_scan(batch: Batch, columns: list[str], numeric: dict[str, bool],
+                   distinct: dict[str, bool] | None = None) -> dict[str, ColumnScan]:
+    """Pass 1 on one batch: the :class:`ColumnScan` of each column."""
+    keys = row_hash(np.arange(batch.start, batch.start + len(batch.frame), dtype=np.int64))
+    return {c: ColumnScan.of(batch.frame[c], keys, numeric=numeric[c],
+                             distinct=True if distinct is None else distinct[c]) for c in columns}
+
+
+def _scan(batches: Iterable[Batch], columns: list[str], numeric: dict[str, bool] | None
+          ) -> tuple[dict[str, ColumnScan], dict[str, bool], int]:
+    """Pass 1 over a sample: merged scans; each column's kind from the first batch (``numeric``
+    when given: the other sample's); rows."""
+    merged: dict[str, ColumnScan] = {}
+    for batch in batches:
+        if numeric is None:
+            numeric = {c: drift.is_numeric(batch.frame[c]) for c in columns}
+        for c in columns:
+            if len(batch.frame) and batch.frame[c].notna().any() and drift.is_numeric(batch.frame[c]) != numeric[c]:
+                raise ValueError(f"column {c!r} is {'numeric' if numeric[c] else 'text'} in one sample or batch and "
+                                 "not in another")
+        counting = {c: c not in merged or merged[c].values is not None for c in columns}
+        scans = summarise_scan(batch, columns, numeric, counting)
+        merged = scans if not merged else {c: merged[c].merge(scans[c]) for c in columns}
+    if not merged:
+        raise ValueError("the sample has no rows")
+    assert numeric is not None
+    return merged, numeric, merged[columns[0]].n
+
+
+def _grid(batches: Iterable[Batch], edges: dict[str, np.ndarray], shift: dict[str, float]) -> dict[str, GridCounts]:
+    """Pass 2 over a sample: fine-bin counts of the columns in ``edges``."""
+    merged: dict[str, GridCounts] = {}
+    for b in batches:
+        part = {c: GridCounts.of(b.frame[c], e, shift[c]) for c, e in edges.items()}
+        merged = part if not merged else {c: merged[c].merge(part[c]) for c in edges}
+    return merged
+
+
+def _windows(batches: Iterable[Batch], edges: dict[str, np.ndarray], bins: dict[str, np.ndarray]
+             ) -> dict[str, np.ndarray]:
+    """Pass 3 over a sample: the values of each column in its window bins, sorted."""
+    parts: dict[str, list[np.ndarray]] = {c: [] for c in bins}
+    for b in batches:
+        for c in bins:
+            parts[c].append(window_values(b.frame[c], edges[c], bins[c]))
+    return {c: np.sort(np.concatenate(v)) if v else np.empty(0) for c, v in parts.items()}
+
+
+@dataclass(frozen=True)
+class _Numeric:
+    """What the statistics of a numeric column need from one sample: exact value counts, or fine
+    bins and the window values."""
+
+    scan: ColumnScan
+    grid: GridCounts | None = None
+    window: np.ndarray | None = None
+
+    @property
+    def present(self) -> int:
+        return self.scan.n - self.scan.n_missing
+
+    def at_or_below(self, cut: float) -> int:
+        """How many values are at or below ``cut`` (a cut inside a window bin, or a bin edge)."""
+        if self.scan.values is not None and self.scan.counts is not None:
+            return int(self.scan.counts[: np.searchsorted(self.scan.values, cut, side="right")].sum())
+        assert self.grid is not None and self.window is not None
+        index = int(np.searchsorted(self.grid.edges, cut, side="left"))
+        before = int(self.grid.counts[:index].sum())
+        window = self.window[np.searchsorted(self.grid.edges, self.window, side="left") == index]
+        return before + int(np.searchsorted(window, cut, side="right"))
+
+
+def _counts_on(binning: drift.Binning, sample: _Numeric) -> np.ndarray:
+    """A numeric sample's counts per bin of ``binning`` (numeric or discrete), missing bin last."""
+    if binning.kind == "numeric":
+        cumulative = [sample.at_or_below(e) for e in binning.edges]
+        body = np.diff(np.array([0, *cumulative, sample.present], dtype=np.int64))
+    else:
+        values, counts = sample.scan.values, sample.scan.counts
+        assert values is not None and counts is not None
+        lookup = dict(zip(values.tolist(), counts.tolist()))
+        body = np.array([lookup.get(float(v), 0) for v in binning.categories], dtype=np.int64)
+    return np.append(body, sample.scan.n_missing) if binning.has_missing else body
+
+
+def _numeric_binning(ref: _Numeric, cur: _Numeric, bins: int, max_discrete: int) -> drift.Binning:
+    """:func:`validation.metrics.drift.fit_bins` of a numeric column from the summaries."""
+    has_missing = bool(ref.scan.n_missing or cur.scan.n_missing)
+    basis, note = ref, ""
+    if ref.present == 0:
+        basis, note = cur, "no reference values: bins cut at the current sample's deciles"
+    if basis.scan.values is not None and len(basis.scan.values) <= max_discrete:
+        if cur.scan.values is None:
+            raise ValueError("a discrete reference column with a current one of many distinct values cannot be binned "
+                             "by value in batches")
+        extra = np.setdiff1d(cur.scan.values, basis.scan.values)
+        return drift.Binning("discrete", categories=tuple([*basis.scan.values.tolist(), *extra.tolist()]),
+                             has_missing=has_missing, note=note)
+    if basis.scan.values is not None and basis.scan.counts is not None:
+        edges = drift.quantile_cuts(basis.scan.values, np.cumsum(basis.scan.counts), basis.present, bins)
+    else:
+        assert basis.window is not None and basis.grid is not None
+        distinct, _ = distinct_counts(basis.window)
+        below = np.array([basis.at_or_below(v) for v in distinct], dtype=np.int64)
+        edges = drift.quantile_cuts(distinct, below, basis.present, bins)
+    return drift.Binning("numeric", edges=tuple(float(e) for e in edges), has_missing=has_missing, note=note)
+
+
+def _numeric_drift(name: str, ref: _Numeric, cur: _Numeric, bins: int, max_discrete: int) -> drift.ColumnDrift:
+    binning = _numeric_binning(ref, cur, bins, max_discrete)
+    ref_counts, cur_counts = _counts_on(binning, ref), _counts_on(binning, cur)
+    notes = [binning.note] if binning.note else []
+    n1, n2 = ref.present, cur.present
+    if n1 == 0 or n2 == 0:
+        statistic = pvalue = distance = sd = math.nan
+        notes.append("KS and Wasserstein undefined: a sample has no values")
+    elif ref.grid is None or cur.grid is None:
+        assert ref.scan.values is not None and cur.scan.values is not None
+        assert ref.scan.counts is not None and cur.scan.counts is not None
+        statistic, distance = ks_and_wasserstein_weighted((ref.scan.values, ref.scan.counts),
+                                                          (cur.scan.values, cur.scan.counts))
+        pvalue = ks_pvalue_weighted(statistic, ref.scan, cur.scan)
+        mean = float(np.average(ref.scan.values, weights=ref.scan.counts))
+        sd = math.sqrt(float(np.average((ref.scan.values - mean) ** 2, weights=ref.scan.counts)))
+    else:
+        statistic, ks_bound, distance, w_bound = ks_and_wasserstein_grid(ref.grid, cur.grid)
+        pvalue = drift.ks_pvalue(statistic, n1, n2)
+        sd = ref.grid.sd
+        notes.append(f"KS and Wasserstein from {len(ref.grid.counts):,} fine bins (read in batches): KS within "
+                     f"+{ks_bound:.2g}, normalised Wasserstein within {w_bound / sd if sd > 0 else math.nan:.2g}")
+    if n1 and n2 and not sd > 0:
+        notes.append("normalised Wasserstein undefined: the reference column is constant")
+    return drift.from_counts(name, binning, ref_counts, cur_counts, ref.scan.n, cur.scan.n, notes=notes,
+                             ks_stat=statistic, ks_pvalue=pvalue,
+                             wasserstein_norm=distance / sd if sd > 0 else math.nan)
+
+
+def ks_pvalue_weighted(statistic: float, reference: ColumnScan, current: ColumnScan) -> float:
+    """The KS p-value of :func:`validation.metrics.drift.ks_and_wasserstein` for value counts:
+    exact (``ks_2samp`` on the values repeated) when both samples are small enough for it."""
+    n1, n2 = reference.n - reference.n_missing, current.n - current.n_missing
+    if max(n1, n2) <= drift.KS_EXACT_MAX_N:
+        assert reference.values is not None and reference.counts is not None
+        assert current.values is not None and current.counts is not None
+        return drift.ks_and_wasserstein(np.repeat(reference.values, reference.counts),
+                                        np.repeat(current.values, current.counts))[1]
+    return drift.ks_pvalue(statistic, n1, n2)
+
+
+def streamed_drift_table(reference: Batches, current: Batches, columns: list[str], *, bins: int = 10,
+                         max_discrete: int = 10, max_categories: int = 50
+                         ) -> tuple[pd.DataFrame, dict[str, drift.ColumnDrift]]:
+    """:func:`validation.metrics.drift.drift_table` from batches (see the module docstring)."""
+    ref_scan, numeric, _ = _scan(reference(columns), columns, None)
+    cur_scan, _, _ = _scan(current(columns), columns, numeric)
+    details: dict[str, drift.ColumnDrift] = {}
+    for c in columns:
+        if not numeric[c]:
+            details[c] = drift.compare(c, *(drift.ColumnSample(False, s.n, s.n_missing, categories=s.category_counts())
+                                            for s in (ref_scan[c], cur_scan[c])),
+                                       bins=bins, max_discrete=max_discrete, max_categories=max_categories)
+    gridded = [c for c in columns if numeric[c] and (ref_scan[c].values is None or cur_scan[c].values is None)]
+    edges = {c: grid_edges(ref_scan[c] if len(ref_scan[c].sample_values) else cur_scan[c]) for c in gridded}
+    shift = {c: float((ref_scan[c].sample_values if len(ref_scan[c].sample_values) else cur_scan[c].sample_values)[0])
+             for c in gridded}
+    ref_grid = _grid(reference(gridded), edges, shift) if gridded else {}
+    cur_grid = _grid(current(gridded), edges, shift) if gridded else {}
+    targets = {}
+    for c in gridded:
+        basis = ref_grid[c] if ref_grid[c].counts.sum() else cur_grid[c]
+        n = int(basis.counts.sum())
+        targets[c] = window_bins(basis, np.arange(1, bins) * n / bins)
+    ref_window = _windows(reference(gridded), edges, targets) if gridded else {}
+    cur_window = _windows(current(gridded), edges, targets) if gridded else {}
+    for c in columns:
+        if numeric[c]:
+            details[c] = _numeric_drift(c, _Numeric(ref_scan[c], ref_grid.get(c), ref_window.get(c)),
+                                        _Numeric(cur_scan[c], cur_grid.get(c), cur_window.get(c)), bins, max_discrete)
+    details = {c: details[c] for c in columns}
+    return drift.table_of(details), details
+
+
+def streamed_psi_by_period(details: dict[str, drift.ColumnDrift], current: Batches, time: str) -> pd.DataFrame:
+    """:func:`validation.metrics.drift.psi_by_period` from the current sample's batches: each row
+    assigned to its bin (the overall comparison's), counts per (period, bin) summed over batches."""
+    columns = list(details)
+    counts: dict[str, dict[object, np.ndarray]] = {c: {} for c in columns}
+    for batch in current([*columns, time]):
+        periods = batch.frame[time]
+        labels = pd.unique(periods.dropna())
+        codes = pd.Categorical(periods, categories=labels).codes.astype(np.int64)
+        keep = codes >= 0
+        for c in columns:
+            n_bins = details[c].binning.n_bins
+            index = details[c].binning.assign(batch.frame[c])
+            table = np.bincount(codes[keep] * n_bins + index[keep], minlength=len(labels) * n_bins)
+            for label, row in zip(labels, table.reshape(len(labels), n_bins)):
+                held = counts[c].setdefault(label, np.zeros(n_bins, dtype=np.int64))
+                held += row
+    order = pd.Index(list(counts[columns[0]]) if columns else []).sort_values()
+    result = {c: [drift.psi(drift.shares(details[c].reference_counts), drift.shares(counts[c][p])) for p in order]
+              for c in columns}
+    return pd.DataFrame(result, index=pd.Index([str(p) for p in order], name="period")).T
