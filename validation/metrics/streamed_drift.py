@@ -16,8 +16,10 @@ functions of a frame).
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -28,16 +30,24 @@ from validation.metrics.summaries import (ColumnScan, GridCounts, distinct_count
                                           ks_and_wasserstein_grid, ks_and_wasserstein_weighted, row_hash,
                                           window_bins, window_values)
 
+T = TypeVar("T")
+
 Batches = Callable[[list[str]], Iterable[Batch]]
 """A sample: given columns, its batches in file order (e.g. ``functools.partial(iter_batches, path, role=...)``)."""
+
+
+def _by_column(work: Callable[[str], T], columns: list[str]) -> dict[str, T]:
+    """``work`` on each column, in threads (numpy's sorts, searches and comparisons release the GIL)."""
+    with ThreadPoolExecutor(max_workers=max(1, min(len(columns), os.cpu_count() or 1))) as pool:
+        return dict(zip(columns, pool.map(work, columns)))
 
 
 def summarise_scan(batch: Batch, columns: list[str], numeric: dict[str, bool],
                    distinct: dict[str, bool] | None = None) -> dict[str, ColumnScan]:
     """Pass 1 on one batch: the :class:`ColumnScan` of each column."""
     keys = row_hash(np.arange(batch.start, batch.start + len(batch.frame), dtype=np.int64))
-    return {c: ColumnScan.of(batch.frame[c], keys, numeric=numeric[c],
-                             distinct=True if distinct is None else distinct[c]) for c in columns}
+    return _by_column(lambda c: ColumnScan.of(batch.frame[c], keys, numeric=numeric[c],
+                                              distinct=True if distinct is None else distinct[c]), columns)
 
 
 def _scan(batches: Iterable[Batch], columns: list[str], numeric: dict[str, bool] | None
@@ -65,7 +75,7 @@ def _grid(batches: Iterable[Batch], edges: dict[str, np.ndarray], shift: dict[st
     """Pass 2 over a sample: fine-bin counts of the columns in ``edges``."""
     merged: dict[str, GridCounts] = {}
     for b in batches:
-        part = {c: GridCounts.of(b.frame[c], e, shift[c]) for c, e in edges.items()}
+        part = _by_column(lambda c: GridCounts.of(b.frame[c], edges[c], shift[c]), list(edges))
         merged = part if not merged else {c: merged[c].merge(part[c]) for c in edges}
     return merged
 
@@ -75,8 +85,8 @@ def _windows(batches: Iterable[Batch], edges: dict[str, np.ndarray], bins: dict[
     """Pass 3 over a sample: the values of each column in its window bins, sorted."""
     parts: dict[str, list[np.ndarray]] = {c: [] for c in bins}
     for b in batches:
-        for c in bins:
-            parts[c].append(window_values(b.frame[c], edges[c], bins[c]))
+        for c, values in _by_column(lambda c: window_values(b.frame[c], edges[c], bins[c]), list(bins)).items():
+            parts[c].append(values)
     return {c: np.sort(np.concatenate(v)) if v else np.empty(0) for c, v in parts.items()}
 
 
@@ -93,22 +103,25 @@ class _Numeric:
     def present(self) -> int:
         return self.scan.n - self.scan.n_missing
 
-    def at_or_below(self, cut: float) -> int:
-        """How many values are at or below ``cut`` (a cut inside a window bin, or a bin edge)."""
+    def at_or_below(self, cuts: np.ndarray) -> np.ndarray:
+        """How many values are at or below each cut (cuts inside window bins, or values of them)."""
+        cuts = np.asarray(cuts, dtype=float)
         if self.scan.values is not None and self.scan.counts is not None:
-            return int(self.scan.counts[: np.searchsorted(self.scan.values, cut, side="right")].sum())
+            cumulative = np.concatenate([[0], np.cumsum(self.scan.counts)])
+            return cumulative[np.searchsorted(self.scan.values, cuts, side="right")]
         assert self.grid is not None and self.window is not None
-        index = int(np.searchsorted(self.grid.edges, cut, side="left"))
-        before = int(self.grid.counts[:index].sum())
-        window = self.window[np.searchsorted(self.grid.edges, self.window, side="left") == index]
-        return before + int(np.searchsorted(window, cut, side="right"))
+        before = np.concatenate([[0], np.cumsum(self.grid.counts)])
+        index = np.searchsorted(self.grid.edges, cuts, side="left")  # each cut's fine bin
+        first = np.searchsorted(self.window, np.r_[-np.inf, self.grid.edges], side="right")  # each bin's first window value
+        # the bin's values below it, then its window values at or below the cut (the window holds the whole bin)
+        return before[index] + np.searchsorted(self.window, cuts, side="right") - first[index]
 
 
 def _counts_on(binning: drift.Binning, sample: _Numeric) -> np.ndarray:
     """A numeric sample's counts per bin of ``binning`` (numeric or discrete), missing bin last."""
     if binning.kind == "numeric":
-        cumulative = [sample.at_or_below(e) for e in binning.edges]
-        body = np.diff(np.array([0, *cumulative, sample.present], dtype=np.int64))
+        cumulative = sample.at_or_below(np.asarray(binning.edges, dtype=float))
+        body = np.diff(np.concatenate([[0], cumulative, [sample.present]]).astype(np.int64))
     else:
         values, counts = sample.scan.values, sample.scan.counts
         assert values is not None and counts is not None
@@ -135,7 +148,7 @@ def _numeric_binning(ref: _Numeric, cur: _Numeric, bins: int, max_discrete: int)
     else:
         assert basis.window is not None and basis.grid is not None
         distinct, _ = distinct_counts(basis.window)
-        below = np.array([basis.at_or_below(v) for v in distinct], dtype=np.int64)
+        below = basis.at_or_below(distinct).astype(np.int64)
         edges = drift.quantile_cuts(distinct, below, basis.present, bins)
     return drift.Binning("numeric", edges=tuple(float(e) for e in edges), has_missing=has_missing, note=note)
 
@@ -224,10 +237,13 @@ def streamed_psi_by_period(details: dict[str, drift.ColumnDrift], current: Batch
         labels = pd.unique(periods.dropna())
         codes = pd.Categorical(periods, categories=labels).codes.astype(np.int64)
         keep = codes >= 0
-        for c in columns:
+        def tally(c: str) -> np.ndarray:
             n_bins = details[c].binning.n_bins
             index = details[c].binning.assign(batch.frame[c])
-            table = np.bincount(codes[keep] * n_bins + index[keep], minlength=len(labels) * n_bins)
+            return np.bincount(codes[keep] * n_bins + index[keep], minlength=len(labels) * n_bins)
+
+        for c, table in _by_column(tally, columns).items():
+            n_bins = details[c].binning.n_bins
             for label, row in zip(labels, table.reshape(len(labels), n_bins)):
                 held = counts[c].setdefault(label, np.zeros(n_bins, dtype=np.int64))
                 held += row

@@ -126,7 +126,8 @@ class ColumnScan:
             raise ValueError(f"column {values.name!r} has infinite values")
         if len(present):
             scan.low, scan.high = float(present.min()), float(present.max())
-        if distinct:
+        # a first slice with more distinct values than the cap settles it without counting the rest
+        if distinct and len(np.unique(present[:4 * DISTINCT_CAP])) <= DISTINCT_CAP:
             counted = pd.Series(present).value_counts(sort=False)  # hashing: no sort of the batch
             if len(counted) <= DISTINCT_CAP:
                 order = np.argsort(counted.index.to_numpy(dtype=float))
@@ -261,11 +262,16 @@ def window_bins(grid: GridCounts, targets: np.ndarray) -> np.ndarray:
 
 
 def window_values(values: pd.Series, edges: np.ndarray, bins: np.ndarray) -> np.ndarray:
-    """The non-missing values of one batch that fall in the fine ``bins`` (pass 3)."""
+    """The non-missing values of one batch that fall in the fine ``bins`` (pass 3): compared with
+    the value range of each run of consecutive bins, no search per value."""
     present = values.to_numpy(dtype=float, na_value=np.nan)
-    present = present[~np.isnan(present)]
-    index = np.searchsorted(edges, present, side="left")
-    return present[np.isin(index, bins)]
+    bounds = np.r_[-np.inf, edges, np.inf]  # bin i is (bounds[i], bounds[i + 1]]
+    keep = np.zeros(len(present), dtype=bool)
+    runs = np.split(bins, np.flatnonzero(np.diff(bins) != 1) + 1) if len(bins) else []
+    for run in runs:
+        low, high = bounds[run[0]], bounds[run[-1] + 1]
+        keep |= (present > low) & (present <= high)
+    return present[keep]
 
 
 def distinct_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
