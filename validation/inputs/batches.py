@@ -4,9 +4,10 @@ Parquet files are read a row group at a time (or a batch of rows, when row group
 without pyarrow's pre-buffering of the whole file (which held 2.8 GB to read 10M rows, against
 0.8 GB a row group at a time); CSV files by pandas' parser in chunks (the values
 :func:`validation.inputs.samples.read_table` gives, missing values included). Each batch is a
-pandas frame of the columns asked for, with the position of its first row in the file, so that a summary keyed by row position (:func:`validation.metrics.summaries.row_hash`) does
-not depend on how the file was cut. Parquet row counts and row-group offsets come from the file's
-metadata, without reading data: a cluster can be given one task per row group.
+pandas frame of the columns asked for, with the position of its first row in the file, so that
+a summary keyed by row position (:func:`validation.metrics.summaries.row_hash`) does not depend
+on how the file was cut. Parquet row counts and row-group offsets come from the file's metadata,
+without reading data: a cluster can be given one task per row group.
 """
 
 from __future__ import annotations

@@ -112,7 +112,8 @@ class _Numeric:
         assert self.grid is not None and self.window is not None
         before = np.concatenate([[0], np.cumsum(self.grid.counts)])
         index = np.searchsorted(self.grid.edges, cuts, side="left")  # each cut's fine bin
-        first = np.asarray(np.searchsorted(self.window, np.concatenate([[-np.inf], self.grid.edges]), side="right"))  # each bin's first window value
+        lower = np.concatenate([[-np.inf], self.grid.edges])  # each bin's lower bound
+        first = np.asarray(np.searchsorted(self.window, lower, side="right"))  # each bin's first window value
         # the bin's values below it, then its window values at or below the cut (the window holds the whole bin)
         return before[index] + np.searchsorted(self.window, cuts, side="right") - first[index]
 
