@@ -8,11 +8,12 @@ a modeler can call from any notebook with the same result as the pack.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Union
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Mapping, Union
 
 from pydantic import BaseModel, ConfigDict
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from validation.governance.registry import Registry
+    from validation.inputs.batches import Batch
     from validation.inputs.samples import Samples
     from validation.inputs.spec import ModelVersionSpec, Spec
     from validation.judging.findings import Finding
@@ -235,10 +237,21 @@ class CheckContext:
     def current(self) -> "pd.DataFrame":
         return self.samples.current
 
+    def batches(self, role: str) -> "Callable[[list[str]], Iterator[Batch]]":
+        """A sample read in batches of ``data.batch_rows`` rows, each checked as a whole sample
+        is (:func:`validation.inputs.samples.sample_batches`): given columns, its batches."""
+        from validation.inputs.samples import sample_batches
+
+        return functools.partial(sample_batches, self.spec, role, features=self.samples.features)
+
     def previous(self) -> "ModelVersionSpec | None":
         """The version listed before this one in the same spec, if any (no second parse)."""
         label = self.spec.previous_version
         return None if label is None else self.spec_file.version(label)
+
+
+BATCH_CHECKS = ("drift",)
+"""The built-in checks that read samples in batches (:attr:`Check.reads_batches`), for messages."""
 
 
 class Check:
@@ -270,6 +283,9 @@ class Check:
         built-in checks' thresholds are in :data:`validation.judging.policy.DEFAULT_POLICY`).
     card_title
         Title of the rows :meth:`card_analyses` gives the model card.
+    reads_batches
+        Whether it can read samples in batches (``data.batch_rows``): a check that cannot does not
+        apply to a version whose samples are read so (:meth:`why_not`).
     relative_cost
         Its notebook's running time relative to the drift check's on the same data (a hint, 1.0
         when unknown): the runner starts the costliest notebooks first, so that a short one does
@@ -287,6 +303,7 @@ class Check:
     rules: ClassVar[Mapping[str, "Rule"]] = {}
     card_title: ClassVar[str] = ""
     relative_cost: ClassVar[float] = 1.0
+    reads_batches: ClassVar[bool] = False
 
     def template_folder(self) -> Path:
         """Where the template lives: by default, beside the module that defines the check (a
@@ -300,6 +317,15 @@ class Check:
     def not_applicable(self, spec: "ModelVersionSpec") -> str | None:
         """The reason the check does not apply to a model version, or ``None``."""
         return None
+
+    def why_not(self, spec: "ModelVersionSpec") -> str | None:
+        """Why the check does not run on a model version: samples read in batches it cannot read,
+        else :meth:`not_applicable`'s reason; ``None`` when it runs."""
+        if spec.data.batch_rows is not None and not self.reads_batches:
+            return (f"reads whole samples, and data.batch_rows asks for samples read in batches of "
+                    f"{spec.data.batch_rows:,} rows (the checks that can: "
+                    f"{', '.join(BATCH_CHECKS)})")
+        return self.not_applicable(spec)
 
     def check_spec(self, spec: "ModelVersionSpec", params: CheckParams) -> None:
         """Raise a :class:`~validation.errors.SpecError` for what the check cannot use in the spec

@@ -47,7 +47,7 @@ def open_context(spec: str | Path | None = None, version: str | None = None, *,
     runner_inputs
         Inputs the runner passed (a previous version's importances from the registry, say).
     """
-    from validation.inputs.samples import load_samples
+    from validation.inputs.samples import batch_samples, load_samples
     from validation.inputs.spec import load_spec
     from validation.judging.policy import Policy
     from validation.errors import InputError
@@ -70,7 +70,7 @@ def open_context(spec: str | Path | None = None, version: str | None = None, *,
         if isinstance(source, SqlSource) and key in expected:  # a planned run's rows are its snapshot's
             raise InputError(f"{key} ({source}) is a SQL source with a sha256 recorded but no snapshot "
                              f"({SNAPSHOT_PREFIX}{key}) to read the planned rows from; run the pack again")
-    samples = load_samples(entry, sources=snapshots)
+    samples = batch_samples(entry) if entry.data.batch_rows is not None else load_samples(entry, sources=snapshots)
     for key in VERIFIED_INPUTS:
         if key in files and files[key] is not None and not isinstance(files[key], SqlSource):
             _verify(key, str(files[key]), expected.get(key))
@@ -127,7 +127,7 @@ def run_check(name: str, spec: str | Path | None = None, version: str | None = N
                          f"{', '.join([*check.params.model_fields, *check.runner_parameters])}")
     runner_inputs = {k: v for k, v in parameters.items() if k in runner_names}
     context = open_context(spec, version, input_sha256=input_sha256, runner_inputs=runner_inputs)
-    reason = check.not_applicable(context.spec)
+    reason = check.why_not(context.spec)
     if reason:
         raise InputError(f"check {name!r} does not apply to {context.spec.name} version {context.spec.version}: {reason}")
     overrides = {k: v for k, v in parameters.items() if k not in runner_names}

@@ -54,6 +54,7 @@ class DriftParams(CheckParams):
 
 class DriftCheck(BuiltinCheck):
     name = "drift"
+    reads_batches = True  # data.batch_rows: validation.metrics.streamed_drift
     description = "PSI, KS, chi-square and Jensen-Shannon drift of the score and each feature"
     template = "drift.ipynb"
     params = DriftParams
@@ -89,9 +90,16 @@ class DriftCheck(BuiltinCheck):
         score = str(s.score)
         profile = load_profile(spec.data.reference_profile) if spec.data.reference_profile else None
         columns = [score, *s.features]
-        table, details = drift.drift_table(context.reference, context.current, columns, bins=params.bins,
-                                           max_discrete=params.max_discrete, max_categories=params.max_categories,
-                                           profile=profile)
+        if spec.data.batch_rows is not None:
+            from validation.metrics.streamed_drift import streamed_drift_table
+
+            table, details = streamed_drift_table(context.batches("data.reference"), context.batches("data.current"),
+                                                  columns, bins=params.bins, max_discrete=params.max_discrete,
+                                                  max_categories=params.max_categories)
+        else:
+            table, details = drift.drift_table(context.reference, context.current, columns, bins=params.bins,
+                                               max_discrete=params.max_discrete, max_categories=params.max_categories,
+                                               profile=profile)
         findings = drift.drift_findings(table, score, psi_rule=params.psi_rule, bounds=policy.bounds("psi"),
                                         multiplicity=policy.multiplicity)
         output = CheckOutput(self.name, findings=findings, tables={"drift": table})
@@ -99,6 +107,14 @@ class DriftCheck(BuiltinCheck):
         if profile is not None:
             method.text(f"Reference taken from the profile `{profile.path}` (bins fixed when it was built: "
                         f"{profile.settings}).")
+        if spec.data.batch_rows is not None:
+            from validation.metrics.summaries import DISTINCT_CAP, GRID_BINS
+
+            method.text(f"Both samples read in batches of {spec.data.batch_rows:,} rows (`data.batch_rows`), in memory "
+                        "bounded by the batch: every bin and its counts, so every PSI, chi-square and Jensen-Shannon "
+                        f"figure, are exactly those of the whole samples; so are KS and Wasserstein for a column of at "
+                        f"most {DISTINCT_CAP:,} distinct values in each sample. A column of more has them from "
+                        f"{GRID_BINS:,} fine bins, within the bounds its note gives (validation.metrics.summaries).")
         judged = {f.subject: f for f in policy.judge_all(findings) if f.metric == "psi"}
         statuses: dict[str, str] = {str(c): judged[drift.subject_of(str(c), score)].status for c in table.index}
         _ranked(output, table, statuses, _common_lines(judged.values()))
@@ -109,7 +125,9 @@ class DriftCheck(BuiltinCheck):
             output.section("By period").text("No time column in the spec (`data.time`): no view by period.")
         # the headline counts every judged finding (features, score, periods): it agrees with the status
         output.headline = drift.headline(table, policy.judge_all(output.findings), score)
-        output.summary = {"reference_rows": len(context.reference), "current_rows": len(context.current),
+        output.summary = {"reference_rows": int(details[score].reference_counts.sum()),
+                          "current_rows": int(details[score].current_counts.sum()),
+                          "batch_rows": spec.data.batch_rows,
                           "columns": len(columns), "bins": params.bins, "psi_rule": params.psi_rule,
                           "min_slice_rows": params.min_slice_rows,
                           "reference_profile": profile.path if profile is not None else None}
@@ -198,13 +216,20 @@ def _by_period(output: CheckOutput, context: CheckContext, details: dict[str, An
     from validation.reporting import plots
 
     s, time, policy = context.samples, str(context.spec.data.time), context.policy
-    by_period = drift.psi_by_period(details, context.current, time)
+    if context.spec.data.batch_rows is not None:
+        from validation.metrics.streamed_drift import streamed_by_period, streamed_mean
+
+        by_period, period_rows = streamed_by_period(details, context.batches("data.current"), time, s.target)
+        reference_rate = streamed_mean(context.batches("data.reference"), s.target) if s.target else None
+    else:
+        by_period = drift.psi_by_period(details, context.current, time)
+        period_rows = drift.default_rate_by_period(context.current, time, s.target)
+        reference_rate = float(context.reference[s.target].mean()) if s.target else None
     output.tables["psi_by_period"] = by_period
-    reference_rate = float(context.reference[s.target].mean()) if s.target else None
-    found = drift.period_findings(by_period, details, context.current, time=time, score=score, target=s.target,
+    found = drift.period_findings(by_period, details, None, time=time, score=score, target=s.target,
                                   reference_default_rate=reference_rate, min_slice_rows=params.min_slice_rows,
                                   psi_rule=params.psi_rule, bounds=policy.bounds("psi"),
-                                  multiplicity=policy.multiplicity)
+                                  multiplicity=policy.multiplicity, period_rows=period_rows)
     output.findings += found
     detail = details[score]
     n_bins, n_ref = detail.binning.n_bins, int(detail.reference_counts.sum())
@@ -212,8 +237,7 @@ def _by_period(output: CheckOutput, context: CheckContext, details: dict[str, An
             f"per period is judged by the same rule (`psi_rule: {params.psi_rule}`) against the period's own "
             f"critical values, which grow as the period shrinks")
     if params.psi_rule != "fixed":
-        sizes = context.current[time].astype(str).value_counts()
-        judged = int((sizes >= params.min_slice_rows).sum())
+        judged = int((period_rows["rows"] >= params.min_slice_rows).sum())
         levels = drift.family_levels(judged, context.policy.multiplicity)
         c95, c999 = (drift.psi_critical_value(n_bins, n_ref, params.min_slice_rows, q) for q in levels)
         text += (f": {c95:.4f} ({drift.level_text(levels[0])}) and {c999:.4f} ({drift.level_text(levels[1])}) for a "
@@ -235,7 +259,7 @@ def _by_period(output: CheckOutput, context: CheckContext, details: dict[str, An
     psi_findings = [f for f in policy.judge_all(found) if f.metric == "psi"]
     section.figure(plots.heatmap(by_period, f"PSI by {time}", **_common_lines(psi_findings)))
     if s.target:
-        rates = drift.default_rate_by_period(context.current, time, s.target)
+        rates = period_rows
         section.text(f"Default rate per {time} (reference: {reference_rate:.4f}; not shown for periods of fewer "
                      f"than {drift.MIN_CATEGORY_COUNT} rows, whose rate would disclose their outcomes).")
         section.table(rates.round(4))

@@ -92,14 +92,14 @@ def plan_pack(spec_file: Spec, spec: ModelVersionSpec, checks: list[str], out: P
     run_id = new_run_id()
     parent = out / spec.name / spec.version
     staging = parent / f".{run_id}.partial"
-    applicable = [name for name in checks if not REGISTRY[name].not_applicable(spec)]
+    applicable = [name for name in checks if not REGISTRY[name].why_not(spec)]
     for name in applicable:
         template = REGISTRY[name].template_path()
         if not template.is_file():
             raise InputError(f"check {name!r}: its template {template} is missing; the built-in templates are in "
                              "notebooks/ of the checkout or validation/notebooks/ of the installed package "
                              "(VALIDATION_TEMPLATES overrides the folder); a third-party check ships its own")
-    not_applicable = {name: str(REGISTRY[name].not_applicable(spec)) for name in checks if name not in applicable}
+    not_applicable = {name: str(REGISTRY[name].why_not(spec)) for name in checks if name not in applicable}
     snapshots = dict(snapshots or {})
     inputs = input_hashes(spec, {name: REGISTRY[name].template_path() for name in applicable}, snapshots)
     verified = {key: str(inputs[key]["sha256"]) for key in VERIFIED_INPUTS if key in inputs}
@@ -142,17 +142,23 @@ def _plan_version(spec_file: Spec, entry: ModelVersionSpec, checks: list[str] | 
                   store: "SnapshotStore") -> PackPlan:
     """Snapshot the version's SQL sources, load and check its samples, and plan its pack."""
     from validation.checks.context import check_parameters
-    from validation.inputs.samples import load_samples, release_memory, wanted_columns
+    from validation.inputs.batches import row_count
+    from validation.inputs.samples import batch_samples, load_samples, release_memory, wanted_columns
     from validation.inputs.sql import take_snapshots
 
     selected = select_checks(entry, checks)
     snapshots = take_snapshots(entry, store, wanted_columns(entry))
-    samples = load_samples(entry, sources={key: snapshot.path for key, snapshot in snapshots.items()})
+    if entry.data.batch_rows is not None:  # the first batches checked here, every batch by the checks
+        samples = batch_samples(entry)
+    else:
+        samples = load_samples(entry, sources={key: snapshot.path for key, snapshot in snapshots.items()})
     for name in selected:
         check = REGISTRY[name]
-        if not check.not_applicable(entry):
+        if not check.why_not(entry):
             check.check_inputs(entry, samples, check_parameters(check, entry.checks.get(name, {}), {}))
-    rows = {"reference": len(samples.reference), "current": len(samples.current)}
+    rows = ({"reference": len(samples.reference), "current": len(samples.current)} if entry.data.batch_rows is None
+            else {role.removeprefix("data."): row_count(str(getattr(entry.data, role.removeprefix("data."))))
+                  for role in ("data.reference", "data.current")})
     features = samples.features
     del samples  # checked: each notebook loads its own copy; free this one now
     release_memory()

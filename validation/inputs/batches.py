@@ -37,13 +37,19 @@ def _suffix(path: str | Path) -> str:
     return Path(str(path).split("://", 1)[-1]).suffix.lower()
 
 
-def row_count(path: str | Path) -> int | None:
-    """Rows of a parquet file from its metadata; ``None`` for a CSV file (known only once read)."""
+def row_count(path: str | Path) -> int:
+    """Rows of a sample file: a parquet file's from its metadata, a CSV file's by reading its first
+    column (pyarrow's streaming reader: no frame held)."""
     if _suffix(path) in {".parquet", ".pq"}:
         import pyarrow.parquet as pq
 
         return int(pq.ParquetFile(str(path)).metadata.num_rows)
-    return None
+    from pyarrow import csv
+
+    first = str(pd.read_csv(str(path), nrows=0).columns[0])
+    reader = csv.open_csv(str(path), convert_options=csv.ConvertOptions(include_columns=[first],
+                                                                        column_types={first: "string"}))
+    return sum(record.num_rows for record in reader)
 
 
 def row_groups(path: str | Path) -> list[tuple[int, int, int]]:

@@ -36,6 +36,9 @@ from validation.inputs.artifacts import load_artifact, predict_scores
 from validation.inputs.spec import ModelVersionSpec
 
 if TYPE_CHECKING:
+    from typing import Iterator
+
+    from validation.inputs.batches import Batch
     from validation.inputs.spec import SqlSource
 
 SCORE_FROM_ARTIFACT = "score"
@@ -680,3 +683,87 @@ def load_samples(spec: ModelVersionSpec, *, load_model: bool = True,
     reference = given if given is not None else current.iloc[0:0].copy()
     return Samples(reference, current, features, score, d.target, model, sampled or None, duplicates,
                    time_grain=(d.time_grain or DEFAULT_TIME_GRAIN) if dated else None, has_reference=given is not None)
+
+
+# --- samples read in batches (data.batch_rows) ---------------------------------------------------
+
+
+def file_columns(spec: ModelVersionSpec, role: str) -> list[str]:
+    """The columns of a sample's file, from its schema or header (no rows read)."""
+    from validation.inputs.storage import problem
+
+    path = _where(spec, role)
+    unusable = problem(path)
+    if unusable is not None:
+        raise DataError(path, None, unusable, role)
+    suffix = Path(path.split("://", 1)[-1]).suffix.lower()
+    try:
+        if suffix in {".parquet", ".pq"}:
+            import pyarrow.parquet as pq
+
+            return list(pq.read_schema(path).names)
+        if suffix in {".csv", ".txt"}:
+            return [str(c) for c in pd.read_csv(path, nrows=0).columns]
+    except Exception as exc:  # a parser's failure is the file's problem, named plainly
+        raise DataError(path, None, f"could not be read ({type(exc).__name__}: "
+                        f"{str(exc).splitlines()[0] if str(exc) else ''})", role) from None
+    raise DataError(path, None, f"unknown file type '{suffix}'; use .parquet or .csv", role)
+
+
+def sample_batches(spec: ModelVersionSpec, role: str, columns: list[str], *, features: list[str]) -> "Iterator[Batch]":
+    """One sample's batches of ``data.batch_rows`` rows, each checked as :func:`load_samples`
+    checks a whole sample (named columns present, target, score and the other roles valid, dates
+    counted in periods, numbers finite): ``columns`` and every column with a role.
+
+    Raises
+    ------
+    DataError
+        Naming the file, the spec key and the column, for the first bad batch.
+    """
+    for batch, _ in _checked_batches(spec, role, columns, features):
+        yield batch
+
+
+def _checked_batches(spec: ModelVersionSpec, role: str, columns: list[str], features: list[str]
+                     ) -> "Iterator[tuple[Batch, bool]]":
+    """:func:`sample_batches`, each batch with whether its ``data.time`` held dates."""
+    from validation.inputs.batches import Batch, iter_batches
+
+    d = spec.data
+    path = _where(spec, role)
+    named = _named_columns(spec, features)
+    roles = [c for c, key in named.items() if key != "data.features" and not (c == d.time and role == "data.reference")]
+    present = set(file_columns(spec, role))
+    read = list(dict.fromkeys([*columns, *[c for c in roles if c in present]]))
+    checked = {c: key for c, key in named.items() if c in read or key != "data.features"}
+    numeric_named = [c for c, key in checked.items() if key in ("data.features", "data.score", "data.exposure",
+                                                                  "data.lgd")]
+    assert d.batch_rows is not None, "batches are read when data.batch_rows is set"
+    for batch in iter_batches(path, read, role, batch_rows=d.batch_rows):
+        frame, dated = _prepare(batch.frame, spec, role, checked)
+        _check_finite(frame, [c for c in numeric_named if c in frame.columns], path, role)
+        yield Batch(batch.start, frame), dated
+
+
+def batch_samples(spec: ModelVersionSpec) -> Samples:
+    """The samples of a version whose samples are read in batches (``data.batch_rows``): their
+    columns and no rows, once the first batch of each is checked (:func:`sample_batches`) and the
+    two agree in kind; the checks then read the batches themselves."""
+    d = spec.data
+    features = spec.feature_columns(file_columns(spec, "data.reference"))
+    if not features:
+        raise DataError(_where(spec, "data.reference"), None, "no feature columns; list them in data.features",
+                        "data.reference")
+    wanted = list(dict.fromkeys([*features, *d.protected, *d.segments]))
+    first: dict[str, pd.DataFrame] = {}
+    dated = False
+    for role in ROLES:
+        present = set(file_columns(spec, role))
+        found = next(iter(_checked_batches(spec, role, [c for c in wanted if c in present], features)), None)
+        if found is None:
+            raise DataError(_where(spec, role), None, "has no rows; a sample needs at least one row", role)
+        first[role] = found[0].frame
+        dated = found[1] if role == "data.current" else dated
+    _check_agreement(spec, first["data.reference"], first["data.current"], _named_columns(spec, features))
+    return Samples(first["data.reference"].iloc[0:0], first["data.current"].iloc[0:0], features, d.score, d.target,
+                   time_grain=(d.time_grain or DEFAULT_TIME_GRAIN) if dated else None)

@@ -273,6 +273,11 @@ MissingCodes = Annotated[dict[Column, Annotated[list[MissingCode], Field(min_len
 """``data.missing_values``: column -> the codes that mean "missing" in it (``not_known``, ``-999``)."""
 
 
+MIN_BATCH_ROWS, MAX_BATCH_ROWS = 1_000, 50_000_000
+"""Bounds of ``data.batch_rows``: a batch of fewer rows costs more in overhead than it saves; one
+of more than 50 million is a whole sample on most machines."""
+
+
 class DataSection(_Strict):
     reference: DataSource | None = None
     """Required for a classification model; a VaR backtest needs only the current P&L and VaR."""
@@ -293,6 +298,7 @@ class DataSection(_Strict):
     var: Column | None = None
     var_level: float | None = Field(default=None, gt=0.0, lt=1.0)
     max_rows: int | None = Field(default=None, gt=0, le=10**12)
+    batch_rows: int | None = Field(default=None, ge=MIN_BATCH_ROWS, le=MAX_BATCH_ROWS)
     benchmark_score: Column | None = None
     outcome_window: int | None = Field(default=None, ge=1, le=MAX_OUTCOME_WINDOW)
     missing_values: MissingCodes | None = None
@@ -319,6 +325,7 @@ class DataOverride(_Strict):
     var: Column | None = None
     var_level: float | None = Field(default=None, gt=0.0, lt=1.0)
     max_rows: int | None = Field(default=None, gt=0, le=10**12)
+    batch_rows: int | None = Field(default=None, ge=MIN_BATCH_ROWS, le=MAX_BATCH_ROWS)
     benchmark_score: Column | None = None
     outcome_window: int | None = Field(default=None, ge=1, le=MAX_OUTCOME_WINDOW)
     missing_values: MissingCodes | None = None
@@ -474,7 +481,7 @@ class ModelVersionSpec(BaseModel):
         if materiality is None:
             return []
         return [name for name in REQUIRED_CHECKS[materiality]
-                if name in REGISTRY and REGISTRY[name].not_applicable(self) is None]
+                if name in REGISTRY and REGISTRY[name].why_not(self) is None]
 
     @property
     def version(self) -> str:
@@ -586,6 +593,27 @@ def _resolve(path: Path, value: str | None) -> str | None:
         return os.path.abspath(joined)
 
 
+
+def _check_batches(data: DataSection, path: Path) -> None:
+    """What samples read in batches (``data.batch_rows``) cannot do yet, each refused by its key."""
+    refusals = {
+        "data.ids": (data.ids, "samples read in batches are not deduplicated by identifier yet; remove data.ids "
+                               "(or data.batch_rows, to read the samples whole)"),
+        "data.max_rows": (data.max_rows, "batch_rows reads every row in bounded memory and max_rows samples rows "
+                                         "instead; keep one of them"),
+        "data.score": (not data.score, "samples read in batches need their scores in a column (data.score); "
+                                       "scoring an artifact batch by batch is not supported yet"),
+        "data.reference_profile": (data.reference_profile, "a reference profile stands in for a reference read "
+                                                           "whole; with batch_rows, give the reference file itself"),
+    }
+    for key, (given, problem) in refusals.items():
+        if given:
+            raise SpecError(path, key, f"{problem} (data.batch_rows is set)")
+    for key in ("reference", "current"):
+        if isinstance(getattr(data, key), SqlSource):
+            raise SpecError(path, f"data.{key}", "a SQL source is read whole; with data.batch_rows give a parquet or "
+                            "CSV file (a snapshot of the query)")
+
 def _check_semantics(path: Path, key_prefix: str, entry: ModelVersionSpec) -> None:
     model, data = entry.model, entry.data
     if model.artifact and not model.artifact_sha256:
@@ -602,12 +630,16 @@ def _check_semantics(path: Path, key_prefix: str, entry: ModelVersionSpec) -> No
         if not data.score and not model.artifact:
             raise SpecError(path, "data.score", "give the score column, or a model.artifact to "
                             "compute scores from")
+        if data.batch_rows is not None:
+            _check_batches(data, path)
     else:
         for key in ("pnl", "var", "var_level"):
             if getattr(data, key) is None:
                 raise SpecError(path, f"data.{key}", "required for a 'var' model")
         if data.max_rows is not None:
             raise SpecError(path, "data.max_rows", "a VaR backtest needs every day in order; remove max_rows")
+        if data.batch_rows is not None:
+            raise SpecError(path, "data.batch_rows", "a VaR backtest reads its days whole; remove batch_rows")
     roles = {"target": data.target, "score": data.score, "time": data.time, "benchmark_score": data.benchmark_score}
     for feature in data.features or []:
         for role, column in roles.items():

@@ -928,23 +928,28 @@ def family_levels(judged_periods: int, multiplicity: str) -> tuple[float, float]
     return 1.0 - (1.0 - amber) / judged_periods, 1.0 - (1.0 - red) / judged_periods
 
 
-def period_findings(by_period: pd.DataFrame, details: dict[str, ColumnDrift], current: pd.DataFrame, *,
+def period_findings(by_period: pd.DataFrame, details: dict[str, ColumnDrift], current: pd.DataFrame | None, *,
                     time: str, score: str | None, target: str | None, reference_default_rate: float | None,
                     min_slice_rows: int, psi_rule: str = "both", bounds: Bounds | None = None,
-                    multiplicity: str = "none") -> list[dict[str, object]]:
+                    multiplicity: str = "none", period_rows: pd.DataFrame | None = None) -> list[dict[str, object]]:
     """Findings per period (subjects ``period:<value>``): the score's ``psi``, judged by the same
     rule as the whole sample against the period's own critical values (:func:`psi_bounds`) at
     levels adjusted for the number of judged periods (:func:`family_levels`, by the policy's
     ``multiplicity``), and reported, not judged, for a period of fewer than ``min_slice_rows``
-    rows; with a target, the period's ``default_rate`` (reported)."""
+    rows; with a target, the period's ``default_rate`` (reported). The rows and default rate of
+    each period come from ``current``, or from ``period_rows`` (:func:`default_rate_by_period`'s
+    table, as a sample read in batches gives it) when there is no ``current``."""
     from validation.judging.findings import finding
 
     if psi_rule not in PSI_RULES:
         raise ValueError(f"psi_rule must be one of {', '.join(PSI_RULES)}, got {psi_rule!r}")
     policy_bounds = bounds if bounds is not None else Policy().bounds("psi")
     items: list[dict[str, object]] = []
-    sizes = current[time].astype(str).value_counts()
-    rates = current.groupby(current[time].astype(str))[target].mean() if target else None
+    if current is not None:
+        period_rows = default_rate_by_period(current, time, target)
+    assert period_rows is not None, "period_findings needs the current sample or its rows per period"
+    sizes = period_rows["rows"]
+    rates = period_rows["default_rate"] if target else None
     judged_periods = sum(1 for period in by_period.columns if int(sizes.get(period, 0)) >= min_slice_rows)
     levels = family_levels(judged_periods, multiplicity)
     family = (f"; critical values adjusted over {judged_periods} judged periods (Bonferroni, multiplicity "
@@ -974,9 +979,10 @@ def period_findings(by_period: pd.DataFrame, details: dict[str, ColumnDrift], cu
     return items
 
 
-def default_rate_by_period(current: pd.DataFrame, time: str, target: str) -> pd.DataFrame:
-    """Rows and default rate per period of ``time``; the rate of a period with fewer than
-    :data:`MIN_CATEGORY_COUNT` rows is left undefined (a few rows' rate is their outcomes).
+def default_rate_by_period(current: pd.DataFrame, time: str, target: str | None) -> pd.DataFrame:
+    """Rows and default rate per period of ``time`` (rows alone without a ``target``); the rate of
+    a period with fewer than :data:`MIN_CATEGORY_COUNT` rows is left undefined (a few rows' rate
+    is their outcomes).
 
     >>> frame = pd.DataFrame({"m": ["a"] * 6 + ["b"] * 2, "y": [1, 0, 0, 0, 0, 1, 1, 0]})
     >>> default_rate_by_period(frame, "m", "y")
@@ -985,6 +991,8 @@ def default_rate_by_period(current: pd.DataFrame, time: str, target: str) -> pd.
     a      6      0.333333
     b      2           NaN
     """
+    if target is None:
+        return current[time].astype(str).value_counts(sort=False).rename("rows").sort_index().to_frame()
     grouped = current.groupby(current[time].astype(str))[target]
     rates = grouped.agg(["size", "mean"]).rename(columns={"size": "rows", "mean": "default_rate"})
     rates.loc[rates["rows"] < MIN_CATEGORY_COUNT, "default_rate"] = np.nan

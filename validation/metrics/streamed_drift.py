@@ -5,8 +5,8 @@ of each column that :func:`validation.metrics.drift.drift_table` gives from two 
 from passes over each sample's batches: the bins and their counts (so PSI, chi-square, JS and
 the PSI critical values) are exactly the in-memory ones; KS and Wasserstein too when a column has
 at most :data:`~validation.metrics.summaries.DISTINCT_CAP` distinct values in each sample, and
-otherwise within the bounds each column's note states. With ``time``, the PSI of each period of
-the current sample comes from one more pass, as :func:`validation.metrics.drift.psi_by_period`.
+otherwise within the bounds each column's note states. The PSI of each period of the current
+sample, with its rows and default rate, comes from one more pass (:func:`streamed_by_period`).
 
 Memory: the summaries (a few hundred KB a column) and one batch at a time. Each pass is a map over
 batches and a merge, so a cluster can run the map (:func:`summarise_scan` and the others are plain
@@ -228,16 +228,27 @@ def streamed_drift_table(reference: Batches, current: Batches, columns: list[str
     return drift.table_of(details), details
 
 
-def streamed_psi_by_period(details: dict[str, drift.ColumnDrift], current: Batches, time: str) -> pd.DataFrame:
-    """:func:`validation.metrics.drift.psi_by_period` from the current sample's batches: each row
-    assigned to its bin (the overall comparison's), counts per (period, bin) summed over batches."""
+def streamed_by_period(details: dict[str, drift.ColumnDrift], current: Batches, time: str, target: str | None
+                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`validation.metrics.drift.psi_by_period` and :func:`~validation.metrics.drift.default_rate_by_period`
+    from the current sample's batches: each row assigned to its bin (the overall comparison's),
+    counts per (period, bin), rows and defaults per period, summed over batches."""
     columns = list(details)
     counts: dict[str, dict[object, np.ndarray]] = {c: {} for c in columns}
-    for batch in current([*columns, time]):
+    rows: dict[object, int] = {}
+    events: dict[object, float] = {}
+    for batch in current(list(dict.fromkeys([*columns, time, *([target] if target else [])]))):
         periods = batch.frame[time]
         labels = pd.unique(periods.dropna())
         codes = pd.Categorical(periods, categories=labels).codes.astype(np.int64)
         keep = codes >= 0
+        sizes = np.bincount(codes[keep], minlength=len(labels))
+        defaults = (np.bincount(codes[keep], weights=batch.frame[target].to_numpy(dtype=float)[keep],
+                                minlength=len(labels)) if target else np.zeros(len(labels)))
+        for label, size, defaulted in zip(labels, sizes, defaults):
+            rows[label] = rows.get(label, 0) + int(size)
+            events[label] = events.get(label, 0.0) + float(defaulted)
+
         def tally(c: str) -> np.ndarray:
             n_bins = details[c].binning.n_bins
             index = details[c].binning.assign(batch.frame[c])
@@ -248,7 +259,21 @@ def streamed_psi_by_period(details: dict[str, drift.ColumnDrift], current: Batch
             for label, row in zip(labels, table.reshape(len(labels), n_bins)):
                 held = counts[c].setdefault(label, np.zeros(n_bins, dtype=np.int64))
                 held += row
-    order = pd.Index(list(counts[columns[0]]) if columns else []).sort_values()
+    order = pd.Index(list(rows)).sort_values()
     result = {c: [drift.psi(drift.shares(details[c].reference_counts), drift.shares(counts[c][p])) for p in order]
               for c in columns}
-    return pd.DataFrame(result, index=pd.Index([str(p) for p in order], name="period")).T
+    by_period = pd.DataFrame(result, index=pd.Index([str(p) for p in order], name="period")).T
+    table = pd.DataFrame({"rows": [rows[p] for p in order]}, index=pd.Index([str(p) for p in order], name=time))
+    if target:
+        table["default_rate"] = [events[p] / rows[p] if rows[p] >= drift.MIN_CATEGORY_COUNT else np.nan for p in order]
+    return by_period, table
+
+
+def streamed_mean(batches: Batches, column: str) -> float:
+    """The mean of a column over a sample's batches (``nan`` without values)."""
+    total, n = 0.0, 0
+    for batch in batches([column]):
+        values = batch.frame[column].to_numpy(dtype=float, na_value=np.nan)
+        values = values[~np.isnan(values)]
+        total, n = total + float(values.sum()), n + len(values)
+    return total / n if n else math.nan
