@@ -89,3 +89,34 @@ def test_the_message_lists_the_checks_that_read_batches() -> None:
     from validation.checks.base import BATCH_CHECKS
 
     assert set(BATCH_CHECKS) == {name for name in REGISTRY.names() if REGISTRY[name].reads_batches}
+
+
+def test_drift_on_a_dask_cluster_finds_what_one_process_finds(write_spec: Callable[..., Path],
+                                                                tmp_path: Path) -> None:
+    """Partitioned parquet, summarised a row group per task on a LocalCluster of one single-threaded
+    worker process (the notebook's own tasks must run beside it: no deadlock), then merged: the
+    same findings as the run in one process."""
+    from distributed import LocalCluster
+
+    from validation.execution.pipeline import run_specs
+
+    reference, current = synthetic_sample(5000, seed=1), synthetic_sample(4000, seed=2, shift=0.2)
+    spec = write_spec({"data": {"ids": [], "time": "month", "batch_rows": ROWS}, "checks": ["drift"]},
+                      reference=reference, current=current)
+    reference.to_parquet(spec.parent / "data" / "ref.parquet", row_group_size=1500)  # 4 row groups
+    current.to_parquet(spec.parent / "data" / "cur.parquet", row_group_size=1500)
+    done, local = _run(spec, tmp_path / "local")
+    assert done.returncode in (0, 1), done.stderr
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        (outcome,), _ = run_specs([spec], out=tmp_path / "cluster", scheduler=cluster.scheduler_address)
+    assert local is not None
+    expected, got = _drift(local), _drift(outcome.results)
+    assert got["error"] is None, got["error"]
+    assert (expected["summary"]["summarised_on"], got["summary"]["summarised_on"]) == (
+        "this process", "a Dask cluster, a task per parquet row group")
+    findings = {(f["metric"], f["subject"]): f for f in expected["findings"]}
+    assert len(got["findings"]) == len(findings)
+    for f in got["findings"]:
+        want = findings[(f["metric"], f["subject"])]
+        assert f["status"] == want["status"]
+        assert f["value"] == pytest.approx(want["value"], rel=1e-9, nan_ok=True), f

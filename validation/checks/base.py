@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from validation.governance.registry import Registry
     from validation.inputs.batches import Batch
+    from validation.metrics.streamed_drift import Sample
     from validation.inputs.samples import Samples
     from validation.inputs.spec import ModelVersionSpec, Spec
     from validation.judging.findings import Finding
@@ -228,6 +229,8 @@ class CheckContext:
     samples: "Samples"
     policy: "Policy"
     runner_inputs: Mapping[str, Any] = field(default_factory=dict)
+    clients: dict[str, Any] = field(default_factory=dict)
+    """Scheduler address -> the ``distributed.Client`` a check opened to the cluster it runs on."""
 
     @property
     def reference(self) -> "pd.DataFrame":
@@ -243,6 +246,23 @@ class CheckContext:
         from validation.inputs.samples import sample_batches
 
         return functools.partial(sample_batches, self.spec, role, features=self.samples.features)
+
+    def sample(self, role: str) -> "Sample":
+        """A sample read in batches, summarised where the run is: on the Dask cluster the notebook
+        runs on, its parquet row groups one task each (:mod:`validation.execution.cluster`), else
+        batch by batch in this process (:meth:`batches`)."""
+        from validation.execution.cluster import cluster_sample, scheduler
+        from validation.metrics.streamed_drift import LocalSample
+
+        address = scheduler()
+        path = str(getattr(self.spec.data, role.removeprefix("data.")))
+        if address is None or not path.lower().endswith((".parquet", ".pq")):
+            return LocalSample(self.batches(role))
+        if address not in self.clients:
+            from distributed import Client
+
+            self.clients[address] = Client(address, timeout=30)
+        return cluster_sample(self.clients[address], self.spec, role, self.samples.features)
 
     def previous(self) -> "ModelVersionSpec | None":
         """The version listed before this one in the same spec, if any (no second parse)."""

@@ -93,7 +93,7 @@ class DriftCheck(BuiltinCheck):
         if spec.data.batch_rows is not None:
             from validation.metrics.streamed_drift import streamed_drift_table
 
-            table, details = streamed_drift_table(context.batches("data.reference"), context.batches("data.current"),
+            table, details = streamed_drift_table(context.sample("data.reference"), context.sample("data.current"),
                                                   columns, bins=params.bins, max_discrete=params.max_discrete,
                                                   max_categories=params.max_categories)
         else:
@@ -107,14 +107,20 @@ class DriftCheck(BuiltinCheck):
         if profile is not None:
             method.text(f"Reference taken from the profile `{profile.path}` (bins fixed when it was built: "
                         f"{profile.settings}).")
+        summarised_on = None
         if spec.data.batch_rows is not None:
+            from validation.execution.cluster import ClusterSample
             from validation.metrics.summaries import DISTINCT_CAP, GRID_BINS
+
+            summarised_on = ("a Dask cluster, a task per parquet row group"
+                             if isinstance(context.sample("data.reference"), ClusterSample) else "this process")
 
             method.text(f"Both samples read in batches of {spec.data.batch_rows:,} rows (`data.batch_rows`), in memory "
                         "bounded by the batch: every bin and its counts, so every PSI, chi-square and Jensen-Shannon "
                         f"figure, are exactly those of the whole samples; so are KS and Wasserstein for a column of at "
                         f"most {DISTINCT_CAP:,} distinct values in each sample. A column of more has them from "
-                        f"{GRID_BINS:,} fine bins, within the bounds its note gives (validation.metrics.summaries).")
+                        f"{GRID_BINS:,} fine bins, within the bounds its note gives (validation.metrics.summaries). "
+                        f"Summarised on {summarised_on}.")
         judged = {f.subject: f for f in policy.judge_all(findings) if f.metric == "psi"}
         statuses: dict[str, str] = {str(c): judged[drift.subject_of(str(c), score)].status for c in table.index}
         _ranked(output, table, statuses, _common_lines(judged.values()))
@@ -127,7 +133,7 @@ class DriftCheck(BuiltinCheck):
         output.headline = drift.headline(table, policy.judge_all(output.findings), score)
         output.summary = {"reference_rows": int(details[score].reference_counts.sum()),
                           "current_rows": int(details[score].current_counts.sum()),
-                          "batch_rows": spec.data.batch_rows,
+                          "batch_rows": spec.data.batch_rows, "summarised_on": summarised_on,
                           "columns": len(columns), "bins": params.bins, "psi_rule": params.psi_rule,
                           "min_slice_rows": params.min_slice_rows,
                           "reference_profile": profile.path if profile is not None else None}
@@ -219,8 +225,8 @@ def _by_period(output: CheckOutput, context: CheckContext, details: dict[str, An
     if context.spec.data.batch_rows is not None:
         from validation.metrics.streamed_drift import streamed_by_period, streamed_mean
 
-        by_period, period_rows = streamed_by_period(details, context.batches("data.current"), time, s.target)
-        reference_rate = streamed_mean(context.batches("data.reference"), s.target) if s.target else None
+        by_period, period_rows = streamed_by_period(details, context.sample("data.current"), time, s.target)
+        reference_rate = streamed_mean(context.sample("data.reference"), s.target) if s.target else None
     else:
         by_period = drift.psi_by_period(details, context.current, time)
         period_rows = drift.default_rate_by_period(context.current, time, s.target)

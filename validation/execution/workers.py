@@ -244,6 +244,8 @@ def run_on_dask(tasks: list[Task], scheduler: str, *,
     """
     from distributed import Client, as_completed
 
+    from validation.execution.cluster import execute_on_worker
+
     try:
         client = Client(scheduler, timeout=connect_timeout)
     except (OSError, TimeoutError, ValueError) as exc:
@@ -252,7 +254,7 @@ def run_on_dask(tasks: list[Task], scheduler: str, *,
     results: dict[tuple[str, str, str], TaskResult] = {}
     futures: dict[Any, Task] = {}
     try:
-        futures = {client.submit(execute_task, task, key=f"validation-{'-'.join(task.key)}-{os.urandom(4).hex()}",
+        futures = {client.submit(execute_on_worker, task, key=f"validation-{'-'.join(task.key)}-{os.urandom(4).hex()}",
                                  pure=False): task for task in tasks}
         for future in as_completed(futures):
             task = futures[future]

@@ -724,25 +724,62 @@ def sample_batches(spec: ModelVersionSpec, role: str, columns: list[str], *, fea
         yield batch
 
 
+@dataclass(frozen=True)
+class _BatchReading:
+    """What to read of a sample in batches, and how each batch is checked."""
+
+    spec: ModelVersionSpec
+    role: str
+    columns: list[str]
+    """The columns asked for and every column with a role."""
+    named: dict[str, str]
+    """The named columns a batch must have, with their keys."""
+    numeric: list[str]
+    """The named columns whose numbers must be finite."""
+
+    @classmethod
+    def of(cls, spec: ModelVersionSpec, role: str, columns: list[str], features: list[str]) -> "_BatchReading":
+        d = spec.data
+        named = _named_columns(spec, features)
+        roles = [c for c, key in named.items()
+                 if key != "data.features" and not (c == d.time and role == "data.reference")]
+        present = set(file_columns(spec, role))
+        read = list(dict.fromkeys([*columns, *[c for c in roles if c in present]]))
+        checked = {c: key for c, key in named.items() if c in read or key != "data.features"}
+        numeric = [c for c, key in checked.items()
+                   if key in ("data.features", "data.score", "data.exposure", "data.lgd")]
+        return cls(spec, role, read, checked, numeric)
+
+    def check(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+        """One batch checked as :func:`load_samples` checks a whole sample; whether its
+        ``data.time`` held dates."""
+        path = _where(self.spec, self.role)
+        frame, dated = _prepare(frame, self.spec, self.role, self.named)
+        _check_finite(frame, [c for c in self.numeric if c in frame.columns], path, self.role)
+        return frame, dated
+
+
 def _checked_batches(spec: ModelVersionSpec, role: str, columns: list[str], features: list[str]
                      ) -> "Iterator[tuple[Batch, bool]]":
     """:func:`sample_batches`, each batch with whether its ``data.time`` held dates."""
     from validation.inputs.batches import Batch, iter_batches
 
-    d = spec.data
-    path = _where(spec, role)
-    named = _named_columns(spec, features)
-    roles = [c for c, key in named.items() if key != "data.features" and not (c == d.time and role == "data.reference")]
-    present = set(file_columns(spec, role))
-    read = list(dict.fromkeys([*columns, *[c for c in roles if c in present]]))
-    checked = {c: key for c, key in named.items() if c in read or key != "data.features"}
-    numeric_named = [c for c, key in checked.items() if key in ("data.features", "data.score", "data.exposure",
-                                                                  "data.lgd")]
-    assert d.batch_rows is not None, "batches are read when data.batch_rows is set"
-    for batch in iter_batches(path, read, role, batch_rows=d.batch_rows):
-        frame, dated = _prepare(batch.frame, spec, role, checked)
-        _check_finite(frame, [c for c in numeric_named if c in frame.columns], path, role)
+    reading = _BatchReading.of(spec, role, columns, features)
+    assert spec.data.batch_rows is not None, "batches are read when data.batch_rows is set"
+    for batch in iter_batches(_where(spec, role), reading.columns, role, batch_rows=spec.data.batch_rows):
+        frame, dated = reading.check(batch.frame)
         yield Batch(batch.start, frame), dated
+
+
+def checked_row_group(spec: ModelVersionSpec, role: str, columns: list[str], features: list[str], index: int,
+                      start: int) -> "Batch":
+    """Row group ``index`` of a sample's parquet file (its first row at ``start`` in the file),
+    checked as :func:`sample_batches` checks a batch: what a cluster's worker reads."""
+    from validation.inputs.batches import Batch, read_row_group
+
+    reading = _BatchReading.of(spec, role, columns, features)
+    frame, _ = reading.check(read_row_group(_where(spec, role), index, reading.columns))
+    return Batch(start, frame)
 
 
 def batch_samples(spec: ModelVersionSpec) -> Samples:

@@ -19,7 +19,7 @@ import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Iterable, TypeVar
+from typing import Any, Callable, Iterable, Protocol, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -36,58 +36,103 @@ Batches = Callable[[list[str]], Iterable[Batch]]
 """A sample: given columns, its batches in file order (e.g. ``functools.partial(iter_batches, path, role=...)``)."""
 
 
+class Sample(Protocol):
+    """A sample summarised batch by batch: :class:`LocalSample` in this process, or
+    :class:`validation.execution.cluster.ClusterSample` on a Dask cluster (the same work)."""
+
+    def first(self, columns: list[str]) -> Batch | None:
+        """Its first batch (the columns' kinds are taken from it)."""
+
+    def map_merge(self, columns: list[str], work: Callable[[Batch], T], merge: Callable[[T, T], T]) -> T | None:
+        """``work`` on every batch of ``columns``, the results merged (``None`` without batches)."""
+
+
+@dataclass(frozen=True)
+class LocalSample:
+    """A sample read batch by batch in this process."""
+
+    batches: Batches
+
+    def first(self, columns: list[str]) -> Batch | None:
+        return next(iter(self.batches(columns)), None)
+
+    def map_merge(self, columns: list[str], work: Callable[[Batch], T], merge: Callable[[T, T], T]) -> T | None:
+        merged: T | None = None
+        for batch in self.batches(columns):
+            part = work(batch)
+            merged = part if merged is None else merge(merged, part)
+        return merged
+
+
+def _sample(source: "Sample | Batches") -> Sample:
+    if isinstance(source, (LocalSample,)) or hasattr(source, "map_merge"):
+        return cast(Sample, source)
+    return LocalSample(cast(Batches, source))
+
+
 def _by_column(work: Callable[[str], T], columns: list[str]) -> dict[str, T]:
     """``work`` on each column, in threads (numpy's sorts, searches and comparisons release the GIL)."""
     with ThreadPoolExecutor(max_workers=max(1, min(len(columns), os.cpu_count() or 1))) as pool:
         return dict(zip(columns, pool.map(work, columns)))
 
 
-def summarise_scan(batch: Batch, columns: list[str], numeric: dict[str, bool],
-                   distinct: dict[str, bool] | None = None) -> dict[str, ColumnScan]:
-    """Pass 1 on one batch: the :class:`ColumnScan` of each column."""
+def _merge_each(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
+    """Two dicts of mergeable summaries, merged key by key."""
+    return {c: left[c].merge(right[c]) for c in left}
+
+
+def summarise_scan(batch: Batch, columns: list[str], numeric: dict[str, bool]) -> dict[str, ColumnScan]:
+    """Pass 1 on one batch: the :class:`ColumnScan` of each column (of the kind ``numeric`` says;
+    a batch whose values are of the other kind is refused)."""
+    for c in columns:
+        values = batch.frame[c]
+        if values.notna().any() and drift.is_numeric(values) != numeric[c]:
+            raise ValueError(f"column {c!r} is {'numeric' if numeric[c] else 'text'} in one sample or batch and "
+                             "not in another")
     keys = row_hash(np.arange(batch.start, batch.start + len(batch.frame), dtype=np.int64))
-    return _by_column(lambda c: ColumnScan.of(batch.frame[c], keys, numeric=numeric[c],
-                                              distinct=True if distinct is None else distinct[c]), columns)
+    return _by_column(lambda c: ColumnScan.of(batch.frame[c], keys, numeric=numeric[c]), columns)
 
 
-def _scan(batches: Iterable[Batch], columns: list[str], numeric: dict[str, bool] | None
-          ) -> tuple[dict[str, ColumnScan], dict[str, bool], int]:
-    """Pass 1 over a sample: merged scans; each column's kind from the first batch (``numeric``
-    when given: the other sample's); rows."""
-    merged: dict[str, ColumnScan] = {}
-    for batch in batches:
-        if numeric is None:
-            numeric = {c: drift.is_numeric(batch.frame[c]) for c in columns}
-        for c in columns:
-            if len(batch.frame) and batch.frame[c].notna().any() and drift.is_numeric(batch.frame[c]) != numeric[c]:
-                raise ValueError(f"column {c!r} is {'numeric' if numeric[c] else 'text'} in one sample or batch and "
-                                 "not in another")
-        counting = {c: c not in merged or merged[c].values is not None for c in columns}
-        scans = summarise_scan(batch, columns, numeric, counting)
-        merged = scans if not merged else {c: merged[c].merge(scans[c]) for c in columns}
-    if not merged:
+def _scan(sample: Sample, columns: list[str], numeric: dict[str, bool] | None
+          ) -> tuple[dict[str, ColumnScan], dict[str, bool]]:
+    """Pass 1 over a sample: merged scans, and each column's kind (from its first batch, or
+    ``numeric``: the other sample's)."""
+    if numeric is None:
+        first = sample.first(columns)
+        if first is None:
+            raise ValueError("the sample has no rows")
+        numeric = {c: drift.is_numeric(first.frame[c]) for c in columns}
+    kinds = numeric
+    merged = sample.map_merge(columns, lambda b: summarise_scan(b, columns, kinds), _merge_each)
+    if merged is None:
         raise ValueError("the sample has no rows")
-    assert numeric is not None
-    return merged, numeric, merged[columns[0]].n
+    return merged, numeric
 
 
-def _grid(batches: Iterable[Batch], edges: dict[str, np.ndarray], shift: dict[str, float]) -> dict[str, GridCounts]:
-    """Pass 2 over a sample: fine-bin counts of the columns in ``edges``."""
-    merged: dict[str, GridCounts] = {}
-    for b in batches:
-        part = _by_column(lambda c: GridCounts.of(b.frame[c], edges[c], shift[c]), list(edges))
-        merged = part if not merged else {c: merged[c].merge(part[c]) for c in edges}
+def summarise_grid(batch: Batch, edges: dict[str, np.ndarray], shift: dict[str, float]) -> dict[str, GridCounts]:
+    """Pass 2 on one batch: fine-bin counts of the columns in ``edges``."""
+    return _by_column(lambda c: GridCounts.of(batch.frame[c], edges[c], shift[c]), list(edges))
+
+
+def _grid(sample: Sample, edges: dict[str, np.ndarray], shift: dict[str, float]) -> dict[str, GridCounts]:
+    """Pass 2 over a sample."""
+    merged = sample.map_merge(list(edges), lambda b: summarise_grid(b, edges, shift), _merge_each)
+    assert merged is not None
     return merged
 
 
-def _windows(batches: Iterable[Batch], edges: dict[str, np.ndarray], bins: dict[str, np.ndarray]
-             ) -> dict[str, np.ndarray]:
+def summarise_windows(batch: Batch, edges: dict[str, np.ndarray], bins: dict[str, np.ndarray]
+                      ) -> dict[str, np.ndarray]:
+    """Pass 3 on one batch: the values of each column in its window bins."""
+    return _by_column(lambda c: window_values(batch.frame[c], edges[c], bins[c]), list(bins))
+
+
+def _windows(sample: Sample, edges: dict[str, np.ndarray], bins: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Pass 3 over a sample: the values of each column in its window bins, sorted."""
-    parts: dict[str, list[np.ndarray]] = {c: [] for c in bins}
-    for b in batches:
-        for c, values in _by_column(lambda c: window_values(b.frame[c], edges[c], bins[c]), list(bins)).items():
-            parts[c].append(values)
-    return {c: np.sort(np.concatenate(v)) if v else np.empty(0) for c, v in parts.items()}
+    merged = sample.map_merge(list(bins), lambda b: summarise_windows(b, edges, bins),
+                              lambda x, y: {c: np.concatenate([x[c], y[c]]) for c in x})
+    assert merged is not None
+    return {c: np.sort(v) for c, v in merged.items()}
 
 
 @dataclass(frozen=True)
@@ -195,12 +240,13 @@ def ks_pvalue_weighted(statistic: float, reference: ColumnScan, current: ColumnS
     return drift.ks_pvalue(statistic, n1, n2)
 
 
-def streamed_drift_table(reference: Batches, current: Batches, columns: list[str], *, bins: int = 10,
-                         max_discrete: int = 10, max_categories: int = 50
+def streamed_drift_table(reference: "Sample | Batches", current: "Sample | Batches", columns: list[str], *,
+                         bins: int = 10, max_discrete: int = 10, max_categories: int = 50
                          ) -> tuple[pd.DataFrame, dict[str, drift.ColumnDrift]]:
     """:func:`validation.metrics.drift.drift_table` from batches (see the module docstring)."""
-    ref_scan, numeric, _ = _scan(reference(columns), columns, None)
-    cur_scan, _, _ = _scan(current(columns), columns, numeric)
+    ref_sample, cur_sample = _sample(reference), _sample(current)
+    ref_scan, numeric = _scan(ref_sample, columns, None)
+    cur_scan, _ = _scan(cur_sample, columns, numeric)
     details: dict[str, drift.ColumnDrift] = {}
     for c in columns:
         if not numeric[c]:
@@ -211,15 +257,15 @@ def streamed_drift_table(reference: Batches, current: Batches, columns: list[str
     edges = {c: grid_edges(ref_scan[c] if len(ref_scan[c].sample_values) else cur_scan[c]) for c in gridded}
     shift = {c: float((ref_scan[c].sample_values if len(ref_scan[c].sample_values) else cur_scan[c].sample_values)[0])
              for c in gridded}
-    ref_grid = _grid(reference(gridded), edges, shift) if gridded else {}
-    cur_grid = _grid(current(gridded), edges, shift) if gridded else {}
+    ref_grid = _grid(ref_sample, edges, shift) if gridded else {}
+    cur_grid = _grid(cur_sample, edges, shift) if gridded else {}
     targets = {}
     for c in gridded:
         basis = ref_grid[c] if ref_grid[c].counts.sum() else cur_grid[c]
         n = int(basis.counts.sum())
         targets[c] = window_bins(basis, np.arange(1, bins) * n / bins)
-    ref_window = _windows(reference(gridded), edges, targets) if gridded else {}
-    cur_window = _windows(current(gridded), edges, targets) if gridded else {}
+    ref_window = _windows(ref_sample, edges, targets) if gridded else {}
+    cur_window = _windows(cur_sample, edges, targets) if gridded else {}
     for c in columns:
         if numeric[c]:
             details[c] = _numeric_drift(c, _Numeric(ref_scan[c], ref_grid.get(c), ref_window.get(c)),
@@ -228,52 +274,78 @@ def streamed_drift_table(reference: Batches, current: Batches, columns: list[str
     return drift.table_of(details), details
 
 
-def streamed_by_period(details: dict[str, drift.ColumnDrift], current: Batches, time: str, target: str | None
-                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
+@dataclass
+class PeriodCounts:
+    """Rows, defaults and bin counts per period of the current sample (mergeable)."""
+
+    rows: dict[str, int]
+    events: dict[str, float]
+    counts: dict[str, dict[str, np.ndarray]]
+
+    def merge(self, other: "PeriodCounts") -> "PeriodCounts":
+        rows = {p: self.rows.get(p, 0) + other.rows.get(p, 0) for p in {*self.rows, *other.rows}}
+        events = {p: self.events.get(p, 0.0) + other.events.get(p, 0.0) for p in rows}
+        counts = {c: {p: _add(self.counts[c].get(p), other.counts[c].get(p)) for p in rows} for c in self.counts}
+        return PeriodCounts(rows, events, counts)
+
+
+def _add(left: np.ndarray | None, right: np.ndarray | None) -> np.ndarray:
+    """Two periods' bin counts added, either one absent (the period was not in that part)."""
+    if left is None or right is None:
+        found = left if right is None else right
+        assert found is not None
+        return found
+    return left + right
+
+
+def summarise_periods(batch: Batch, binnings: dict[str, drift.Binning], time: str, target: str | None) -> PeriodCounts:
+    """The :class:`PeriodCounts` of one batch: each row assigned to its bin."""
+    periods = batch.frame[time]
+    labels = pd.unique(periods.dropna())
+    codes = pd.Categorical(periods, categories=labels).codes.astype(np.int64)
+    keep = codes >= 0
+    sizes = np.bincount(codes[keep], minlength=len(labels))
+    defaults = (np.bincount(codes[keep], weights=batch.frame[target].to_numpy(dtype=float)[keep], minlength=len(labels))
+                if target else np.zeros(len(labels)))
+
+    def tally(c: str) -> dict[str, np.ndarray]:
+        n_bins = binnings[c].n_bins
+        index = binnings[c].assign(batch.frame[c])
+        table = np.bincount(codes[keep] * n_bins + index[keep], minlength=len(labels) * n_bins)
+        return dict(zip(map(str, labels), table.reshape(len(labels), n_bins)))
+
+    names = [str(label) for label in labels]
+    return PeriodCounts(dict(zip(names, sizes.tolist())), dict(zip(names, defaults.tolist())),
+                        _by_column(tally, list(binnings)))
+
+
+def streamed_by_period(details: dict[str, drift.ColumnDrift], current: "Sample | Batches", time: str,
+                       target: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`validation.metrics.drift.psi_by_period` and :func:`~validation.metrics.drift.default_rate_by_period`
     from the current sample's batches: each row assigned to its bin (the overall comparison's),
     counts per (period, bin), rows and defaults per period, summed over batches."""
-    columns = list(details)
-    counts: dict[str, dict[object, np.ndarray]] = {c: {} for c in columns}
-    rows: dict[object, int] = {}
-    events: dict[object, float] = {}
-    for batch in current(list(dict.fromkeys([*columns, time, *([target] if target else [])]))):
-        periods = batch.frame[time]
-        labels = pd.unique(periods.dropna())
-        codes = pd.Categorical(periods, categories=labels).codes.astype(np.int64)
-        keep = codes >= 0
-        sizes = np.bincount(codes[keep], minlength=len(labels))
-        defaults = (np.bincount(codes[keep], weights=batch.frame[target].to_numpy(dtype=float)[keep],
-                                minlength=len(labels)) if target else np.zeros(len(labels)))
-        for label, size, defaulted in zip(labels, sizes, defaults):
-            rows[label] = rows.get(label, 0) + int(size)
-            events[label] = events.get(label, 0.0) + float(defaulted)
-
-        def tally(c: str) -> np.ndarray:
-            n_bins = details[c].binning.n_bins
-            index = details[c].binning.assign(batch.frame[c])
-            return np.bincount(codes[keep] * n_bins + index[keep], minlength=len(labels) * n_bins)
-
-        for c, table in _by_column(tally, columns).items():
-            n_bins = details[c].binning.n_bins
-            for label, row in zip(labels, table.reshape(len(labels), n_bins)):
-                held = counts[c].setdefault(label, np.zeros(n_bins, dtype=np.int64))
-                held += row
-    order = pd.Index(list(rows)).sort_values()
-    result = {c: [drift.psi(drift.shares(details[c].reference_counts), drift.shares(counts[c][p])) for p in order]
-              for c in columns}
-    by_period = pd.DataFrame(result, index=pd.Index([str(p) for p in order], name="period")).T
-    table = pd.DataFrame({"rows": [rows[p] for p in order]}, index=pd.Index([str(p) for p in order], name=time))
+    binnings = {c: d.binning for c, d in details.items()}
+    merged = _sample(current).map_merge(list(dict.fromkeys([*details, time, *([target] if target else [])])),
+                                        lambda b: summarise_periods(b, binnings, time, target),
+                                        lambda x, y: x.merge(y))
+    assert merged is not None
+    order = sorted(merged.rows, key=str)
+    by_period = pd.DataFrame({c: [drift.psi(drift.shares(details[c].reference_counts),
+                                            drift.shares(merged.counts[c][p])) for p in order] for c in details},
+                             index=pd.Index(order, name="period")).T
+    table = pd.DataFrame({"rows": [merged.rows[p] for p in order]}, index=pd.Index(order, name=time))
     if target:
-        table["default_rate"] = [events[p] / rows[p] if rows[p] >= drift.MIN_CATEGORY_COUNT else np.nan for p in order]
+        table["default_rate"] = [merged.events[p] / merged.rows[p] if merged.rows[p] >= drift.MIN_CATEGORY_COUNT
+                                 else np.nan for p in order]
     return by_period, table
 
 
-def streamed_mean(batches: Batches, column: str) -> float:
+def streamed_mean(batches: "Sample | Batches", column: str) -> float:
     """The mean of a column over a sample's batches (``nan`` without values)."""
-    total, n = 0.0, 0
-    for batch in batches([column]):
+    def part(batch: Batch) -> tuple[float, int]:
         values = batch.frame[column].to_numpy(dtype=float, na_value=np.nan)
         values = values[~np.isnan(values)]
-        total, n = total + float(values.sum()), n + len(values)
-    return total / n if n else math.nan
+        return float(values.sum()), len(values)
+
+    total = _sample(batches).map_merge([column], part, lambda x, y: (x[0] + y[0], x[1] + y[1]))
+    return total[0] / total[1] if total and total[1] else math.nan
