@@ -17,6 +17,9 @@ Cases (issue #3 drift and issue #5 explainability targets; more land with issue 
   above kernel start (<= 1 s).
 - ``full pack + data_quality`` / ``+ challenger`` (issue #20): each adds at most 20% to the full
   pack's wall time; the three are run in interleaved rounds and compared by their medians.
+- ``drift in batches`` (issue #21): ``data.batch_rows`` on 10M + 10M rows generated on the fly
+  (``--batched 100000000`` for 100M: <= 10 minutes, <= 2 GB), in one process and on a LocalCluster
+  of 2 workers.
 """
 
 from __future__ import annotations
@@ -343,6 +346,85 @@ def added_check_cases(spec: Path, scratch: Path, label: str) -> list[dict[str, A
     return cases
 
 
+BATCH_ROWS = 1_000_000
+"""``data.batch_rows`` of the batched cases: a row group of the generated files is a batch."""
+
+
+def write_large_inputs(folder: Path, rows: int) -> tuple[Path, float]:
+    """Reference and current parquet files of ``rows`` rows each, generated a million rows at a time
+    (row groups of a million rows), and a spec reading them in batches; the seconds it took."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import yaml
+
+    from synthetic import portfolio
+
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    for name, seed, shift in (("reference", 1, 0.0), ("current", 2, 0.3)):
+        writer = None
+        for i, start in enumerate(range(0, rows, BATCH_ROWS)):
+            table = pa.Table.from_pandas(portfolio(min(BATCH_ROWS, rows - start), seed=seed * 100_000 + i, drift=shift),
+                                         preserve_index=False)
+            writer = writer or pq.ParquetWriter(folder / f"{name}.parquet", table.schema)
+            writer.write_table(table, row_group_size=BATCH_ROWS)
+        assert writer is not None
+        writer.close()
+    generated = time.perf_counter() - started
+    columns = pq.read_schema(folder / "reference.parquet").names
+    spec = {"model": {"name": "bench_pd_batched", "version": str(rows)},
+            "data": {"reference": "reference.parquet", "current": "current.parquet", "target": "default",
+                     "score": "pd", "features": [c for c in columns if c.startswith(("num_", "cat_"))],
+                     "protected": ["sex"], "time": "month", "batch_rows": BATCH_ROWS},
+            "checks": ["drift"]}
+    path = folder / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path, generated
+
+
+def cluster_run_child(spec: str, out: str, workers: int) -> None:
+    """In a fresh process: a Dask LocalCluster of ``workers`` single-threaded worker processes, and
+    ``validation run`` on it (so that the measured process tree holds the cluster too)."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        done = subprocess.run([sys.executable, "-m", "validation", "run", spec, "--out", out, "--quiet",
+                               "--scheduler", cluster.scheduler_address], capture_output=True, text=True)
+    print(done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "")
+    if done.returncode not in (0, 1):
+        sys.stderr.write(done.stderr[-3000:])
+        raise SystemExit(done.returncode)
+
+
+def batched_cases(rows_list: list[int], *, cluster_workers: int = 2) -> list[dict[str, Any]]:
+    """Issue #21: ``validation run --checks drift`` on samples read in batches (``data.batch_rows``)
+    of ``rows`` + ``rows`` rows generated on the fly, in one process and on a LocalCluster."""
+    results = []
+    for rows in rows_list:
+        label = f"{rows // 1_000_000}M"
+        with tempfile.TemporaryDirectory() as scratch:
+            spec, generated = write_large_inputs(Path(scratch) / "inputs", rows)
+            size = sum(p.stat().st_size for p in (Path(scratch) / "inputs").glob("*.parquet")) / 1e9
+            target = {1: 5.0, 10: 60.0, 100: 600.0}.get(rows // 1_000_000)
+            local = measure([sys.executable, "-m", "validation", "run", str(spec), "--out", str(Path(scratch) / "local"),
+                             "--quiet"])
+            doc = json.loads((Path(local["stdout"][0]) / "results.json").read_text())
+            drift = next(c for c in doc["checks"] if c["name"] == "drift")
+            results.append({"case": f"drift in batches end to end, {label} + {label} rows (data.batch_rows)",
+                            "seconds": local["wall_s"], "peak_gib": local["peak_bytes"] / GIB,
+                            "target_seconds": target, "target_gib": 2.0,
+                            "note": f"two parquet files of {size:.1f} GB generated in {generated:.0f} s; drift notebook "
+                                    f"{drift['duration_seconds']:.0f} s, status {drift['status']}"})
+            on_cluster = measure([sys.executable, str(HERE / "run.py"), "--child-cluster-run", str(spec),
+                                  str(Path(scratch) / "cluster"), str(cluster_workers)])
+            results.append({"case": f"drift in batches on a LocalCluster of {cluster_workers} workers, {label} + {label} "
+                                    "rows", "seconds": on_cluster["wall_s"], "peak_gib": on_cluster["peak_bytes"] / GIB,
+                            "target_seconds": None, "target_gib": None,
+                            "note": f"{local['wall_s'] / on_cluster['wall_s']:.2f}x the one-process run's speed "
+                                    "(a row group a task; the cluster's start included)"})
+    return results
+
+
 def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3g}"
 
@@ -385,6 +467,10 @@ def main() -> None:
     parser.add_argument("--versions", type=int, default=20, help="model versions in the batch case (0: skip it)")
     parser.add_argument("--child-drift-stats", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child-check-stats", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--child-cluster-run", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--batched", type=int, nargs="*", default=[10_000_000],
+                        help="rows per sample of the batched drift cases (issue #21; 100000000 takes about 30 "
+                             "minutes and 40 GB of temporary disk); none to skip them")
     args = parser.parse_args()
     if args.child_drift_stats:
         drift_stats_child(args.child_drift_stats)
@@ -392,7 +478,10 @@ def main() -> None:
     if args.child_check_stats:
         check_stats_child(args.child_check_stats[0], int(args.child_check_stats[1]))
         return
-    results = bench(args.rows, versions=args.versions)
+    if args.child_cluster_run:
+        cluster_run_child(args.child_cluster_run[0], args.child_cluster_run[1], int(args.child_cluster_run[2]))
+        return
+    results = bench(args.rows, versions=args.versions) + batched_cases(args.batched or [])
     machine = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
     stored = HERE / "results.json"
     previous = json.loads(stored.read_text())["results"] if stored.is_file() else []

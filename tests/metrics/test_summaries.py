@@ -21,7 +21,7 @@ from validation.inputs.batches import Batch, iter_batches, row_count
 from validation.metrics import drift, summaries
 from validation.metrics.streamed_drift import streamed_by_period, streamed_drift_table
 
-COLUMNS = ["cont", "heap", "disc", "cat", "empty_ref"]
+COLUMNS = ["cont", "heap", "disc", "cat", "empty_ref", "mixed"]
 
 
 def _sample(n: int, shift: float, seed: int) -> pd.DataFrame:
@@ -32,6 +32,9 @@ def _sample(n: int, shift: float, seed: int) -> pd.DataFrame:
         "disc": rng.integers(0, 4, n).astype(float),  # four values: binned by value
         "cat": rng.choice(["a", "b", "c", "d"], n),
         "empty_ref": rng.normal(0, 1, n) if shift else np.full(n, np.nan),  # no reference values at all
+        # counted in the reference (one decimal: ~80 values), continuous in the current: cut exactly from the
+        # reference's counts, counted in the current from its fine bins and windows
+        "mixed": rng.normal(shift, 1, n) if shift else np.round(rng.normal(0, 1, n), 1),
         "month": rng.choice(["2025-01", "2025-02", "2025-03"], n),
     })
     frame.loc[rng.random(n) < 0.05, "cont"] = np.nan
