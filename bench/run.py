@@ -19,7 +19,8 @@ Cases (issue #3 drift and issue #5 explainability targets; more land with issue 
   pack's wall time; the three are run in interleaved rounds and compared by their medians.
 - ``drift in batches`` (issue #21): ``data.batch_rows`` on 10M + 10M rows generated on the fly
   (``--batched 100000000`` for 100M: <= 10 minutes, <= 2 GB), in one process and on a LocalCluster
-  of 2 workers.
+  of 2 workers; and, with ``EVIDENTLY_PYTHON`` naming the Python of an environment with Evidently,
+  its DataDriftPreset on the 1M-row files beside our drift run (target: ours >= 20x faster).
 """
 
 from __future__ import annotations
@@ -296,6 +297,9 @@ def bench(rows_list: list[int], *, versions: int = 20) -> list[dict[str, Any]]:
                             "target_seconds": 15.0 if rows >= 1_000_000 else None,
                             "target_gib": 1.5 if rows >= 1_000_000 else None,
                             "note": f"pack {size / 1e6:.2f} MB"})
+            compared = evidently_case(spec, run, label) if rows >= 1_000_000 else None
+            if compared is not None:
+                results.append(compared)
             results.extend(added_check_cases(spec, Path(scratch), label))
     return results
 
@@ -344,6 +348,28 @@ def added_check_cases(spec: Path, scratch: Path, label: str) -> list[dict[str, A
                               f"+{ADDED_CHECK_SHARE:.0%}); {check} {own['duration_seconds']:.1f} s in its notebook, "
                               f"status {own['status']}"})
     return cases
+
+
+def evidently_case(spec: Path, ours: dict[str, Any], label: str) -> dict[str, Any] | None:
+    """Issue #21's comparison: Evidently's DataDriftPreset (``bench/evidently_drift.py``, run by the
+    Python in ``EVIDENTLY_PYTHON``, an environment of its own) against our drift run end to end on
+    the same files and columns, in the same bench run; ``None`` when no such Python is given."""
+    import yaml
+
+    python = os.environ.get("EVIDENTLY_PYTHON")
+    if not python:
+        return None
+    document = yaml.safe_load(spec.read_text())
+    columns = [document["data"]["score"], *document["data"]["features"]]
+    with tempfile.TemporaryDirectory() as scratch:
+        run = measure([python, str(HERE / "evidently_drift.py"), str(spec.parent / "reference.parquet"),
+                       str(spec.parent / "current.parquet"), str(Path(scratch) / "report.html"), *columns])
+    figures = json.loads(run["stdout"][0])
+    return {"case": f"Evidently DataDriftPreset end to end, {label} rows (same files and columns)",
+            "seconds": run["wall_s"], "peak_gib": run["peak_bytes"] / GIB, "target_seconds": None,
+            "target_gib": None,
+            "note": f"Evidently {figures['version']}; our drift run {ours['wall_s']:.1f} s: "
+                    f"{run['wall_s'] / ours['wall_s']:.1f}x faster (target >= 20x)"}
 
 
 BATCH_ROWS = 1_000_000
