@@ -410,13 +410,13 @@ def write_large_inputs(folder: Path, rows: int) -> tuple[Path, float]:
 
 def cluster_run_child(spec: str, out: str, workers: int) -> None:
     """In a fresh process: a Dask LocalCluster of ``workers`` single-threaded worker processes, and
-    ``validation run`` on it (so that the measured process tree holds the cluster too)."""
+    ``validation batch --scheduler`` on it (so that the measured process tree holds the cluster too)."""
     from distributed import LocalCluster
 
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        done = subprocess.run([sys.executable, "-m", "validation", "run", spec, "--out", out, "--quiet",
+        done = subprocess.run([sys.executable, "-m", "validation", "batch", spec, "--out", out, "--quiet",
                                "--scheduler", cluster.scheduler_address], capture_output=True, text=True)
-    print(done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "")
+    print(json.dumps({"stdout": done.stdout.strip()[-500:]}))
     if done.returncode not in (0, 1):
         sys.stderr.write(done.stderr[-3000:])
         raise SystemExit(done.returncode)

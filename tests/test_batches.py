@@ -35,19 +35,32 @@ def _drift(doc: dict[str, Any]) -> dict[str, Any]:
     return next(c for c in doc["checks"] if c["name"] == "drift")
 
 
-def test_drift_in_batches_judges_as_in_memory(write_spec: Callable[..., Path], tmp_path: Path) -> None:
-    reference, current = synthetic_sample(6000, seed=1), synthetic_sample(4500, seed=2, shift=0.2)
+def test_drift_in_batches_judges_as_in_memory_here_and_on_a_dask_cluster(write_spec: Callable[..., Path],
+                                                                        tmp_path: Path) -> None:
+    """Whole, in batches in one process, and in batches on a LocalCluster of one single-threaded
+    worker process (a row group a task, merged: the notebook's own tasks must run beside it, so no
+    deadlock): the same findings."""
+    from distributed import LocalCluster
+
+    from validation.execution.pipeline import run_specs
+
+    reference, current = synthetic_sample(5000, seed=1), synthetic_sample(4000, seed=2, shift=0.2)
     data = {"ids": [], "time": "month"}
     whole = write_spec({"data": data, "checks": ["drift"]}, name="whole.yaml", reference=reference, current=current)
     batched = write_spec({"data": {**data, "batch_rows": ROWS}}, name="batched.yaml", reference=reference,
                          current=current)
+    reference.to_parquet(batched.parent / "data" / "ref.parquet", row_group_size=1500)  # 4 row groups
+    current.to_parquet(batched.parent / "data" / "cur.parquet", row_group_size=1500)
     done, expected = _run(whole, tmp_path / "whole")
     assert done.returncode in (0, 1), done.stderr
     done, got = _run(batched, tmp_path / "batched")
     assert done.returncode in (0, 1), done.stderr
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        (outcome,), _ = run_specs([batched], out=tmp_path / "cluster", scheduler=cluster.scheduler_address)
     assert expected is not None and got is not None
-    drift_expected, drift_got = _drift(expected), _drift(got)
-    assert drift_got["status"] == drift_expected["status"]
+    drift_expected, drift_got, drift_cluster = _drift(expected), _drift(got), _drift(outcome.results)
+    assert drift_cluster["error"] is None, drift_cluster["error"]
+    assert drift_got["status"] == drift_expected["status"] == drift_cluster["status"]
     findings = {(f["metric"], f["subject"]): f for f in drift_expected["findings"]}
     assert {(f["metric"], f["subject"]) for f in drift_got["findings"]} == set(findings)
     for f in drift_got["findings"]:
@@ -55,8 +68,15 @@ def test_drift_in_batches_judges_as_in_memory(write_spec: Callable[..., Path], t
         assert f["status"] == want["status"], (f, want)
         if f["metric"] in ("psi", "default_rate"):
             assert f["value"] == pytest.approx(want["value"], rel=1e-12, nan_ok=True), f
-    table = drift_got["summary"]
-    assert (table["reference_rows"], table["current_rows"], table["batch_rows"]) == (6000, 4500, ROWS)
+    here = {(f["metric"], f["subject"]): f for f in drift_got["findings"]}
+    assert len(drift_cluster["findings"]) == len(here)
+    for f in drift_cluster["findings"]:  # the same summaries, merged in another order
+        want = here[(f["metric"], f["subject"])]
+        assert f["status"] == want["status"] and f["value"] == pytest.approx(want["value"], rel=1e-9, nan_ok=True)
+    summary = drift_got["summary"]
+    assert (summary["reference_rows"], summary["current_rows"], summary["batch_rows"]) == (5000, 4000, ROWS)
+    assert (summary["summarised_on"], drift_cluster["summary"]["summarised_on"]) == (
+        "this process", "a Dask cluster, a task per parquet row group")
     # the checks that read whole samples do not run, and say why
     skipped = {c["name"]: c["reason"] for c in got["checks"] if c["status"] == "not_applicable"}
     assert set(skipped) == {"fairness", "backtesting"}
@@ -89,34 +109,3 @@ def test_the_message_lists_the_checks_that_read_batches() -> None:
     from validation.checks.base import BATCH_CHECKS
 
     assert set(BATCH_CHECKS) == {name for name in REGISTRY.names() if REGISTRY[name].reads_batches}
-
-
-def test_drift_on_a_dask_cluster_finds_what_one_process_finds(write_spec: Callable[..., Path],
-                                                                tmp_path: Path) -> None:
-    """Partitioned parquet, summarised a row group per task on a LocalCluster of one single-threaded
-    worker process (the notebook's own tasks must run beside it: no deadlock), then merged: the
-    same findings as the run in one process."""
-    from distributed import LocalCluster
-
-    from validation.execution.pipeline import run_specs
-
-    reference, current = synthetic_sample(5000, seed=1), synthetic_sample(4000, seed=2, shift=0.2)
-    spec = write_spec({"data": {"ids": [], "time": "month", "batch_rows": ROWS}, "checks": ["drift"]},
-                      reference=reference, current=current)
-    reference.to_parquet(spec.parent / "data" / "ref.parquet", row_group_size=1500)  # 4 row groups
-    current.to_parquet(spec.parent / "data" / "cur.parquet", row_group_size=1500)
-    done, local = _run(spec, tmp_path / "local")
-    assert done.returncode in (0, 1), done.stderr
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        (outcome,), _ = run_specs([spec], out=tmp_path / "cluster", scheduler=cluster.scheduler_address)
-    assert local is not None
-    expected, got = _drift(local), _drift(outcome.results)
-    assert got["error"] is None, got["error"]
-    assert (expected["summary"]["summarised_on"], got["summary"]["summarised_on"]) == (
-        "this process", "a Dask cluster, a task per parquet row group")
-    findings = {(f["metric"], f["subject"]): f for f in expected["findings"]}
-    assert len(got["findings"]) == len(findings)
-    for f in got["findings"]:
-        want = findings[(f["metric"], f["subject"])]
-        assert f["status"] == want["status"]
-        assert f["value"] == pytest.approx(want["value"], rel=1e-9, nan_ok=True), f

@@ -1,6 +1,6 @@
 """A check's own work spread over a Dask cluster: a sample's row groups summarised by the workers.
 
-With ``validation run --scheduler ADDRESS``, each notebook runs on a worker of the cluster
+With ``validation batch --scheduler ADDRESS``, each notebook runs on a worker of the cluster
 (:func:`validation.execution.workers.run_on_dask`), which tells its kernel the scheduler's address
 in :data:`SCHEDULER_VARIABLE`. A check that reads samples in batches (``data.batch_rows``) then
 gives each row group of a parquet sample to the cluster as a task (read, checked as any batch is,
