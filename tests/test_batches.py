@@ -109,3 +109,20 @@ def test_the_message_lists_the_checks_that_read_batches() -> None:
     from validation.checks.base import BATCH_CHECKS
 
     assert set(BATCH_CHECKS) == {name for name in REGISTRY.names() if REGISTRY[name].reads_batches}
+
+
+def test_a_required_check_that_reads_whole_samples_must_be_waived(write_spec: Callable[..., Path]) -> None:
+    """Reading in batches never drops a check the materiality requires without a reason on record."""
+    from validation.errors import SpecError
+    from validation.inputs.spec import load_spec
+
+    data = {"ids": [], "batch_rows": ROWS}
+    spec = write_spec({"model": {"materiality": "low"}, "data": data, "checks": ["drift", "fairness", "backtesting"]})
+    with pytest.raises(SpecError, match="data.batch_rows") as caught:
+        load_spec(spec)  # listed, the required checks would be skipped as not reading batches
+    assert "requires the fairness check, which reads whole samples" in str(caught.value)
+    waived = write_spec({"model": {"materiality": "low"}, "data": data, "checks": ["drift"],
+                         "waivers": {"fairness": "reads whole samples; run on the 1% sample monthly",
+                                     "backtesting": "reads whole samples; run on the 1% sample monthly"}},
+                        name="waived.yaml")
+    assert load_spec(waived).versions[0].required_checks() == ["fairness", "backtesting"]

@@ -481,7 +481,7 @@ class ModelVersionSpec(BaseModel):
         if materiality is None:
             return []
         return [name for name in REQUIRED_CHECKS[materiality]
-                if name in REGISTRY and REGISTRY[name].why_not(self) is None]
+                if name in REGISTRY and REGISTRY[name].not_applicable(self) is None]
 
     @property
     def version(self) -> str:
@@ -691,13 +691,20 @@ def _check_waivers(path: Path, waivers: dict[str, str], checks: dict[str, dict[s
 
 def _check_required(path: Path, entry: "ModelVersionSpec") -> None:
     """Every check the materiality requires (where it applies) is run or waived with a reason, and
-    every waiver waives a required check."""
+    every waiver waives a required check; a required check that reads whole samples is waived when
+    the samples are read in batches (``data.batch_rows``)."""
+    from validation.checks import REGISTRY
+
     materiality = entry.model.materiality
     required = entry.required_checks()
     for name in required:
         if name not in entry.checks and name not in entry.waivers:
             raise SpecError(path, "checks", f"model.materiality {materiality} requires the {name} check; add it to "
                             f"checks, or waive it with the reason: waivers: {{{name}: \"<why it is not run>\"}}")
+        if entry.data.batch_rows is not None and name not in entry.waivers and not REGISTRY[name].reads_batches:
+            raise SpecError(path, "data.batch_rows", f"model.materiality {materiality} requires the {name} check, "
+                            "which reads whole samples; remove batch_rows, or waive the check with the reason: "
+                            f"waivers: {{{name}: \"<why it is not run>\"}}")
     for name in entry.waivers:
         if name not in required:
             needed = f"materiality {materiality} requires {', '.join(required) or 'no check'} here" \
