@@ -69,7 +69,18 @@ def read_row_group(path: str | Path, index: int, columns: list[str]) -> pd.DataF
     """One row group of a parquet file, the columns asked for."""
     import pyarrow.parquet as pq
 
-    return pq.ParquetFile(str(path)).read_row_group(index, columns=columns).to_pandas()
+    return _to_pandas(pq.ParquetFile(str(path), pre_buffer=False).read_row_group(index, columns=columns))
+
+
+def _to_pandas(record: Any) -> pd.DataFrame:
+    """A pyarrow table or batch as a frame, each Arrow buffer freed once converted, and the memory
+    pyarrow's pool kept handed back (it would otherwise hold the last batch's, a batch more)."""
+    import pyarrow as pa
+
+    frame = record.to_pandas(split_blocks=True, self_destruct=True)
+    del record
+    pa.default_memory_pool().release_unused()
+    return frame
 
 
 def iter_batches(path: str | Path, columns: list[str], role: str, *, batch_rows: int = BATCH_ROWS) -> Iterator[Batch]:
@@ -99,7 +110,7 @@ def iter_batches(path: str | Path, columns: list[str], role: str, *, batch_rows:
             else:  # row groups larger than a batch: read in batches of rows
                 records = handle.iter_batches(batch_size=batch_rows, columns=columns)
             for record in records:
-                frame = record.to_pandas()
+                frame = _to_pandas(record)
                 del record
                 yield Batch(start, frame)
                 start += len(frame)

@@ -802,5 +802,9 @@ def batch_samples(spec: ModelVersionSpec) -> Samples:
         first[role] = found[0].frame
         dated = found[1] if role == "data.current" else dated
     _check_agreement(spec, first["data.reference"], first["data.current"], _named_columns(spec, features))
-    return Samples(first["data.reference"].iloc[0:0], first["data.current"].iloc[0:0], features, d.score, d.target,
+    # copies with no rows: a slice would keep the first batches' columns alive
+    reference, current = (first[role].iloc[0:0].copy() for role in ROLES)
+    del first
+    _release_arrow_memory()
+    return Samples(reference, current, features, d.score, d.target,
                    time_grain=(d.time_grain or DEFAULT_TIME_GRAIN) if dated else None)

@@ -217,14 +217,14 @@ class GridCounts:
     @classmethod
     def of(cls, values: pd.Series, edges: np.ndarray, shift: float) -> "GridCounts":
         present = values.to_numpy(dtype=float, na_value=np.nan)
-        present = present[~np.isnan(present)]
-        index = np.searchsorted(edges, present, side="left")
-        size = len(edges) + 1
-        counts = np.bincount(index, minlength=size).astype(np.int64)
-        low = np.full(size, np.inf)
-        high = np.full(size, -np.inf)
-        np.minimum.at(low, index, present)
-        np.maximum.at(high, index, present)
+        present = np.sort(present[~np.isnan(present)])  # sorted: each bin is a run, found by its ends
+        ends = np.concatenate([np.searchsorted(present, edges, side="right"), [len(present)]])
+        starts = np.concatenate([[0], ends[:-1]])
+        counts = (ends - starts).astype(np.int64)
+        filled = counts > 0
+        low = np.full(len(counts), np.inf)
+        high = np.full(len(counts), -np.inf)
+        low[filled], high[filled] = present[starts[filled]], present[ends[filled] - 1]
         centred = present - shift
         return cls(edges, counts, low, high, float(centred.sum()), float((centred * centred).sum()), shift)
 
