@@ -90,12 +90,17 @@ class DriftCheck(BuiltinCheck):
         score = str(s.score)
         profile = load_profile(spec.data.reference_profile) if spec.data.reference_profile else None
         columns = [score, *s.features]
+        summarised_on = None
         if spec.data.batch_rows is not None:
+            from validation.execution.cluster import ClusterSample
             from validation.metrics.streamed_drift import streamed_drift_table
 
-            table, details = streamed_drift_table(context.sample("data.reference"), context.sample("data.current"),
-                                                  columns, bins=params.bins, max_discrete=params.max_discrete,
+            reference = context.sample("data.reference")
+            table, details = streamed_drift_table(reference, context.sample("data.current"), columns, bins=params.bins,
+                                                  max_discrete=params.max_discrete,
                                                   max_categories=params.max_categories)
+            summarised_on = ("a Dask cluster, a task per parquet row group" if isinstance(reference, ClusterSample)
+                             else "this process")
         else:
             table, details = drift.drift_table(context.reference, context.current, columns, bins=params.bins,
                                                max_discrete=params.max_discrete, max_categories=params.max_categories,
@@ -107,13 +112,8 @@ class DriftCheck(BuiltinCheck):
         if profile is not None:
             method.text(f"Reference taken from the profile `{profile.path}` (bins fixed when it was built: "
                         f"{profile.settings}).")
-        summarised_on = None
         if spec.data.batch_rows is not None:
-            from validation.execution.cluster import ClusterSample
             from validation.metrics.summaries import DISTINCT_CAP, GRID_BINS
-
-            summarised_on = ("a Dask cluster, a task per parquet row group"
-                             if isinstance(context.sample("data.reference"), ClusterSample) else "this process")
 
             method.text(f"Both samples read in batches of {spec.data.batch_rows:,} rows (`data.batch_rows`), in memory "
                         "bounded by the batch: every bin and its counts, so every PSI, chi-square and Jensen-Shannon "

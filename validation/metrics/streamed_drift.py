@@ -65,9 +65,8 @@ class LocalSample:
 
 
 def _sample(source: "Sample | Batches") -> Sample:
-    if isinstance(source, (LocalSample,)) or hasattr(source, "map_merge"):
-        return cast(Sample, source)
-    return LocalSample(cast(Batches, source))
+    """A :class:`Sample` as it is, or a function of batches read in this process."""
+    return cast(Sample, source) if hasattr(source, "map_merge") else LocalSample(cast(Batches, source))
 
 
 def _by_column(work: Callable[[str], T], columns: list[str]) -> dict[str, T]:

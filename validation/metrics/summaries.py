@@ -329,13 +329,3 @@ def ks_and_wasserstein_grid(reference: GridCounts, current: GridCounts) -> tuple
     distance = float(np.sum(gap[filled][:-1] * between) + np.sum(gap[filled] * inside))
     distance_bound = float(np.sum(inside * (e[filled] + a[filled])))
     return statistic, bound, distance, distance_bound
-
-
-def merge_all(items: list[Any]) -> Any:
-    """Merge a list of mergeable summaries pairwise (a balanced tree: every merge is of summaries
-    of similar size)."""
-    if not items:
-        raise ValueError("nothing to merge")
-    while len(items) > 1:
-        items = [items[i].merge(items[i + 1]) if i + 1 < len(items) else items[i] for i in range(0, len(items), 2)]
-    return items[0]
