@@ -76,7 +76,7 @@ def test_drift_in_batches_judges_as_in_memory_here_and_on_a_dask_cluster(write_s
     summary = drift_got["summary"]
     assert (summary["reference_rows"], summary["current_rows"], summary["batch_rows"]) == (5000, 4000, ROWS)
     assert (summary["summarised_on"], drift_cluster["summary"]["summarised_on"]) == (
-        "this process", "a Dask cluster, a task per parquet row group")
+        "in this process", "on a Dask cluster, a task per parquet row group")
     # the checks that read whole samples do not run, and say why
     skipped = {c["name"]: c["reason"] for c in got["checks"] if c["status"] == "not_applicable"}
     assert set(skipped) == {"fairness", "backtesting"}

@@ -99,8 +99,8 @@ class DriftCheck(BuiltinCheck):
             table, details = streamed_drift_table(reference, context.sample("data.current"), columns, bins=params.bins,
                                                   max_discrete=params.max_discrete,
                                                   max_categories=params.max_categories)
-            summarised_on = ("a Dask cluster, a task per parquet row group" if isinstance(reference, ClusterSample)
-                             else "this process")
+            summarised_on = ("on a Dask cluster, a task per parquet row group" if isinstance(reference, ClusterSample)
+                             else "in this process")
         else:
             table, details = drift.drift_table(context.reference, context.current, columns, bins=params.bins,
                                                max_discrete=params.max_discrete, max_categories=params.max_categories,
@@ -120,7 +120,7 @@ class DriftCheck(BuiltinCheck):
                         f"figure, are exactly those of the whole samples; so are KS and Wasserstein for a column of at "
                         f"most {DISTINCT_CAP:,} distinct values in each sample. A column of more has them from "
                         f"{GRID_BINS:,} fine bins, within the bounds its note gives (validation.metrics.summaries). "
-                        f"Summarised on {summarised_on}.")
+                        f"Summarised {summarised_on}.")
         judged = {f.subject: f for f in policy.judge_all(findings) if f.metric == "psi"}
         statuses: dict[str, str] = {str(c): judged[drift.subject_of(str(c), score)].status for c in table.index}
         _ranked(output, table, statuses, _common_lines(judged.values()))
