@@ -441,6 +441,8 @@ def batched_cases(rows_list: list[int], *, cluster_workers: int = 2) -> list[dic
                             "target_seconds": target, "target_gib": 2.0,
                             "note": f"two parquet files of {size:.1f} GB generated in {generated:.0f} s; drift notebook "
                                     f"{drift['duration_seconds']:.0f} s, status {drift['status']}"})
+            if not cluster_workers:
+                continue
             on_cluster = measure([sys.executable, str(HERE / "run.py"), "--child-cluster-run", str(spec),
                                   str(Path(scratch) / "cluster"), str(cluster_workers)])
             results.append({"case": f"drift in batches on a LocalCluster of {cluster_workers} workers, {label} + {label} "
@@ -494,6 +496,8 @@ def main() -> None:
     parser.add_argument("--child-drift-stats", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child-check-stats", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--child-cluster-run", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--cluster-workers", type=int, default=2,
+                        help="workers of the LocalCluster the batched cases also run on (0: one process only)")
     parser.add_argument("--batched", type=int, nargs="*", default=[10_000_000],
                         help="rows per sample of the batched drift cases (issue #21; 100000000 takes about 30 "
                              "minutes and 40 GB of temporary disk); none to skip them")
@@ -507,7 +511,8 @@ def main() -> None:
     if args.child_cluster_run:
         cluster_run_child(args.child_cluster_run[0], args.child_cluster_run[1], int(args.child_cluster_run[2]))
         return
-    results = bench(args.rows, versions=args.versions) + batched_cases(args.batched or [])
+    results = bench(args.rows, versions=args.versions) + batched_cases(args.batched or [],
+                                                                      cluster_workers=args.cluster_workers)
     machine = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
     stored = HERE / "results.json"
     previous = json.loads(stored.read_text())["results"] if stored.is_file() else []
