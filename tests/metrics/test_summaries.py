@@ -125,6 +125,21 @@ def test_categories_past_the_cap_are_pooled_not_held(monkeypatch: pytest.MonkeyP
     assert scan.category_counts() == {"a": 5, "b": 4, "c": 3, summaries.OVERFLOW: 2} and not scan.exact
 
 
+def test_uncounted_categories_are_pooled_in_other_never_a_bin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the cap, the drift table holds no bin of the uncounted (its label is no value a pack may
+    show): they are in (other), every row is counted once, and the note says the counts are approximate."""
+    monkeypatch.setattr(summaries, "CATEGORY_CAP", 3)
+    rng = np.random.default_rng(2)
+    reference = pd.DataFrame({"cat": rng.choice([f"v{i}" for i in range(12)], 3000)})
+    current = pd.DataFrame({"cat": rng.choice([f"v{i}" for i in range(12)], 2000)})
+    _, details = streamed_drift_table(_batches(reference, 1000), _batches(current, 1000), ["cat"])
+    binning = details["cat"].binning
+    assert binning.has_other and summaries.OVERFLOW not in binning.categories
+    assert all("\x00" not in label for label in binning.labels())
+    assert (details["cat"].reference_counts.sum(), details["cat"].current_counts.sum()) == (3000, 2000)
+    assert "counted together in (other)" in binning.note
+
+
 @pytest.mark.parametrize("suffix", ["parquet", "csv"])
 def test_batches_read_the_file_in_order(tmp_path: Path, suffix: str) -> None:
     frame = _sample(2500, 0.1, 3)

@@ -26,8 +26,8 @@ import pandas as pd
 
 from validation.inputs.batches import Batch
 from validation.metrics import drift
-from validation.metrics.summaries import (ColumnScan, GridCounts, distinct_counts, grid_edges,
-                                          ks_and_wasserstein_grid, ks_and_wasserstein_weighted, row_hash,
+from validation.metrics.summaries import (CATEGORY_CAP, OVERFLOW, ColumnScan, GridCounts, distinct_counts,
+                                          grid_edges, ks_and_wasserstein_grid, ks_and_wasserstein_weighted, row_hash,
                                           window_bins, window_values)
 
 T = TypeVar("T")
@@ -239,6 +239,24 @@ def ks_pvalue_weighted(statistic: float, reference: ColumnScan, current: ColumnS
     return drift.ks_pvalue(statistic, n1, n2)
 
 
+def _categorical_drift(name: str, reference: ColumnScan, current: ColumnScan, bins: int, max_discrete: int,
+                       max_categories: int) -> drift.ColumnDrift:
+    """A categorical column's drift from its category counts. Past
+    :data:`~validation.metrics.summaries.CATEGORY_CAP` categories, the uncounted ones are pooled in
+    ``(other)`` (never a bin of their own), and the note says the counts are approximate."""
+    samples = [drift.ColumnSample(False, s.n, s.n_missing, categories=s.category_counts()) for s in (reference, current)]
+    if reference.exact and current.exact:
+        return drift.compare(name, *samples, bins=bins, max_discrete=max_discrete, max_categories=max_categories)
+    fitted = drift.fit_bins(*samples, bins=bins, max_discrete=max_discrete, max_categories=max_categories)
+    binning = drift.Binning("categorical", categories=tuple(c for c in fitted.categories if c != OVERFLOW),
+                            has_other=True, has_missing=fitted.has_missing,
+                            note=f"more than {CATEGORY_CAP:,} categories in a batch: the least frequent of each "
+                                 f"batch counted together in {drift.OTHER_LABEL}, so the kept categories' counts "
+                                 "may be short by what a batch did not keep")
+    return drift.compare(name, *samples, binning=binning, reference_counts=binning.counts(samples[0]),
+                         max_categories=max_categories)
+
+
 def streamed_drift_table(reference: "Sample | Batches", current: "Sample | Batches", columns: list[str], *,
                          bins: int = 10, max_discrete: int = 10, max_categories: int = 50
                          ) -> tuple[pd.DataFrame, dict[str, drift.ColumnDrift]]:
@@ -249,9 +267,7 @@ def streamed_drift_table(reference: "Sample | Batches", current: "Sample | Batch
     details: dict[str, drift.ColumnDrift] = {}
     for c in columns:
         if not numeric[c]:
-            details[c] = drift.compare(c, *(drift.ColumnSample(False, s.n, s.n_missing, categories=s.category_counts())
-                                            for s in (ref_scan[c], cur_scan[c])),
-                                       bins=bins, max_discrete=max_discrete, max_categories=max_categories)
+            details[c] = _categorical_drift(c, ref_scan[c], cur_scan[c], bins, max_discrete, max_categories)
     gridded = [c for c in columns if numeric[c] and (ref_scan[c].values is None or cur_scan[c].values is None)]
     edges = {c: grid_edges(ref_scan[c] if len(ref_scan[c].sample_values) else cur_scan[c]) for c in gridded}
     shift = {c: float((ref_scan[c].sample_values if len(ref_scan[c].sample_values) else cur_scan[c].sample_values)[0])
