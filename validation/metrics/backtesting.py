@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -198,11 +198,56 @@ def discrimination(y: np.ndarray | pd.Series, score: np.ndarray | pd.Series) -> 
             "gini": 2.0 * auc - 1.0, "ks": ks_statistic(y_arr, s_arr), "brier": brier(y_arr, s_arr)}
 
 
+DECILES = np.arange(1, 10) / 10
+"""The quantiles whose values bound the grades of a score with no master scale."""
+
+
+def type7_positions(n: int, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where the quantiles ``q`` of ``n`` sorted values lie: ``h = (n - 1) q``, the order
+    statistics ``floor(h)`` and the next (0-based, at most ``n - 1``) and the weight ``h - floor(h)``
+    of the second (Hyndman & Fan 1996, definition 7: numpy's and R's default).
+
+    >>> [x.tolist() for x in type7_positions(11, np.array([0.25, 1.0]))]
+    [[2, 10], [3, 10], [0.5, 0.0]]
+    """
+    h = (n - 1) * np.asarray(q, dtype=float)
+    low = np.floor(h).astype(np.int64)
+    return low, np.minimum(low + 1, n - 1), h - low
+
+
+def type7_quantiles(n: int, q: np.ndarray, order_statistics: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Quantiles ``q`` of ``n`` values from a function giving their order statistics at 0-based
+    ranks (``np.partition`` of the values in memory; counts and windows of a sample read in batches):
+    ``x_(lo) + w (x_(lo+1) - x_(lo))`` (:func:`type7_positions`), taken from the upper value
+    (``x_(lo+1) - (1 - w) (x_(lo+1) - x_(lo))``) when ``w >= 1/2``, as numpy does, so that the
+    figures are ``np.quantile``'s to the last bit.
+
+    >>> values = np.array([3.0, 1.0, 4.0, 1.0, 5.0])
+    >>> type7_quantiles(5, np.array([0.3, 0.5]), lambda r: np.sort(values)[r]).tolist()
+    [1.2, 3.0]
+    """
+    low, high, weight = type7_positions(n, q)
+    ranks = np.unique(np.r_[low, high])
+    found = dict(zip(ranks.tolist(), np.asarray(order_statistics(ranks), dtype=float).tolist()))
+    a = np.array([found[r] for r in low.tolist()])
+    b = np.array([found[r] for r in high.tolist()])
+    return np.where(weight >= 0.5, b - (b - a) * (1 - weight), a + (b - a) * weight)
+
+
+def grades_at(quantiles: np.ndarray) -> tuple[float, ...]:
+    """Upper bounds of grades at a score's quantiles (ties merged), the last bound 1.0."""
+    return tuple(float(b) for b in np.unique(quantiles) if b < 1.0) + (1.0,)
+
+
 def decile_grades(score: np.ndarray | pd.Series) -> tuple[float, ...]:
-    """Upper bounds of grades at the score's deciles (ties merged), the last bound 1.0."""
+    """Upper bounds of grades at the score's deciles (:func:`type7_quantiles`, ties merged), the
+    last bound 1.0.
+
+    >>> decile_grades(np.linspace(0.0, 0.9, 10))
+    (0.09, 0.18, 0.27, 0.36, 0.45, 0.54, 0.63, 0.72, 0.81, 1.0)
+    """
     s = np.asarray(score, dtype=float)
-    bounds = np.unique(np.quantile(s, np.arange(1, 10) / 10))
-    return tuple(float(b) for b in bounds if b < 1.0) + (1.0,)
+    return grades_at(type7_quantiles(len(s), DECILES, lambda ranks: np.partition(s, ranks)[ranks]))
 
 
 def assign_grades(score: np.ndarray | pd.Series, upper_bounds: tuple[float, ...]) -> np.ndarray:
