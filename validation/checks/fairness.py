@@ -13,7 +13,9 @@ its own attribute, so the pack shows one age gap as one issue. The statistics ar
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+import functools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Callable
 
 from pydantic import AfterValidator, Field
 
@@ -82,6 +84,7 @@ class FairnessParams(CheckParams):
 
 class FairnessCheck(BuiltinCheck):
     name = "fairness"
+    reads_batches = True  # data.batch_rows: validation.metrics.outcome_cells
     relative_cost = 0.5  # measured at 1M rows (bench/run.py, full pack): see Check.relative_cost
     description = ("approval rates, disparate impact (four-fifths rule) with significance, parity gaps in the "
                    "direction of harm with Newcombe intervals, calibration per protected group")
@@ -134,17 +137,11 @@ class FairnessCheck(BuiltinCheck):
             if not is_numeric(current[attribute]):
                 raise SpecError(spec.path, f"checks.fairness.bands.{attribute}", "the attribute is not numeric; bands "
                                 "apply to numeric attributes such as age")
+        if spec.data.batch_rows is not None:  # no rows here: run() checks the groups it counts
+            return
         for attribute in spec.data.protected:
             column = current[attribute]
-            _has_values(spec, attribute, column)
-            if attribute in params.bands:
-                continue
-            distinct = int(column.nunique())
-            if is_numeric(column) and distinct > MAX_GROUPS_UNBANDED:
-                raise SpecError(spec.path, "checks.fairness.bands", f"protected attribute '{attribute}' is numeric "
-                                f"with {distinct} distinct values; give band edges, e.g. "
-                                f"checks: {{fairness: {{bands: {{{attribute}: [25, 35, 50]}}}}}}")
-            _not_an_identifier(spec, attribute, distinct, len(column))
+            _check_groups(spec, params, attribute, int(column.nunique()), len(column), numeric=is_numeric(column))
 
     def card_analyses(self, findings: list["Finding"]) -> list[dict[str, Any]]:
         """Per group: approval rate, disparate impact ratio and default rate, each attribute's
@@ -164,29 +161,30 @@ class FairnessCheck(BuiltinCheck):
     def run(self, context: CheckContext, params: FairnessParams) -> CheckOutput:
         from validation.metrics import fairness
 
-        s, decision = context.samples, _decision(context.spec)
-        current = context.current
-        approved = fairness.favourable_decision(current[str(s.score)], decision.threshold, decision.favourable)
+        decision = _decision(context.spec)
         single = list(context.spec.data.protected)
         crossed = [fairness.INTERSECTION.join(c) for c in params.intersections]
         attributes = [*single, *crossed]
+        decisions = (_Decisions.in_batches(context, params, attributes) if context.spec.data.batch_rows is not None
+                     else _Decisions.in_memory(context, params))
         findings: list[dict[str, Any]] = []
         tables: dict[str, pd.DataFrame] = {}
         for attribute in single:
-            tables[attribute], items = _attribute(context, approved, attribute, params)
+            tables[attribute], items = _attribute(context, decisions.table(attribute), attribute, params)
             findings += items
         # an intersection's group shares the cause of a component group flagged on its own
         # attribute, judged as the pack will judge it (p-values adjusted within their families)
         flagged = fairness.flagged_causes(context.policy.judge_all(findings))
         for attribute in crossed:
-            tables[attribute], items = _attribute(context, approved, attribute, params, flagged=flagged)
+            tables[attribute], items = _attribute(context, decisions.table(attribute), attribute, params,
+                                                  flagged=flagged)
             findings += items
         for item in findings:  # one issue per attribute: its harmed groups are the issue's members
             if item.get("cause"):
                 item["cause"] = fairness.attribute_cause(str(item["cause"]))
         problems = {a: p for a, t in tables.items()
                     if (p := fairness.comparison_problem(t, min_group_size=params.min_group_size))}
-        rule_problem = fairness.decision_problem(approved, decision.threshold, decision.favourable)
+        rule_problem = decisions.rule_problem
         headline = rule_problem + "." if rule_problem else fairness.headline(
             tables, context.policy, min_group_size=params.min_group_size)
         tables = {attribute: fairness.in_group_order(table) for attribute, table in tables.items()}
@@ -196,24 +194,134 @@ class FairnessCheck(BuiltinCheck):
             output.not_applicable = rule_problem or "; ".join(f"{a}: {p}" for a, p in problems.items())
         output.section("Decision").text(
             f"Favourable when the score is **{decision.favourable}** {decision.threshold} · "
-            f"overall approval rate {approved.mean():.1%} on the current sample")
+            f"overall approval rate {decisions.approval_rate:.1%} on the current sample")
+        if decisions.note:
+            output.section("Method").text(decisions.note)
         _not_compared(output, problems, rule_problem)
         _groups(output, tables, context.policy)
-        output.summary = {"current_rows": len(current), "approval_rate": float(approved.mean()),
+        output.summary = {"current_rows": decisions.rows, "approval_rate": decisions.approval_rate,
                           "min_group_size": params.min_group_size, "attributes": attributes,
-                          "missing_values": {a: int(current[a].isna().sum()) for a in context.spec.data.protected},
-                          "not_compared": problems,
+                          "missing_values": decisions.missing_values, "not_compared": problems,
+                          "batch_rows": context.spec.data.batch_rows, "auc_within": decisions.auc_within,
                           "intervals": f"{fairness.CONFIDENCE:.0%} Newcombe hybrid score (Newcombe 1998, method 10)"}
         return output
 
 
-def _has_values(spec: "ModelVersionSpec", attribute: str, column: "pd.Series") -> None:
-    """A :class:`~validation.errors.DataError` when a protected attribute has no value at all."""
-    from validation.errors import DataError
+@dataclass(frozen=True)
+class _Decisions:
+    """The decisions on the current sample, and each attribute's group table: from the rows in
+    memory, or from outcome cells counted batch by batch (``data.batch_rows``)."""
 
-    if not column.notna().any():
-        raise DataError(str(spec.data.current), attribute, f"protected attribute with no value in its {len(column)} "
+    rows: int
+    approval_rate: float
+    rule_problem: str | None
+    missing_values: dict[str, int]
+    table: Callable[[str], "pd.DataFrame"]
+    note: str = ""
+    auc_within: float | None = None
+    """With fine bins of the score: how far each group's AUC can be from its rows' (``None``: exact)."""
+
+    @classmethod
+    def in_memory(cls, context: CheckContext, params: FairnessParams) -> "_Decisions":
+        from validation.metrics import fairness
+
+        s, decision, current = context.samples, _decision(context.spec), context.current
+        approved = fairness.favourable_decision(current[str(s.score)], decision.threshold, decision.favourable)
+
+        def table(attribute: str) -> "pd.DataFrame":
+            groups = fairness.group_labels(current, attribute, bands=params.bands)
+            return fairness.group_table(current[str(s.target)], approved, groups, score=current[str(s.score)],
+                                        min_group_size=params.min_group_size)
+
+        return cls(len(current), float(approved.mean()),
+                   fairness.decision_problem(approved, decision.threshold, decision.favourable),
+                   {a: int(current[a].isna().sum()) for a in context.spec.data.protected}, table)
+
+    @classmethod
+    def in_batches(cls, context: CheckContext, params: FairnessParams, attributes: list[str]) -> "_Decisions":
+        """Two passes over the current sample: the score's scan (its points: values, or fine bins
+        cut at the threshold too), then the cells of every attribute and intersection. Groups of
+        fewer than 5 applicants are pooled once counted over the whole sample, as in memory."""
+        import numpy as np
+        import pandas as pd
+
+        from validation.metrics import fairness
+        from validation.metrics import outcome_cells as oc
+        from validation.metrics.drift import is_numeric
+        from validation.metrics.streamed_outcomes import outcome_cells, score_scan
+
+        s, spec, decision = context.samples, context.spec, _decision(context.spec)
+        score, target = str(s.score), str(s.target)
+        sample = context.sample("data.current")
+        points = oc.ScorePoints.of(score_scan(sample, score), [oc.decision_cut(decision.threshold)])
+        keys = {a: functools.partial(fairness.raw_group_labels, attribute=a, bands=params.bands) for a in attributes}
+        cells = outcome_cells(sample, score=score, target=target, points=points, columns=list(spec.data.protected),
+                              keys={"": None, **keys})
+        rows, _ = oc.counts(cells.dense())
+        for attribute in spec.data.protected:
+            counted = cells.keys(attribute)
+            named = [k for k in counted if k != fairness.MISSING_GROUP]
+            _check_groups(spec, params, attribute, len(named), rows, numeric=is_numeric(s.current[attribute]))
+        missing = {a: cells.keys(a).get(fairness.MISSING_GROUP, 0) for a in spec.data.protected}
+        for attribute in attributes:
+            tiny = fairness.small_groups(cells.keys(attribute))
+            if tiny:
+                cells.relabel(attribute, {g: fairness.SMALL_GROUPS for g in tiny})
+        favourable = fairness.favourable_decision(points.members(), decision.threshold, decision.favourable)
+        whole = cells.dense()
+        approved = float(np.dot(favourable, whole["events"] + whole["nonevents"]))
+        bounds: list[float] = []
+
+        def tabled(attribute: str) -> "pd.DataFrame":
+            frame = cells.tables[attribute]
+            point = frame.index.get_level_values("point").to_numpy()
+            group = frame.index.get_level_values("key").to_numpy()
+            by_cell = pd.DataFrame({"group": np.r_[group, group], "y": np.r_[np.ones(len(frame)), np.zeros(len(frame))],
+                                    "favourable": np.r_[favourable[point], favourable[point]],
+                                    "weight": np.r_[frame["events"].to_numpy(), frame["nonevents"].to_numpy()]})
+            by_cell = by_cell.groupby(["group", "y", "favourable"], sort=False, as_index=False)["weight"].sum()
+            names = list(dict.fromkeys(group.tolist()))
+            aucs = []
+            for name in names:
+                dense = cells.dense(attribute, name)
+                events, nonevents = dense["events"].to_numpy(), dense["nonevents"].to_numpy()
+                aucs.append(oc.auc_and_variance(events, nonevents)[0])
+                if not points.exact and events.sum() and nonevents.sum():
+                    bounds.append(oc.auc_tie_bound(events, nonevents))
+            calibration = pd.DataFrame({"score_sum": frame["score"].groupby(level="key", sort=False).sum()
+                                        .reindex(names).to_numpy(), "auc": aucs}, index=pd.Index(names))
+            return fairness.table_from_cells(by_cell, calibration, min_group_size=params.min_group_size)
+
+        tables = {attribute: tabled(attribute) for attribute in attributes}
+        within = max(bounds) if bounds else None
+        note = (f"The current sample read in batches of {spec.data.batch_rows:,} rows (`data.batch_rows`): every "
+                "count, rate, ratio, test and mean PD is exactly that of the whole sample")
+        note += (", and so is each group's AUC (the score has few enough distinct values to count each)."
+                 if within is None else
+                 f"; each group's AUC comes from {len(points):,} fine bins of the score (a tie within a bin counts one "
+                 f"half), within {within:.1g} of its rows' AUC.")
+        rule_problem = fairness.decision_problem(np.array([approved > 0, approved == rows]), decision.threshold,
+                                                 decision.favourable)
+        return cls(rows, approved / rows, rule_problem, missing, tables.__getitem__, note, within)
+
+
+def _check_groups(spec: "ModelVersionSpec", params: FairnessParams, attribute: str, distinct: int, rows: int, *,
+                  numeric: bool) -> None:
+    """Refuse a protected attribute the check cannot group by: no value at all, numeric with more
+    than :data:`MAX_GROUPS_UNBANDED` values and no bands (:class:`~validation.errors.SpecError`),
+    or more than :data:`MAX_PROTECTED_VALUES` distinct values (:func:`_not_an_identifier`)."""
+    from validation.errors import DataError, SpecError
+
+    if distinct == 0:
+        raise DataError(str(spec.data.current), attribute, f"protected attribute with no value in its {rows} "
                         "rows: nothing to group by; fill the column or remove it from data.protected", "data.current")
+    if attribute in params.bands:
+        return
+    if numeric and distinct > MAX_GROUPS_UNBANDED:
+        raise SpecError(spec.path, "checks.fairness.bands", f"protected attribute '{attribute}' is numeric "
+                        f"with {distinct} distinct values; give band edges, e.g. "
+                        f"checks: {{fairness: {{bands: {{{attribute}: [25, 35, 50]}}}}}}")
+    _not_an_identifier(spec, attribute, distinct, rows)
 
 
 def _not_an_identifier(spec: "ModelVersionSpec", attribute: str, distinct: int, rows: int) -> None:
@@ -238,16 +346,12 @@ def _decision(spec: "ModelVersionSpec") -> "Decision":
     return spec.decision
 
 
-def _attribute(context: CheckContext, approved: "np.ndarray", attribute: str, params: FairnessParams, *,
+def _attribute(context: CheckContext, table: "pd.DataFrame", attribute: str, params: FairnessParams, *,
                flagged: "Mapping[str, str] | None" = None) -> tuple["pd.DataFrame", list[dict[str, Any]]]:
     """The group table and the findings of one protected attribute (or intersection); ``flagged``
     (the causes flagged on the single attributes) lets an intersection's groups share them."""
     from validation.metrics import fairness
 
-    s, current = context.samples, context.current
-    groups = fairness.group_labels(current, attribute, bands=params.bands)
-    table = fairness.group_table(current[str(s.target)], approved, groups, score=current[str(s.score)],
-                                 min_group_size=params.min_group_size)
     findings = fairness.fairness_findings(attribute, table, min_group_size=params.min_group_size, flagged=flagged,
                                           multiplicity=context.policy.multiplicity)
     return table, findings

@@ -224,7 +224,7 @@ def type7_quantiles(n: int, q: np.ndarray, order_statistics: Callable[[np.ndarra
 
     >>> values = np.array([3.0, 1.0, 4.0, 1.0, 5.0])
     >>> type7_quantiles(5, np.array([0.3, 0.5]), lambda r: np.sort(values)[r]).tolist()
-    [1.2, 3.0]
+    [1.4, 3.0]
     """
     low, high, weight = type7_positions(n, q)
     ranks = np.unique(np.r_[low, high])
@@ -243,8 +243,8 @@ def decile_grades(score: np.ndarray | pd.Series) -> tuple[float, ...]:
     """Upper bounds of grades at the score's deciles (:func:`type7_quantiles`, ties merged), the
     last bound 1.0.
 
-    >>> decile_grades(np.linspace(0.0, 0.9, 10))
-    (0.09, 0.18, 0.27, 0.36, 0.45, 0.54, 0.63, 0.72, 0.81, 1.0)
+    >>> decile_grades(np.arange(1, 12) / 100)   # 11 values: the deciles are the 2nd to the 10th
+    (0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 1.0)
     """
     s = np.asarray(score, dtype=float)
     return grades_at(type7_quantiles(len(s), DECILES, lambda ranks: np.partition(s, ranks)[ranks]))

@@ -152,22 +152,53 @@ def group_labels(frame: pd.DataFrame, attribute: str, *, bands: Mapping[str, lis
         ``>=50``. Missing values are the group ``(missing)``; groups of fewer than 5 applicants are
         pooled in ``(groups under 5)`` so no individual's decision is disclosed.
     """
-    parts = attribute.split(INTERSECTION)
+    labels = raw_group_labels(frame, attribute, bands=bands)
+    tiny = small_groups(labels.value_counts())
+    if len(tiny):  # a group of one or two applicants would disclose their decisions: pool them
+        labels = labels.where(~labels.isin(tiny), SMALL_GROUPS)
+    return labels.rename(attribute)
+
+
+def raw_group_labels(frame: pd.DataFrame, attribute: str, *,
+                     bands: Mapping[str, list[float]] | None = None) -> pd.Series:
+    """:func:`group_labels` before small groups are pooled: what a batch of a sample read in
+    batches gives, pooled once the batches' counts are merged (:func:`small_groups`). A number is
+    named as written, a whole number without decimals (``1``, not ``1.0``), so that a batch whose
+    column holds a missing value (read as floats) names its groups as the others do.
+
+    >>> raw_group_labels(pd.DataFrame({"n": [1.0, 2.5, None]}), "n").tolist()
+    ['1', '2.5', '(missing)']
+    """
     labels: pd.Series | None = None
-    for part in parts:
+    for part in attribute.split(INTERSECTION):
         values = frame[part]
         edges = (bands or {}).get(part)
         if edges is not None:
             column = band(values, edges)
+        elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            codes, distinct = pd.factorize(values, use_na_sentinel=True)
+            names = np.array([*(_number_label(v) for v in distinct), MISSING_GROUP], dtype=object)
+            column = pd.Series(names[codes], index=values.index, dtype=object).astype(str)
         else:
             column = values.astype("object").where(values.notna(), MISSING_GROUP).astype(str)
         labels = column if labels is None else labels + INTERSECTION + column
     assert labels is not None
-    counts = labels.value_counts()
-    tiny = counts.index[counts < MIN_DISCLOSED_GROUP]
-    if len(tiny):  # a group of one or two applicants would disclose their decisions: pool them
-        labels = labels.where(~labels.isin(tiny), SMALL_GROUPS)
     return labels.rename(attribute)
+
+
+def _number_label(value: Any) -> str:
+    number = float(value)
+    return str(int(number)) if number.is_integer() else str(value)
+
+
+def small_groups(sizes: Mapping[str, int] | pd.Series) -> list[str]:
+    """The groups of fewer than :data:`MIN_DISCLOSED_GROUP` applicants, pooled in
+    :data:`SMALL_GROUPS` so that no individual's decision is disclosed.
+
+    >>> small_groups({"a": 40, "b": 4})
+    ['b']
+    """
+    return [str(g) for g, n in dict(sizes).items() if n < MIN_DISCLOSED_GROUP]
 
 
 def band(values: pd.Series, edges: list[float]) -> pd.Series:
@@ -347,11 +378,37 @@ def group_table(y: np.ndarray | pd.Series, favourable: np.ndarray, groups: pd.Se
     """
     labels = group_names(groups)
     y_arr = np.asarray(y, dtype=np.int64)
-    table = _rates_by_group(labels, y_arr, np.asarray(favourable, dtype=np.int64))
+    cells = (pd.DataFrame({"group": labels.to_numpy(), "y": y_arr, "favourable": np.asarray(favourable, dtype=np.int64)})
+             .value_counts(sort=False).rename("weight").reset_index())
+    calibration = None
+    if score is not None:
+        s_arr = np.asarray(score, dtype=float)
+        names = labels.to_numpy()
+        by = pd.DataFrame({"g": names, "s": s_arr}).groupby("g", sort=False)["s"].sum()
+        calibration = pd.DataFrame({"score_sum": by})
+        calibration["auc"] = [_auc(y_arr[names == g], s_arr[names == g]) for g in calibration.index]
+    return table_from_cells(cells, calibration, min_group_size=min_group_size)
+
+
+def table_from_cells(cells: pd.DataFrame, calibration: pd.DataFrame | None = None, *,
+                     min_group_size: int = 30) -> pd.DataFrame:
+    """:func:`group_table` from the applicants counted per (group, outcome, decision) cell, the
+    form a sample read in batches gives (:mod:`validation.metrics.outcome_cells`).
+
+    Parameters
+    ----------
+    cells
+        Columns ``group``, ``y`` (1 = event), ``favourable`` (1 = approved) and ``weight`` (applicants).
+    calibration
+        Index ``group``; columns ``score_sum`` (the sum of the group's PDs) and ``auc``.
+    min_group_size
+        As in :func:`group_table`.
+    """
+    table = _rates_by_group(cells)
     table["judged"] = table["n"] >= min_group_size
     _add_disparity(table)
-    if score is not None:
-        _add_calibration(table, labels, y_arr, np.asarray(score, dtype=float))
+    if calibration is not None:
+        _add_calibration(table, calibration)
     table.index.name = "group"
     return table
 
@@ -407,9 +464,10 @@ def group_names(groups: pd.Series) -> pd.Series:
     return groups.astype("object").where(groups.notna(), MISSING_GROUP).astype(str)
 
 
-def _rates_by_group(labels: pd.Series, y: np.ndarray, favourable: np.ndarray) -> pd.DataFrame:
+def _rates_by_group(cells: pd.DataFrame) -> pd.DataFrame:
     """Per group: ``n``, ``approval_rate``, ``default_rate``, ``approval_rate_nonevents``,
-    ``approval_rate_events`` (fairlearn's ``MetricFrame``) and ``approved``."""
+    ``approval_rate_events`` (fairlearn's ``MetricFrame``) and ``approved``, from the applicants
+    per (group, outcome, decision) cell (:func:`table_from_cells`)."""
     metrics: dict[str, Any] = {
         "n": _count,
         "approval_rate": selection_rate,
@@ -417,17 +475,17 @@ def _rates_by_group(labels: pd.Series, y: np.ndarray, favourable: np.ndarray) ->
         "approval_rate_nonevents": _favourable_rate_nonevents,
         "approval_rate_events": _favourable_rate_events,
     }
-    # every metric here is a (weighted) mean of 0/1 values: collapsing the rows to their
-    # (group, outcome, decision) cells with counts as sample weights gives exactly the same
+    # every metric here is a (weighted) mean of 0/1 values: the rows collapsed to their
+    # (group, outcome, decision) cells with counts as sample weights give exactly the same
     # numbers, and MetricFrame then works on at most 4 rows per group instead of millions
-    cells = (pd.DataFrame({"group": labels.to_numpy(), "y": y, "favourable": favourable})
-             .value_counts(sort=False).rename("weight").reset_index())
+    cells = cells[cells["weight"] > 0]
     weights = cells["weight"].to_numpy(dtype=float)
-    frame = MetricFrame(metrics=metrics, y_true=cells["y"].to_numpy(), y_pred=cells["favourable"].to_numpy(),
-                        sensitive_features=cells["group"].rename("group"),
+    frame = MetricFrame(metrics=metrics, y_true=cells["y"].to_numpy(dtype=np.int64),
+                        y_pred=cells["favourable"].to_numpy(dtype=np.int64),
+                        sensitive_features=cells["group"].astype(str).rename("group").reset_index(drop=True),
                         sample_params={name: {"sample_weight": weights} for name in metrics})
     table = frame.by_group.copy()
-    table["n"] = table["n"].astype(np.int64)
+    table["n"] = np.rint(table["n"]).astype(np.int64)
     table["approved"] = np.rint(table["approval_rate"] * table["n"]).astype(np.int64)
     return table
 
@@ -461,20 +519,17 @@ def _against(table: pd.DataFrame, top: str, test: Callable[[int, int, int, int],
             for g, x, n in zip(table.index, table["approved"], table["n"])]
 
 
-def _add_calibration(table: pd.DataFrame, labels: pd.Series, y: np.ndarray, score: np.ndarray) -> None:
+def _add_calibration(table: pd.DataFrame, calibration: pd.DataFrame) -> None:
     """Add ``mean_pd``, ``calibration_pvalue`` (the two-sided Jeffreys test of the group's mean PD
     against its defaults, :func:`validation.metrics.backtesting.jeffreys_two_sided_pvalue`) and
-    ``auc`` per group."""
+    ``auc`` per group, from each group's sum of PDs and AUC."""
     from validation.metrics.backtesting import jeffreys_two_sided_pvalue
 
-    by = pd.DataFrame({"g": labels.to_numpy(), "y": y, "s": score}).groupby("g", sort=False)
-    defaults = by["y"].sum()
-    table["mean_pd"] = by["s"].mean().reindex(table.index)
-    table["calibration_pvalue"] = [
-        jeffreys_two_sided_pvalue(float(table.loc[g, "mean_pd"]), int(table.loc[g, "n"]), int(defaults[g]))
-        for g in table.index]
-    names = labels.to_numpy()
-    table["auc"] = [_auc(y[names == g], score[names == g]) for g in table.index]
+    table["mean_pd"] = calibration["score_sum"].reindex(table.index) / table["n"]
+    defaults = np.rint(table["default_rate"] * table["n"]).astype(np.int64)
+    table["calibration_pvalue"] = [jeffreys_two_sided_pvalue(float(table.loc[g, "mean_pd"]), int(table.loc[g, "n"]),
+                                                             int(defaults[g])) for g in table.index]
+    table["auc"] = calibration["auc"].reindex(table.index)
 
 
 def calibration_direction(row: pd.Series) -> str:
