@@ -64,16 +64,22 @@ def test_checks_in_batches_judge_as_in_memory_here_and_on_a_dask_cluster(write_s
                                                                          tmp_path: Path) -> None:
     """Whole, in batches in one process, and in batches on a LocalCluster of one single-threaded
     worker process (a row group a task, merged: the notebook's own tasks must run beside it, so no
-    deadlock): the same findings. Fairness, whose scores here are fewer than DISTINCT_CAP, is
-    exact to the last digits, intersections and a numeric attribute's groups included."""
+    deadlock): the same findings. Fairness and backtesting, whose scores here are fewer than
+    DISTINCT_CAP, are exact to the last digits: intersections, a numeric attribute's groups, pooled
+    segment values, periods, deciles of the reference score as grades and business impact included."""
     from distributed import LocalCluster
 
     from validation.execution.pipeline import run_specs
 
-    reference, current = synthetic_sample(5000, seed=1), synthetic_sample(4000, seed=2, shift=0.2)
+    reference, current = synthetic_sample(4000, seed=1), synthetic_sample(3500, seed=2, shift=0.2)
     current.loc[current.index[:7], "tenure"] = np.nan  # a numeric group read as floats in one batch only
-    data = {"ids": [], "time": "month", "protected": ["sex", "tenure", "region"]}
-    checks = {"drift": {}, "fairness": {"intersections": [["sex", "region"]], "min_group_size": 50}}
+    for frame in (reference, current):
+        frame["ead"] = np.linspace(1_000, 50_000, len(frame))
+    current.loc[current.index[-3:], "region"] = "west"  # a segment value pooled with the small ones
+    data = {"ids": [], "time": "month", "protected": ["sex", "tenure", "region"], "segments": ["region", "tenure"],
+            "exposure": "ead"}
+    checks = {"drift": {}, "fairness": {"intersections": [["sex", "region"]], "min_group_size": 50},
+              "backtesting": {}}
     whole = write_spec({"data": data, "checks": checks}, name="whole.yaml", reference=reference, current=current)
     batched = write_spec({"data": {**data, "batch_rows": ROWS}, "checks": checks}, name="batched.yaml",
                          reference=reference, current=current)
@@ -86,28 +92,68 @@ def test_checks_in_batches_judge_as_in_memory_here_and_on_a_dask_cluster(write_s
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         (outcome,), _ = run_specs([batched], out=tmp_path / "cluster", scheduler=cluster.scheduler_address)
     assert expected is not None and got is not None
-    for name in ("drift", "fairness"):
+    for name in ("drift", "fairness", "backtesting"):
         _same_findings(_check(expected, name), _check(got, name), EXACT.get(name))
         _same_findings(_check(got, name), _check(outcome.results, name), EXACT.get(name))
     fairness = _check(got, "fairness")
     assert fairness["summary"]["missing_values"] == {"sex": 0, "tenure": 7, "region": 0}
     assert {f["subject"] for f in fairness["findings"]} >= {"tenure:1", "sex*region:female*north"}
-    assert fairness["summary"]["auc_within"] is None  # 4,000 scores: each counted
+    assert fairness["summary"]["auc_within"] is None  # 3,500 scores: each counted
+    backtesting = _check(got, "backtesting")
+    assert backtesting["summary"]["approximate"] == {} and backtesting["summary"]["current_rows"] == 3500
+    assert {f["subject"] for f in backtesting["findings"]} >= {"region:(fewer than 5 rows)", "tenure:1",
+                                                                "period:2025-01", "grade:10"}
     drift_expected, drift_got, drift_cluster = _drift(expected), _drift(got), _drift(outcome.results)
     summary = drift_got["summary"]
-    assert (summary["reference_rows"], summary["current_rows"], summary["batch_rows"]) == (5000, 4000, ROWS)
+    assert (summary["reference_rows"], summary["current_rows"], summary["batch_rows"]) == (4000, 3500, ROWS)
     assert (summary["summarised_on"], drift_cluster["summary"]["summarised_on"]) == (
         "in this process", "on a Dask cluster, a task per parquet row group")
 
 
+def test_more_scores_than_are_counted_one_by_one_stay_within_the_stated_bounds(write_spec: Callable[..., Path],
+                                                                               tmp_path: Path) -> None:
+    """12,000 and 10,000 continuous scores: past DISTINCT_CAP, fairness and backtesting count them
+    in fine bins. Every count, rate, test and status is the in-memory one; AUC, Gini and KS (and so
+    the AUC change test) within the bounds the summary states and the page shows."""
+    reference, current = synthetic_sample(10_000, seed=3), synthetic_sample(12_000, seed=4, shift=0.1)
+    data = {"ids": [], "time": "month", "segments": ["region"]}
+    checks = ["fairness", "backtesting"]
+    whole = write_spec({"data": data, "checks": checks}, name="whole.yaml", reference=reference, current=current)
+    batched = write_spec({"data": {**data, "batch_rows": 2_500}, "checks": checks}, name="batched.yaml",
+                         reference=reference, current=current)
+    done, expected = _run(whole, tmp_path / "whole")
+    assert done.returncode in (0, 1), done.stderr
+    done, got = _run(batched, tmp_path / "batched")
+    assert done.returncode in (0, 1), done.stderr
+    assert expected is not None and got is not None
+    bounded = {"auc", "gini", "ks", "auc_change_pvalue"}
+    exact = tuple({f["metric"] for c in expected["checks"] for f in c["findings"]} - bounded)
+    for name in checks:
+        _same_findings(_check(expected, name), _check(got, name), exact)
+    summary = _check(got, "backtesting")["summary"]["approximate"]
+    assert set(summary) == {"auc", "ks", "reference_auc", "reference_ks", "slice_auc"}
+    assert 0 < summary["auc"] < 1e-3 and 0 < summary["ks"] < 1e-3
+    values = {(f["metric"], f["subject"]): f["value"] for f in _check(expected, "backtesting")["findings"]}
+    found = {(f["metric"], f["subject"]): f["value"] for f in _check(got, "backtesting")["findings"]}
+    assert abs(found[("auc", "score")] - values[("auc", "score")]) <= summary["auc"]
+    assert abs(found[("gini", "score")] - values[("gini", "score")]) <= 2 * summary["auc"]
+    assert 0 <= values[("ks", "score")] - found[("ks", "score")] <= summary["ks"] + 1e-12
+    for subject in ("period:2025-01", "region:north"):  # a slice's AUC: within the bound of its own bins
+        assert abs(found[("auc", subject)] - values[("auc", subject)]) <= summary["slice_auc"]
+    fairness = _check(got, "fairness")["summary"]
+    assert 0 < fairness["auc_within"] < 1e-3
+    pages = list((tmp_path / "batched").rglob("backtesting.html"))
+    assert pages and "fine bins" in pages[0].read_text()
+
+
 def test_checks_that_read_whole_samples_say_why_they_do_not_run(write_spec: Callable[..., Path],
                                                                 tmp_path: Path) -> None:
-    spec = write_spec({"data": {"ids": [], "batch_rows": ROWS}, "checks": ["drift", "backtesting"]})
+    spec = write_spec({"data": {"ids": [], "batch_rows": ROWS}, "checks": ["drift", "data_quality"]})
     done, doc = _run(spec, tmp_path / "out")
     assert done.returncode in (0, 1), done.stderr
     assert doc is not None
     skipped = {c["name"]: c["reason"] for c in doc["checks"] if c["status"] == "not_applicable"}
-    assert set(skipped) == {"backtesting"}
+    assert set(skipped) == {"data_quality"}
     assert all("data.batch_rows" in reason for reason in skipped.values())
 
 
@@ -139,11 +185,17 @@ def test_the_message_lists_the_checks_that_read_batches() -> None:
     assert set(BATCH_CHECKS) == {name for name in REGISTRY.names() if REGISTRY[name].reads_batches}
 
 
-def test_a_required_check_that_reads_whole_samples_must_be_waived(write_spec: Callable[..., Path]) -> None:
-    """Reading in batches never drops a check the materiality requires without a reason on record."""
+def test_a_required_check_that_reads_whole_samples_must_be_waived(write_spec: Callable[..., Path],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading in batches never drops a check the materiality requires without a reason on record.
+    Every check a scores-only spec requires reads batches now (explainability, required at high
+    materiality, applies to a model artifact, which batches cannot score yet), so backtesting is
+    made a check that reads whole samples here."""
+    from validation.checks import REGISTRY
     from validation.errors import SpecError
     from validation.inputs.spec import load_spec
 
+    monkeypatch.setattr(type(REGISTRY["backtesting"]), "reads_batches", False)
     data = {"ids": [], "batch_rows": ROWS}
     spec = write_spec({"model": {"materiality": "low"}, "data": data, "checks": ["drift", "fairness", "backtesting"]})
     with pytest.raises(SpecError, match="data.batch_rows") as caught:

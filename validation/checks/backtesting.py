@@ -94,6 +94,7 @@ class BacktestingParams(CheckParams):
 
 class BacktestingCheck(BuiltinCheck):
     name = "backtesting"
+    reads_batches = True  # data.batch_rows (PD models): validation.metrics.streamed_backtesting
     relative_cost = 0.55  # measured at 1M rows (bench/run.py, full pack): see Check.relative_cost
     description = ("PD: AUC/Gini/KS with DeLong, AUC change, Jeffreys, binomial, Hosmer-Lemeshow, Spiegelhalter, "
                    "concentration, by period and segment; VaR: Kupiec, TUFF, Christoffersen, duration test, "
@@ -151,32 +152,194 @@ class BacktestingCheck(BuiltinCheck):
             PD models: tables ``discrimination``, ``grades``, ``period`` (with ``data.time``), one
             per segment named by its column, ``impact`` (with a ``decision``); VaR models: ``var``.
             The summary holds ``current_rows``, ``model_type``, ``grade_source`` (``spec``,
-            ``deciles``, or ``None`` for VaR), ``min_slice_rows`` and ``warnings`` (sentences a
-            reader must see first: a training reference, rows removed as duplicate ids).
+            ``deciles``, or ``None`` for VaR), ``min_slice_rows``, ``warnings`` (sentences a
+            reader must see first: a training reference, rows removed as duplicate ids),
+            ``batch_rows`` and ``approximate`` (read in batches with more distinct scores than are
+            counted one by one: how far ``auc`` and ``ks``, ``reference_auc`` and
+            ``reference_ks``, and ``slice_auc`` (any period's or segment's AUC) can be from the rows').
         """
         output = CheckOutput(self.name)
         warnings: list[str] = []
+        output.summary = {"current_rows": len(context.current), "model_type": context.spec.model.type,
+                          "grade_source": None, "min_slice_rows": params.min_slice_rows, "warnings": warnings,
+                          "batch_rows": context.spec.data.batch_rows, "approximate": {}}
         duplicates = _duplicates(output, context, warnings)
-        grade_source: str | None = None
         if context.spec.model.type == "var":
             output.headline = _var(output, context, duplicates, params.scan_window_days)
         else:
             output.headline = _pd(output, context, params, warnings, duplicates)
-            grade_source = "spec" if context.spec.grades else "deciles"
-        output.summary = {"current_rows": len(context.current), "model_type": context.spec.model.type,
-                          "grade_source": grade_source, "min_slice_rows": params.min_slice_rows,
-                          "warnings": warnings}
+            output.summary["grade_source"] = "spec" if context.spec.grades else "deciles"
         return output
 
 
-@dataclass(frozen=True)
-class _Outcomes:
-    """Observed outcomes and scores of the current sample and of the reference sample."""
+class _Scored:
+    """The PD backtest's figures of both samples, from the rows in memory (:class:`_InMemory`) or
+    from outcome cells counted batch by batch (:class:`_InBatches`, ``data.batch_rows``)."""
 
-    y: "np.ndarray"
-    score: "np.ndarray"
-    y_ref: "np.ndarray"
-    score_ref: "np.ndarray"
+    rows: int
+    defaults: int
+    expected: float
+    bounds: tuple[float, ...]
+    approximate: dict[str, float]
+    """The bounds of the figures that are approximate (empty: every figure exact)."""
+
+    def discrimination(self) -> tuple[dict[str, float], dict[str, float]]:
+        """The current and the reference sample's AUC, Gini, KS and Brier."""
+        raise NotImplementedError
+
+    def roc(self) -> dict[str, tuple["np.ndarray", "np.ndarray", "np.ndarray | None"]]:
+        """Per sample: outcomes, scores and weights of its ROC curve."""
+        raise NotImplementedError
+
+    def cap(self) -> tuple["np.ndarray", "np.ndarray"]:
+        raise NotImplementedError
+
+    def grade_table(self) -> "pd.DataFrame":
+        raise NotImplementedError
+
+    def portfolio_findings(self) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def slice_table(self, column: str, prefix: str) -> tuple["pd.DataFrame", float | None]:
+        """The figures per value of a period or segment column, and how far a value's AUC can be
+        from its rows' (``None``: exact)."""
+        raise NotImplementedError
+
+    def impact(self, role: str) -> dict[str, float]:
+        raise NotImplementedError
+
+
+class _InMemory(_Scored):
+    def __init__(self, context: CheckContext) -> None:
+        from validation.metrics import backtesting as bt
+
+        s = context.samples
+        self.context, self.target, self.score = context, str(s.target), str(s.score)
+        self.y, self.s = context.current[self.target].to_numpy(), context.current[self.score].to_numpy()
+        self.y_ref, self.s_ref = context.reference[self.target].to_numpy(), context.reference[self.score].to_numpy()
+        self.rows, self.defaults, self.expected = len(self.y), int(self.y.sum()), float(self.s.sum())
+        self.bounds = context.spec.grades or bt.decile_grades(self.s_ref)
+        self.approximate = {}
+
+    def discrimination(self) -> tuple[dict[str, float], dict[str, float]]:
+        from validation.metrics import backtesting as bt
+
+        return bt.discrimination(self.y, self.s), bt.discrimination(self.y_ref, self.s_ref)
+
+    def roc(self) -> dict[str, tuple["np.ndarray", "np.ndarray", "np.ndarray | None"]]:
+        return {"reference": (self.y_ref, self.s_ref, None), "current": (self.y, self.s, None)}
+
+    def cap(self) -> tuple["np.ndarray", "np.ndarray"]:
+        from validation.metrics import backtesting as bt
+
+        return bt.cap_curve(self.y, self.s)
+
+    def grade_table(self) -> "pd.DataFrame":
+        from validation.metrics import backtesting as bt
+
+        return bt.grade_table(self.y, self.s, self.bounds)
+
+    def portfolio_findings(self) -> list[dict[str, Any]]:
+        from validation.metrics import backtesting as bt
+
+        return bt.calibration_findings(self.y, self.s, bt.assign_grades(self.s, self.bounds),
+                                       bt.assign_grades(self.s_ref, self.bounds), len(self.bounds))
+
+    def slice_table(self, column: str, prefix: str) -> tuple["pd.DataFrame", float | None]:
+        from validation.metrics import backtesting as bt
+
+        current = self.context.current
+        return bt.slice_table(_missing_as_value(current, column) if prefix != "period" else current, column,
+                              target=self.target, score=self.score), None
+
+    def impact(self, role: str) -> dict[str, float]:
+        from validation.metrics import backtesting as bt
+
+        data, decision = self.context.spec.data, self.context.spec.decision
+        assert decision is not None
+        frame = self.context.reference if role == "reference" else self.context.current
+        return bt.business_impact(frame, score=self.score, target=self.target, threshold=decision.threshold,
+                                  favourable=decision.favourable, exposure=data.exposure, lgd=data.lgd)
+
+
+class _InBatches(_Scored):
+    def __init__(self, context: CheckContext) -> None:
+        import functools
+
+        from validation.metrics import outcome_cells as oc
+        from validation.metrics import streamed_backtesting as sb
+        from validation.metrics.fairness import raw_group_labels
+
+        spec, s = context.spec, context.samples
+        data, decision = spec.data, spec.decision
+        slicers: dict[str, Any] = {}
+        if data.time is not None:
+            time = str(data.time)
+            slicers["period"] = lambda frame: frame[time].astype(str)
+        for column in data.segments:
+            slicers[f"segment:{column}"] = functools.partial(raw_group_labels, attribute=column)
+        exposure, lgd = data.exposure, data.lgd
+        loss = None
+        if exposure:
+            loss = (lambda f: f[exposure].to_numpy(dtype=float) * f[lgd].to_numpy(dtype=float)) if lgd else                 (lambda f: f[exposure].to_numpy(dtype=float))
+        columns = [c for c in (data.time, *data.segments, exposure, lgd) if c]
+        self.context = context
+        self.outcomes = sb.read_outcomes(context.sample("data.reference"), context.sample("data.current"),
+                                         score=str(s.score), target=str(s.target),
+                                         grades=tuple(spec.grades) if spec.grades else None,
+                                         threshold=decision.threshold if decision else None, slicers=slicers,
+                                         columns=columns, loss=loss)
+        self.loss_key = ("expected_loss" if lgd else "expected_default_exposure") if exposure else None
+        dense = self.outcomes.current.dense()
+        self.rows, self.defaults = oc.counts(dense)
+        self.expected = float(dense["score"].sum())
+        self.bounds = self.outcomes.bounds
+        self._discrimination = sb.discrimination(self.outcomes.current)
+        self._reference = sb.discrimination(self.outcomes.reference)
+        self.approximate = {**self._discrimination[1],
+                            **{f"reference_{metric}": bound for metric, bound in self._reference[1].items()}}
+
+    def discrimination(self) -> tuple[dict[str, float], dict[str, float]]:
+        return self._discrimination[0], self._reference[0]
+
+    def roc(self) -> dict[str, tuple["np.ndarray", "np.ndarray", "np.ndarray | None"]]:
+        from validation.metrics import outcome_cells as oc
+
+        return {role: oc.roc_points(cells.dense()) for role, cells in (("reference", self.outcomes.reference),
+                                                                       ("current", self.outcomes.current))}
+
+    def cap(self) -> tuple["np.ndarray", "np.ndarray"]:
+        from validation.metrics import outcome_cells as oc
+
+        return oc.cap_points(self.outcomes.current.dense())
+
+    def grade_table(self) -> "pd.DataFrame":
+        from validation.metrics import streamed_backtesting as sb
+
+        return sb.grade_table(self.outcomes.current, self.bounds)
+
+    def portfolio_findings(self) -> list[dict[str, Any]]:
+        from validation.metrics import streamed_backtesting as sb
+
+        return sb.portfolio_findings(self.outcomes.current, self.outcomes.reference, self.bounds)
+
+    def slice_table(self, column: str, prefix: str) -> tuple["pd.DataFrame", float | None]:
+        from validation.metrics import streamed_backtesting as sb
+
+        table, bound = sb.slice_table(self.outcomes.current, "period" if prefix == "period" else f"segment:{column}",
+                                      column)
+        if bound is not None:
+            self.approximate["slice_auc"] = max(bound, self.approximate.get("slice_auc", 0.0))
+        return table, bound
+
+    def impact(self, role: str) -> dict[str, float]:
+        from validation.metrics import streamed_backtesting as sb
+
+        decision = self.context.spec.decision
+        assert decision is not None
+        cells = self.outcomes.reference if role == "reference" else self.outcomes.current
+        return sb.business_impact(cells, threshold=decision.threshold, favourable=decision.favourable,
+                                  loss_key=self.loss_key)
 
 
 def _duplicates(output: CheckOutput, context: CheckContext, warnings: list[str]) -> str:
@@ -207,19 +370,18 @@ def _pd(output: CheckOutput, context: CheckContext, params: BacktestingParams, w
         duplicates: str) -> str:
     """Backtest a PD model into ``output``: discrimination, calibration per grade, by period and
     segment, business impact. Returns the headline."""
-    s = context.samples
-    target, score = str(s.target), str(s.score)
-    o = _Outcomes(context.current[target].to_numpy(), context.current[score].to_numpy(),
-                  context.reference[target].to_numpy(), context.reference[score].to_numpy())
-    now, change = _discrimination(output, context, o, warnings, duplicates)
-    _calibration(output, context, o, now, change, duplicates)
+    scored: _Scored = _InBatches(context) if context.spec.data.batch_rows is not None else _InMemory(context)
+    now, change = _discrimination(output, context, scored, warnings, duplicates)
+    _calibration(output, context, scored, now, change, duplicates)
     for column, prefix in [(context.spec.data.time, "period"), *[(c, c) for c in context.spec.data.segments]]:
         if column is not None:
-            _by_slice(output, context, column, prefix, params.min_slice_rows)
+            _by_slice(output, context, scored, column, prefix, params.min_slice_rows)
     if context.spec.decision is not None:
-        _impact(output, context)
+        _impact(output, context, scored)
+    output.summary["current_rows"] = scored.rows
+    output.summary["approximate"] = scored.approximate
     return (f"AUC {now['auc']:.3f} (reference {change.reference_auc:.3f}); "
-            f"{int(o.y.sum())} defaults observed, {float(o.score.sum()):.1f} expected")
+            f"{scored.defaults} defaults observed, {scored.expected:.1f} expected")
 
 
 def _auc_reference(context: CheckContext, now: dict[str, float], before: dict[str, float],
@@ -240,7 +402,7 @@ def _auc_reference(context: CheckContext, now: dict[str, float], before: dict[st
     return bt.auc_change(before["auc"], now, source="the reference sample")
 
 
-def _discrimination(output: CheckOutput, context: CheckContext, o: _Outcomes, warnings: list[str],
+def _discrimination(output: CheckOutput, context: CheckContext, scored: _Scored, warnings: list[str],
                     duplicates: str) -> tuple[dict[str, float], "AucChange"]:
     """AUC, Gini, KS and Brier of both samples (and the development AUC when the spec gives it),
     the ECB AUC change test, ROC and CAP curves. Returns the current discrimination and the test."""
@@ -252,7 +414,7 @@ def _discrimination(output: CheckOutput, context: CheckContext, o: _Outcomes, wa
     from validation.metrics import backtesting as bt
     from validation.reporting import plots
 
-    now, before = bt.discrimination(o.y, o.score), bt.discrimination(o.y_ref, o.score_ref)
+    now, before = scored.discrimination()
     change = _auc_reference(context, now, before, warnings)
     columns: dict[str, dict[str, float]] = {reference_label(context.spec): before}
     development = context.spec.reference_metrics
@@ -270,8 +432,12 @@ def _discrimination(output: CheckOutput, context: CheckContext, o: _Outcomes, wa
         section.text(f"AUC change test (ECB 2.5.4.1): reference {change.reference_auc:.3f} ({change.source}), "
                      f"current {now['auc']:.3f}{drop}, p = {change.pvalue:.4f}"
                      + (f". **{change.caveat[0].upper()}{change.caveat[1:]}.**" if change.caveat else ""))
-        section.figure(plots.roc_curve(o.y, o.score, reference=(o.y_ref, o.score_ref)))
-        section.figure(plots.cap(*bt.cap_curve(o.y, o.score), default_rate=float(o.y.mean())))
+        if scored.approximate:
+            section.text(_approximate_text(context, scored))
+        curves = scored.roc()
+        section.figure(plots.roc_curve(*curves["current"][:2], weights=curves["current"][2],
+                                       reference=curves["reference"]))
+        section.figure(plots.cap(*scored.cap(), default_rate=scored.defaults / scored.rows))
     return now, change
 
 
@@ -293,6 +459,28 @@ def _judged_lights(table: "pd.DataFrame", findings: list[dict[str, Any]], metric
     return shown
 
 
+def _approximate_text(context: CheckContext, scored: _Scored) -> str:
+    """What reading in batches made approximate, and by how much (the pack shows the bounds)."""
+    from validation.metrics.summaries import DISTINCT_CAP, GRID_BINS
+
+    bounds = scored.approximate
+    which = [role for role in ("current", "reference") if (f"{role}_auc" if role == "reference" else "auc") in bounds]
+    figures = []
+    if "auc" in bounds:
+        figures.append(f"the current AUC is within {bounds['auc']:.1g} of the rows' (Gini within twice that) and its "
+                       f"KS up to {bounds['ks']:.1g} above the figure shown")
+    if "reference_auc" in bounds:
+        figures.append(f"the reference AUC within {bounds['reference_auc']:.1g} (and so the AUC change test's "
+                       f"reference, when it is the reference sample's) and its KS up to {bounds['reference_ks']:.1g} "
+                       "above")
+    return (f"Both samples read in batches of {context.spec.data.batch_rows:,} rows (`data.batch_rows`); the "
+            f"{' and the '.join(which)} sample{'s' if len(which) > 1 else ''} ha{'ve' if len(which) > 1 else 's'} "
+            f"more than {DISTINCT_CAP:,} distinct scores, counted in about {GRID_BINS:,} fine bins (every grade bound "
+            "and the decision threshold among their edges). Every count, default rate, mean PD, test per grade, "
+            "period and segment, Brier score and Spiegelhalter test is exact; a tie within a bin counts one half, so "
+            f"{'; '.join(figures)} (validation.metrics.outcome_cells).")
+
+
 def _tests_text(context: CheckContext, family: str) -> str:
     """How the Jeffreys tests of a family are judged: adjusted for multiplicity, and material."""
     method = _METHODS.get(context.policy.multiplicity, context.policy.multiplicity)
@@ -303,7 +491,7 @@ def _tests_text(context: CheckContext, family: str) -> str:
     return f"Jeffreys p-values are adjusted over the {family} ({method}) and judged on the adjusted value{materiality}."
 
 
-def _calibration(output: CheckOutput, context: CheckContext, o: _Outcomes, now: dict[str, float],
+def _calibration(output: CheckOutput, context: CheckContext, scored: _Scored, now: dict[str, float],
                  change: "AucChange", duplicates: str) -> None:
     """Per grade of the spec's master scale (else the reference score's deciles): Jeffreys and
     binomial tests with the status of their findings, Hosmer-Lemeshow; the discrimination,
@@ -314,15 +502,15 @@ def _calibration(output: CheckOutput, context: CheckContext, o: _Outcomes, now: 
     from validation.reporting import plots
     from validation.reporting.display import status_table
 
-    bounds = context.spec.grades or bt.decile_grades(o.score_ref)
-    grades = bt.grade_table(o.y, o.score, bounds)
+    bounds = scored.bounds
+    grades = scored.grade_table()
     hl = bt.hosmer_lemeshow(grades)
     empty = sorted(set(range(1, len(bounds) + 1)) - set(grades.index))
     output.tables["grades"] = grades
     scale = ("the spec's master scale" if context.spec.grades
              else "deciles of the reference score (a fixed scale for both samples)")
-    findings = bt.classification_findings(now, grades, hl, portfolio_pd=float(o.score.mean()),
-                                          portfolio_n=len(o.y), portfolio_defaults=int(o.y.sum()),
+    findings = bt.classification_findings(now, grades, hl, portfolio_pd=scored.expected / scored.rows,
+                                          portfolio_n=scored.rows, portfolio_defaults=scored.defaults,
                                           auc_change=change)
     section = output.section("Calibration per grade").text(
         f"Grades: {scale}" + (f"; grades with no applicants (left out): {empty}" if empty else ""))
@@ -337,20 +525,18 @@ def _calibration(output: CheckOutput, context: CheckContext, o: _Outcomes, now: 
                     if math.isfinite(hl.misplaced_share) else ""))
     section.figure(plots.calibration(grades))
     output.findings += findings
-    output.findings += bt.calibration_findings(o.y, o.score, bt.assign_grades(o.score, bounds),
-                                               bt.assign_grades(o.score_ref, bounds), len(bounds))
+    output.findings += scored.portfolio_findings()
 
 
-def _by_slice(output: CheckOutput, context: CheckContext, column: str, prefix: str, min_rows: int) -> None:
+def _by_slice(output: CheckOutput, context: CheckContext, scored: _Scored, column: str, prefix: str,
+              min_rows: int) -> None:
     """AUC, observed/expected and the Jeffreys test per value of ``column`` (the period or a
     segment) of the current sample; findings ``<prefix>:<value>``, the Jeffreys tests one family."""
     from validation.metrics import backtesting as bt
     from validation.reporting import plots
     from validation.reporting.display import status_table
 
-    s = context.samples
-    sliced = bt.slice_table(_missing_as_value(context.current, column) if prefix != "period" else context.current,
-                            column, target=str(s.target), score=str(s.score))
+    sliced, auc_within = scored.slice_table(column, prefix)
     if prefix != "period":  # a segment's values in their natural order (age bands <25 first), pools last
         from validation.metrics.fairness import group_sort_key
 
@@ -364,6 +550,9 @@ def _by_slice(output: CheckOutput, context: CheckContext, column: str, prefix: s
                  + (f" ({small} of them here)" if small else "")
                  + f"; values with fewer than {bt.MIN_DISCLOSED_SLICE} rows are pooled, and a pool that small shows "
                  "no outcomes. " + _tests_text(context, f"values of {column}"))
+    if auc_within is not None:
+        section.text(f"Read in batches, the scores counted in fine bins: each value's AUC is within {auc_within:.1g} of "
+                     "its rows' (a tie within a bin counts one half); every other figure here is exact.")
     section.table(status_table(_judged_lights(sliced.round(4), findings, ("jeffreys_pvalue",), context, prefix)))
     section.figure(plots.trend(sliced, column))
     output.findings += findings
@@ -372,18 +561,17 @@ def _by_slice(output: CheckOutput, context: CheckContext, column: str, prefix: s
 def _missing_as_value(frame: "pd.DataFrame", column: str) -> "pd.DataFrame":
     """The sample with a segment's missing values as the value ``(missing)``: rows with no segment
     are a slice of their own (pooled with the other small slices when fewer than
-    :data:`~validation.metrics.backtesting.MIN_DISCLOSED_SLICE`), never dropped.
+    :data:`~validation.metrics.backtesting.MIN_DISCLOSED_SLICE`), never dropped. Values are named
+    as groups are (:func:`validation.metrics.fairness.raw_group_labels`: a whole number without
+    decimals), alike whether read whole or in batches.
 
     >>> import pandas as pd
     >>> _missing_as_value(pd.DataFrame({"housing": ["own", None]}), "housing")["housing"].tolist()
     ['own', '(missing)']
     """
-    from validation.metrics.fairness import MISSING_GROUP
+    from validation.metrics.fairness import raw_group_labels
 
-    values = frame[column]
-    if not values.isna().any():
-        return frame
-    return frame.assign(**{column: values.astype(object).where(values.notna(), MISSING_GROUP)})
+    return frame.assign(**{column: raw_group_labels(frame, column)})
 
 
 def reference_label(spec: "ModelVersionSpec") -> str:
@@ -395,7 +583,7 @@ def reference_label(spec: "ModelVersionSpec") -> str:
             "out_of_time": "reference (out of time)"}.get(kind or "", "reference")
 
 
-def _impact(output: CheckOutput, context: CheckContext) -> None:
+def _impact(output: CheckOutput, context: CheckContext, scored: _Scored) -> None:
     """Approval rate, bad rate and expected loss (or default exposure) of the approved at the spec's
     decision threshold, in the reference and current samples, and the development figures of
     ``reference_metrics`` when given (compared with instead of the reference sample's)."""
@@ -403,11 +591,7 @@ def _impact(output: CheckOutput, context: CheckContext) -> None:
 
     from validation.metrics import backtesting as bt
 
-    s, data, decision = context.samples, context.spec.data, context.spec.decision
-    assert decision is not None
-    impact = {name: bt.business_impact(frame, score=str(s.score), target=str(s.target), threshold=decision.threshold,
-                                       favourable=decision.favourable, exposure=data.exposure, lgd=data.lgd)
-              for name, frame in (("reference", context.reference), ("current", context.current))}
+    impact = {role: scored.impact(role) for role in ("reference", "current")}
     development: dict[str, float] = {}
     label = "development"
     given = context.spec.reference_metrics

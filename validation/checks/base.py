@@ -270,7 +270,7 @@ class CheckContext:
         return None if label is None else self.spec_file.version(label)
 
 
-BATCH_CHECKS = ("drift", "fairness")
+BATCH_CHECKS = ("drift", "fairness", "backtesting")
 """The built-in checks that read samples in batches (:attr:`Check.reads_batches`), for messages."""
 
 

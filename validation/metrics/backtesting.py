@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -325,23 +325,30 @@ def grade_table(y: np.ndarray | pd.Series, score: np.ndarray | pd.Series,
     n = np.bincount(grades, minlength=k + 1)[1:]
     d = np.bincount(grades, weights=y_arr, minlength=k + 1)[1:]
     total_pd = np.bincount(grades, weights=s_arr, minlength=k + 1)[1:]
+    return grade_rows(n, d, total_pd, upper_bounds)
+
+
+def grade_rows(n: np.ndarray, defaults: np.ndarray, total_pd: np.ndarray, upper_bounds: tuple[float, ...]) -> pd.DataFrame:
+    """:func:`grade_table` from each grade's applicants, defaults and sum of PDs (grades 1..K in
+    order): what a sample read in batches counts (:mod:`validation.metrics.outcome_cells`)."""
     rows = []
     lower = 0.0
-    for index in range(k):
+    for index in range(len(upper_bounds)):
         if n[index] > 0:
             mean_pd = total_pd[index] / n[index]
-            defaults = int(round(d[index]))
+            count = int(round(float(n[index])))
+            d = int(round(float(defaults[index])))
             rows.append({
                 "grade": index + 1,
                 "pd_from": lower,
                 "pd_to": upper_bounds[index],
-                "n": int(n[index]),
-                "defaults": defaults,
+                "n": count,
+                "defaults": d,
                 "pd": float(mean_pd),
-                "odr": defaults / n[index],
-                "observed_expected_ratio": observed_expected(defaults, int(n[index]), float(mean_pd)),
-                "jeffreys_pvalue": jeffreys_pvalue(mean_pd, int(n[index]), defaults),
-                "binomial_pvalue": binomial_pvalue(mean_pd, int(n[index]), defaults),
+                "odr": d / count,
+                "observed_expected_ratio": observed_expected(d, count, float(mean_pd)),
+                "jeffreys_pvalue": jeffreys_pvalue(mean_pd, count, d),
+                "binomial_pvalue": binomial_pvalue(mean_pd, count, d),
             })
         lower = upper_bounds[index]
     return pd.DataFrame(rows).set_index("grade")
@@ -711,26 +718,47 @@ def slice_table(frame: pd.DataFrame, column: str, *, target: str, score: str) ->
     can identify someone); if that pool is itself that small, its outcome columns are left empty.
     """
     keys = frame[column].astype(str)
-    sizes = keys.value_counts()
-    small = sizes.index[sizes < MIN_DISCLOSED_SLICE]
-    pooled_label = f"(fewer than {MIN_DISCLOSED_SLICE} rows)"
+    small = small_slices(keys.value_counts())
     if len(small):
-        keys = keys.where(~keys.isin(small), pooled_label)
-    rows = []
+        keys = keys.where(~keys.isin(small), POOLED_SLICES)
+    measured = {}
     for value, part in frame.groupby(keys, sort=True):
         y, s = part[target].to_numpy(), part[score].to_numpy(dtype=float)
-        n, d, mean_pd = len(part), int(y.sum()), float(s.mean())
+        n, d = len(part), int(y.sum())
+        measured[str(value)] = (n, d, float(s.sum()), float(roc_auc_score(y, s)) if 0 < d < n else math.nan)
+    return slice_rows(column, measured)
+
+
+POOLED_SLICES = f"(fewer than {MIN_DISCLOSED_SLICE} rows)"
+"""The slice that pools the periods or segment values of fewer than :data:`MIN_DISCLOSED_SLICE` rows."""
+
+
+def small_slices(sizes: Mapping[str, int] | pd.Series) -> list[str]:
+    """The slices of fewer than :data:`MIN_DISCLOSED_SLICE` rows, pooled in :data:`POOLED_SLICES`.
+
+    >>> small_slices({"2025-01": 900, "2025-02": 3})
+    ['2025-02']
+    """
+    return [str(k) for k, n in dict(sizes).items() if n < MIN_DISCLOSED_SLICE]
+
+
+def slice_rows(column: str, measured: Mapping[str, tuple[int, int, float, float]]) -> pd.DataFrame:
+    """:func:`slice_table` from each slice's ``(rows, defaults, sum of PDs, AUC)``, small slices
+    already pooled: sorted by value, the pool last."""
+    rows = []
+    for value in sorted(measured):
+        n, d, total, auc = measured[value]
         if n < MIN_DISCLOSED_SLICE:
             rows.append({column: value, "n": n})
             continue
-        auc = float(roc_auc_score(y, s)) if 0 < d < n else math.nan
+        mean_pd = total / n
         rows.append({column: value, "n": n, "defaults": d, "pd": mean_pd, "odr": d / n, "auc": auc,
-                     "observed_expected_ratio": observed_expected_ratio(y, s),
+                     "observed_expected_ratio": d / total if total > 0 else math.nan,
                      "jeffreys_pvalue": jeffreys_pvalue(mean_pd, n, d)})
     columns = [column, "n", "defaults", "pd", "odr", "auc", "observed_expected_ratio", "jeffreys_pvalue"]
     table = pd.DataFrame(rows).reindex(columns=columns).set_index(column)
     # the pool last, whatever its label sorts as
-    return pd.concat([table.drop(index=pooled_label, errors="ignore"), table.loc[table.index == pooled_label]])
+    return pd.concat([table.drop(index=POOLED_SLICES, errors="ignore"), table.loc[table.index == POOLED_SLICES]])
 
 
 def business_impact(frame: pd.DataFrame, *, score: str, target: str, threshold: float, favourable: str,
@@ -891,20 +919,28 @@ def calibration_findings(y: np.ndarray, score: np.ndarray, grades_now: pd.Series
 
     ``grades_now`` and ``grades_before`` are grade numbers (1..K) of the current and reference
     samples on the same master scale."""
-    from validation.judging.findings import finding
-
     now = np.bincount(np.asarray(grades_now), minlength=k + 1)[1:]
     before = np.bincount(np.asarray(grades_before), minlength=k + 1)[1:]
+    return portfolio_findings(spiegelhalter_pvalue(y, score), brier_excess(y, score), int(np.sum(y)),
+                              float(np.sum(score)), now, before)
+
+
+def portfolio_findings(spiegelhalter: float, excess: float, defaults: int, expected: float, now: np.ndarray,
+                       before: np.ndarray) -> list[dict[str, object]]:
+    """:func:`calibration_findings` from the Spiegelhalter p-value and :func:`brier_excess`, the
+    defaults observed and expected (the sum of PDs), and the applicants per grade now and at the
+    reference: what a sample read in batches gives."""
+    from validation.judging.findings import finding
+
     hi_now, _ = herfindahl(now)
     hi_before, _ = herfindahl(before)
-    excess = brier_excess(y, score)
     return [
-        finding("spiegelhalter_pvalue", "portfolio", spiegelhalter_pvalue(y, score), effect=excess,
+        finding("spiegelhalter_pvalue", "portfolio", spiegelhalter, effect=excess,
                 note=f"Brier score {excess:+.1%} against its expectation under calibration"
                 if math.isfinite(excess) else None),
-        finding("observed_expected_ratio", "portfolio", observed_expected_ratio(y, score),
-                note=f"{int(np.sum(y))} defaults observed, {float(np.sum(score)):.1f} expected"),
-        finding("herfindahl_index", "portfolio", hi_now, note=f"reference {hi_before:.4f}; {k} grades"),
+        finding("observed_expected_ratio", "portfolio", defaults / expected if expected > 0 else math.nan,
+                note=f"{defaults} defaults observed, {expected:.1f} expected"),
+        finding("herfindahl_index", "portfolio", hi_now, note=f"reference {hi_before:.4f}; {len(now)} grades"),
         finding("herfindahl_change_pvalue", "portfolio", herfindahl_change_pvalue(now, before),
                 effect=herfindahl_change(now, before)),
     ]

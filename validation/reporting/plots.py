@@ -82,24 +82,27 @@ def approval_rates(table: pd.DataFrame, attribute: str, *, ratio_bound: float | 
     return figure
 
 
-def roc_curve(y: np.ndarray, score: np.ndarray, *, reference: tuple[np.ndarray, np.ndarray] | None = None,
-              max_points: int = 200) -> Figure:
-    """ROC curve of the current sample (and the reference), thinned to ``max_points`` points."""
-    samples = [("current", y, score, _CURRENT)]
+def roc_curve(y: np.ndarray, score: np.ndarray, *, weights: np.ndarray | None = None,
+              reference: tuple[Any, ...] | None = None, max_points: int = 200) -> Figure:
+    """ROC curve of the current sample (and the reference: outcomes, scores and optionally
+    weights), thinned to ``max_points`` points; ``weights`` count each row that many times (the
+    cells of a sample read in batches, :func:`validation.metrics.outcome_cells.roc_points`)."""
+    samples: list[tuple[Any, ...]] = [("current", y, score, _CURRENT, weights)]
     if reference is not None:
-        samples.insert(0, ("reference", reference[0], reference[1], _REFERENCE))
+        samples.insert(0, ("reference", reference[0], reference[1], _REFERENCE,
+                           reference[2] if len(reference) > 2 else None))
     return roc_chart(samples, title="ROC", size=(4.6, 4.2), max_points=max_points)
 
 
-def roc_chart(curves: list[tuple[str, np.ndarray, np.ndarray, str]], *, title: str,
-              size: tuple[float, float] = (4.6, 4.2), max_points: int = 200) -> Figure:
-    """ROC curves, each ``(label, outcomes, scores, colour)`` thinned to ``max_points`` points,
-    with the chance diagonal: only aggregates of the rows are drawn."""
+def roc_chart(curves: list[tuple[Any, ...]], *, title: str, size: tuple[float, float] = (4.6, 4.2),
+              max_points: int = 200) -> Figure:
+    """ROC curves, each ``(label, outcomes, scores, colour[, weights])`` thinned to ``max_points``
+    points, with the chance diagonal: only aggregates of the rows are drawn."""
     from sklearn.metrics import roc_curve as sk_roc
 
     figure, ax = _figure(size)
-    for label, yy, ss, colour in curves:
-        fpr, tpr, _ = sk_roc(yy, ss)
+    for label, yy, ss, colour, *weights in curves:
+        fpr, tpr, _ = sk_roc(yy, ss, sample_weight=weights[0] if weights else None)
         keep = np.unique(np.linspace(0, len(fpr) - 1, min(max_points, len(fpr))).astype(int))
         ax.plot(fpr[keep], tpr[keep], color=colour, label=label)
     ax.plot([0, 1], [0, 1], color="#999999", linestyle=":")
