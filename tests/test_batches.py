@@ -76,10 +76,13 @@ def test_checks_in_batches_judge_as_in_memory_here_and_on_a_dask_cluster(write_s
     for frame in (reference, current):
         frame["ead"] = np.linspace(1_000, 50_000, len(frame))
     current.loc[current.index[-3:], "region"] = "west"  # a segment value pooled with the small ones
+    current.iloc[-20:-10] = current.iloc[10:20].to_numpy()  # rows repeated three batches apart
+    current.loc[current.index[100:104], "income"] = -999.0  # a sentinel code, counted as missing
+    current.loc[current.index[200:230], "income"] *= 50  # outside the reference's range
     data = {"ids": [], "time": "month", "protected": ["sex", "tenure", "region"], "segments": ["region", "tenure"],
-            "exposure": "ead"}
+            "exposure": "ead", "missing_values": {"income": [-999]}, "outcome_window": 1}
     checks = {"drift": {}, "fairness": {"intersections": [["sex", "region"]], "min_group_size": 50},
-              "backtesting": {}}
+              "backtesting": {}, "data_quality": {}}
     whole = write_spec({"data": data, "checks": checks}, name="whole.yaml", reference=reference, current=current)
     batched = write_spec({"data": {**data, "batch_rows": ROWS}, "checks": checks}, name="batched.yaml",
                          reference=reference, current=current)
@@ -92,13 +95,19 @@ def test_checks_in_batches_judge_as_in_memory_here_and_on_a_dask_cluster(write_s
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         (outcome,), _ = run_specs([batched], out=tmp_path / "cluster", scheduler=cluster.scheduler_address)
     assert expected is not None and got is not None
-    for name in ("drift", "fairness", "backtesting"):
+    for name in ("drift", "fairness", "backtesting", "data_quality"):
         _same_findings(_check(expected, name), _check(got, name), EXACT.get(name))
         _same_findings(_check(got, name), _check(outcome.results, name), EXACT.get(name))
     fairness = _check(got, "fairness")
     assert fairness["summary"]["missing_values"] == {"sex": 0, "tenure": 7, "region": 0}
     assert {f["subject"] for f in fairness["findings"]} >= {"tenure:1", "sex*region:female*north"}
     assert fairness["summary"]["auc_within"] is None  # 3,500 scores: each counted
+    quality = {(f["metric"], f["subject"]): f["value"] for f in _check(got, "data_quality")["findings"]}
+    assert quality[("duplicate_row_share", "sample:current")] == pytest.approx(10 / 3500)
+    assert quality[("missing_share", "feature:income")] == pytest.approx(4 / 3500)
+    assert quality[("out_of_range_share", "feature:income")] > 0
+    assert _check(got, "data_quality")["summary"]["sample_description"] == \
+        _check(expected, "data_quality")["summary"]["sample_description"]
     backtesting = _check(got, "backtesting")
     assert backtesting["summary"]["approximate"] == {} and backtesting["summary"]["current_rows"] == 3500
     assert {f["subject"] for f in backtesting["findings"]} >= {"region:(fewer than 5 rows)", "tenure:1",
@@ -146,15 +155,19 @@ def test_more_scores_than_are_counted_one_by_one_stay_within_the_stated_bounds(w
     assert pages and "fine bins" in pages[0].read_text()
 
 
-def test_checks_that_read_whole_samples_say_why_they_do_not_run(write_spec: Callable[..., Path],
-                                                                tmp_path: Path) -> None:
-    spec = write_spec({"data": {"ids": [], "batch_rows": ROWS}, "checks": ["drift", "data_quality"]})
-    done, doc = _run(spec, tmp_path / "out")
-    assert done.returncode in (0, 1), done.stderr
-    assert doc is not None
-    skipped = {c["name"]: c["reason"] for c in doc["checks"] if c["status"] == "not_applicable"}
-    assert set(skipped) == {"data_quality"}
-    assert all("data.batch_rows" in reason for reason in skipped.values())
+def test_a_check_that_reads_whole_samples_says_why_it_does_not_run(write_spec: Callable[..., Path],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every check a scores-only spec runs reads batches now; one that did not would not apply,
+    with the reason (explainability and the challenger, which need a model artifact, do not)."""
+    from validation.checks import REGISTRY
+    from validation.inputs.spec import load_spec
+
+    entry = load_spec(write_spec({"data": {"ids": [], "batch_rows": ROWS}})).versions[0]
+    assert all(REGISTRY[name].why_not(entry) is None for name in ("drift", "fairness", "backtesting", "data_quality"))
+    assert not REGISTRY["explainability"].reads_batches and not REGISTRY["challenger"].reads_batches
+    monkeypatch.setattr(type(REGISTRY["data_quality"]), "reads_batches", False)
+    reason = REGISTRY["data_quality"].why_not(entry)
+    assert reason is not None and "data.batch_rows" in reason and "drift, fairness, backtesting" in reason
 
 
 def test_what_batches_cannot_do_yet_is_refused_by_its_key(write_spec: Callable[..., Path], tmp_path: Path) -> None:

@@ -270,7 +270,7 @@ class CheckContext:
         return None if label is None else self.spec_file.version(label)
 
 
-BATCH_CHECKS = ("drift", "fairness", "backtesting")
+BATCH_CHECKS = ("drift", "fairness", "backtesting", "data_quality")
 """The built-in checks that read samples in batches (:attr:`Check.reads_batches`), for messages."""
 
 

@@ -126,6 +126,7 @@ class DataQualityParams(CheckParams):
 
 class DataQualityCheck(BuiltinCheck):
     name = "data_quality"
+    reads_batches = True  # data.batch_rows: validation.metrics.streamed_quality
     relative_cost = 0.3  # measured at 1M rows (bench/run.py, full pack): see Check.relative_cost
     description = ("schema, missing shares (sentinel codes included) and their change, ranges, unseen categories, "
                    "duplicates, constant and identifier-like features, outcome maturity, sample description")
@@ -178,28 +179,129 @@ class DataQualityCheck(BuiltinCheck):
         s, d = context.samples, context.spec.data
         codes = {str(k): list(v) for k, v in (d.missing_values or {}).items()}
         columns = _examined(context)
-        current = quality.profile_frame(context.current, columns, codes)
-        reference = quality.profile_frame(context.reference, columns, codes) if s.has_reference else {}
+        read: _Read = _InBatches(context, columns, codes) if d.batch_rows is not None \
+            else _InMemory(context, columns, codes)
+        current, reference = read.profiles["current"], read.profiles.get("reference", {})
         output = CheckOutput(self.name)
         output.section("Method").text(_method(context, codes))
         sample_section = output.section("Sample description")  # its table once outcome maturity is known
-        description = _sample_description(output, context, codes)
-        _schema(output, context, columns)
+        description = _sample_description(output, context, codes, read)
+        _schema(output, context, columns, read)
         _missing(output, context, reference, current, codes)
-        _ranges(output, context, reference, current, codes, params)
-        _duplicates(output, context)
+        _ranges(output, context, reference, current, codes, params, read)
+        _duplicates(output, context, read)
         _features(output, context, reference, current, params)
-        as_of = _vintages(output, context, params)
-        description.append({"item": "outcome maturity", "reference": "-", "current": _maturity(output, context, as_of)})
+        as_of = _vintages(output, context, params, read)
+        description.append({"item": "outcome maturity", "reference": "-",
+                            "current": _maturity(output, context, as_of, read)})
         output.tables["sample"] = pd.DataFrame(description).set_index("item")
         sample_section.table(output.tables["sample"])
         judged = context.policy.judge_all(output.findings)
-        output.headline = _headline(judged, context)
-        output.summary = {"reference_rows": len(context.reference) if s.has_reference else None,
-                          "current_rows": len(context.current), "columns": len(columns),
+        output.headline = _headline(judged, context, read)
+        output.summary = {"reference_rows": read.rows.get("reference"), "batch_rows": d.batch_rows,
+                          "current_rows": read.rows["current"], "columns": len(columns),
                           "missing_values": sorted(codes), "outcome_window": d.outcome_window,
                           "as_of": str(as_of) if as_of is not None else None, "sample_description": description}
         return output
+
+
+# --- the samples, read whole or in batches ------------------------------------------------------
+
+
+class _Read:
+    """What the check needs of the samples: per role (``reference`` when given, ``current``) the
+    rows, the examined columns' profiles, every column's kind, the sample's description and its
+    fully duplicated rows; the current sample's values outside the reference's range and its rows
+    and defaults per period."""
+
+    rows: dict[str, int]
+    profiles: dict[str, dict[str, "ColumnProfile"]]
+    kinds: dict[str, dict[str, str]]
+    described: dict[str, dict[str, Any]]
+    copies: dict[str, int]
+    has_time: bool
+
+    def outside(self, column: str, low: float, high: float) -> int:
+        raise NotImplementedError
+
+    def periods(self) -> tuple["pd.Series", "pd.Series | None"]:
+        """The current sample's rows (and defaults, with a target) per period label."""
+        raise NotImplementedError
+
+
+class _InMemory(_Read):
+    def __init__(self, context: CheckContext, columns: list[str], codes: dict[str, list[Any]]) -> None:
+        from validation.metrics import quality
+
+        s, d = context.samples, context.spec.data
+        frames = {"reference": context.reference, "current": context.current} if s.has_reference \
+            else {"current": context.current}
+        self.context, self.codes = context, codes
+        self.rows = {role: len(frame) for role, frame in frames.items()}
+        self.profiles = {role: quality.profile_frame(frame, columns, codes) for role, frame in frames.items()}
+        self.kinds = {role: {str(c): quality.kind_of(frame[c]) for c in frame.columns} for role, frame in frames.items()}
+        self.described = {role: quality.describe_sample(frame, time=d.time, target=s.target)
+                          for role, frame in frames.items()}
+        self.copies = {role: quality.duplicate_rows(frame) for role, frame in frames.items()}
+        self.has_time = d.time is not None and d.time in context.current.columns
+
+    def outside(self, column: str, low: float, high: float) -> int:
+        from validation.metrics import quality
+
+        return quality.outside_range(self.context.current[column], low, high, self.codes.get(column, ()))
+
+    def periods(self) -> tuple["pd.Series", "pd.Series | None"]:
+        from validation.metrics import quality
+
+        d, s = self.context.spec.data, self.context.samples
+        labels = quality.period_names(self.context.current[str(d.time)])
+        target = self.context.current[s.target].astype(float) if s.target else None
+        return (labels.value_counts(sort=False),
+                target.groupby(labels.to_numpy(), sort=False).sum() if target is not None else None)
+
+
+class _InBatches(_Read):
+    """Two passes over each sample (:mod:`validation.metrics.streamed_quality`), the second over
+    the current sample's numeric columns only; and one more per 16M rows for duplicated rows."""
+
+    def __init__(self, context: CheckContext, columns: list[str], codes: dict[str, list[Any]]) -> None:
+        from validation.inputs.samples import file_columns, wanted_columns
+        from validation.metrics import streamed_quality as sq
+
+        s, d = context.samples, context.spec.data
+        roles = ["reference", "current"] if s.has_reference else ["current"]
+        self.summaries = {}
+        for role in roles:  # the columns a whole sample is read with (identifiers dropped)
+            present = file_columns(context.spec, f"data.{role}")
+            read = [c for c in (wanted_columns(context.spec) or present) if c in set(present) and c not in d.ids]
+            time = d.time if d.time in read else None
+            self.summaries[role] = sq.summarise(context.sample(f"data.{role}"), read, codes, time=time,
+                                                target=s.target if s.target in read else None)
+        self.context, self.codes = context, codes
+        self.rows = {role: summary.rows for role, summary in self.summaries.items()}
+        self.profiles = {role: {c: p for c, p in sq.profiles(summary).items() if c in columns}
+                         for role, summary in self.summaries.items()}
+        self.kinds = {role: sq.kinds(summary) for role, summary in self.summaries.items()}
+        self.described = {role: sq.describe(summary, target=s.target) for role, summary in self.summaries.items()}
+        self.copies = {role: sq.duplicate_rows(context.sample(f"data.{role}"), list(self.kinds[role]), self.rows[role])
+                       for role in roles}
+        self.has_time = d.time is not None and d.time in self.kinds["current"]
+        self._outside: dict[str, int] | None = None
+
+    def outside(self, column: str, low: float, high: float) -> int:
+        from validation.metrics import streamed_quality as sq
+
+        if self._outside is None:  # every numeric column in one pass, against the reference's ranges
+            current, reference = self.profiles["current"], self.profiles.get("reference", {})
+            ranges = {c: (float(r.minimum), float(r.maximum)) for c, r in reference.items()
+                      if c in current and r.kind == current[c].kind and r.minimum is not None
+                      and r.maximum is not None and current[c].kind in ("integer", "float")}
+            self._outside = sq.outside_counts(self.context.sample("data.current"), ranges, self.codes)
+        return self._outside[column]
+
+    def periods(self) -> tuple["pd.Series", "pd.Series | None"]:
+        summary = self.summaries["current"]
+        return summary.period_rows, (summary.period_defaults if self.context.samples.target else None)
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -239,15 +341,12 @@ def _method(context: CheckContext, codes: dict[str, list[Any]]) -> str:
     return text
 
 
-def _sample_description(output: CheckOutput, context: CheckContext,
-                        codes: dict[str, list[Any]]) -> list[dict[str, str]]:
-    from validation.metrics import quality
+def _sample_description(output: CheckOutput, context: CheckContext, codes: dict[str, list[Any]],
+                        read: _Read) -> list[dict[str, str]]:
     from validation.metrics.drift import MIN_CATEGORY_COUNT
 
-    s, d = context.samples, context.spec.data
-    roles = {"reference": context.reference if s.has_reference else None, "current": context.current}
-    described = {role: (quality.describe_sample(frame, time=d.time, target=s.target) if frame is not None else None)
-                 for role, frame in roles.items()}
+    s = context.samples
+    described = {role: read.described.get(role) for role in ("reference", "current")}
     sampled = {key.removeprefix("data."): value for key, value in (s.sampled or {}).items()}
 
     def cell(role: str, item: str) -> str:
@@ -277,7 +376,7 @@ def _sample_description(output: CheckOutput, context: CheckContext,
     return rows
 
 
-def _schema(output: CheckOutput, context: CheckContext, columns: list[str]) -> None:
+def _schema(output: CheckOutput, context: CheckContext, columns: list[str], read: _Read) -> None:
     from validation.judging.findings import finding
     from validation.metrics import quality
 
@@ -285,7 +384,7 @@ def _schema(output: CheckOutput, context: CheckContext, columns: list[str]) -> N
     if not context.samples.has_reference:
         section.text("Schema of the reference against the current sample: " + NO_REFERENCE + ".")
         return
-    table = quality.schema_table(context.reference, context.current)
+    table = quality.schema_of(read.kinds["reference"], read.kinds["current"])
     output.tables["schema"] = table
     for column, row in table.iterrows():
         column = str(column)
@@ -328,7 +427,8 @@ def _missing(output: CheckOutput, context: CheckContext, reference: dict[str, "C
 
 
 def _ranges(output: CheckOutput, context: CheckContext, reference: dict[str, "ColumnProfile"],
-            current: dict[str, "ColumnProfile"], codes: dict[str, list[Any]], params: DataQualityParams) -> None:
+            current: dict[str, "ColumnProfile"], codes: dict[str, list[Any]], params: DataQualityParams,
+            read: _Read) -> None:
     import pandas as pd
 
     from validation.judging.findings import finding
@@ -349,8 +449,7 @@ def _ranges(output: CheckOutput, context: CheckContext, reference: dict[str, "Co
         subject = _subject(context, column)
         if now.kind in ("integer", "float") and before.minimum is not None:
             assert before.maximum is not None
-            outside = quality.outside_range(context.current[column], before.minimum, before.maximum,
-                                            codes.get(column, ()))
+            outside = read.outside(column, before.minimum, before.maximum)
             p = quality.range_excursion_pvalue(outside, now.present, before.present)
             share = outside / now.rows if now.rows else float("nan")
             # the reference's min and max are single applicants' values: used, never shown
@@ -369,8 +468,8 @@ def _ranges(output: CheckOutput, context: CheckContext, reference: dict[str, "Co
             note = (f"{rows:,} rows in {len(unseen)} unseen categories" + (f": {', '.join(named)}" if named else "")
                     + (f"; {hidden:,} rows in categories under {MIN_CATEGORY_COUNT} rows, not named" if hidden else ""))
             share = rows / now.rows if now.rows else float("nan")
-            categories.append({"column": column, "reference_categories": len(before.counts),
-                               "current_categories": len(now.counts), "unseen_categories": len(unseen),
+            categories.append({"column": column, "reference_categories": before.categories,
+                               "current_categories": now.categories, "unseen_categories": len(unseen),
                                "unseen_rows": rows, "unseen_share": share})
             output.findings.append(finding("unseen_category_share", subject, share, cause=f"{column} categories",
                                            judged=rows >= MIN_CATEGORY_COUNT, note=note))
@@ -387,25 +486,22 @@ def _ranges(output: CheckOutput, context: CheckContext, reference: dict[str, "Co
     for column, now in current.items():
         before = reference.get(column)
         if now.kind == "text" and before is not None and before.kind == "text" \
-                and max(len(now.counts), len(before.counts)) <= params.max_categories:
+                and max(now.categories, before.categories) <= params.max_categories:
             section.text(f"`{md(column)}`")
             section.table(quality.category_table(before, now))
 
 
-def _duplicates(output: CheckOutput, context: CheckContext) -> None:
+def _duplicates(output: CheckOutput, context: CheckContext, read: _Read) -> None:
     import pandas as pd
 
     from validation.judging.findings import finding
-    from validation.metrics import quality
 
     s = context.samples
     rows = []
-    for role, frame in (("reference", context.reference if s.has_reference else None), ("current", context.current)):
-        if frame is None:
-            continue
-        copies = quality.duplicate_rows(frame)
-        share = copies / len(frame) if len(frame) else float("nan")
-        rows.append({"sample": role, "rows": len(frame), "duplicate_id_rows_removed": s.duplicates.get(role),
+    for role, copies in read.copies.items():
+        size = read.rows[role]
+        share = copies / size if size else float("nan")
+        rows.append({"sample": role, "rows": size, "duplicate_id_rows_removed": s.duplicates.get(role),
                      "duplicate_rows": copies, "duplicate_row_share": share})
         if role in s.duplicates:
             count = int(s.duplicates[role])
@@ -447,11 +543,11 @@ def _features(output: CheckOutput, context: CheckContext, reference: dict[str, "
             enough = now.present >= params.min_id_like_rows
             output.findings.append(finding(
                 "distinct_share", f"feature:{column}", share, judged=enough, cause=f"{column} identifier-like",
-                note=(f"{len(now.counts):,} distinct values in {now.present:,} present rows (values not shown)"
+                note=(f"{now.categories:,} distinct values in {now.present:,} present rows (values not shown)"
                       + ("" if enough else f"; fewer than min_id_like_rows ({params.min_id_like_rows}) present rows:"
                                           " not judged"))))
         rows.append({"feature": column, "kind": now.kind, "constant": bool(constant_in),
-                     "distinct_values": len(now.counts) if now.kind == "text" else None, "distinct_share": share})
+                     "distinct_values": now.categories if now.kind == "text" else None, "distinct_share": share})
     table = pd.DataFrame(rows).set_index("feature") if rows else pd.DataFrame()
     output.tables["features"] = table
     section = output.section("Constant and identifier-like features")
@@ -460,18 +556,18 @@ def _features(output: CheckOutput, context: CheckContext, reference: dict[str, "
     section.table(table.round(4))
 
 
-def _vintages(output: CheckOutput, context: CheckContext, params: DataQualityParams) -> datetime.date | None:
+def _vintages(output: CheckOutput, context: CheckContext, params: DataQualityParams,
+              read: _Read) -> datetime.date | None:
     from validation.judging.findings import finding
     from validation.metrics import quality
 
     d, s = context.spec.data, context.samples
     section = output.section("Outcome maturity and default rate by vintage")
-    if d.time is None or d.time not in context.current.columns:
+    if not read.has_time:
         section.text("No time column in the spec (`data.time`): no vintages, no outcome maturity.")
         return None
-    target = context.current[s.target] if s.target else None
     given = datetime.date.fromisoformat(params.as_of) if params.as_of else None
-    table, as_of = quality.vintage_table(context.current[d.time], target, window=d.outcome_window, as_of=given)
+    table, as_of = quality.vintage_counts(*read.periods(), window=d.outcome_window, as_of=given)
     output.tables["vintages"] = table
     if d.outcome_window is None:
         as_of = None
@@ -486,7 +582,7 @@ def _vintages(output: CheckOutput, context: CheckContext, params: DataQualityPar
         origin = "as_of" if given else "the end of the latest period in the current sample"
         output.findings.append(finding(
             "immature_outcome_share", "sample:current", share, cause="immature outcomes",
-            note=f"{immature:,} of {len(context.current):,} rows in vintages whose {d.outcome_window}-month window "
+            note=f"{immature:,} of {read.rows['current']:,} rows in vintages whose {d.outcome_window}-month window "
                  f"closes after {as_of} ({origin})"))
         section.text(f"A vintage is mature when its last day plus the outcome window ({d.outcome_window} months, "
                      f"`data.outcome_window`) is on or before {as_of} ({origin}). Default rates of vintages under "
@@ -495,10 +591,10 @@ def _vintages(output: CheckOutput, context: CheckContext, params: DataQualityPar
     return as_of
 
 
-def _maturity(output: CheckOutput, context: CheckContext, as_of: Any) -> str:
+def _maturity(output: CheckOutput, context: CheckContext, as_of: Any, read: _Read) -> str:
     """The sample description's word on outcome maturity: the immature share, or why it is not assessed."""
     d = context.spec.data
-    if d.time is None or d.time not in context.current.columns:
+    if not read.has_time:
         return "not assessed: no data.time"
     if d.outcome_window is None:
         return "not assessed: no data.outcome_window"
@@ -508,10 +604,10 @@ def _maturity(output: CheckOutput, context: CheckContext, as_of: Any) -> str:
     return f"{share:.1%} of rows immature ({d.outcome_window}-month window, as of {as_of})"
 
 
-def _headline(judged: list["Finding"], context: CheckContext) -> str:
+def _headline(judged: list["Finding"], context: CheckContext, read: _Read) -> str:
     flagged = [f for f in judged if f.status in ("amber", "red")]
-    rows = f"{len(context.current):,} current rows" + (f" against {len(context.reference):,} reference rows"
-                                                       if context.samples.has_reference else "")
+    rows = f"{read.rows['current']:,} current rows" + (f" against {read.rows['reference']:,} reference rows"
+                                                       if "reference" in read.rows else "")
     if not flagged:
         return f"{rows}: no data quality finding."
     flagged.sort(key=lambda f: (f.status != "red", f.metric))

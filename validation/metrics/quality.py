@@ -121,6 +121,10 @@ class ColumnProfile:
         Of the present values of a numeric column (``None`` otherwise, or when none is present).
     counts
         Rows per value of a text column, present values only (empty for other kinds).
+    distinct
+        Distinct present values of a text column when ``counts`` holds only the most frequent (a
+        column of more categories than a sample read in batches counts; estimated); ``None``:
+        ``len(counts)``.
     """
 
     kind: str
@@ -129,6 +133,7 @@ class ColumnProfile:
     minimum: float | None = None
     maximum: float | None = None
     counts: pd.Series = field(default_factory=lambda: pd.Series(dtype="int64"))
+    distinct: int | None = None
 
     @property
     def present(self) -> int:
@@ -146,11 +151,16 @@ class ColumnProfile:
         return self.minimum is None or self.minimum == self.maximum
 
     @property
+    def categories(self) -> int:
+        """Distinct present values of a text column (``distinct`` when given, else counted)."""
+        return len(self.counts) if self.distinct is None else self.distinct
+
+    @property
     def distinct_share(self) -> float:
         """Distinct present values over present rows (text columns; ``nan`` otherwise)."""
         if self.kind != "text" or self.present == 0:
             return float("nan")
-        return len(self.counts) / self.present
+        return self.categories / self.present
 
 
 def profile_column(values: pd.Series, codes: MissingCodes = ()) -> ColumnProfile:
@@ -226,9 +236,15 @@ def schema_table(reference: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame
      'b': {'reference': 'text', 'current': None, 'code': 2},
      'c': {'reference': None, 'current': 'integer', 'code': 1}}
     """
-    columns = list(dict.fromkeys([*map(str, reference.columns), *map(str, current.columns)]))
-    kinds = {name: [kind_of(frame[c]) if c in frame.columns else None for c in columns]
-             for name, frame in (("reference", reference), ("current", current))}
+    return schema_of({str(c): kind_of(reference[c]) for c in reference.columns},
+                     {str(c): kind_of(current[c]) for c in current.columns})
+
+
+def schema_of(reference: Mapping[str, str], current: Mapping[str, str]) -> pd.DataFrame:
+    """:func:`schema_table` from each sample's column kinds (column -> :func:`kind_of`), in the
+    samples' column order: what samples read in batches give."""
+    columns = list(dict.fromkeys([*reference, *current]))
+    kinds = {name: [given.get(c) for c in columns] for name, given in (("reference", reference), ("current", current))}
     changes = [schema_change(ref, cur) for ref, cur in zip(kinds["reference"], kinds["current"])]
     index = pd.Index(columns, name="column", dtype=object)
     return pd.DataFrame({"reference": pd.Series(kinds["reference"], index=index, dtype=object),
@@ -467,13 +483,26 @@ def vintage_table(periods: pd.Series, target: pd.Series | None, *, window: int |
     >>> str(as_of), table["mature"].tolist(), table["default_rate"].tolist()
     ('2025-06-30', [True, False], [0.2, 0.2])
     """
-    labels = periods.astype(object).where(periods.notna(), None).astype(str)
+    labels = period_names(periods)
     frame = pd.DataFrame({"period": labels.to_numpy()})
     frame["y"] = target.to_numpy() if target is not None else np.nan
     grouped = frame.groupby("period", sort=True)["y"]
-    table = pd.DataFrame({"rows": grouped.size()})
-    if target is not None:
-        table["defaults"] = grouped.sum().astype(float)
+    return vintage_counts(grouped.size(), grouped.sum().astype(float) if target is not None else None, window=window,
+                          as_of=as_of)
+
+
+def period_names(periods: pd.Series) -> pd.Series:
+    """The period labels as text (a missing period reads ``None``), as :func:`vintage_table` groups them."""
+    return periods.astype(object).where(periods.notna(), None).astype(str)
+
+
+def vintage_counts(rows: pd.Series, defaults: pd.Series | None, *, window: int | None,
+                   as_of: datetime.date | None = None) -> tuple[pd.DataFrame, datetime.date | None]:
+    """:func:`vintage_table` from the rows (and defaults) per period label: what samples read in
+    batches count."""
+    table = pd.DataFrame({"rows": rows.astype("int64")}).sort_index()
+    if defaults is not None:
+        table["defaults"] = defaults.reindex(table.index).astype(float)
         table["default_rate"] = table["defaults"] / table["rows"]
         small = table["rows"] < MIN_CATEGORY_COUNT
         table.loc[small, ["defaults", "default_rate"]] = np.nan
@@ -516,12 +545,15 @@ def describe_sample(frame: pd.DataFrame, *, time: str | None, target: str | None
     >>> describe_sample(pd.DataFrame({"m": ["2025-02", "2025-01"], "y": [1, 0]}), time="m", target="y")
     {'rows': 2, 'periods': 2, 'first_period': '2025-01', 'last_period': '2025-02', 'default_rate': 0.5}
     """
-    out: dict[str, Any] = {"rows": len(frame), "periods": None, "first_period": None, "last_period": None,
-                           "default_rate": None}
-    if time is not None and time in frame.columns:
-        labels = frame[time].dropna().astype(str).unique()
-        if len(labels):
-            out.update(periods=int(len(labels)), first_period=str(min(labels)), last_period=str(max(labels)))
-    if target is not None and target in frame.columns and len(frame):
-        out["default_rate"] = float(frame[target].mean())
+    labels = frame[time].dropna().astype(str).unique() if time is not None and time in frame.columns else []
+    rate = float(frame[target].mean()) if target is not None and target in frame.columns and len(frame) else None
+    return description(len(frame), labels, rate)
+
+
+def description(rows: int, periods: Sequence[str], default_rate: float | None) -> dict[str, Any]:
+    """:func:`describe_sample` from the rows, the distinct period labels present and the default rate."""
+    out: dict[str, Any] = {"rows": rows, "periods": None, "first_period": None, "last_period": None,
+                           "default_rate": default_rate}
+    if len(periods):
+        out.update(periods=int(len(periods)), first_period=str(min(periods)), last_period=str(max(periods)))
     return out

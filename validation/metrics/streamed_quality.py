@@ -1,0 +1,221 @@
+"""The data quality check's figures of samples read in batches: mergeable column profiles,
+range excursions, period counts and fully duplicated rows.
+
+One pass gives each column's :class:`ColumnSummary` (its kind, rows, missing values, minimum and
+maximum, category counts) and the rows and defaults per period; a second pass counts the current
+values outside the reference's range; duplicated rows take one more pass per
+:data:`HASHES_PER_PASS` rows of the sample. Everything is exact, except for a text column of more
+than :data:`~validation.metrics.summaries.CATEGORY_CAP` categories: its least frequent categories
+are counted together (their unseen rows then unknown) and its distinct values estimated from a
+bottom-k sketch of their hashes (:data:`SKETCH_SIZE`; relative error about ``1 / sqrt(k)``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from validation.inputs.batches import Batch
+from validation.metrics import quality
+from validation.metrics.streamed_drift import Sample
+from validation.metrics.summaries import CATEGORY_CAP
+
+SKETCH_SIZE = 65_536
+"""Hashes kept to estimate a text column's distinct values past the category cap (project
+default): the k-minimum-values estimate ``(k - 1) / h_(k)`` (Bar-Yossef et al. 2002, "Counting
+distinct elements in a data stream", RANDOM) is within about ``1 / sqrt(k)`` (0.4%) of the count."""
+
+HASHES_PER_PASS = 16_000_000
+"""Row hashes held at once to count duplicated rows (project default): 128 MB. A sample of more
+rows is counted in ``ceil(rows / HASHES_PER_PASS)`` passes, each over the rows whose hash falls in
+its share, so memory stays bounded whatever the rows."""
+
+_NUMBERS = {"integer", "float"}
+_HASH_SPACE = 2.0 ** 64
+
+
+@dataclass
+class ColumnSummary:
+    """One column of one sample (mergeable): :class:`~validation.metrics.quality.ColumnProfile`'s
+    figures. ``kind`` is the kind of the batches that hold values (``None`` before one does;
+    integer and float batches make a float column, as a column read whole with a missing value is),
+    ``empty_kind`` the kind of a batch with none."""
+
+    kind: str | None
+    empty_kind: str
+    rows: int = 0
+    missing: int = 0
+    minimum: float = math.inf
+    maximum: float = -math.inf
+    counts: pd.Series = field(default_factory=lambda: pd.Series(dtype="int64"))
+    uncounted: int = 0
+    sketch: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
+
+    @classmethod
+    def of(cls, values: pd.Series, codes: quality.MissingCodes = ()) -> "ColumnSummary":
+        kind = quality.kind_of(values)
+        mask = quality.missing_mask(values, codes)
+        summary = cls(kind if (~mask).any() else None, kind, len(values), int(mask.sum()))
+        if kind in ("integer", "float", "boolean"):
+            present = values.to_numpy(dtype=float, na_value=np.nan)[~mask]
+            if present.size:
+                summary.minimum, summary.maximum = float(present.min()), float(present.max())
+        elif kind == "text":
+            counts = (values[~mask] if summary.missing else values).astype(str).value_counts(sort=False)
+            summary.counts = counts.astype("int64")
+            summary.sketch = _bottom(pd.util.hash_array(counts.index.to_numpy(dtype=object)))
+            summary._cap()
+        return summary
+
+    def merge(self, other: "ColumnSummary") -> "ColumnSummary":
+        kinds = {k for k in (self.kind, other.kind) if k is not None}
+        if len(kinds) > 1 and not kinds <= _NUMBERS:
+            raise ValueError(f"a column is {' in one batch and '.join(sorted(kinds))} in another")
+        kind = ("float" if len(kinds) > 1 else kinds.pop()) if kinds else None
+        counts = self.counts.add(other.counts, fill_value=0).astype("int64") if len(other.counts) else self.counts
+        merged = ColumnSummary(kind, self.empty_kind, self.rows + other.rows, self.missing + other.missing,
+                               min(self.minimum, other.minimum), max(self.maximum, other.maximum), counts,
+                               self.uncounted + other.uncounted, _bottom(np.concatenate([self.sketch, other.sketch])))
+        merged._cap()
+        return merged
+
+    def _cap(self) -> None:
+        """At most :data:`~validation.metrics.summaries.CATEGORY_CAP` categories counted: the least
+        frequent past it are counted together (``uncounted``)."""
+        if len(self.counts) > CATEGORY_CAP:
+            kept = self.counts.sort_values(ascending=False, kind="stable").iloc[:CATEGORY_CAP]
+            self.uncounted += int(self.counts.sum() - kept.sum())
+            self.counts = kept
+
+    @property
+    def distinct(self) -> int:
+        """Distinct present values of a text column: counted, or estimated past the cap."""
+        if not self.uncounted:
+            return len(self.counts)
+        if len(self.sketch) < SKETCH_SIZE:
+            return len(self.sketch)  # every distinct hash kept: the count itself
+        return int(round((SKETCH_SIZE - 1) / ((float(self.sketch[-1]) + 1.0) / _HASH_SPACE)))
+
+    def profile(self) -> quality.ColumnProfile:
+        kind = self.kind or self.empty_kind
+        if kind in ("integer", "float", "boolean") and math.isfinite(self.minimum):
+            return quality.ColumnProfile(kind, self.rows, self.missing, self.minimum, self.maximum)
+        if kind == "text":
+            return quality.ColumnProfile(kind, self.rows, self.missing, counts=self.counts,
+                                         distinct=self.distinct if self.uncounted else None)
+        return quality.ColumnProfile(kind, self.rows, self.missing)
+
+
+def _bottom(hashes: np.ndarray) -> np.ndarray:
+    """The :data:`SKETCH_SIZE` smallest distinct hashes, sorted."""
+    distinct = np.unique(np.asarray(hashes, dtype=np.uint64))
+    return distinct[:SKETCH_SIZE]
+
+
+@dataclass
+class SampleSummary:
+    """Pass 1 of one sample (mergeable): every column's :class:`ColumnSummary`, and the rows and
+    defaults per period label."""
+
+    columns: dict[str, ColumnSummary]
+    period_rows: pd.Series
+    period_defaults: pd.Series
+    defaults: float = 0.0
+
+    def merge(self, other: "SampleSummary") -> "SampleSummary":
+        return SampleSummary({c: s.merge(other.columns[c]) for c, s in self.columns.items()},
+                             self.period_rows.add(other.period_rows, fill_value=0),
+                             self.period_defaults.add(other.period_defaults, fill_value=0),
+                             self.defaults + other.defaults)
+
+    @property
+    def rows(self) -> int:
+        return next(iter(self.columns.values())).rows if self.columns else 0
+
+
+def summarise(sample: Sample, columns: list[str], codes: Mapping[str, quality.MissingCodes], *,
+              time: str | None, target: str | None) -> SampleSummary:
+    """Pass 1 over a sample: ``columns``' summaries (``codes``: each column's sentinel codes) and,
+    with ``time``, rows and defaults per period."""
+    def work(batch: Batch) -> SampleSummary:
+        frame = batch.frame
+        summaries = {c: ColumnSummary.of(frame[c], codes.get(c, ())) for c in columns}
+        rows, defaults = pd.Series(dtype=float), pd.Series(dtype=float)
+        y = frame[target].astype(float) if target is not None else None
+        if time is not None:
+            labels = quality.period_names(frame[time])
+            rows = labels.value_counts(sort=False).astype(float)
+            if y is not None:
+                defaults = y.groupby(labels.to_numpy(), sort=False).sum()
+        return SampleSummary(summaries, rows, defaults, float(y.sum()) if y is not None else 0.0)
+
+    read = list(dict.fromkeys([*columns, *[c for c in (time, target) if c]]))
+    merged = sample.map_merge(read, work, lambda x, y: x.merge(y))
+    if merged is None:
+        raise ValueError("the sample has no rows")
+    return merged
+
+
+def outside_counts(sample: Sample, ranges: Mapping[str, tuple[float, float]],
+                   codes: Mapping[str, quality.MissingCodes]) -> dict[str, int]:
+    """Pass 2: per numeric column, the present values outside the reference's ``(min, max)``
+    (:func:`~validation.metrics.quality.outside_range`)."""
+    if not ranges:
+        return {}
+
+    def work(batch: Batch) -> dict[str, int]:
+        return {c: quality.outside_range(batch.frame[c], low, high, codes.get(c, ())) for c, (low, high) in
+                ranges.items()}
+
+    merged = sample.map_merge(list(ranges), work, lambda x, y: {c: x[c] + y[c] for c in x})
+    assert merged is not None
+    return merged
+
+
+def row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """A 64-bit hash of each row's values (``pandas.util.hash_pandas_object``), numbers as floats so
+    that a batch read as integers and one read as floats (a missing value) hash alike."""
+    frame = frame.apply(lambda c: c.astype(float) if quality.kind_of(c) in _NUMBERS else c)
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+
+def duplicate_rows(sample: Sample, columns: list[str], rows: int) -> int:
+    """Rows equal on every one of ``columns`` to an earlier row (:func:`validation.metrics.quality.duplicate_rows`),
+    in ``ceil(rows / HASHES_PER_PASS)`` passes, pass ``j`` holding the distinct hashes ``h`` with
+    ``h mod passes = j``: memory bounded by :data:`HASHES_PER_PASS`, not by the rows."""
+    if not columns or rows == 0:
+        return 0
+    passes = max(1, math.ceil(rows / HASHES_PER_PASS))
+    copies = 0
+    for share in range(passes):
+        def work(batch: Batch, share: int = share) -> tuple[int, np.ndarray]:
+            hashes = row_hashes(batch.frame[columns])
+            if passes > 1:
+                hashes = hashes[hashes % np.uint64(passes) == share]
+            return len(hashes), np.unique(hashes)
+
+        merged = sample.map_merge(columns, work, lambda x, y: (x[0] + y[0], np.union1d(x[1], y[1])))
+        assert merged is not None
+        copies += merged[0] - len(merged[1])
+    return copies
+
+
+def profiles(summary: SampleSummary) -> dict[str, quality.ColumnProfile]:
+    """Each column's :class:`~validation.metrics.quality.ColumnProfile`."""
+    return {c: s.profile() for c, s in summary.columns.items()}
+
+
+def kinds(summary: SampleSummary) -> dict[str, str]:
+    """Each column's kind, as :func:`~validation.metrics.quality.kind_of` gives it for the column read whole."""
+    return {c: str(s.kind or s.empty_kind) for c, s in summary.columns.items()}
+
+
+def describe(summary: SampleSummary, *, target: str | None) -> dict[str, Any]:
+    """:func:`~validation.metrics.quality.describe_sample` of a summarised sample."""
+    labels = [str(p) for p in summary.period_rows.index if p != "None"]
+    rate = summary.defaults / summary.rows if target is not None and summary.rows else None
+    return quality.description(summary.rows, labels, rate)
