@@ -104,3 +104,15 @@ def test_a_text_column_past_the_category_cap_estimates_its_distinct_values(monke
     assert len(profile.counts) == 1_000 and profile.distinct is not None
     assert abs(profile.distinct - exact) / exact < 4 / np.sqrt(2_048)  # four standard errors of the estimate
     assert profile.distinct_share == pytest.approx(exact / len(values), rel=4 / np.sqrt(2_048))
+
+
+@pytest.mark.parametrize("per_pass", [10**9, 2_500])
+def test_duplicates_from_the_first_pass_or_passes_of_their_own(per_pass: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Row hashes kept from the summary's pass while they fit, else counted again in passes."""
+    monkeypatch.setattr(sq, "HASHES_PER_PASS", per_pass)
+    frame = _frame(6_000, 6)[["amount", "count", "city"]]
+    frame.iloc[5_000:5_300] = frame.iloc[100:400].to_numpy()  # repeated four batches apart
+    sample = _sample(frame, 1_000)
+    summary = sq.summarise(sample, list(frame.columns), {}, time=None, target=None)
+    assert (summary.hashes is None) == (per_pass < len(frame))
+    assert sq.duplicates(sample, summary) == quality.duplicate_rows(frame)

@@ -241,11 +241,11 @@ class CheckContext:
         return self.samples.current
 
     def batches(self, role: str) -> "Callable[[list[str]], Iterator[Batch]]":
-        """A sample read in batches of ``data.batch_rows`` rows, each checked as a whole sample
-        is (:func:`validation.inputs.samples.sample_batches`): given columns, its batches."""
+        """A sample read in batches of ``data.batch_rows`` rows, given columns, its batches of those
+        columns alone, each checked as a whole sample's are (:func:`validation.inputs.samples.sample_batches`)."""
         from validation.inputs.samples import sample_batches
 
-        return functools.partial(sample_batches, self.spec, role, features=self.samples.features)
+        return functools.partial(sample_batches, self.spec, role, features=self.samples.features, roles=False)
 
     def sample(self, role: str) -> "Sample":
         """A sample read in batches, summarised where the run is: on the Dask cluster the notebook

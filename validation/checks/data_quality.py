@@ -261,8 +261,9 @@ class _InMemory(_Read):
 
 
 class _InBatches(_Read):
-    """Two passes over each sample (:mod:`validation.metrics.streamed_quality`), the second over
-    the current sample's numeric columns only; and one more per 16M rows for duplicated rows."""
+    """One pass over each sample and one over the current sample's numeric columns
+    (:mod:`validation.metrics.streamed_quality`); a sample of more than 16M rows takes one more
+    pass per 16M rows for its duplicated rows."""
 
     def __init__(self, context: CheckContext, columns: list[str], codes: dict[str, list[Any]]) -> None:
         from validation.inputs.samples import file_columns, wanted_columns
@@ -283,8 +284,7 @@ class _InBatches(_Read):
                          for role, summary in self.summaries.items()}
         self.kinds = {role: sq.kinds(summary) for role, summary in self.summaries.items()}
         self.described = {role: sq.describe(summary, target=s.target) for role, summary in self.summaries.items()}
-        self.copies = {role: sq.duplicate_rows(context.sample(f"data.{role}"), list(self.kinds[role]), self.rows[role])
-                       for role in roles}
+        self.copies = {role: sq.duplicates(context.sample(f"data.{role}"), self.summaries[role]) for role in roles}
         self.has_time = d.time is not None and d.time in self.kinds["current"]
         self._outside: dict[str, int] | None = None
 

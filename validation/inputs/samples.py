@@ -575,25 +575,28 @@ def _prepare(frame: pd.DataFrame, spec: ModelVersionSpec, role: str, named: dict
         if key == "data.time" and role == "data.reference":
             continue  # periods are a view of the current sample; the reference needs none
         _require(frame, column, key, path, role)
-    frame = frame.drop(columns=list(d.ids))  # present: required before deduplication
+    frame = frame.drop(columns=[c for c in d.ids if c in frame.columns])  # required whole, before deduplication
     dated = _periods(frame, spec, role)
-    if d.target:
+    held = set(frame.columns)  # all of them in a whole sample; a batch read for a check, those it reads
+    if d.target and d.target in held:
         frame[d.target] = _check_target(frame, d.target, path, role)
-    if d.score:
+    if d.score and d.score in held:
         _check_score(frame, d.score, path, role)
     for numeric in (d.pnl, d.var):
+        if numeric not in held:
+            continue
         if numeric and not is_numeric(frame[numeric]):
             raise DataError(path, numeric, "must be numeric", role)
         if numeric and frame[numeric].isna().any():
             raise DataError(path, numeric, f"has {int(frame[numeric].isna().sum())} missing values; "
                             "every day needs its P&L and VaR", role)
-    if d.exposure:
+    if d.exposure and d.exposure in held:
         _check_range(frame, d.exposure, path, role, low=0.0, high=None,
                      hint="give the exposure at default as a non-negative amount")
-    if d.lgd:
+    if d.lgd and d.lgd in held:
         _check_range(frame, d.lgd, path, role, low=0.0, high=1.0,
                      hint="give LGD as a fraction of the exposure, e.g. 0.45 rather than 45")
-    if d.var and (frame[d.var] < 0).any():
+    if d.var and d.var in held and (frame[d.var] < 0).any():
         raise DataError(path, d.var, f"VaR must be a positive loss amount; {int((frame[d.var] < 0).sum())} "
                         "values are negative (give VaR as a loss, e.g. 1.2e6, not -1.2e6)", role)
     return frame, dated
@@ -710,17 +713,19 @@ def file_columns(spec: ModelVersionSpec, role: str) -> list[str]:
     raise DataError(path, None, f"unknown file type '{suffix}'; use .parquet or .csv", role)
 
 
-def sample_batches(spec: ModelVersionSpec, role: str, columns: list[str], *, features: list[str]) -> "Iterator[Batch]":
+def sample_batches(spec: ModelVersionSpec, role: str, columns: list[str], *, features: list[str],
+                   roles: bool = True) -> "Iterator[Batch]":
     """One sample's batches of ``data.batch_rows`` rows, each checked as :func:`load_samples`
     checks a whole sample (named columns present, target, score and the other roles valid, dates
-    counted in periods, numbers finite): ``columns`` and every column with a role.
+    counted in periods, numbers finite): ``columns`` and (``roles``) every column with a role; a
+    check reads its own columns alone (``roles=False``), each checked in every batch it reads.
 
     Raises
     ------
     DataError
         Naming the file, the spec key and the column, for the first bad batch.
     """
-    for batch, _ in _checked_batches(spec, role, columns, features):
+    for batch, _ in _checked_batches(spec, role, columns, features, roles=roles):
         yield batch
 
 
@@ -738,14 +743,21 @@ class _BatchReading:
     """The named columns whose numbers must be finite."""
 
     @classmethod
-    def of(cls, spec: ModelVersionSpec, role: str, columns: list[str], features: list[str]) -> "_BatchReading":
+    def of(cls, spec: ModelVersionSpec, role: str, columns: list[str], features: list[str], *,
+           roles: bool = True) -> "_BatchReading":
+        """``roles``: read (and check) every column with a role besides ``columns``, as the runner
+        does with the first batch; otherwise ``columns`` alone, each checked in every batch."""
         d = spec.data
         named = _named_columns(spec, features)
-        roles = [c for c, key in named.items()
-                 if key != "data.features" and not (c == d.time and role == "data.reference")]
-        present = set(file_columns(spec, role))
-        read = list(dict.fromkeys([*columns, *[c for c in roles if c in present]]))
-        checked = {c: key for c, key in named.items() if c in read or key != "data.features"}
+        if not roles:
+            read = list(dict.fromkeys(columns))
+            checked = {c: key for c, key in named.items() if c in read}
+        else:
+            with_role = [c for c, key in named.items()
+                         if key != "data.features" and not (c == d.time and role == "data.reference")]
+            present = set(file_columns(spec, role))
+            read = list(dict.fromkeys([*columns, *[c for c in with_role if c in present]]))
+            checked = {c: key for c, key in named.items() if c in read or key != "data.features"}
         numeric = [c for c, key in checked.items()
                    if key in ("data.features", "data.score", "data.exposure", "data.lgd")]
         return cls(spec, role, read, checked, numeric)
@@ -759,12 +771,12 @@ class _BatchReading:
         return frame, dated
 
 
-def _checked_batches(spec: ModelVersionSpec, role: str, columns: list[str], features: list[str]
-                     ) -> "Iterator[tuple[Batch, bool]]":
+def _checked_batches(spec: ModelVersionSpec, role: str, columns: list[str], features: list[str], *,
+                     roles: bool = True) -> "Iterator[tuple[Batch, bool]]":
     """:func:`sample_batches`, each batch with whether its ``data.time`` held dates."""
     from validation.inputs.batches import Batch, iter_batches
 
-    reading = _BatchReading.of(spec, role, columns, features)
+    reading = _BatchReading.of(spec, role, columns, features, roles=roles)
     assert spec.data.batch_rows is not None, "batches are read when data.batch_rows is set"
     for batch in iter_batches(_where(spec, role), reading.columns, role, batch_rows=spec.data.batch_rows):
         frame, dated = reading.check(batch.frame)
@@ -774,10 +786,11 @@ def _checked_batches(spec: ModelVersionSpec, role: str, columns: list[str], feat
 def checked_row_group(spec: ModelVersionSpec, role: str, columns: list[str], features: list[str], index: int,
                       start: int) -> "Batch":
     """Row group ``index`` of a sample's parquet file (its first row at ``start`` in the file),
-    checked as :func:`sample_batches` checks a batch: what a cluster's worker reads."""
+    ``columns`` alone, checked as :func:`sample_batches` checks a check's batch: what a cluster's
+    worker reads."""
     from validation.inputs.batches import Batch, read_row_group
 
-    reading = _BatchReading.of(spec, role, columns, features)
+    reading = _BatchReading.of(spec, role, columns, features, roles=False)
     frame, _ = reading.check(read_row_group(_where(spec, role), index, reading.columns))
     return Batch(start, frame)
 
