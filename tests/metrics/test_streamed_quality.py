@@ -116,3 +116,10 @@ def test_duplicates_from_the_first_pass_or_passes_of_their_own(per_pass: int, mo
     summary = sq.summarise(sample, list(frame.columns), {}, time=None, target=None)
     assert (summary.hashes is None) == (per_pass < len(frame))
     assert sq.duplicates(sample, summary) == quality.duplicate_rows(frame)
+
+
+def test_distinct_hashes_counted_range_by_range_are_counted_whole() -> None:
+    rng = np.random.default_rng(7)
+    parts = [sq.distinct_sorted(rng.integers(0, 2**64 - 1, 20_000, dtype=np.uint64)) for _ in range(4)]
+    parts.append(parts[1][::3].copy())  # repeated in another batch
+    assert sq.distinct_count(parts) == len(np.unique(np.concatenate(parts))) == 80_000

@@ -271,20 +271,22 @@ class _InBatches(_Read):
 
         s, d = context.samples, context.spec.data
         roles = ["reference", "current"] if s.has_reference else ["current"]
-        self.summaries = {}
+        self.summaries, self.copies = {}, {}
         for role in roles:  # the columns a whole sample is read with (identifiers dropped)
             present = file_columns(context.spec, f"data.{role}")
             read = [c for c in (wanted_columns(context.spec) or present) if c in set(present) and c not in d.ids]
             time = d.time if d.time in read else None
-            self.summaries[role] = sq.summarise(context.sample(f"data.{role}"), read, codes, time=time,
-                                                target=s.target if s.target in read else None)
+            summary = sq.summarise(context.sample(f"data.{role}"), read, codes, time=time,
+                                   target=s.target if s.target in read else None)
+            self.copies[role] = sq.duplicates(context.sample(f"data.{role}"), summary)
+            summary.hashes = None  # counted: one sample's row hashes held at a time
+            self.summaries[role] = summary
         self.context, self.codes = context, codes
         self.rows = {role: summary.rows for role, summary in self.summaries.items()}
         self.profiles = {role: {c: p for c, p in sq.profiles(summary).items() if c in columns}
                          for role, summary in self.summaries.items()}
         self.kinds = {role: sq.kinds(summary) for role, summary in self.summaries.items()}
         self.described = {role: sq.describe(summary, target=s.target) for role, summary in self.summaries.items()}
-        self.copies = {role: sq.duplicates(context.sample(f"data.{role}"), self.summaries[role]) for role in roles}
         self.has_time = d.time is not None and d.time in self.kinds["current"]
         self._outside: dict[str, int] | None = None
 

@@ -245,8 +245,10 @@ class Binning:
                                               present.to_numpy(dtype=float), side="left")
         else:
             keys = present.astype(float) if self.kind == "discrete" else present.astype(str)
-            # -1 for a value outside the categories (pandas 3.1 warns when a Categorical is built with one)
-            codes = pd.Index(list(self.categories)).get_indexer(keys).astype(np.int64)
+            # each distinct value looked up once; -1 for a value outside the categories (pandas 3.1
+            # warns when a Categorical is built with one)
+            found, distinct = pd.factorize(keys)
+            codes = pd.Index(list(self.categories)).get_indexer(distinct).astype(np.int64)[found]
             if (codes < 0).any():
                 if not self.has_other:
                     raise ValueError("values outside the binning")

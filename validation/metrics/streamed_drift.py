@@ -26,7 +26,7 @@ import pandas as pd
 
 from validation.inputs.batches import Batch
 from validation.metrics import drift
-from validation.metrics.summaries import (CATEGORY_CAP, OVERFLOW, ColumnScan, GridCounts, distinct_counts,
+from validation.metrics.summaries import (CATEGORY_CAP, OVERFLOW, ColumnScan, GridCounts, bottom_rows, distinct_counts,
                                           grid_edges, ks_and_wasserstein_grid, ks_and_wasserstein_weighted, row_hash,
                                           window_bins, window_values)
 
@@ -89,7 +89,8 @@ def summarise_scan(batch: Batch, columns: list[str], numeric: dict[str, bool]) -
             raise ValueError(f"column {c!r} is {'numeric' if numeric[c] else 'text'} in one sample or batch and "
                              "not in another")
     keys = row_hash(np.arange(batch.start, batch.start + len(batch.frame), dtype=np.int64))
-    return _by_column(lambda c: ColumnScan.of(batch.frame[c], keys, numeric=numeric[c]), columns)
+    bottom = bottom_rows(keys)  # the sample rows of every column with no missing value in the batch
+    return _by_column(lambda c: ColumnScan.of(batch.frame[c], keys, numeric=numeric[c], bottom=bottom), columns)
 
 
 def _scan(sample: Sample, columns: list[str], numeric: dict[str, bool] | None

@@ -230,8 +230,31 @@ def duplicates(sample: Sample, summary: SampleSummary) -> int:
     summary's hashes when they fit, else in passes of their own (:func:`duplicate_rows`)."""
     if summary.hashes is None:
         return duplicate_rows(sample, list(summary.columns), summary.rows)
-    distinct = distinct_sorted(np.concatenate(summary.hashes)) if summary.hashes else np.empty(0)
-    return summary.rows - len(distinct)
+    return summary.rows - distinct_count(summary.hashes)
+
+
+HASH_RANGES = 16
+"""Ranges of hash values :func:`distinct_count` counts one at a time (project default): the copy it
+sorts is a sixteenth of the hashes."""
+
+
+def distinct_count(parts: list[np.ndarray]) -> int:
+    """Distinct values of sorted arrays of distinct 64-bit hashes, counted one range of hash values
+    at a time (views of each array, no copy of them all at once).
+
+    >>> distinct_count([np.array([1, 5], dtype=np.uint64), np.array([5, 2**63], dtype=np.uint64)])
+    3
+    """
+    step = 2**64 // HASH_RANGES
+    total = 0
+    for index in range(HASH_RANGES):
+        low = np.uint64(index * step)
+        pieces = [p[np.searchsorted(p, low, side="left"):] if index else p for p in parts]
+        if index + 1 < HASH_RANGES:
+            high = np.uint64((index + 1) * step)
+            pieces = [p[:np.searchsorted(p, high, side="left")] for p in pieces]
+        total += len(distinct_sorted(np.concatenate(pieces))) if pieces else 0
+    return total
 
 
 def profiles(summary: SampleSummary) -> dict[str, quality.ColumnProfile]:

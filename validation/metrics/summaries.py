@@ -77,6 +77,20 @@ def row_hash(positions: np.ndarray) -> np.ndarray:
         return z ^ (z >> np.uint64(31))
 
 
+def bottom_rows(keys: np.ndarray) -> np.ndarray:
+    """Positions of the :data:`SAMPLE_ROWS` smallest ``keys``, in key order: the k smallest in
+    linear time (``np.argpartition``), then sorted.
+
+    >>> bottom_rows(np.array([5, 3, 9], dtype=np.uint64)).tolist()
+    [1, 0, 2]
+    """
+    if len(keys) > SAMPLE_ROWS:
+        keep = np.argpartition(keys, SAMPLE_ROWS - 1)[:SAMPLE_ROWS]
+    else:
+        keep = np.arange(len(keys))
+    return keep[np.argsort(keys[keep], kind="stable")]
+
+
 @dataclass
 class ColumnScan:
     """Pass 1 of one column of one sample (mergeable with :meth:`merge`).
@@ -109,10 +123,12 @@ class ColumnScan:
     sample_values: np.ndarray = field(default_factory=lambda: np.empty(0))
 
     @classmethod
-    def of(cls, values: pd.Series, keys: np.ndarray, *, numeric: bool, distinct: bool = True) -> "ColumnScan":
+    def of(cls, values: pd.Series, keys: np.ndarray, *, numeric: bool, distinct: bool = True,
+           bottom: np.ndarray | None = None) -> "ColumnScan":
         """The scan of one batch; ``keys`` are its rows' :func:`row_hash` (of their positions in the
         whole sample). ``distinct=False`` skips counting distinct numeric values (the caller knows
-        the column is past :data:`DISTINCT_CAP` already)."""
+        the column is past :data:`DISTINCT_CAP` already). ``bottom``: :func:`bottom_rows` of
+        ``keys``, shared by the columns of a batch (used for a column with no missing value)."""
         missing = values.isna().to_numpy()
         scan = cls(numeric, n=len(values), n_missing=int(missing.sum()))
         if not numeric:
@@ -134,11 +150,7 @@ class ColumnScan:
                 scan.values = counted.index.to_numpy(dtype=float)[order]
                 scan.counts = counted.to_numpy(dtype=np.int64)[order]
         present_keys = np.asarray(keys)[~missing]
-        if len(present_keys) > SAMPLE_ROWS:  # the k smallest in linear time, then sorted
-            keep = np.argpartition(present_keys, SAMPLE_ROWS - 1)[:SAMPLE_ROWS]
-        else:
-            keep = np.arange(len(present_keys))
-        keep = keep[np.argsort(present_keys[keep], kind="stable")]
+        keep = bottom if bottom is not None and not scan.n_missing else bottom_rows(present_keys)
         scan.sample_keys, scan.sample_values = present_keys[keep], present[keep]
         return scan
 
