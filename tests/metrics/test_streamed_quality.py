@@ -25,7 +25,8 @@ def _sample(frame: pd.DataFrame, size: int) -> LocalSample:
 def _frame(n: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     frame = pd.DataFrame({"amount": rng.lognormal(8, 1, n), "count": rng.integers(0, 5, n),
-                          "city": rng.choice(["a", "b", "c", "not_known"], n), "month": rng.choice(["2025-01", "2025-02"], n),
+                          "city": rng.choice(["a", "b", "c", "not_known"], n),
+                          "month": rng.choice(["2025-01", "2025-02"], n),
                           "y": (rng.random(n) < 0.1).astype(int)})
     frame.loc[rng.random(n) < 0.05, "amount"] = -999.0
     frame.loc[rng.random(n) < 0.02, "city"] = None

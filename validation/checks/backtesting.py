@@ -281,7 +281,9 @@ class _InBatches(_Scored):
         exposure, lgd = data.exposure, data.lgd
         loss = None
         if exposure:
-            loss = (lambda f: f[exposure].to_numpy(dtype=float) * f[lgd].to_numpy(dtype=float)) if lgd else                 (lambda f: f[exposure].to_numpy(dtype=float))
+            def loss(f: "pd.DataFrame") -> "np.ndarray":  # each row's LGD x EAD (EAD alone without an LGD)
+                amount = f[exposure].to_numpy(dtype=float)
+                return amount * f[lgd].to_numpy(dtype=float) if lgd else amount
         columns = [c for c in (data.time, *data.segments, exposure, lgd) if c]
         self.context = context
         self.outcomes = sb.read_outcomes(context.sample("data.reference"), context.sample("data.current"),
@@ -551,8 +553,8 @@ def _by_slice(output: CheckOutput, context: CheckContext, scored: _Scored, colum
                  + f"; values with fewer than {bt.MIN_DISCLOSED_SLICE} rows are pooled, and a pool that small shows "
                  "no outcomes. " + _tests_text(context, f"values of {column}"))
     if auc_within is not None:
-        section.text(f"Read in batches, the scores counted in fine bins: each value's AUC is within {auc_within:.1g} of "
-                     "its rows' (a tie within a bin counts one half); every other figure here is exact.")
+        section.text(f"Read in batches, the scores counted in fine bins: each value's AUC is within {auc_within:.1g} "
+                     "of its rows' (a tie within a bin counts one half); every other figure here is exact.")
     section.table(status_table(_judged_lights(sliced.round(4), findings, ("jeffreys_pvalue",), context, prefix)))
     section.figure(plots.trend(sliced, column))
     output.findings += findings

@@ -239,7 +239,8 @@ class _InMemory(_Read):
         self.context, self.codes = context, codes
         self.rows = {role: len(frame) for role, frame in frames.items()}
         self.profiles = {role: quality.profile_frame(frame, columns, codes) for role, frame in frames.items()}
-        self.kinds = {role: {str(c): quality.kind_of(frame[c]) for c in frame.columns} for role, frame in frames.items()}
+        self.kinds = {role: {str(c): quality.kind_of(frame[c]) for c in frame.columns}
+                      for role, frame in frames.items()}
         self.described = {role: quality.describe_sample(frame, time=d.time, target=s.target)
                           for role, frame in frames.items()}
         self.copies = {role: quality.duplicate_rows(frame) for role, frame in frames.items()}

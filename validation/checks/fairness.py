@@ -243,7 +243,6 @@ class _Decisions:
         cut at the threshold too), then the cells of every attribute and intersection. Groups of
         fewer than 5 applicants are pooled once counted over the whole sample, as in memory."""
         import numpy as np
-        import pandas as pd
 
         from validation.metrics import fairness
         from validation.metrics import outcome_cells as oc
@@ -270,29 +269,11 @@ class _Decisions:
         favourable = fairness.favourable_decision(points.members(), decision.threshold, decision.favourable)
         whole = cells.dense()
         approved = float(np.dot(favourable, whole["events"] + whole["nonevents"]))
-        bounds: list[float] = []
-
-        def tabled(attribute: str) -> "pd.DataFrame":
-            frame = cells.tables[attribute]
-            point = frame.index.get_level_values("point").to_numpy()
-            group = frame.index.get_level_values("key").to_numpy()
-            by_cell = pd.DataFrame({"group": np.r_[group, group], "y": np.r_[np.ones(len(frame)), np.zeros(len(frame))],
-                                    "favourable": np.r_[favourable[point], favourable[point]],
-                                    "weight": np.r_[frame["events"].to_numpy(), frame["nonevents"].to_numpy()]})
-            by_cell = by_cell.groupby(["group", "y", "favourable"], sort=False, as_index=False)["weight"].sum()
-            names = list(dict.fromkeys(group.tolist()))
-            aucs = []
-            for name in names:
-                dense = cells.dense(attribute, name)
-                events, nonevents = dense["events"].to_numpy(), dense["nonevents"].to_numpy()
-                aucs.append(oc.auc_and_variance(events, nonevents)[0])
-                if not points.exact and events.sum() and nonevents.sum():
-                    bounds.append(oc.auc_tie_bound(events, nonevents))
-            calibration = pd.DataFrame({"score_sum": frame["score"].groupby(level="key", sort=False).sum()
-                                        .reindex(names).to_numpy(), "auc": aucs}, index=pd.Index(names))
-            return fairness.table_from_cells(by_cell, calibration, min_group_size=params.min_group_size)
-
-        tables = {attribute: tabled(attribute) for attribute in attributes}
+        tables, bounds = {}, []
+        for attribute in attributes:
+            tables[attribute], bound = fairness.table_from_outcome_cells(
+                cells, attribute, favourable, min_group_size=params.min_group_size)
+            bounds += [bound] if bound is not None else []
         within = max(bounds) if bounds else None
         note = (f"The current sample read in batches of {spec.data.batch_rows:,} rows (`data.batch_rows`): every "
                 "count, rate, ratio, test and mean PD is exactly that of the whole sample")

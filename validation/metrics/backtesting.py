@@ -328,7 +328,8 @@ def grade_table(y: np.ndarray | pd.Series, score: np.ndarray | pd.Series,
     return grade_rows(n, d, total_pd, upper_bounds)
 
 
-def grade_rows(n: np.ndarray, defaults: np.ndarray, total_pd: np.ndarray, upper_bounds: tuple[float, ...]) -> pd.DataFrame:
+def grade_rows(n: np.ndarray, defaults: np.ndarray, total_pd: np.ndarray,
+               upper_bounds: tuple[float, ...]) -> pd.DataFrame:
     """:func:`grade_table` from each grade's applicants, defaults and sum of PDs (grades 1..K in
     order): what a sample read in batches counts (:mod:`validation.metrics.outcome_cells`)."""
     rows = []

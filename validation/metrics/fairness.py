@@ -62,6 +62,7 @@ from sklearn.metrics import roc_auc_score
 from validation.judging.policy import NOTE_SIGNIFICANCE, severity
 
 if TYPE_CHECKING:
+    from validation.metrics.outcome_cells import OutcomeCells
     from validation.judging.findings import Finding, Status
     from validation.judging.policy import Policy
 
@@ -378,7 +379,8 @@ def group_table(y: np.ndarray | pd.Series, favourable: np.ndarray, groups: pd.Se
     """
     labels = group_names(groups)
     y_arr = np.asarray(y, dtype=np.int64)
-    cells = (pd.DataFrame({"group": labels.to_numpy(), "y": y_arr, "favourable": np.asarray(favourable, dtype=np.int64)})
+    decided = np.asarray(favourable, dtype=np.int64)
+    cells = (pd.DataFrame({"group": labels.to_numpy(), "y": y_arr, "favourable": decided})
              .value_counts(sort=False).rename("weight").reset_index())
     calibration = None
     if score is not None:
@@ -462,6 +464,42 @@ def group_names(groups: pd.Series) -> pd.Series:
     ['a', '(missing)', '1']
     """
     return groups.astype("object").where(groups.notna(), MISSING_GROUP).astype(str)
+
+
+def table_from_outcome_cells(cells: OutcomeCells, attribute: str, favourable: np.ndarray, *,
+                             min_group_size: int = 30) -> tuple[pd.DataFrame, float | None]:
+    """:func:`group_table` of one attribute (or intersection) from the current sample's outcome
+    cells (:class:`~validation.metrics.outcome_cells.OutcomeCells`, slicer ``attribute``, small
+    groups already pooled), and how far a group's AUC can be from its rows' (``None``: exact).
+
+    Parameters
+    ----------
+    favourable
+        The decision (1 = favourable) at each score point of the cells
+        (:func:`favourable_decision` of :meth:`~validation.metrics.outcome_cells.ScorePoints.members`).
+    """
+    from validation.metrics import outcome_cells as oc
+
+    frame = cells.tables[attribute]
+    point = frame.index.get_level_values("point").to_numpy()
+    group = frame.index.get_level_values("key").to_numpy()
+    decided = np.asarray(favourable)[point]
+    by_cell = pd.DataFrame({"group": np.r_[group, group], "y": np.r_[np.ones(len(frame)), np.zeros(len(frame))],
+                            "favourable": np.r_[decided, decided],
+                            "weight": np.r_[frame["events"].to_numpy(), frame["nonevents"].to_numpy()]})
+    by_cell = by_cell.groupby(["group", "y", "favourable"], sort=False, as_index=False)["weight"].sum()
+    names = list(dict.fromkeys(group.tolist()))
+    aucs, bounds = [], []
+    for name in names:
+        dense = cells.dense(attribute, name)
+        events, nonevents = dense["events"].to_numpy(), dense["nonevents"].to_numpy()
+        aucs.append(oc.auc_and_variance(events, nonevents)[0])
+        if events.sum() and nonevents.sum():
+            bounds.append(oc.auc_tie_bound(events, nonevents))
+    calibration = pd.DataFrame({"score_sum": frame["score"].groupby(level="key", sort=False).sum().reindex(names)
+                                .to_numpy(), "auc": aucs}, index=pd.Index(names))
+    table = table_from_cells(by_cell, calibration, min_group_size=min_group_size)
+    return table, (max(bounds) if bounds and not cells.points.exact else None)
 
 
 def _rates_by_group(cells: pd.DataFrame) -> pd.DataFrame:

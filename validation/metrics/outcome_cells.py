@@ -141,8 +141,8 @@ class OutcomeCells:
         """Rename keys of a slicer (several into one pools them), e.g. groups too small to show."""
         table = self.tables[slicer]
         keys = table.index.get_level_values("key").map(lambda k: mapping.get(k, k))
-        self.tables[slicer] = table.groupby([keys, table.index.get_level_values("point")], sort=False).sum().rename_axis(
-            ["key", "point"])
+        points = table.index.get_level_values("point")
+        self.tables[slicer] = table.groupby([keys, points], sort=False).sum().rename_axis(["key", "point"])
 
     def dense(self, slicer: str = "", key: str = "") -> pd.DataFrame:
         """The cells of one key, one row per point in score order (empty points as zeros)."""
@@ -221,7 +221,9 @@ def ks_bin_bound(events: np.ndarray, nonevents: np.ndarray) -> float:
 def brier(cells: pd.DataFrame) -> float:
     """Brier score from sums: ``mean (y - p)^2 = (sum p^2 - 2 sum_(y=1) p + D) / N``."""
     rows, defaults = counts(cells)
-    return (float(cells["score2"].sum()) - 2 * float(cells["event_score"].sum()) + defaults) / rows if rows else math.nan
+    if not rows:
+        return math.nan
+    return (float(cells["score2"].sum()) - 2 * float(cells["event_score"].sum()) + defaults) / rows
 
 
 def spiegelhalter(cells: pd.DataFrame) -> tuple[float, float]:
