@@ -155,6 +155,39 @@ def test_more_scores_than_are_counted_one_by_one_stay_within_the_stated_bounds(w
     assert pages and "fine bins" in pages[0].read_text()
 
 
+def test_numeric_periods_and_a_reference_without_them_read_alike_whole_and_in_batches(
+        write_spec: Callable[..., Path], tmp_path: Path) -> None:
+    """Period numbers (202501) with a missing one in a later batch (read as floats there only) are
+    one period each, as read whole; a reference without the time column is read in batches too."""
+    reference = synthetic_sample(3000, seed=5).drop(columns=["month"])
+    current = synthetic_sample(3000, seed=6)
+    current["month"] = current["month"].str.replace("-", "").astype(float)
+    current.loc[current.index[2500], "month"] = np.nan
+    checks = ["backtesting", "data_quality"]
+    data = {"ids": [], "time": "month", "segments": ["region"]}
+    whole = write_spec({"data": data, "checks": checks}, name="whole.yaml", reference=reference, current=current)
+    batched = write_spec({"data": {**data, "batch_rows": ROWS}, "checks": checks}, name="batched.yaml",
+                         reference=reference, current=current)
+    (done, expected), (done_batched, got) = _run(whole, tmp_path / "whole"), _run(batched, tmp_path / "batched")
+    assert done.returncode in (0, 1) and done_batched.returncode in (0, 1), (done.stderr, done_batched.stderr)
+    assert expected is not None and got is not None
+    for name in checks:
+        _same_findings(_check(expected, name), _check(got, name), None)
+    subjects = {f["subject"] for f in _check(got, "backtesting")["findings"]}
+    assert {"period:202501", "period:202502", "period:202503"} <= subjects
+    assert not any(s.endswith(".0") for s in subjects)
+
+
+def test_an_identifier_given_as_a_protected_attribute_is_refused_at_its_first_batch(
+        write_spec: Callable[..., Path], tmp_path: Path) -> None:
+    spec = write_spec({"data": {"ids": [], "batch_rows": ROWS, "protected": ["customer_id"]}, "checks": ["fairness"]},
+                      reference=synthetic_sample(3000, seed=1), current=synthetic_sample(3000, seed=2))
+    done, doc = _run(spec, tmp_path / "out")
+    assert done.returncode == 3 and doc is not None, done.stderr
+    error = _check(doc, "fairness")["error"]["evalue"]
+    assert "customer_id" in error and "at least" in error and "identifier" in error, error
+
+
 def test_a_check_that_reads_whole_samples_says_why_it_does_not_run(write_spec: Callable[..., Path],
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Every check a scores-only spec runs reads batches now; one that did not would not apply,

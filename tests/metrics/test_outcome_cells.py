@@ -147,3 +147,32 @@ def test_cap_points_start_at_zero_and_capture_every_default() -> None:
     assert np.interp(0.2, population, captured) == pytest.approx(
         np.interp(0.2, expected_population, expected_captured), abs=0.01)
     assert (np.diff(captured) >= 0).all() and (np.diff(population) > 0).all()
+
+
+def test_order_statistics_through_a_heap_of_equal_scores() -> None:
+    """A PD floor shared by 40% of the rows: the deciles inside it are exact, and the heap is held
+    as one value with its count, not as its rows."""
+    frame = _frame(60_000, 8)
+    frame.loc[frame.index[::5], "pd"] = 0.0003
+    frame.loc[frame.index[1::5], "pd"] = 0.0003
+    sample = _sample(frame, 7_000)
+    scan = score_scan(sample, "pd")
+    assert scan.values is None  # more distinct scores than are counted one by one
+    deciles = bt.type7_quantiles(len(frame), bt.DECILES, lambda r: order_statistics(sample, "pd", scan, r))
+    np.testing.assert_array_equal(deciles, np.quantile(frame["pd"], bt.DECILES))
+
+
+def test_a_slicer_of_more_keys_than_allowed_is_refused_not_counted() -> None:
+    """An identifier given as a slice: refused as soon as a batch (or a merge) passes the limit,
+    before its cells (keys x points) fill memory."""
+    frame = _frame(3_000, 9, decimals=3)
+    frame["region"] = np.arange(len(frame)).astype(str)  # every row its own key
+    sample = _sample(frame, 500)
+    points = oc.ScorePoints.of(score_scan(sample, "pd"))
+    with pytest.raises(oc.TooManyKeys) as caught:
+        outcome_cells(sample, score="pd", target="y", points=points, columns=["region"],
+                      keys={"region": lambda f: f["region"]}, max_keys={"region": 800})
+    assert (caught.value.slicer, caught.value.limit) == ("region", 800) and caught.value.count > 800
+    few = outcome_cells(sample, score="pd", target="y", points=points, columns=["region"],
+                        keys={"region": lambda f: f["region"].str[-1]}, max_keys={"region": 10})
+    assert len(few.keys("region")) == 10

@@ -124,3 +124,31 @@ def test_distinct_hashes_counted_range_by_range_are_counted_whole() -> None:
     parts = [sq.distinct_sorted(rng.integers(0, 2**64 - 1, 20_000, dtype=np.uint64)) for _ in range(4)]
     parts.append(parts[1][::3].copy())  # repeated in another batch
     assert sq.distinct_count(parts) == len(np.unique(np.concatenate(parts))) == 80_000
+
+
+def test_a_boolean_column_with_missing_values_in_some_batches_is_text_as_read_whole() -> None:
+    """Parquet gives a boolean column with a missing value as objects in that row group only: read
+    whole, the column is text with the values True and False; so is it merged from batches."""
+    whole = pd.Series([True, False, None, True], dtype=object)
+    merged = sq.ColumnSummary.of(pd.Series([True, False])).merge(sq.ColumnSummary.of(whole.iloc[2:]))
+    expected = quality.profile_column(whole)
+    profile = merged.profile()
+    assert profile.kind == expected.kind == "text"
+    assert (profile.rows, profile.missing) == (expected.rows, expected.missing)
+    assert profile.counts.sort_index().to_dict() == expected.counts.sort_index().to_dict() == {"False": 1, "True": 2}
+
+
+def test_numbers_in_one_batch_and_text_in_another_name_the_column() -> None:
+    parts = [pd.DataFrame({"code": [1.0, 2.0]}), pd.DataFrame({"code": ["A1", "B2"]})]
+
+    def batches(columns: list[str]):  # type: ignore[no-untyped-def]
+        for start, part in zip((0, 2), parts):
+            yield Batch(start, part[columns])
+
+    with pytest.raises(ValueError, match="column 'code' is float in one batch and text in another"):
+        sq.summarise(LocalSample(batches), ["code"], {}, time=None, target=None)
+
+
+def test_integers_beyond_float_precision_stay_distinct_rows() -> None:
+    frame = pd.DataFrame({"account": [2**60 + 1, 2**60 + 2, 2**60 + 1]})
+    assert sq.duplicate_rows(_sample(frame, 2), ["account"], 3) == quality.duplicate_rows(frame) == 1

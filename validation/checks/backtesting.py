@@ -284,13 +284,22 @@ class _InBatches(_Scored):
             def loss(f: "pd.DataFrame") -> "np.ndarray":  # each row's LGD x EAD (EAD alone without an LGD)
                 amount = f[exposure].to_numpy(dtype=float)
                 return amount * f[lgd].to_numpy(dtype=float) if lgd else amount
-        columns = [c for c in (data.time, *data.segments, exposure, lgd) if c]
+        columns = [c for c in (data.time, *data.segments) if c]
         self.context = context
-        self.outcomes = sb.read_outcomes(context.sample("data.reference"), context.sample("data.current"),
-                                         score=str(s.score), target=str(s.target),
-                                         grades=tuple(spec.grades) if spec.grades else None,
-                                         threshold=decision.threshold if decision else None, slicers=slicers,
-                                         columns=columns, loss=loss)
+        try:
+            self.outcomes = sb.read_outcomes(context.sample("data.reference"), context.sample("data.current"),
+                                             score=str(s.score), target=str(s.target),
+                                             grades=tuple(spec.grades) if spec.grades else None,
+                                             threshold=decision.threshold if decision else None, slicers=slicers,
+                                             columns=columns, loss=loss,
+                                             loss_columns=[c for c in (exposure, lgd) if c])
+        except oc.TooManyKeys as exc:
+            from validation.errors import DataError
+
+            column = str(data.time) if exc.slicer == "period" else exc.slicer.removeprefix("segment:")
+            raise DataError(str(data.current), column, f"more than {exc.limit:,} distinct values: a period or segment "
+                            "is a slice of the portfolio (a month, a product, a region), not an identifier; use a "
+                            "coarser column", "data.current") from None
         self.loss_key = ("expected_loss" if lgd else "expected_default_exposure") if exposure else None
         dense = self.outcomes.current.dense()
         self.rows, self.defaults = oc.counts(dense)
@@ -463,24 +472,27 @@ def _judged_lights(table: "pd.DataFrame", findings: list[dict[str, Any]], metric
 
 def _approximate_text(context: CheckContext, scored: _Scored) -> str:
     """What reading in batches made approximate, and by how much (the pack shows the bounds)."""
+    from validation.metrics.outcome_cells import bound_text
     from validation.metrics.summaries import DISTINCT_CAP, GRID_BINS
 
     bounds = scored.approximate
     which = [role for role in ("current", "reference") if (f"{role}_auc" if role == "reference" else "auc") in bounds]
     figures = []
     if "auc" in bounds:
-        figures.append(f"the current AUC is within {bounds['auc']:.1g} of the rows' (Gini within twice that) and its "
-                       f"KS up to {bounds['ks']:.1g} above the figure shown")
+        figures.append(f"the current AUC is within {bound_text(bounds['auc'])} of the rows' (Gini within twice that) "
+                       f"and its KS up to {bound_text(bounds['ks'])} above the figure shown")
     if "reference_auc" in bounds:
-        figures.append(f"the reference AUC within {bounds['reference_auc']:.1g} (and so the AUC change test's "
-                       f"reference, when it is the reference sample's) and its KS up to {bounds['reference_ks']:.1g} "
-                       "above")
+        figures.append(f"the reference AUC within {bound_text(bounds['reference_auc'])} (and so the AUC change test's "
+                       "reference, when it is the reference sample's) and its KS up to "
+                       f"{bound_text(bounds['reference_ks'])} above")
+    plural = len(which) > 1
     return (f"Both samples read in batches of {context.spec.data.batch_rows:,} rows (`data.batch_rows`); the "
-            f"{' and the '.join(which)} sample{'s' if len(which) > 1 else ''} ha{'ve' if len(which) > 1 else 's'} "
-            f"more than {DISTINCT_CAP:,} distinct scores, counted in about {GRID_BINS:,} fine bins (every grade bound "
-            "and the decision threshold among their edges). Every count, default rate, mean PD, test per grade, "
-            "period and segment, Brier score and Spiegelhalter test is exact; a tie within a bin counts one half, so "
-            f"{'; '.join(figures)} (validation.metrics.outcome_cells).")
+            f"{' and the '.join(which)} sample{'s' if plural else ''} ha{'ve' if plural else 's'} more than "
+            f"{DISTINCT_CAP:,} distinct scores, counted in about {GRID_BINS:,} fine bins (every grade bound and the "
+            "decision threshold among their edges). Every count, default rate, mean PD, test per grade, period and "
+            "segment, Brier score and Spiegelhalter test is exact; a tie within a bin counts one half, so "
+            f"{'; '.join(figures)}. The AUC's DeLong standard error, its interval and the AUC change test are computed "
+            "from the same bins (validation.metrics.outcome_cells).")
 
 
 def _tests_text(context: CheckContext, family: str) -> str:
@@ -553,8 +565,11 @@ def _by_slice(output: CheckOutput, context: CheckContext, scored: _Scored, colum
                  + f"; values with fewer than {bt.MIN_DISCLOSED_SLICE} rows are pooled, and a pool that small shows "
                  "no outcomes. " + _tests_text(context, f"values of {column}"))
     if auc_within is not None:
-        section.text(f"Read in batches, the scores counted in fine bins: each value's AUC is within {auc_within:.1g} "
-                     "of its rows' (a tie within a bin counts one half); every other figure here is exact.")
+        from validation.metrics.outcome_cells import bound_text
+
+        section.text(f"Read in batches, the scores counted in fine bins: each value's AUC is within "
+                     f"{bound_text(auc_within)} of its rows' (a tie within a bin counts one half); every other figure "
+                     "here is exact.")
     section.table(status_table(_judged_lights(sliced.round(4), findings, ("jeffreys_pvalue",), context, prefix)))
     section.figure(plots.trend(sliced, column))
     output.findings += findings

@@ -254,13 +254,21 @@ class _Decisions:
         sample = context.sample("data.current")
         points = oc.ScorePoints.of(score_scan(sample, score), [oc.decision_cut(decision.threshold)])
         keys = {a: functools.partial(fairness.raw_group_labels, attribute=a, bands=params.bands) for a in attributes}
-        cells = outcome_cells(sample, score=score, target=target, points=points, columns=list(spec.data.protected),
-                              keys={"": None, **keys})
+        numeric = {a: is_numeric(s.current[a]) for a in spec.data.protected}
+        # an attribute past its limit is refused as soon as a batch shows it (its missing group aside)
+        limits = {a: 1 + (MAX_GROUPS_UNBANDED if numeric[a] and a not in params.bands else MAX_PROTECTED_VALUES)
+                  for a in spec.data.protected}
+        try:
+            cells = outcome_cells(sample, score=score, target=target, points=points,
+                                  columns=list(spec.data.protected), keys={"": None, **keys}, max_keys=limits)
+        except oc.TooManyKeys as exc:
+            _check_groups(spec, params, exc.slicer, exc.count - 1, None, numeric=numeric.get(exc.slicer, False))
+            raise
         rows, _ = oc.counts(cells.dense())
         for attribute in spec.data.protected:
             counted = cells.keys(attribute)
             named = [k for k in counted if k != fairness.MISSING_GROUP]
-            _check_groups(spec, params, attribute, len(named), rows, numeric=is_numeric(s.current[attribute]))
+            _check_groups(spec, params, attribute, len(named), rows, numeric=numeric[attribute])
         missing = {a: cells.keys(a).get(fairness.MISSING_GROUP, 0) for a in spec.data.protected}
         for attribute in attributes:
             tiny = fairness.small_groups(cells.keys(attribute))
@@ -280,39 +288,45 @@ class _Decisions:
         note += (", and so is each group's AUC (the score has few enough distinct values to count each)."
                  if within is None else
                  f"; each group's AUC comes from {len(points):,} fine bins of the score (a tie within a bin counts one "
-                 f"half), within {within:.1g} of its rows' AUC.")
-        rule_problem = fairness.decision_problem(np.array([approved > 0, approved == rows]), decision.threshold,
-                                                 decision.favourable)
+                 f"half), within {oc.bound_text(within)} of its rows' AUC.")
+        rule_problem = (fairness.NOBODY_APPROVED if approved == 0 else fairness.EVERYBODY_APPROVED if approved == rows
+                        else None)
+        if rule_problem:
+            rule_problem = rule_problem.format(favourable=decision.favourable, threshold=decision.threshold)
         return cls(rows, approved / rows, rule_problem, missing, tables.__getitem__, note, within)
 
 
-def _check_groups(spec: "ModelVersionSpec", params: FairnessParams, attribute: str, distinct: int, rows: int, *,
-                  numeric: bool) -> None:
+def _check_groups(spec: "ModelVersionSpec", params: FairnessParams, attribute: str, distinct: int, rows: int | None,
+                  *, numeric: bool) -> None:
     """Refuse a protected attribute the check cannot group by: no value at all, numeric with more
     than :data:`MAX_GROUPS_UNBANDED` values and no bands (:class:`~validation.errors.SpecError`),
-    or more than :data:`MAX_PROTECTED_VALUES` distinct values (:func:`_not_an_identifier`)."""
+    or more than :data:`MAX_PROTECTED_VALUES` distinct values (:func:`_not_an_identifier`).
+    ``rows``: the sample's, or ``None`` when a sample read in batches was refused before its end."""
     from validation.errors import DataError, SpecError
 
-    if distinct == 0:
+    if distinct == 0 and rows is not None:
         raise DataError(str(spec.data.current), attribute, f"protected attribute with no value in its {rows} "
                         "rows: nothing to group by; fill the column or remove it from data.protected", "data.current")
     if attribute in params.bands:
         return
     if numeric and distinct > MAX_GROUPS_UNBANDED:
         raise SpecError(spec.path, "checks.fairness.bands", f"protected attribute '{attribute}' is numeric "
-                        f"with {distinct} distinct values; give band edges, e.g. "
+                        f"with {'' if rows is not None else 'at least '}{distinct} distinct values; give band edges, "
+                        f"e.g. "
                         f"checks: {{fairness: {{bands: {{{attribute}: [25, 35, 50]}}}}}}")
     _not_an_identifier(spec, attribute, distinct, rows)
 
 
-def _not_an_identifier(spec: "ModelVersionSpec", attribute: str, distinct: int, rows: int) -> None:
+def _not_an_identifier(spec: "ModelVersionSpec", attribute: str, distinct: int, rows: int | None) -> None:
     """A :class:`~validation.errors.DataError` when a protected attribute has more distinct values
     than :data:`MAX_PROTECTED_VALUES`: an identifier or free text, not groups to compare."""
     from validation.errors import DataError
 
     if distinct > MAX_PROTECTED_VALUES:
-        raise DataError(str(spec.data.current), attribute, f"protected attribute with {distinct} distinct values in "
-                        f"{rows} rows (more than {MAX_PROTECTED_VALUES}): it looks like an identifier or free text, "
+        counted = f"{distinct} distinct values in {rows} rows" if rows is not None else \
+            f"at least {distinct} distinct values (counted in batches)"
+        raise DataError(str(spec.data.current), attribute, f"protected attribute with {counted} (more than "
+                        f"{MAX_PROTECTED_VALUES}): it looks like an identifier or free text, "
                         "not groups to compare; use a coarser attribute (a region, not an address), or bands of a "
                         "numeric one (checks.fairness.bands)", "data.current")
 

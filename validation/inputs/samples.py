@@ -544,9 +544,23 @@ def _periods(frame: pd.DataFrame, spec: ModelVersionSpec, role: str) -> bool:
     except ValueError as exc:
         raise DataError(_where(spec, role), d.time, f"data.time {exc}", role) from None
     if labels is None:
+        if is_numeric(frame[d.time]):  # period numbers (202503): text, as whole numbers in every batch
+            frame[d.time] = number_labels(frame[d.time])
         return False
     frame[d.time] = labels
     return True
+
+
+def number_labels(values: pd.Series) -> pd.Series:
+    """Numbers as text labels, a whole number without decimals whether the column was read as
+    integers or, with a missing value, as floats (a batch of a file can be either); missing stays missing.
+
+    >>> number_labels(pd.Series([202501.0, None, 202502.5])).tolist()
+    ['202501', nan, '202502.5']
+    """
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    names = np.array([*(str(int(v)) if float(v).is_integer() else str(v) for v in distinct), np.nan], dtype=object)
+    return pd.Series(names[codes], index=values.index, name=values.name, dtype=object)
 
 
 def _named_columns(spec: ModelVersionSpec, features: list[str]) -> dict[str, str]:

@@ -25,7 +25,7 @@ per-decision figures are exact in both cases.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 import numpy as np
@@ -36,6 +36,24 @@ from validation.metrics.summaries import ColumnScan, grid_edges
 SUMS = ("events", "nonevents", "score", "score2", "score3", "score4", "event_score", "loss")
 """What each cell holds: counts of events and non-events; sums of the score and its powers over
 all rows, of the score over the events, and of the expected loss (``PD x LGD x EAD``)."""
+
+
+MAX_KEYS = 10_000
+"""Most keys a slicer may have (project default): a period, segment or group with more values is an
+identifier, not a slice of the portfolio, and its cells (keys x score points) would fill memory."""
+
+
+class TooManyKeys(ValueError):
+    """A slicer with more keys than allowed (:data:`MAX_KEYS`, or the caller's own limit)."""
+
+    def __init__(self, slicer: str, count: int, limit: int) -> None:
+        super().__init__(f"{slicer}: more than {limit:,} values ({count:,} so far)")
+        self.slicer, self.count, self.limit = slicer, count, limit
+
+
+def _within(slicer: str, count: int, limit: int) -> None:
+    if count > limit:
+        raise TooManyKeys(slicer, count, limit)
 
 
 @dataclass(frozen=True)
@@ -96,19 +114,22 @@ class OutcomeCells:
 
     points: ScorePoints
     tables: dict[str, pd.DataFrame]
+    max_keys: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def of(cls, y: np.ndarray, score: np.ndarray, points: ScorePoints, keys: Mapping[str, pd.Series | None],
-           loss: np.ndarray | None = None) -> "OutcomeCells":
+           loss: np.ndarray | None = None, *, max_keys: Mapping[str, int] | None = None) -> "OutcomeCells":
         """The cells of one batch: ``keys`` maps each slicer to the key of every row (``None``:
-        the whole sample); ``loss`` is each row's ``LGD x EAD`` (the score multiplies it)."""
+        the whole sample); ``loss`` is each row's ``LGD x EAD`` (the score multiplies it).
+        ``max_keys``: the most keys a slicer may have (default :data:`MAX_KEYS`), beyond which
+        :class:`TooManyKeys` is raised: memory stays bounded by the batch and the keys."""
         y = np.asarray(y, dtype=float)
         score = np.asarray(score, dtype=float)
         point = points.index(score).astype(np.int64)
         square = score * score
         weights = {"events": y, "nonevents": 1.0 - y, "score": score, "score2": square, "score3": square * score,
                    "score4": square * square, "event_score": y * score,
-                   "loss": score * np.asarray(loss, dtype=float) if loss is not None else None}
+                   "loss": score * np.asarray(loss, dtype=float) if loss is not None else np.zeros(len(score))}
         size = len(points)
         tables: dict[str, pd.DataFrame] = {}
         for slicer, labels in keys.items():
@@ -116,21 +137,25 @@ class OutcomeCells:
                 codes, names = np.zeros(len(score), dtype=np.int64), np.array([""], dtype=object)
             else:
                 codes, names = pd.factorize(labels.to_numpy(dtype=object), use_na_sentinel=True)
+            _within(slicer, len(names), (max_keys or {}).get(slicer, MAX_KEYS))
             kept = codes >= 0
-            cell = codes[kept] * size + point[kept]
-            length = len(names) * size
-            columns = {name: (np.bincount(cell, weights=w[kept], minlength=length) if w is not None
-                              else np.zeros(length)) for name, w in weights.items()}
-            filled = np.flatnonzero(columns["events"] + columns["nonevents"])
+            # the (key, point) cells the batch fills, numbered compactly: at most the batch's rows
+            cell, filled = pd.factorize(codes[kept] * size + point[kept], sort=True)
+            filled = np.asarray(filled, dtype=np.int64)
             index = pd.MultiIndex.from_arrays([np.asarray(names, dtype=object)[filled // size], filled % size],
                                               names=["key", "point"])
-            tables[slicer] = pd.DataFrame({name: values[filled] for name, values in columns.items()}, index=index)
-        return cls(points, tables)
+            tables[slicer] = pd.DataFrame({name: np.bincount(cell, weights=weights[name][kept], minlength=len(filled))
+                                           for name in SUMS}, index=index)
+        return cls(points, tables, dict(max_keys or {}))
 
     def merge(self, other: "OutcomeCells") -> "OutcomeCells":
         """The cells of both batches."""
-        return OutcomeCells(self.points, {slicer: pd.concat([table, other.tables[slicer]]).groupby(
-            level=["key", "point"], sort=False).sum() for slicer, table in self.tables.items()})
+        tables = {}
+        for slicer, table in self.tables.items():
+            tables[slicer] = pd.concat([table, other.tables[slicer]]).groupby(level=["key", "point"], sort=False).sum()
+            _within(slicer, tables[slicer].index.get_level_values("key").nunique(),
+                    self.max_keys.get(slicer, MAX_KEYS))
+        return OutcomeCells(self.points, tables, self.max_keys)
 
     def keys(self, slicer: str) -> dict[str, int]:
         """Each key of a slicer and its rows."""
@@ -196,6 +221,18 @@ def auc_tie_bound(events: np.ndarray, nonevents: np.ndarray) -> float:
     return float(np.dot(e, n) / (2 * m * k)) if m and k else math.nan
 
 
+def bound_text(bound: float) -> str:
+    """A bound to two significant figures, rounded up (a bound shown rounded down would understate it).
+
+    >>> bound_text(0.0149), bound_text(0.000121), bound_text(0.02)
+    ('0.015', '0.00013', '0.02')
+    """
+    if not math.isfinite(bound) or bound <= 0:
+        return f"{bound:g}"
+    scale = 10.0 ** (math.floor(math.log10(bound)) - 1)
+    return f"{math.ceil(round(bound / scale, 9)) * scale:.2g}"
+
+
 def ks_distance(events: np.ndarray, nonevents: np.ndarray) -> float:
     """The largest gap between the ECDFs of the events' and non-events' scores, taken at each
     point's end: the KS statistic (``scipy.stats.ks_2samp``) when each point is one value.
@@ -251,7 +288,8 @@ def spiegelhalter(cells: pd.DataFrame) -> tuple[float, float]:
 
 def roc_points(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Outcomes, scores and weights whose weighted ROC curve (``sklearn.metrics.roc_curve`` with
-    ``sample_weight``) is the sample's: each point's events and non-events at its score."""
+    ``sample_weight``) is the sample's: each point's events and non-events at its score, the score
+    being the point's number (a ROC curve uses only the scores' order, which the points keep)."""
     members = cells.index.to_numpy()
     y = np.r_[np.ones(len(cells)), np.zeros(len(cells))]
     weights = np.r_[cells["events"].to_numpy(), cells["nonevents"].to_numpy()]

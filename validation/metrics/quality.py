@@ -492,7 +492,8 @@ def vintage_table(periods: pd.Series, target: pd.Series | None, *, window: int |
 
 
 def period_names(periods: pd.Series) -> pd.Series:
-    """The period labels as text (a missing period reads ``None``), as :func:`vintage_table` groups them."""
+    """The period labels as text, as :func:`vintage_table` groups them (a missing period is left
+    out of the groups)."""
     return periods.astype(object).where(periods.notna(), None).astype(str)
 
 

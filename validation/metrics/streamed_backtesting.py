@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -38,9 +38,13 @@ class Outcomes:
 
 def read_outcomes(reference: Sample, current: Sample, *, score: str, target: str, grades: tuple[float, ...] | None,
                   threshold: float | None, slicers: Mapping[str, KeyOf], columns: list[str],
-                  loss: Callable[[pd.DataFrame], np.ndarray] | None = None) -> Outcomes:
+                  loss: Callable[[pd.DataFrame], np.ndarray] | None = None,
+                  loss_columns: Sequence[str] = ()) -> Outcomes:
     """The cells of both samples: the whole of each, and per slicer of the current one (``slicers``:
-    name -> the key of each row of a batch, reading ``columns``); ``loss`` each row's ``LGD x EAD``."""
+    name -> the key of each row of a batch, reading ``columns``); ``loss`` each row's ``LGD x EAD``
+    (reading ``loss_columns``, the only columns read of the reference besides the score and target).
+    A slicer of more than :data:`~validation.metrics.outcome_cells.MAX_KEYS` values raises
+    :class:`~validation.metrics.outcome_cells.TooManyKeys`."""
     ref_scan, cur_scan = score_scan(reference, score), score_scan(current, score)
     if grades is None:
         n = ref_scan.n - ref_scan.n_missing
@@ -49,9 +53,10 @@ def read_outcomes(reference: Sample, current: Sample, *, score: str, target: str
     cuts = [*grades, *([oc.decision_cut(threshold)] if threshold is not None else [])]
     whole: dict[str, KeyOf | None] = {"": None}
     ref_cells = outcome_cells(reference, score=score, target=target, points=oc.ScorePoints.of(ref_scan, cuts),
-                              keys=whole, columns=columns, loss=loss)
+                              keys=whole, columns=list(loss_columns), loss=loss)
     cur_cells = outcome_cells(current, score=score, target=target, points=oc.ScorePoints.of(cur_scan, cuts),
-                              keys={**whole, **slicers}, columns=columns, loss=loss)
+                              keys={**whole, **slicers}, columns=list(dict.fromkeys([*columns, *loss_columns])),
+                              loss=loss)
     return Outcomes(ref_cells, cur_cells, tuple(grades))
 
 

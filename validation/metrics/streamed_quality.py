@@ -64,7 +64,8 @@ class ColumnSummary:
             present = values.to_numpy(dtype=float, na_value=np.nan)[~mask]
             if present.size:
                 summary.minimum, summary.maximum = float(present.min()), float(present.max())
-        elif kind == "text":
+        if kind in ("text", "boolean"):  # a boolean batch counts its values too: read whole with a missing
+            # value, the column is text ("True", "False"), and so is it when another batch has one
             counts = (values[~mask] if summary.missing else values).astype(str).value_counts(sort=False)
             summary.counts = counts.astype("int64")
             summary.sketch = _bottom(pd.util.hash_array(counts.index.to_numpy(dtype=object)))
@@ -73,9 +74,10 @@ class ColumnSummary:
 
     def merge(self, other: "ColumnSummary") -> "ColumnSummary":
         kinds = {k for k in (self.kind, other.kind) if k is not None}
-        if len(kinds) > 1 and not kinds <= _NUMBERS:
-            raise ValueError(f"a column is {' in one batch and '.join(sorted(kinds))} in another")
-        kind = ("float" if len(kinds) > 1 else kinds.pop()) if kinds else None
+        if len(kinds) > 1 and not (kinds <= _NUMBERS or kinds == {"boolean", "text"}):
+            raise ValueError(f"{' in one batch and '.join(sorted(kinds))} in another (a CSV file's chunks are typed "
+                             "one by one: write the file as parquet, or the column's values all of one kind)")
+        kind = ("float" if kinds <= _NUMBERS else "text") if len(kinds) > 1 else (kinds.pop() if kinds else None)
         counts = self.counts.add(other.counts, fill_value=0).astype("int64") if len(other.counts) else self.counts
         merged = ColumnSummary(kind, self.empty_kind, self.rows + other.rows, self.missing + other.missing,
                                min(self.minimum, other.minimum), max(self.maximum, other.maximum), counts,
@@ -142,12 +144,17 @@ class SampleSummary:
     (:func:`duplicates`), else ``None`` (:func:`duplicate_rows` counts them in passes of their own)."""
 
     def merge(self, other: "SampleSummary") -> "SampleSummary":
+        columns = {}
+        for column, summary in self.columns.items():
+            try:
+                columns[column] = summary.merge(other.columns[column])
+            except ValueError as exc:
+                raise ValueError(f"column {column!r} is {exc}") from None
         hashes = None
         if self.hashes is not None and other.hashes is not None \
                 and sum(map(len, self.hashes)) + sum(map(len, other.hashes)) <= HASHES_PER_PASS:
             hashes = self.hashes + other.hashes
-        return SampleSummary({c: s.merge(other.columns[c]) for c, s in self.columns.items()},
-                             self.period_rows.add(other.period_rows, fill_value=0),
+        return SampleSummary(columns, self.period_rows.add(other.period_rows, fill_value=0),
                              self.period_defaults.add(other.period_defaults, fill_value=0),
                              self.defaults + other.defaults, hashes)
 
@@ -198,10 +205,29 @@ def outside_counts(sample: Sample, ranges: Mapping[str, tuple[float, float]],
 
 
 def row_hashes(frame: pd.DataFrame) -> np.ndarray:
-    """A 64-bit hash of each row's values (``pandas.util.hash_pandas_object``), numbers as floats so
-    that a batch read as integers and one read as floats (a missing value) hash alike."""
-    frame = frame.apply(lambda c: c.astype(float) if quality.kind_of(c) in _NUMBERS else c)
+    """A 64-bit hash of each row's values (``pandas.util.hash_pandas_object``), each number in one
+    form whether its batch was read as integers or, with a missing value, as floats
+    (:func:`canonical_numbers`)."""
+    frame = frame.apply(lambda c: canonical_numbers(c) if quality.kind_of(c) in _NUMBERS else c)
     return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+
+def canonical_numbers(values: pd.Series) -> np.ndarray:
+    """Numbers as 64-bit integers: a whole number as itself (so 3 and 3.0 are one value, and two
+    integers above 2**53 stay two), any other float as its bits (missing values included).
+
+    >>> canonical_numbers(pd.Series([3, 2**60 + 1])).tolist() == canonical_numbers(pd.Series([3.0, 2**60 + 1])).tolist()
+    False
+    >>> canonical_numbers(pd.Series([3])).tolist() == canonical_numbers(pd.Series([3.0])).tolist()
+    True
+    """
+    if pd.api.types.is_integer_dtype(values):
+        return values.to_numpy(dtype=np.int64)
+    x = values.to_numpy(dtype=float, na_value=np.nan)
+    whole = np.isfinite(x) & (x == np.floor(x)) & (np.abs(x) < 2.0**63)
+    forms = x.view(np.int64).copy()
+    forms[whole] = x[whole].astype(np.int64)
+    return forms
 
 
 def duplicate_rows(sample: Sample, columns: list[str], rows: int) -> int:
@@ -269,6 +295,6 @@ def kinds(summary: SampleSummary) -> dict[str, str]:
 
 def describe(summary: SampleSummary, *, target: str | None) -> dict[str, Any]:
     """:func:`~validation.metrics.quality.describe_sample` of a summarised sample."""
-    labels = [str(p) for p in summary.period_rows.index if p != "None"]
+    labels = [str(p) for p in summary.period_rows.index]
     rate = summary.defaults / summary.rows if target is not None and summary.rows else None
     return quality.description(summary.rows, labels, rate)
