@@ -385,3 +385,128 @@ def test_a_version_may_read_its_own_sql_source(tmp_path: Path) -> None:
     assert second.data.current.query_sha256 == hashlib.sha256(b"select 1 as x").hexdigest()
     assert isinstance(first.data.reference, SqlSource) and first.data.reference.table == "dev"
     assert third.data.reference == str(tmp_path / "data" / "ref.parquet")
+
+
+def _batched_spec(path: Path, reference: Any, current: Any, checks: list[str]) -> Path:
+    path.write_text(yaml.safe_dump({
+        "model": {"name": "batched", "version": "1"},
+        "data": {"reference": reference, "current": current, "target": "default", "score": "pd",
+                 "features": ["income", "tenure", "region"], "protected": ["sex"], "time": "month",
+                 "segments": ["region"], "batch_rows": 1000},
+        "decision": {"threshold": 0.2, "favourable": "below"},
+        "checks": checks}))
+    return path
+
+
+BATCH_CHECKS = ["drift", "fairness", "backtesting", "data_quality"]
+
+
+def test_sql_sources_read_in_batches_judge_as_their_files(postgres: Server, password: str, tmp_path: Path) -> None:
+    """With ``data.batch_rows``, PostgreSQL (a server-side cursor) and DuckDB sources are
+    snapshotted a batch at a time into row groups of ``batch_rows`` rows, and every check that
+    reads batches finds, to the last digit, what it finds on the same rows read in batches from
+    parquet files. A missing income in the second batch only (its batch has floats, the first's
+    none) still makes one column."""
+    from conftest import synthetic_sample
+
+    reference, current = synthetic_sample(4000, seed=1), synthetic_sample(3500, seed=2, shift=0.2)
+    current.loc[current.index[1500:1503], "income"] = np.nan
+    folder = tmp_path / "data"
+    folder.mkdir()
+    reference.to_parquet(folder / "ref.parquet")
+    current.to_parquet(folder / "cur.parquet")
+    engine = postgres.engine()
+    reference.to_sql("batched_reference", engine, index=False, if_exists="replace")
+    current.to_sql("batched_current", engine, index=False, if_exists="replace")
+    engine.dispose()
+    specs = {
+        "files": _batched_spec(tmp_path / "files.yaml", "data/ref.parquet", "data/cur.parquet", BATCH_CHECKS),
+        "postgresql": _batched_spec(tmp_path / "pg.yaml", {"sql": postgres.url(), "table": "batched_reference"},
+                                    {"sql": postgres.url(), "query": "select * from batched_current"}, BATCH_CHECKS),
+        "duckdb": _batched_spec(tmp_path / "duck.yaml",
+                                {"sql": "duckdb:///:memory:", "query": "select * from read_parquet('data/ref.parquet')"},
+                                {"sql": "duckdb:///:memory:", "query": "select * from read_parquet('data/cur.parquet')"},
+                                BATCH_CHECKS),
+    }
+    results = {}
+    for name, spec in specs.items():
+        result = CliRunner().invoke(main, ["run", str(spec), "--out", str(tmp_path / name), "--quiet"])
+        assert result.exit_code in (0, 1), (name, result.output, result.exception)
+        pack = next((tmp_path / name / "batched" / "1").iterdir())
+        results[name] = json.loads((pack / "results.json").read_text())
+        if name != "files":
+            assert _manifest(pack)["inputs"]["data.current"]["rows"] == 3500
+    for check in results["files"]["checks"]:
+        assert check["error"] is None and check["summary"]["batch_rows"] == 1000, check["name"]
+        assert len(check["findings"]) > 3, check["name"]  # a check that found nothing would agree trivially
+    for name in ("postgresql", "duckdb"):
+        assert _raw(results[name]) == _raw(results["files"]), name
+        assert [c["status"] for c in results[name]["checks"]] == [c["status"] for c in results["files"]["checks"]]
+    # a notebook run by hand takes its own snapshot, in batches too
+    from validation.checks import run_check
+
+    by_hand = run_check("backtesting", specs["postgresql"])
+    assert by_hand.summary["batch_rows"] == 1000
+    assert json.dumps(by_hand.findings, sort_keys=True, default=str) == \
+        json.dumps(run_check("backtesting", specs["files"]).findings, sort_keys=True, default=str)
+
+
+def test_a_postgresql_snapshot_in_batches_is_fetched_from_a_server_side_cursor(postgres: Server, password: str,
+                                                                                tmp_path: Path) -> None:
+    """The rows come a batch at a time from a server-side cursor (``FETCH FORWARD`` is what the
+    server is asked while the first batch is held), not all at once into the client, and the
+    snapshot's row groups are the batches."""
+    import pyarrow.parquet as pq
+
+    from validation.inputs.spec import SqlSource
+    from validation.inputs.sql import SnapshotStore, read_sql_batches
+
+    engine = postgres.engine()
+    pd.DataFrame({"x": np.arange(2500), "y": np.arange(2500) * 0.5}).to_sql("cursor_rows", engine, index=False,
+                                                                           if_exists="replace")
+    source = SqlSource(sql=postgres.url(), table="cursor_rows")
+    frames = read_sql_batches(source, "data.current", ["x"], folder=tmp_path, batch_rows=1000)
+    first = next(frames)
+    with engine.connect() as connection:
+        asked = [row[0] for row in connection.exec_driver_sql(
+            "select query from pg_stat_activity where starts_with(query, 'FETCH FORWARD') "
+            "and strpos(query, 'validation_snapshot') > 0")]
+    assert asked and "1000" in asked[0], asked
+    assert [len(first), *map(len, frames)] == [1000, 1000, 500] and list(first.columns) == ["x"]
+    engine.dispose()
+    store = SnapshotStore()
+    snapshot = store.take(source, "data.current", ["x", "y"], folder=tmp_path, batch_rows=1000)
+    meta = pq.ParquetFile(snapshot.path).metadata
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [1000, 1000, 500]
+    assert snapshot.rows == 2500 and snapshot.columns == ("x", "y")
+    assert pd.read_parquet(snapshot.path)["y"].tolist() == (np.arange(2500) * 0.5).tolist()
+    store.close()
+
+
+def test_batches_of_different_types_make_one_column_or_a_clear_error(tmp_path: Path) -> None:
+    """A batch's types are its own values' (a column of missing values only, whole numbers with a
+    missing value): the snapshot holds each column in the type of all its batches, as a whole
+    read gives it; numbers in one batch and text in another name the column."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from validation.errors import DataError
+    from validation.inputs.spec import SqlSource
+    from validation.inputs.sql import _write_batches
+
+    source = SqlSource(sql="duckdb:///:memory:", table="t")
+    batches = [[(None, 1, "x"), (None, 2, None)], [("p", 3.5, None), ("q", None, None)]]  # rows as a cursor gives
+    frames = [pd.DataFrame.from_records(rows, columns=["a", "b", "c"], coerce_float=True) for rows in batches]
+    rows, names = _write_batches(iter(frames), tmp_path / "s.parquet", source, "data.current", 1000)
+    table = pq.read_table(tmp_path / "s.parquet")
+    assert (rows, names) == (4, ("a", "b", "c"))
+    whole = pa.Table.from_pandas(pd.DataFrame.from_records(batches[0] + batches[1], columns=["a", "b", "c"],
+                                                           coerce_float=True), preserve_index=False)  # as read whole
+    assert table.schema.types == whole.schema.types and pa.types.is_floating(table.schema.field("b").type)
+    assert table.column("a").to_pylist() == [None, None, "p", "q"]
+    assert table.column("b").to_pylist()[:3] == [1.0, 2.0, 3.5]
+    assert not list(tmp_path.glob("*.parts"))
+    clash = [pd.DataFrame({"a": [1, 2]}), pd.DataFrame({"a": ["p", "q"]})]
+    with pytest.raises(DataError, match="column 'a': holds text in some rows and whole numbers in others"):
+        _write_batches(iter(clash), tmp_path / "t.parquet", source, "data.current", 1000)
+    assert not (tmp_path / "t.parquet").exists() and not list(tmp_path.glob("*.parts"))

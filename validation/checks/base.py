@@ -231,6 +231,10 @@ class CheckContext:
     runner_inputs: Mapping[str, Any] = field(default_factory=dict)
     clients: dict[str, Any] = field(default_factory=dict)
     """Scheduler address -> the ``distributed.Client`` a check opened to the cluster it runs on."""
+    sources: Mapping[str, str] = field(default_factory=dict)
+    """Spec key -> the parquet snapshot of its SQL source that the samples are read from."""
+    keep: Any = field(default=None, repr=False, compare=False)
+    """What must live as long as the context (the snapshots a notebook run by hand took)."""
 
     @property
     def reference(self) -> "pd.DataFrame":
@@ -245,7 +249,8 @@ class CheckContext:
         columns alone, each checked as a whole sample's are (:func:`validation.inputs.samples.sample_batches`)."""
         from validation.inputs.samples import sample_batches
 
-        return functools.partial(sample_batches, self.spec, role, features=self.samples.features, roles=False)
+        return functools.partial(sample_batches, self.spec, role, features=self.samples.features, roles=False,
+                                 sources=self.sources)
 
     def sample(self, role: str) -> "Sample":
         """A sample read in batches, summarised where the run is: on the Dask cluster the notebook
@@ -255,14 +260,14 @@ class CheckContext:
         from validation.metrics.streamed_drift import LocalSample
 
         address = scheduler()
-        path = str(getattr(self.spec.data, role.removeprefix("data.")))
+        path = self.sources.get(role) or str(getattr(self.spec.data, role.removeprefix("data.")))
         if address is None or not path.lower().endswith((".parquet", ".pq")):
             return LocalSample(self.batches(role))
         if address not in self.clients:
             from distributed import Client
 
             self.clients[address] = Client(address, timeout=30)
-        return cluster_sample(self.clients[address], self.spec, role, self.samples.features)
+        return cluster_sample(self.clients[address], self.spec, role, self.samples.features, self.sources)
 
     def previous(self) -> "ModelVersionSpec | None":
         """The version listed before this one in the same spec, if any (no second parse)."""

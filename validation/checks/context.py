@@ -70,11 +70,24 @@ def open_context(spec: str | Path | None = None, version: str | None = None, *,
         if isinstance(source, SqlSource) and key in expected:  # a planned run's rows are its snapshot's
             raise InputError(f"{key} ({source}) is a SQL source with a sha256 recorded but no snapshot "
                              f"({SNAPSHOT_PREFIX}{key}) to read the planned rows from; run the pack again")
-    samples = batch_samples(entry) if entry.data.batch_rows is not None else load_samples(entry, sources=snapshots)
+    keep = None
+    if entry.data.batch_rows is not None:
+        if any(isinstance(files[key], SqlSource) for key in ("data.reference", "data.current")):
+            # a notebook run by hand: its own snapshot of the query, read in batches like a planned run's
+            from validation.inputs.samples import wanted_columns
+            from validation.inputs.sql import SnapshotStore, take_snapshots
+
+            keep = SnapshotStore()
+            taken = take_snapshots(entry, keep, wanted_columns(entry))
+            snapshots.update({key: str(snapshot.path) for key, snapshot in taken.items() if key not in snapshots})
+        samples = batch_samples(entry, sources=snapshots)
+    else:
+        samples = load_samples(entry, sources=snapshots)
     for key in VERIFIED_INPUTS:
         if key in files and files[key] is not None and not isinstance(files[key], SqlSource):
             _verify(key, str(files[key]), expected.get(key))
-    return CheckContext(entry, spec_file, samples, Policy.for_spec(entry), dict(runner_inputs or {}))
+    return CheckContext(entry, spec_file, samples, Policy.for_spec(entry), dict(runner_inputs or {}),
+                        sources=snapshots, keep=keep)
 
 
 def check_parameters(check: Check, spec_values: Mapping[str, Any], overrides: Mapping[str, Any]) -> CheckParams:

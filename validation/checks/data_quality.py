@@ -274,7 +274,7 @@ class _InBatches(_Read):
         roles = ["reference", "current"] if s.has_reference else ["current"]
         self.summaries, self.copies = {}, {}
         for role in roles:  # the columns a whole sample is read with (identifiers dropped)
-            present = file_columns(context.spec, f"data.{role}")
+            present = file_columns(context.spec, f"data.{role}", context.sources)
             read = [c for c in (wanted_columns(context.spec) or present) if c in set(present) and c not in d.ids]
             time = d.time if d.time in read else None
             summary = sq.summarise(context.sample(f"data.{role}"), read, codes, time=time,

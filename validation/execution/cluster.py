@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
 
 if TYPE_CHECKING:
     from validation.inputs.batches import Batch
@@ -59,24 +59,25 @@ class ClusterSample:
         return level[0].result() if level else None
 
 
-def cluster_sample(client: Any, spec: "ModelVersionSpec", role: str, features: list[str]) -> ClusterSample:
-    """A version's sample (``data.reference`` or ``data.current``, a parquet file) as row groups for
-    the cluster behind ``client``, each checked as :func:`validation.inputs.samples.sample_batches`
-    checks a batch."""
+def cluster_sample(client: Any, spec: "ModelVersionSpec", role: str, features: list[str],
+                   sources: "Mapping[str, str] | None" = None) -> ClusterSample:
+    """A version's sample (``data.reference`` or ``data.current``, a parquet file, or the snapshot
+    of a SQL source in ``sources``) as row groups for the cluster behind ``client``, each checked
+    as :func:`validation.inputs.samples.sample_batches` checks a batch."""
     import functools
 
     from validation.inputs.batches import row_groups
 
-    path = str(getattr(spec.data, role.removeprefix("data.")))
-    read = functools.partial(_read_part, spec, role, features)
+    path = (sources or {}).get(role) or str(getattr(spec.data, role.removeprefix("data.")))
+    read = functools.partial(_read_part, spec, role, features, dict(sources or {}))
     return ClusterSample(client, read, [(index, start) for index, start, _ in row_groups(path)])
 
 
-def _read_part(spec: "ModelVersionSpec", role: str, features: list[str], index: int, start: int,
-               columns: list[str]) -> "Batch":
+def _read_part(spec: "ModelVersionSpec", role: str, features: list[str], sources: "Mapping[str, str]", index: int,
+               start: int, columns: list[str]) -> "Batch":
     from validation.inputs.samples import checked_row_group
 
-    return checked_row_group(spec, role, columns, features, index, start)
+    return checked_row_group(spec, role, columns, features, index, start, sources)
 
 
 def execute_on_worker(task: Any) -> Any:

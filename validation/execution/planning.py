@@ -149,7 +149,7 @@ def _plan_version(spec_file: Spec, entry: ModelVersionSpec, checks: list[str] | 
     selected = select_checks(entry, checks)
     snapshots = take_snapshots(entry, store, wanted_columns(entry))
     if entry.data.batch_rows is not None:  # the first batches checked here, every batch by the checks
-        samples = batch_samples(entry)
+        samples = batch_samples(entry, sources={key: str(snapshot.path) for key, snapshot in snapshots.items()})
     else:
         samples = load_samples(entry, sources={key: snapshot.path for key, snapshot in snapshots.items()})
     for name in selected:
@@ -157,7 +157,8 @@ def _plan_version(spec_file: Spec, entry: ModelVersionSpec, checks: list[str] | 
         if not check.why_not(entry):
             check.check_inputs(entry, samples, check_parameters(check, entry.checks.get(name, {}), {}))
     rows = ({"reference": len(samples.reference), "current": len(samples.current)} if entry.data.batch_rows is None
-            else {role.removeprefix("data."): row_count(str(getattr(entry.data, role.removeprefix("data."))))
+            else {role.removeprefix("data."): snapshots[role].rows if role in snapshots
+                  else row_count(str(getattr(entry.data, role.removeprefix("data."))))
                   for role in ("data.reference", "data.current")})
     features = samples.features
     del samples  # checked: each notebook loads its own copy; free this one now

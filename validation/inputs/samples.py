@@ -705,11 +705,17 @@ def load_samples(spec: ModelVersionSpec, *, load_model: bool = True,
 # --- samples read in batches (data.batch_rows) ---------------------------------------------------
 
 
-def file_columns(spec: ModelVersionSpec, role: str) -> list[str]:
+def _file(spec: ModelVersionSpec, role: str, sources: "Mapping[str, str | Path] | None") -> str:
+    """The file a sample is read from: the parquet snapshot a planned run took of a SQL source
+    (``sources``, by spec key), else the spec's file."""
+    return str((sources or {}).get(role) or _where(spec, role))
+
+
+def file_columns(spec: ModelVersionSpec, role: str, sources: "Mapping[str, str | Path] | None" = None) -> list[str]:
     """The columns of a sample's file, from its schema or header (no rows read)."""
     from validation.inputs.storage import problem
 
-    path = _where(spec, role)
+    path = _file(spec, role, sources)
     unusable = problem(path)
     if unusable is not None:
         raise DataError(path, None, unusable, role)
@@ -728,18 +734,19 @@ def file_columns(spec: ModelVersionSpec, role: str) -> list[str]:
 
 
 def sample_batches(spec: ModelVersionSpec, role: str, columns: list[str], *, features: list[str],
-                   roles: bool = True) -> "Iterator[Batch]":
+                   roles: bool = True, sources: "Mapping[str, str | Path] | None" = None) -> "Iterator[Batch]":
     """One sample's batches of ``data.batch_rows`` rows, each checked as :func:`load_samples`
     checks a whole sample (named columns present, target, score and the other roles valid, dates
     counted in periods, numbers finite): ``columns`` and (``roles``) every column with a role; a
     check reads its own columns alone (``roles=False``), each checked in every batch it reads.
+    A SQL source is read from its snapshot in ``sources`` (by spec key).
 
     Raises
     ------
     DataError
         Naming the file, the spec key and the column, for the first bad batch.
     """
-    for batch, _ in _checked_batches(spec, role, columns, features, roles=roles):
+    for batch, _ in _checked_batches(spec, role, columns, features, roles=roles, sources=sources):
         yield batch
 
 
@@ -758,7 +765,7 @@ class _BatchReading:
 
     @classmethod
     def of(cls, spec: ModelVersionSpec, role: str, columns: list[str], features: list[str], *,
-           roles: bool = True) -> "_BatchReading":
+           roles: bool = True, sources: "Mapping[str, str | Path] | None" = None) -> "_BatchReading":
         """``roles``: read (and check) every column with a role besides ``columns``, as the runner
         does with the first batch; otherwise ``columns`` alone, each checked in every batch."""
         d = spec.data
@@ -769,7 +776,7 @@ class _BatchReading:
         else:
             with_role = [c for c, key in named.items()
                          if key != "data.features" and not (c == d.time and role == "data.reference")]
-            present = set(file_columns(spec, role))
+            present = set(file_columns(spec, role, sources))
             read = list(dict.fromkeys([*columns, *[c for c in with_role if c in present]]))
             checked = {c: key for c, key in named.items() if c in read or key != "data.features"}
         numeric = [c for c, key in checked.items()
@@ -786,35 +793,37 @@ class _BatchReading:
 
 
 def _checked_batches(spec: ModelVersionSpec, role: str, columns: list[str], features: list[str], *,
-                     roles: bool = True) -> "Iterator[tuple[Batch, bool]]":
+                     roles: bool = True, sources: "Mapping[str, str | Path] | None" = None
+                     ) -> "Iterator[tuple[Batch, bool]]":
     """:func:`sample_batches`, each batch with whether its ``data.time`` held dates."""
     from validation.inputs.batches import Batch, iter_batches
 
-    reading = _BatchReading.of(spec, role, columns, features, roles=roles)
+    reading = _BatchReading.of(spec, role, columns, features, roles=roles, sources=sources)
     assert spec.data.batch_rows is not None, "batches are read when data.batch_rows is set"
-    for batch in iter_batches(_where(spec, role), reading.columns, role, batch_rows=spec.data.batch_rows):
+    for batch in iter_batches(_file(spec, role, sources), reading.columns, role, batch_rows=spec.data.batch_rows):
         frame, dated = reading.check(batch.frame)
         yield Batch(batch.start, frame), dated
 
 
 def checked_row_group(spec: ModelVersionSpec, role: str, columns: list[str], features: list[str], index: int,
-                      start: int) -> "Batch":
-    """Row group ``index`` of a sample's parquet file (its first row at ``start`` in the file),
-    ``columns`` alone, checked as :func:`sample_batches` checks a check's batch: what a cluster's
-    worker reads."""
+                      start: int, sources: "Mapping[str, str | Path] | None" = None) -> "Batch":
+    """Row group ``index`` of a sample's parquet file or snapshot (its first row at ``start`` in
+    the file), ``columns`` alone, checked as :func:`sample_batches` checks a check's batch: what a
+    cluster's worker reads."""
     from validation.inputs.batches import Batch, read_row_group
 
     reading = _BatchReading.of(spec, role, columns, features, roles=False)
-    frame, _ = reading.check(read_row_group(_where(spec, role), index, reading.columns))
+    frame, _ = reading.check(read_row_group(_file(spec, role, sources), index, reading.columns))
     return Batch(start, frame)
 
 
-def batch_samples(spec: ModelVersionSpec) -> Samples:
+def batch_samples(spec: ModelVersionSpec, sources: "Mapping[str, str | Path] | None" = None) -> Samples:
     """The samples of a version whose samples are read in batches (``data.batch_rows``): their
     columns and no rows, once the first batch of each is checked (:func:`sample_batches`) and the
-    two agree in kind; the checks then read the batches themselves."""
+    two agree in kind; the checks then read the batches themselves. A SQL source is read from
+    its snapshot in ``sources`` (by spec key)."""
     d = spec.data
-    features = spec.feature_columns(file_columns(spec, "data.reference"))
+    features = spec.feature_columns(file_columns(spec, "data.reference", sources))
     if not features:
         raise DataError(_where(spec, "data.reference"), None, "no feature columns; list them in data.features",
                         "data.reference")
@@ -822,8 +831,9 @@ def batch_samples(spec: ModelVersionSpec) -> Samples:
     first: dict[str, pd.DataFrame] = {}
     dated = False
     for role in ROLES:
-        present = set(file_columns(spec, role))
-        found = next(iter(_checked_batches(spec, role, [c for c in wanted if c in present], features)), None)
+        present = set(file_columns(spec, role, sources))
+        found = next(iter(_checked_batches(spec, role, [c for c in wanted if c in present], features,
+                                           sources=sources)), None)
         if found is None:
             raise DataError(_where(spec, role), None, "has no rows; a sample needs at least one row", role)
         first[role] = found[0].frame

@@ -609,10 +609,6 @@ def _check_batches(data: DataSection, path: Path) -> None:
     for key, (given, problem) in refusals.items():
         if given:
             raise SpecError(path, key, f"{problem} (data.batch_rows is set)")
-    for key in ("reference", "current"):
-        if isinstance(getattr(data, key), SqlSource):
-            raise SpecError(path, f"data.{key}", "a SQL source is read whole; with data.batch_rows give a parquet or "
-                            "CSV file (a snapshot of the query)")
 
 def _check_semantics(path: Path, key_prefix: str, entry: ModelVersionSpec) -> None:
     model, data = entry.model, entry.data

@@ -20,6 +20,8 @@ reads only the columns the checks need, and keeps what it read:
 - **Snapshots** (:class:`SnapshotStore`): a run reads each SQL source once, when it is planned,
   into a parquet file in a temporary folder of the run; every check of the run then reads those
   same rows, and the manifest records the query's sha256 and the snapshot's (:meth:`Snapshot.record`).
+  With ``data.batch_rows`` the snapshot is taken a batch at a time (:func:`read_sql_batches`),
+  into row groups of that many rows: one batch in memory, whatever the query returns.
 
 Every problem (a missing driver, an unknown dialect, an unreachable server, a bad query, a missing
 table, an unset variable, no rows) is a :class:`~validation.errors.DataError` naming the spec key
@@ -203,6 +205,26 @@ def read_sql(source: "SqlSource", role: str, columns: Sequence[str] | None, *, f
         Naming the key: a driver missing, an unreachable server, a failed query, a missing
         table, a duplicate column name, no rows.
     """
+    frame, = read_sql_batches(source, role, columns, folder=folder, batch_rows=None)
+    if frame.empty:
+        raise DataError(source.label, None, f"{_what(source, role)} returned no rows; a sample needs at least one row",
+                        role)
+    return frame
+
+
+def read_sql_batches(source: "SqlSource", role: str, columns: Sequence[str] | None, *, folder: Path,
+                     batch_rows: int | None) -> "Iterator[pd.DataFrame]":
+    """The rows of a SQL source as :func:`read_sql` reads them, ``batch_rows`` at a time (all at
+    once with ``None``), in memory bounded by the batch: PostgreSQL's rows come from a server-side
+    cursor (a client-side one would hold every row), DuckDB streams its results, and another
+    driver's ``fetchmany`` does what that driver does. A query with no rows gives one frame with
+    the columns and no rows.
+
+    Raises
+    ------
+    DataError
+        As :func:`read_sql`, at the batch where the problem shows.
+    """
     engine = _engine(source, role, folder)
     try:
         try:
@@ -212,7 +234,7 @@ def read_sql(source: "SqlSource", role: str, columns: Sequence[str] | None, *, f
                             f"server, the URL in {role}.sql and the credentials (${{VAR}} placeholders, the driver's "
                             "own such as PGPASSWORD)", role) from None
         with connection:
-            frame = _select(connection, source, role, columns, folder)
+            yield from _select(connection, source, role, columns, folder, batch_rows)
     except DataError:
         raise
     except Exception as exc:  # any driver's failure (a syntax error, a missing table or file) is the source's
@@ -220,15 +242,12 @@ def read_sql(source: "SqlSource", role: str, columns: Sequence[str] | None, *, f
                         f"{'query' if source.query is not None else 'table name'}", role) from None
     finally:
         engine.dispose()
-    if frame.empty:
-        raise DataError(source.label, None, f"{_what(source, role)} returned no rows; a sample needs at least one row",
-                        role)
-    return frame
 
 
 def _select(connection: "Connection", source: "SqlSource", role: str, columns: Sequence[str] | None,
-            folder: Path) -> "pd.DataFrame":
-    """The rows, only the columns wanted, in a transaction that is rolled back.
+            folder: Path, batch_rows: int | None) -> "Iterator[pd.DataFrame]":
+    """The rows, only the columns wanted, in a transaction that is rolled back: one frame, or
+    frames of ``batch_rows`` rows.
 
     Statements go to the driver's cursor as they are, with no parameters: a driver then reads no
     placeholder in them, so a query's ``LIKE 'x%'`` or ``':'`` mean what they say."""
@@ -256,13 +275,27 @@ def _select(connection: "Connection", source: "SqlSource", role: str, columns: S
         if not wanted:
             raise DataError(source.label, None, f"none of the columns the spec names is in the rows of "
                             f"{_what(source, role)}; it has: {', '.join(available[:20])}", role)
+        if batch_rows is not None and backend == "postgresql":  # a server-side cursor: rows fetched as asked
+            cursor.close()
+            cursor = raw.cursor(name="validation_snapshot")
         cursor.execute(f"SELECT {', '.join(quote(c) for c in wanted)} FROM (\n{inner}\n) AS q")
-        names = [str(d[0]) for d in cursor.description or []]
-        frame = pd.DataFrame.from_records(cursor.fetchall(), columns=names, coerce_float=True)
+        if batch_rows is None:
+            rows = cursor.fetchall()
+            yield pd.DataFrame.from_records(rows, columns=[str(d[0]) for d in cursor.description or []],
+                                            coerce_float=True)
+            return
+        first = True
+        while True:
+            rows = cursor.fetchmany(batch_rows)
+            if rows or first:  # a query with no rows: one frame of its columns
+                yield pd.DataFrame.from_records(rows, columns=[str(d[0]) for d in cursor.description or []],
+                                                coerce_float=True)
+            if len(rows) < batch_rows:
+                break
+            first = False
     finally:
         cursor.close()
         raw.rollback()  # nothing is ever committed
-    return frame
 
 
 def _arrow_table(frame: "pd.DataFrame", source: "SqlSource", role: str) -> Any:
@@ -327,6 +360,75 @@ class Snapshot:
         return record
 
 
+def _write_batches(frames: "Iterator[pd.DataFrame]", path: Path, source: "SqlSource", role: str,
+                   batch_rows: int) -> tuple[int, tuple[str, ...]]:
+    """Frames written to one parquet file in row groups of ``batch_rows`` rows; the rows and columns.
+
+    A batch's column types are those of its own values (a batch of missing values only, a whole
+    number column with a missing value), so each batch goes to a part file first, and the file is
+    written from the parts with each column in the type that holds every batch's values
+    (``pyarrow.unify_schemas``, permissive: integers and floats make floats, as :func:`read_sql`
+    gives them read whole): twice the snapshot on disk for a moment, one batch in memory."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    parts = path.with_name(path.stem + ".parts")
+    parts.mkdir()
+    try:
+        schemas: list[Any] = []
+        rows, names = 0, tuple[str, ...]()
+        for number, frame in enumerate(frames):
+            names = tuple(map(str, frame.columns))
+            if frame.empty:
+                continue
+            table = _arrow_table(frame, source, role).replace_schema_metadata(None)
+            pq.write_table(table, parts / f"{number:08d}.parquet")
+            schemas.append(table.schema)
+            rows += len(frame)
+            del frame, table
+        if not rows:
+            raise DataError(source.label, None, f"{_what(source, role)} returned no rows; a sample needs at least one "
+                            "row", role)
+        types = {name: {s.field(name).type for s in schemas} - {pa.null()} for name in names}
+        try:
+            unified = pa.unify_schemas(schemas, promote_options="permissive")
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            column, kinds = next(((name, sorted({_kind(t) for t in found})) for name, found in types.items()
+                                  if len(found) > 1), (None, ["values of several types"]))
+            raise DataError(source.label, column, f"holds {' in some rows and '.join(kinds)} in others; cast it in "
+                            "the query (CAST(... AS ...)) to one type", role) from None
+        # where the batches agree, their type (a whole read's); else the type that holds them all
+        schema = pa.schema([pa.field(name, next(iter(found)) if len(found) == 1 else unified.field(name).type)
+                            for name, found in types.items()])
+        with pq.ParquetWriter(path, schema) as writer:
+            for part in sorted(parts.iterdir()):
+                writer.write_table(pq.read_table(part).cast(schema), row_group_size=batch_rows)
+                part.unlink()
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    finally:
+        shutil.rmtree(parts, ignore_errors=True)
+    return rows, names
+
+
+def _kind(arrow_type: Any) -> str:
+    """An Arrow type in words, for messages.
+
+    >>> import pyarrow as pa
+    >>> _kind(pa.int64()), _kind(pa.large_string()), _kind(pa.timestamp("us"))
+    ('whole numbers', 'text', 'dates')
+    """
+    import pyarrow as pa
+
+    for test, words in ((pa.types.is_integer, "whole numbers"), (pa.types.is_floating, "numbers"),
+                        (pa.types.is_boolean, "booleans"), (pa.types.is_temporal, "dates"),
+                        (lambda t: pa.types.is_string(t) or pa.types.is_large_string(t), "text")):
+        if test(arrow_type):
+            return words
+    return str(arrow_type)
+
+
 def _file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -363,23 +465,29 @@ class SnapshotStore:
         if self._finalizer is not None:
             self._finalizer()
 
-    def take(self, source: "SqlSource", role: str, columns: Sequence[str] | None, *, folder: Path) -> Snapshot:
-        """Read the source (once per source, columns and folder) into a parquet snapshot."""
+    def take(self, source: "SqlSource", role: str, columns: Sequence[str] | None, *, folder: Path,
+             batch_rows: int | None = None) -> Snapshot:
+        """Read the source (once per source, columns, folder and batch size) into a parquet
+        snapshot: whole, or (``batch_rows``, for samples read in batches) a batch at a time into
+        row groups of ``batch_rows`` rows, in memory bounded by the batch."""
         import time
 
         import pyarrow.parquet as pq
 
         key = hashlib.sha256(repr((source.model_dump(mode="json"), None if columns is None else list(columns),
-                                   str(folder))).encode()).hexdigest()
+                                   str(folder), batch_rows)).encode()).hexdigest()
         if key in self._taken:
             return _for_role(self._taken[key], role)
         started = time.perf_counter()
-        frame = read_sql(source, role, columns, folder=folder)
-        table = _arrow_table(frame, source, role)
         path = self.folder / f"{key[:16]}.parquet"
-        pq.write_table(table, path)
-        snapshot = Snapshot(role, source, path, _file_sha256(path), len(frame), tuple(map(str, frame.columns)),
-                            time.perf_counter() - started, self)
+        if batch_rows is None:
+            frame = read_sql(source, role, columns, folder=folder)
+            pq.write_table(_arrow_table(frame, source, role), path)
+            rows, names = len(frame), tuple(map(str, frame.columns))
+        else:
+            rows, names = _write_batches(read_sql_batches(source, role, columns, folder=folder, batch_rows=batch_rows),
+                                         path, source, role, batch_rows)
+        snapshot = Snapshot(role, source, path, _file_sha256(path), rows, names, time.perf_counter() - started, self)
         self._taken[key] = snapshot
         return snapshot
 
@@ -395,12 +503,14 @@ def _for_role(snapshot: Snapshot, role: str) -> Snapshot:
 
 def take_snapshots(spec: Any, store: SnapshotStore, columns: Sequence[str] | None) -> dict[str, Snapshot]:
     """Snapshot every SQL source of a model version (``data.reference``, ``data.current``) with
-    the columns the checks need; returns them by spec key (none when the spec has no SQL source)."""
+    the columns the checks need, in batches of ``data.batch_rows`` rows when it is set; returns
+    them by spec key (none when the spec has no SQL source)."""
     from validation.inputs.spec import SqlSource
 
     taken: dict[str, Snapshot] = {}
     for role in ("data.reference", "data.current"):
         source = getattr(spec.data, role.removeprefix("data."))
         if isinstance(source, SqlSource):
-            taken[role] = store.take(source, role, columns, folder=spec.path.parent)
+            taken[role] = store.take(source, role, columns, folder=spec.path.parent,
+                                     batch_rows=spec.data.batch_rows)
     return taken
