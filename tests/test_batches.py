@@ -234,9 +234,9 @@ def test_the_message_lists_the_checks_that_read_batches() -> None:
 def test_a_required_check_that_reads_whole_samples_must_be_waived(write_spec: Callable[..., Path],
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Reading in batches never drops a check the materiality requires without a reason on record.
-    Every check a scores-only spec requires reads batches now (explainability, required at high
-    materiality, applies to a model artifact, which batches cannot score yet), so backtesting is
-    made a check that reads whole samples here."""
+    Every check a scores-only spec requires reads batches (explainability, required at high
+    materiality, needs a model artifact), so backtesting is made a check that reads whole samples
+    here."""
     from validation.checks import REGISTRY
     from validation.errors import SpecError
     from validation.inputs.spec import load_spec
@@ -251,3 +251,47 @@ def test_a_required_check_that_reads_whole_samples_must_be_waived(write_spec: Ca
                          "waivers": {"backtesting": "reads whole samples; run on the 1% sample monthly"}},
                         name="waived.yaml")
     assert load_spec(waived).versions[0].required_checks() == ["fairness", "backtesting"]
+
+
+def test_an_artifact_scores_the_samples_batch_by_batch(write_spec: Callable[..., Path], tmp_path: Path) -> None:
+    """No ``data.score``: each batch is scored with the model artifact (a scikit-learn pipeline
+    saved with skops, loaded once per process), here and on a cluster; every finding of the four
+    checks is the one of the samples read whole and scored at once."""
+    import skops.io as sio
+    from distributed import LocalCluster
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from validation.execution.pipeline import run_specs
+    from validation.inputs.artifacts import sha256_file
+
+    features = ["income", "tenure", "region"]
+    reference, current = synthetic_sample(4000, seed=1), synthetic_sample(3500, seed=2, shift=0.2)
+    model = make_pipeline(make_column_transformer((StandardScaler(), ["income", "tenure"]),
+                                                  (OneHotEncoder(handle_unknown="ignore"), ["region"])),
+                          LogisticRegression()).fit(reference[features], reference["default"])
+    reference, current = reference.drop(columns="pd"), current.drop(columns="pd")
+    sio.dump(model, tmp_path / "pd.skops")
+    document = {"model": {"artifact": "pd.skops", "artifact_sha256": sha256_file(tmp_path / "pd.skops")},
+                "data": {"ids": [], "score": None, "time": "month", "protected": ["sex"], "segments": ["region"]},
+                "checks": ["drift", "fairness", "backtesting", "data_quality"]}
+    whole = write_spec(document, name="whole.yaml", reference=reference, current=current)
+    batched = write_spec({**document, "data": {**document["data"], "batch_rows": ROWS}}, name="batched.yaml",
+                         reference=reference, current=current)
+    done, expected = _run(whole, tmp_path / "whole")
+    assert done.returncode in (0, 1), done.stderr
+    done, got = _run(batched, tmp_path / "batched")
+    assert done.returncode in (0, 1), done.stderr
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        (outcome,), _ = run_specs([batched], out=tmp_path / "cluster", scheduler=cluster.scheduler_address)
+    assert expected is not None and got is not None
+    for name in ("drift", "fairness", "backtesting", "data_quality"):
+        assert _check(got, name)["summary"]["batch_rows"] == ROWS
+        _same_findings(_check(expected, name), _check(got, name), None)
+        _same_findings(_check(got, name), _check(outcome.results, name), None)
+    assert ("psi", "score") in {(f["metric"], f["subject"]) for f in _drift(got)["findings"]}
+    assert _check(got, "backtesting")["summary"]["current_rows"] == 3500
+    assert _check(got, "data_quality")["summary"]["sample_description"] == \
+        _check(expected, "data_quality")["summary"]["sample_description"]

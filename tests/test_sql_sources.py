@@ -423,10 +423,9 @@ def test_sql_sources_read_in_batches_judge_as_their_files(postgres: Server, pass
         "files": _batched_spec(tmp_path / "files.yaml", "data/ref.parquet", "data/cur.parquet", BATCH_CHECKS),
         "postgresql": _batched_spec(tmp_path / "pg.yaml", {"sql": postgres.url(), "table": "batched_reference"},
                                     {"sql": postgres.url(), "query": "select * from batched_current"}, BATCH_CHECKS),
-        "duckdb": _batched_spec(tmp_path / "duck.yaml",
-                                {"sql": "duckdb:///:memory:", "query": "select * from read_parquet('data/ref.parquet')"},
-                                {"sql": "duckdb:///:memory:", "query": "select * from read_parquet('data/cur.parquet')"},
-                                BATCH_CHECKS),
+        "duckdb": _batched_spec(tmp_path / "duck.yaml", *({"sql": "duckdb:///:memory:",
+                                                          "query": f"select * from read_parquet('data/{name}.parquet')"}
+                                                         for name in ("ref", "cur")), BATCH_CHECKS),
     }
     results = {}
     for name, spec in specs.items():

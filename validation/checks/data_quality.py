@@ -267,7 +267,7 @@ class _InBatches(_Read):
     pass per 16M rows for its duplicated rows."""
 
     def __init__(self, context: CheckContext, columns: list[str], codes: dict[str, list[Any]]) -> None:
-        from validation.inputs.samples import file_columns, wanted_columns
+        from validation.inputs.samples import SCORE_FROM_ARTIFACT, file_columns, scores_from_artifact, wanted_columns
         from validation.metrics import streamed_quality as sq
 
         s, d = context.samples, context.spec.data
@@ -276,6 +276,8 @@ class _InBatches(_Read):
         for role in roles:  # the columns a whole sample is read with (identifiers dropped)
             present = file_columns(context.spec, f"data.{role}", context.sources)
             read = [c for c in (wanted_columns(context.spec) or present) if c in set(present) and c not in d.ids]
+            if scores_from_artifact(context.spec):  # as a sample read whole holds them
+                read.append(SCORE_FROM_ARTIFACT)
             time = d.time if d.time in read else None
             summary = sq.summarise(context.sample(f"data.{role}"), read, codes, time=time,
                                    target=s.target if s.target in read else None)

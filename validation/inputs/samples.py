@@ -21,6 +21,7 @@ orders an identifier's rows by the full time, are dates in ``data.time`` turned 
 from __future__ import annotations
 
 import csv
+import functools
 import datetime
 import re
 from dataclasses import dataclass, field
@@ -642,16 +643,43 @@ def _score_from_artifact(spec: ModelVersionSpec, frames: dict[str, pd.DataFrame]
     for role, frame in frames.items():
         path = _where(spec, role)
         if score in frame.columns:
-            raise DataError(path, score, "clashes with the scores computed from the artifact; "
-                            "name it as data.score or rename it", role)
-        try:
-            frame[score] = predict_scores(model, frame[features], source=str(path), role=role)
-        except DataError:
-            raise
-        except Exception as exc:
-            raise DataError(path, None, f"the model could not score this sample ({type(exc).__name__}: "
-                            f"{exc}); check data.features against the model", role) from None
+            raise _score_clash(path, role)
+        frame[score] = _scores(model, frame[features], path, role)
     return score
+
+
+def _score_clash(path: str, role: str) -> DataError:
+    return DataError(path, SCORE_FROM_ARTIFACT, "clashes with the scores computed from the artifact; "
+                     "name it as data.score or rename it", role)
+
+
+def _scores(model: Any, rows: pd.DataFrame, path: str, role: str) -> "np.ndarray":
+    """The artifact's scores of ``rows``; a model that cannot score them is the sample's problem."""
+    try:
+        return predict_scores(model, rows, source=str(path), role=role)
+    except DataError:
+        raise
+    except Exception as exc:
+        raise DataError(path, None, f"the model could not score this sample ({type(exc).__name__}: "
+                        f"{exc}); check data.features against the model", role) from None
+
+
+@functools.lru_cache(maxsize=2)
+def _artifact(path: str, sha256: str, allow_pickle: bool) -> Any:
+    """A model artifact loaded (and its sha256 verified) once per process, however many batches
+    and passes score with it."""
+    return load_artifact(path, sha256, allow_pickle=allow_pickle)
+
+
+def batch_model(spec: ModelVersionSpec) -> Any:
+    """The spec's artifact as samples read in batches score with it (loaded once per process)."""
+    assert spec.model.artifact, "a model version with an artifact"
+    return _artifact(str(spec.model.artifact), spec.model.artifact_sha256 or "", spec.model.allow_pickle)
+
+
+def scores_from_artifact(spec: ModelVersionSpec) -> bool:
+    """Whether the samples' scores are computed from the artifact (no ``data.score``)."""
+    return not spec.data.score and bool(spec.model.artifact) and spec.model.type == "classification"
 
 
 def load_samples(spec: ModelVersionSpec, *, load_model: bool = True,
@@ -762,14 +790,22 @@ class _BatchReading:
     """The named columns a batch must have, with their keys."""
     numeric: list[str]
     """The named columns whose numbers must be finite."""
+    scored_from: list[str] | None = None
+    """The features the artifact scores each batch from, when :data:`SCORE_FROM_ARTIFACT` is asked
+    for (no ``data.score``); then :attr:`returned` are the columns a batch keeps."""
+    returned: list[str] | None = None
 
     @classmethod
     def of(cls, spec: ModelVersionSpec, role: str, columns: list[str], features: list[str], *,
            roles: bool = True, sources: "Mapping[str, str | Path] | None" = None) -> "_BatchReading":
         """``roles``: read (and check) every column with a role besides ``columns``, as the runner
-        does with the first batch; otherwise ``columns`` alone, each checked in every batch."""
+        does with the first batch; otherwise ``columns`` alone, each checked in every batch.
+        :data:`SCORE_FROM_ARTIFACT` among ``columns`` (no ``data.score``): the features are read
+        too, and each batch is scored with the artifact."""
         d = spec.data
         named = _named_columns(spec, features)
+        scoring = SCORE_FROM_ARTIFACT in columns and scores_from_artifact(spec)
+        columns = [c for c in columns if not (scoring and c == SCORE_FROM_ARTIFACT)]
         if not roles:
             read = list(dict.fromkeys(columns))
             checked = {c: key for c, key in named.items() if c in read}
@@ -779,9 +815,14 @@ class _BatchReading:
             present = set(file_columns(spec, role, sources))
             read = list(dict.fromkeys([*columns, *[c for c in with_role if c in present]]))
             checked = {c: key for c, key in named.items() if c in read or key != "data.features"}
+        returned = None
+        if scoring:
+            returned = [*read, SCORE_FROM_ARTIFACT]
+            read = list(dict.fromkeys([*read, *features]))
+            checked.update({c: named[c] for c in features})
         numeric = [c for c, key in checked.items()
                    if key in ("data.features", "data.score", "data.exposure", "data.lgd")]
-        return cls(spec, role, read, checked, numeric)
+        return cls(spec, role, read, checked, numeric, list(features) if scoring else None, returned)
 
     def check(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
         """One batch checked as :func:`load_samples` checks a whole sample; whether its
@@ -789,6 +830,11 @@ class _BatchReading:
         path = _where(self.spec, self.role)
         frame, dated = _prepare(frame, self.spec, self.role, self.named)
         _check_finite(frame, [c for c in self.numeric if c in frame.columns], path, self.role)
+        if self.scored_from is not None and self.returned is not None:
+            if SCORE_FROM_ARTIFACT in frame.columns:
+                raise _score_clash(path, self.role)
+            frame[SCORE_FROM_ARTIFACT] = _scores(batch_model(self.spec), frame[self.scored_from], path, self.role)
+            frame = frame[self.returned]
         return frame, dated
 
 
@@ -828,12 +874,15 @@ def batch_samples(spec: ModelVersionSpec, sources: "Mapping[str, str | Path] | N
         raise DataError(_where(spec, "data.reference"), None, "no feature columns; list them in data.features",
                         "data.reference")
     wanted = list(dict.fromkeys([*features, *d.protected, *d.segments]))
+    scored = scores_from_artifact(spec)
     first: dict[str, pd.DataFrame] = {}
     dated = False
     for role in ROLES:
         present = set(file_columns(spec, role, sources))
-        found = next(iter(_checked_batches(spec, role, [c for c in wanted if c in present], features,
-                                           sources=sources)), None)
+        if scored and SCORE_FROM_ARTIFACT in present:
+            raise _score_clash(_where(spec, role), role)
+        read = [c for c in wanted if c in present] + ([SCORE_FROM_ARTIFACT] if scored else [])
+        found = next(iter(_checked_batches(spec, role, read, features, sources=sources)), None)
         if found is None:
             raise DataError(_where(spec, role), None, "has no rows; a sample needs at least one row", role)
         first[role] = found[0].frame
@@ -843,5 +892,6 @@ def batch_samples(spec: ModelVersionSpec, sources: "Mapping[str, str | Path] | N
     reference, current = (first[role].iloc[0:0].copy() for role in ROLES)
     del first
     _release_arrow_memory()
-    return Samples(reference, current, features, d.score, d.target,
+    return Samples(reference, current, features, SCORE_FROM_ARTIFACT if scored else d.score, d.target,
+                   batch_model(spec) if scored else None,
                    time_grain=(d.time_grain or DEFAULT_TIME_GRAIN) if dated else None)

@@ -601,8 +601,6 @@ def _check_batches(data: DataSection, path: Path) -> None:
                                "(or data.batch_rows, to read the samples whole)"),
         "data.max_rows": (data.max_rows, "batch_rows reads every row in bounded memory and max_rows samples rows "
                                          "instead; keep one of them"),
-        "data.score": (not data.score, "samples read in batches need their scores in a column (data.score); "
-                                       "scoring an artifact batch by batch is not supported yet"),
         "data.reference_profile": (data.reference_profile, "a reference profile stands in for a reference read "
                                                            "whole; with batch_rows, give the reference file itself"),
     }
