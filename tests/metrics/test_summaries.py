@@ -102,6 +102,36 @@ def test_streamed_periods_are_the_in_memory_ones(samples: tuple[pd.DataFrame, pd
                                   check_dtype=False, rtol=1e-12)
 
 
+
+@pytest.mark.parametrize("columns", [COLUMNS, [c for c in COLUMNS if c != "empty_ref"]])
+def test_periods_counted_in_the_last_pass_are_those_of_a_pass_of_their_own(
+        samples: tuple[pd.DataFrame, pd.DataFrame], columns: list[str]) -> None:
+    """``streamed_drift`` with a time column counts the periods in the current sample's last pass
+    when every binning comes from the reference, and in a pass of their own when one does not (a
+    column with no reference value): the same tables and details either way."""
+    from validation.metrics.streamed_drift import streamed_drift
+
+    reference, current = samples
+    current = current.assign(y=current["disc"] > 1)
+    passes: list[list[str]] = []
+    read = _batches(current, 8000)
+
+    def counted(wanted: list[str]):  # type: ignore[no-untyped-def]
+        passes.append(wanted)
+        return read(wanted)
+
+    found = streamed_drift(_batches(reference, 9000), counted, columns, time="month", target="y")
+    # the scan, then one last pass (or the grid, windows and periods apart)
+    assert len(passes) == (2 if "empty_ref" not in columns else 4)
+    table, details = streamed_drift_table(_batches(reference, 9000), _batches(current, 8000), columns)
+    pd.testing.assert_frame_equal(found.table, table)
+    assert found.periods is not None
+    for got, expected in zip(streamed_by_period(found.details, found.periods, "month", "y"),
+                             streamed_by_period(details, _batches(current, 8000), "month", "y")):
+        pd.testing.assert_frame_equal(got, expected)
+    assert len(found.periods.rows) == current["month"].nunique()
+
+
 def test_the_sample_is_the_same_rows_whatever_the_batches() -> None:
     """Bottom-k by hashed position: merged batch scans hold the k rows of smallest hash of the whole."""
     values = pd.Series(np.random.default_rng(5).normal(size=200_000))

@@ -90,15 +90,16 @@ class DriftCheck(BuiltinCheck):
         score = str(s.score)
         profile = load_profile(spec.data.reference_profile) if spec.data.reference_profile else None
         columns = [score, *s.features]
-        summarised_on = None
+        summarised_on = period_counts = None
         if spec.data.batch_rows is not None:
             from validation.execution.cluster import ClusterSample
-            from validation.metrics.streamed_drift import streamed_drift_table
+            from validation.metrics.streamed_drift import streamed_drift
 
             reference = context.sample("data.reference")
-            table, details = streamed_drift_table(reference, context.sample("data.current"), columns, bins=params.bins,
-                                                  max_discrete=params.max_discrete,
-                                                  max_categories=params.max_categories)
+            streamed = streamed_drift(reference, context.sample("data.current"), columns, bins=params.bins,
+                                      max_discrete=params.max_discrete, max_categories=params.max_categories,
+                                      time=spec.data.time, target=s.target)
+            table, details, period_counts = streamed.table, streamed.details, streamed.periods
             summarised_on = ("on a Dask cluster, a task per parquet row group" if isinstance(reference, ClusterSample)
                              else "in this process")
         else:
@@ -126,7 +127,7 @@ class DriftCheck(BuiltinCheck):
         _ranked(output, table, statuses, _common_lines(judged.values()))
         _distributions(output, table, details, score, params.top)
         if spec.data.time is not None:
-            _by_period(output, context, details, score, params)
+            _by_period(output, context, details, score, params, period_counts)
         else:
             output.section("By period").text("No time column in the spec (`data.time`): no view by period.")
         # the headline counts every judged finding (features, score, periods): it agrees with the status
@@ -214,7 +215,9 @@ def _distributions(output: CheckOutput, table: "pd.DataFrame", details: dict[str
 
 
 def _by_period(output: CheckOutput, context: CheckContext, details: dict[str, Any], score: str,
-               params: DriftParams) -> None:
+               params: DriftParams, period_counts: Any = None) -> None:
+    """The PSI of each column per period, judged for the score; ``period_counts``: the current
+    sample's counts per period when it was read in batches (:func:`validation.metrics.streamed_drift.streamed_drift`)."""
     import numpy as np
 
     from validation.judging.policy import PSI_CRITICAL_LEVELS
@@ -225,7 +228,8 @@ def _by_period(output: CheckOutput, context: CheckContext, details: dict[str, An
     if context.spec.data.batch_rows is not None:
         from validation.metrics.streamed_drift import streamed_by_period, streamed_mean
 
-        by_period, period_rows = streamed_by_period(details, context.sample("data.current"), time, s.target)
+        counted = period_counts if period_counts is not None else context.sample("data.current")
+        by_period, period_rows = streamed_by_period(details, counted, time, s.target)
         reference_rate = streamed_mean(context.sample("data.reference"), s.target) if s.target else None
     else:
         by_period = drift.psi_by_period(details, context.current, time)

@@ -6,7 +6,8 @@ from passes over each sample's batches: the bins and their counts (so PSI, chi-s
 the PSI critical values) are exactly the in-memory ones; KS and Wasserstein too when a column has
 at most :data:`~validation.metrics.summaries.DISTINCT_CAP` distinct values in each sample, and
 otherwise within the bounds each column's note states. The PSI of each period of the current
-sample, with its rows and default rate, comes from one more pass (:func:`streamed_by_period`).
+sample, with its rows and default rate, is counted in the current sample's last pass
+(:func:`streamed_drift`, then :func:`streamed_by_period`), or in one more pass of its own.
 
 Memory: the summaries (a few hundred KB a column) and one batch at a time. Each pass is a map over
 batches and a merge, so a cluster can run the map (:func:`summarise_scan` and the others are plain
@@ -199,8 +200,7 @@ def _numeric_binning(ref: _Numeric, cur: _Numeric, bins: int, max_discrete: int)
     return drift.Binning("numeric", edges=tuple(float(e) for e in edges), has_missing=has_missing, note=note)
 
 
-def _numeric_drift(name: str, ref: _Numeric, cur: _Numeric, bins: int, max_discrete: int) -> drift.ColumnDrift:
-    binning = _numeric_binning(ref, cur, bins, max_discrete)
+def _numeric_drift(name: str, ref: _Numeric, cur: _Numeric, binning: drift.Binning) -> drift.ColumnDrift:
     ref_counts, cur_counts = _counts_on(binning, ref), _counts_on(binning, cur)
     notes = [binning.note] if binning.note else []
     n1, n2 = ref.present, cur.present
@@ -262,6 +262,33 @@ def streamed_drift_table(reference: "Sample | Batches", current: "Sample | Batch
                          bins: int = 10, max_discrete: int = 10, max_categories: int = 50
                          ) -> tuple[pd.DataFrame, dict[str, drift.ColumnDrift]]:
     """:func:`validation.metrics.drift.drift_table` from batches (see the module docstring)."""
+    found = streamed_drift(reference, current, columns, bins=bins, max_discrete=max_discrete,
+                           max_categories=max_categories)
+    return found.table, found.details
+
+
+@dataclass(frozen=True)
+class StreamedDrift:
+    """What :func:`streamed_drift` finds: the drift table, each column's drift, and (given a time
+    column) the current sample's rows, defaults and bin counts per period."""
+
+    table: pd.DataFrame
+    details: dict[str, drift.ColumnDrift]
+    periods: "PeriodCounts | None" = None
+
+
+def streamed_drift(reference: "Sample | Batches", current: "Sample | Batches", columns: list[str], *,
+                   bins: int = 10, max_discrete: int = 10, max_categories: int = 50, time: str | None = None,
+                   target: str | None = None) -> StreamedDrift:
+    """:func:`streamed_drift_table`, and with ``time`` the :class:`PeriodCounts` of the current
+    sample (``target``: its defaults per period too).
+
+    The passes: a scan of each sample; the fine-bin counts and then the window values of the
+    reference, which settle every column's bins; and one last pass over the current sample that
+    takes its fine-bin counts, its window values and its counts per period and bin at once (the
+    window bins and every binning come from the reference alone). Where a column's bins come from
+    the current sample (the reference has no values of it), its fine-bin counts take a pass of
+    their own first, and the periods one more."""
     ref_sample, cur_sample = _sample(reference), _sample(current)
     ref_scan, numeric = _scan(ref_sample, columns, None)
     cur_scan, _ = _scan(cur_sample, columns, numeric)
@@ -274,20 +301,56 @@ def streamed_drift_table(reference: "Sample | Batches", current: "Sample | Batch
     shift = {c: float((ref_scan[c].sample_values if len(ref_scan[c].sample_values) else cur_scan[c].sample_values)[0])
              for c in gridded}
     ref_grid = _grid(ref_sample, edges, shift) if gridded else {}
-    cur_grid = _grid(cur_sample, edges, shift) if gridded else {}
+    from_reference = all(ref_grid[c].counts.sum() for c in gridded)
+    cur_grid = {} if from_reference or not gridded else _grid(cur_sample, edges, shift)
     targets = {}
     for c in gridded:
         basis = ref_grid[c] if ref_grid[c].counts.sum() else cur_grid[c]
-        n = int(basis.counts.sum())
-        targets[c] = window_bins(basis, np.arange(1, bins) * n / bins)
+        targets[c] = window_bins(basis, np.arange(1, bins) * int(basis.counts.sum()) / bins)
     ref_window = _windows(ref_sample, edges, targets) if gridded else {}
-    cur_window = _windows(cur_sample, edges, targets) if gridded else {}
+    cur_window: dict[str, np.ndarray] = {}
+    periods = None
+    if from_reference:  # every binning from the reference: the current sample's last pass does the rest
+        binnings = {c: _numeric_binning(_Numeric(ref_scan[c], ref_grid.get(c), ref_window.get(c)),
+                                        _Numeric(cur_scan[c]), bins, max_discrete) if numeric[c]
+                    else details[c].binning for c in columns}
+        if gridded or time is not None:
+            cur_grid, cur_window, periods = _last_pass(cur_sample, edges, shift, targets, binnings, time, target)
+    else:
+        cur_window = _windows(cur_sample, edges, targets)
+        binnings = {c: _numeric_binning(_Numeric(ref_scan[c], ref_grid.get(c), ref_window.get(c)),
+                                        _Numeric(cur_scan[c], cur_grid.get(c), cur_window.get(c)), bins, max_discrete)
+                    if numeric[c] else details[c].binning for c in columns}
     for c in columns:
         if numeric[c]:
             details[c] = _numeric_drift(c, _Numeric(ref_scan[c], ref_grid.get(c), ref_window.get(c)),
-                                        _Numeric(cur_scan[c], cur_grid.get(c), cur_window.get(c)), bins, max_discrete)
+                                        _Numeric(cur_scan[c], cur_grid.get(c), cur_window.get(c)), binnings[c])
     details = {c: details[c] for c in columns}
-    return drift.table_of(details), details
+    if time is not None and periods is None:
+        periods = period_counts(details, cur_sample, time, target)
+    return StreamedDrift(drift.table_of(details), details, periods)
+
+
+def _last_pass(sample: Sample, edges: dict[str, np.ndarray], shift: dict[str, float], targets: dict[str, np.ndarray],
+               binnings: dict[str, drift.Binning], time: str | None, target: str | None
+               ) -> tuple[dict[str, GridCounts], dict[str, np.ndarray], "PeriodCounts | None"]:
+    """The current sample's fine-bin counts, window values and (with ``time``) counts per period,
+    in one pass."""
+    def work(batch: Batch) -> tuple[dict[str, GridCounts], dict[str, np.ndarray], PeriodCounts | None]:
+        return (summarise_grid(batch, edges, shift), summarise_windows(batch, edges, targets),
+                summarise_periods(batch, binnings, time, target) if time is not None else None)
+
+    def merge(x: Any, y: Any) -> Any:
+        return (_merge_each(x[0], y[0]), {c: np.concatenate([x[1][c], y[1][c]]) for c in x[1]},
+                x[2].merge(y[2]) if x[2] is not None else None)
+
+    read = list(dict.fromkeys([*edges, *(binnings if time is not None else []),
+                               *([time] if time is not None else []), *([target] if time is not None and target
+                                                                        else [])]))
+    merged = sample.map_merge(read, work, merge)
+    assert merged is not None
+    grid, windows, periods = merged
+    return grid, {c: np.sort(v) for c, v in windows.items()}, periods
 
 
 @dataclass
@@ -335,16 +398,24 @@ def summarise_periods(batch: Batch, binnings: dict[str, drift.Binning], time: st
                         _by_column(tally, list(binnings)))
 
 
-def streamed_by_period(details: dict[str, drift.ColumnDrift], current: "Sample | Batches", time: str,
-                       target: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """:func:`validation.metrics.drift.psi_by_period` and :func:`~validation.metrics.drift.default_rate_by_period`
-    from the current sample's batches: each row assigned to its bin (the overall comparison's),
-    counts per (period, bin), rows and defaults per period, summed over batches."""
+def period_counts(details: dict[str, drift.ColumnDrift], current: "Sample | Batches", time: str,
+                  target: str | None) -> "PeriodCounts":
+    """The current sample's :class:`PeriodCounts` on the bins of ``details``, in a pass of its own."""
     binnings = {c: d.binning for c, d in details.items()}
     merged = _sample(current).map_merge(list(dict.fromkeys([*details, time, *([target] if target else [])])),
                                         lambda b: summarise_periods(b, binnings, time, target),
                                         lambda x, y: x.merge(y))
     assert merged is not None
+    return merged
+
+
+def streamed_by_period(details: dict[str, drift.ColumnDrift], current: "Sample | Batches | PeriodCounts", time: str,
+                       target: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`validation.metrics.drift.psi_by_period` and :func:`~validation.metrics.drift.default_rate_by_period`
+    from the current sample's batches (or their :class:`PeriodCounts`, counted by
+    :func:`streamed_drift`): each row assigned to its bin (the overall comparison's), counts per
+    (period, bin), rows and defaults per period, summed over batches."""
+    merged = current if isinstance(current, PeriodCounts) else period_counts(details, current, time, target)
     order = sorted(merged.rows, key=str)
     by_period = pd.DataFrame({c: [drift.psi(drift.shares(details[c].reference_counts),
                                             drift.shares(merged.counts[c][p])) for p in order] for c in details},
