@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import synthetic_sample
@@ -203,11 +204,14 @@ def test_a_check_that_reads_whole_samples_says_why_it_does_not_run(write_spec: C
     assert reason is not None and "data.batch_rows" in reason and "drift, fairness, backtesting" in reason
 
 
-def test_what_batches_cannot_do_yet_is_refused_by_its_key(write_spec: Callable[..., Path], tmp_path: Path) -> None:
-    spec = write_spec({"data": {"batch_rows": ROWS}})  # the default spec deduplicates by data.ids
+@pytest.mark.parametrize(("data", "key"), [({"max_rows": 100}, "data.max_rows"),
+                                            ({"reference_profile": "profile.json"}, "data.reference_profile")])
+def test_what_batches_cannot_do_is_refused_by_its_key(write_spec: Callable[..., Path], tmp_path: Path,
+                                                      data: dict[str, Any], key: str) -> None:
+    spec = write_spec({"data": {"batch_rows": ROWS, **data}})
     done, doc = _run(spec, tmp_path / "out")
     assert done.returncode == 2 and doc is None
-    assert "data.ids" in done.stderr and "batch" in done.stderr
+    assert key in done.stderr and "batch" in done.stderr
 
 
 def test_a_bad_value_past_the_first_batch_fails_the_drift_check_alone(write_spec: Callable[..., Path],
@@ -295,3 +299,75 @@ def test_an_artifact_scores_the_samples_batch_by_batch(write_spec: Callable[...,
     assert _check(got, "backtesting")["summary"]["current_rows"] == 3500
     assert _check(got, "data_quality")["summary"]["sample_description"] == \
         _check(expected, "data_quality")["summary"]["sample_description"]
+
+
+def test_repeated_identifiers_are_removed_as_from_a_sample_read_whole(write_spec: Callable[..., Path],
+                                                                      tmp_path: Path) -> None:
+    """With ``data.ids``, the rows of repeated identifiers are found in passes over the identifier
+    and time columns and left out of every batch (the latest row by time kept, a missing time
+    earliest, a missing identifier never a repeat), here and on a cluster: the four checks find
+    what they find on the samples read whole and deduplicated, the data quality check reports the
+    same rows removed, and the bottom-k sample is keyed by file position."""
+    from distributed import LocalCluster
+
+    from validation.execution.pipeline import run_specs
+
+    reference, current = synthetic_sample(4000, seed=1), synthetic_sample(3500, seed=2, shift=0.2)
+    current["customer_id"] = current["customer_id"].astype(float)
+    current.loc[current.index[3000:3100], "customer_id"] = current["customer_id"].iloc[:100].to_numpy()  # 3 batches on
+    current.loc[current.index[:100:7], "month"] = None  # the repeat's earlier row: missing time is earliest
+    current.loc[current.index[3200:3210], "customer_id"] = np.nan  # never a repeat
+    reference.loc[reference.index[-50:], "customer_id"] = reference["customer_id"].iloc[1000:1050].to_numpy()
+    data = {"ids": ["customer_id"], "time": "month", "protected": ["sex"], "segments": ["region"]}
+    checks = ["drift", "fairness", "backtesting", "data_quality"]
+    whole = write_spec({"data": data, "checks": checks}, name="whole.yaml", reference=reference, current=current)
+    batched = write_spec({"data": {**data, "batch_rows": ROWS}, "checks": checks}, name="batched.yaml",
+                         reference=reference, current=current)
+    done, expected = _run(whole, tmp_path / "whole")
+    assert done.returncode in (0, 1), done.stderr
+    done, got = _run(batched, tmp_path / "batched")
+    assert done.returncode in (0, 1), done.stderr
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        (outcome,), _ = run_specs([batched], out=tmp_path / "cluster", scheduler=cluster.scheduler_address)
+    assert expected is not None and got is not None
+    for name in checks:
+        _same_findings(_check(expected, name), _check(got, name), EXACT.get(name))
+        _same_findings(_check(got, name), _check(outcome.results, name), EXACT.get(name))
+    quality = {(f["metric"], f["subject"]): f["value"] for f in _check(got, "data_quality")["findings"]}
+    assert quality[("duplicate_id_rows", "sample:current")] == 100
+    assert quality[("duplicate_id_rows", "sample:reference")] == 50
+    assert _check(got, "backtesting")["summary"]["current_rows"] == 3400
+
+
+def test_repeated_identifiers_in_batches_are_those_deduplicate_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """:func:`~validation.inputs.identifiers.repeated_ids` against :func:`~validation.inputs.samples.deduplicate`
+    on a sample read whole (the reference), with batches of every size and two passes over the
+    identifiers (a part per pass), identifiers read as integers in one batch and floats in another."""
+    import functools
+
+    from validation.inputs import identifiers
+    from validation.inputs.batches import Batch
+    from validation.inputs.samples import deduplicate
+
+    rng = np.random.default_rng(3)
+    n = 5000
+    frame = pd.DataFrame({"id": rng.integers(0, 3000, n).astype(float), "branch": rng.choice(["a", "b"], n),
+                          "month": rng.choice(["2025-01", "2025-02", "2025-03", None], n), "x": np.arange(n)})
+    frame.loc[frame.index[::97], "id"] = np.nan
+    kept, removed = deduplicate(frame, ["id", "branch"], "month")
+
+    def batches(size: int, columns: list[str]):  # type: ignore[no-untyped-def]
+        for start in range(0, n, size):
+            part = frame.iloc[start:start + size][columns].reset_index(drop=True)
+            if "id" in columns and not part["id"].isna().any():
+                part["id"] = part["id"].astype(np.int64)  # a batch read without a missing identifier
+            yield Batch(start, part)
+
+    for size, per_pass in ((n, 10 ** 6), (700, 10 ** 6), (333, 2000)):  # 3 parts: 3 passes over the identifiers
+        monkeypatch.setattr(identifiers, "IDS_PER_PASS", per_pass)
+        found = identifiers.repeated_ids(functools.partial(batches, size), ["id", "branch"], "month", n)
+        assert found.removed == removed > 100
+        stays = [found.kept(start, min(size, n - start)) for start in range(0, n, size)]
+        mask = np.concatenate([np.ones(min(size, n - start), bool) if kept_rows is None else kept_rows
+                               for start, kept_rows in zip(range(0, n, size), stays)])
+        assert frame["x"][mask].tolist() == kept["x"].tolist()

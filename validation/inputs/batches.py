@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
 import pandas as pd
 
 from validation.errors import DataError
@@ -27,10 +28,18 @@ that at peak while a batch is summarised; the per-batch overhead is small beside
 
 @dataclass(frozen=True)
 class Batch:
-    """Rows ``start`` to ``start + len(frame)`` of a file."""
+    """Rows ``start`` to ``start + len(frame)`` of a file; or, with ``positions``, the rows of
+    the file at those positions (a batch some rows were removed from: repeated identifiers)."""
 
     start: int
     frame: pd.DataFrame
+    positions: np.ndarray | None = None
+
+    def row_positions(self) -> np.ndarray:
+        """The position in the file of each row of the frame."""
+        if self.positions is not None:
+            return self.positions
+        return np.arange(self.start, self.start + len(self.frame), dtype=np.int64)
 
 
 def _suffix(path: str | Path) -> str:

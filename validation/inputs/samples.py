@@ -21,10 +21,11 @@ orders an identifier's rows by the full time, are dates in ``data.time`` turned 
 from __future__ import annotations
 
 import csv
-import functools
 import datetime
+import functools
+import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from typing import Iterator
 
     from validation.inputs.batches import Batch
+    from validation.inputs.identifiers import RepeatedIds
     from validation.inputs.spec import SqlSource
 
 SCORE_FROM_ARTIFACT = "score"
@@ -842,13 +844,66 @@ def _checked_batches(spec: ModelVersionSpec, role: str, columns: list[str], feat
                      roles: bool = True, sources: "Mapping[str, str | Path] | None" = None
                      ) -> "Iterator[tuple[Batch, bool]]":
     """:func:`sample_batches`, each batch with whether its ``data.time`` held dates."""
-    from validation.inputs.batches import Batch, iter_batches
+    from validation.inputs.batches import iter_batches
 
     reading = _BatchReading.of(spec, role, columns, features, roles=roles, sources=sources)
     assert spec.data.batch_rows is not None, "batches are read when data.batch_rows is set"
+    repeats = repeated_ids_of(spec, role, sources)
     for batch in iter_batches(_file(spec, role, sources), reading.columns, role, batch_rows=spec.data.batch_rows):
+        batch = _without_repeats(batch, repeats)
         frame, dated = reading.check(batch.frame)
-        yield Batch(batch.start, frame), dated
+        yield replace(batch, frame=frame), dated
+
+
+def _without_repeats(batch: "Batch", repeats: "RepeatedIds | None") -> "Batch":
+    """A batch without the rows whose identifiers repeat another row's (each kept row's position
+    in the file kept with it)."""
+    kept = repeats.kept(batch.start, len(batch.frame)) if repeats is not None else None
+    if kept is None:
+        return batch
+    return replace(batch, frame=batch.frame[kept].reset_index(drop=True), positions=batch.row_positions()[kept])
+
+
+def repeated_ids_of(spec: ModelVersionSpec, role: str, sources: "Mapping[str, str | Path] | None" = None
+                    ) -> "RepeatedIds | None":
+    """A sample's rows whose ``data.ids`` repeat another row's (:mod:`validation.inputs.identifiers`),
+    found once per process and file; ``None`` without ``data.ids``.
+
+    Raises
+    ------
+    DataError
+        An identifier column the file does not have, or a time that cannot be ordered.
+    """
+    d = spec.data
+    if not d.ids:
+        return None
+    path = _file(spec, role, sources)
+    present = file_columns(spec, role, sources)
+    for column in d.ids:  # a misspelt identifier would leave the real one to become a feature
+        _require(pd.DataFrame(columns=present), column, "data.ids", _where(spec, role), role)
+    time = d.time if d.time is not None and d.time in present else None
+    from validation.inputs.storage import problem
+
+    stamp = None if problem(path) is not None or "://" in path else (os.stat(path).st_size, os.stat(path).st_mtime_ns)
+    assert d.batch_rows is not None, "repeated identifiers are found in batches when data.batch_rows is set"
+    try:
+        return _repeated_ids(path, stamp, tuple(d.ids), time, d.batch_rows, role)
+    except TypeError:
+        raise DataError(_where(spec, role), time, "holds values of several types (text beside numbers) that cannot "
+                        "be ordered, so the latest row of an identifier repeated in data.ids cannot be found; "
+                        "give data.time one type", role) from None
+
+
+@functools.lru_cache(maxsize=8)
+def _repeated_ids(path: str, stamp: Any, ids: tuple[str, ...], time: str | None, batch_rows: int,
+                  role: str) -> "RepeatedIds":
+    """:func:`validation.inputs.identifiers.repeated_ids` of a file (``stamp``: its size and
+    modification time, so that a changed file is read again)."""
+    from validation.inputs.batches import iter_batches, row_count
+    from validation.inputs.identifiers import repeated_ids
+
+    return repeated_ids(functools.partial(iter_batches, path, role=role, batch_rows=batch_rows), list(ids), time,
+                        row_count(path))
 
 
 def checked_row_group(spec: ModelVersionSpec, role: str, columns: list[str], features: list[str], index: int,
@@ -859,8 +914,10 @@ def checked_row_group(spec: ModelVersionSpec, role: str, columns: list[str], fea
     from validation.inputs.batches import Batch, read_row_group
 
     reading = _BatchReading.of(spec, role, columns, features, roles=False)
-    frame, _ = reading.check(read_row_group(_file(spec, role, sources), index, reading.columns))
-    return Batch(start, frame)
+    raw = read_row_group(_file(spec, role, sources), index, reading.columns)
+    batch = _without_repeats(Batch(start, raw), repeated_ids_of(spec, role, sources))
+    frame, _ = reading.check(batch.frame)
+    return replace(batch, frame=frame)
 
 
 def batch_samples(spec: ModelVersionSpec, sources: "Mapping[str, str | Path] | None" = None) -> Samples:
@@ -892,6 +949,8 @@ def batch_samples(spec: ModelVersionSpec, sources: "Mapping[str, str | Path] | N
     reference, current = (first[role].iloc[0:0].copy() for role in ROLES)
     del first
     _release_arrow_memory()
+    duplicates = {role.removeprefix("data."): repeats.removed for role in ROLES
+                  if (repeats := repeated_ids_of(spec, role, sources)) is not None}
     return Samples(reference, current, features, SCORE_FROM_ARTIFACT if scored else d.score, d.target,
-                   batch_model(spec) if scored else None,
+                   batch_model(spec) if scored else None, duplicates=duplicates,
                    time_grain=(d.time_grain or DEFAULT_TIME_GRAIN) if dated else None)

@@ -597,8 +597,6 @@ def _resolve(path: Path, value: str | None) -> str | None:
 def _check_batches(data: DataSection, path: Path) -> None:
     """What samples read in batches (``data.batch_rows``) cannot do yet, each refused by its key."""
     refusals = {
-        "data.ids": (data.ids, "samples read in batches are not deduplicated by identifier yet; remove data.ids "
-                               "(or data.batch_rows, to read the samples whole)"),
         "data.max_rows": (data.max_rows, "batch_rows reads every row in bounded memory and max_rows samples rows "
                                          "instead; keep one of them"),
         "data.reference_profile": (data.reference_profile, "a reference profile stands in for a reference read "

@@ -89,7 +89,7 @@ def summarise_scan(batch: Batch, columns: list[str], numeric: dict[str, bool]) -
         if values.notna().any() and drift.is_numeric(values) != numeric[c]:
             raise ValueError(f"column {c!r} is {'numeric' if numeric[c] else 'text'} in one sample or batch and "
                              "not in another")
-    keys = row_hash(np.arange(batch.start, batch.start + len(batch.frame), dtype=np.int64))
+    keys = row_hash(batch.row_positions())
     bottom = bottom_rows(keys)  # the sample rows of every column with no missing value in the batch
     return _by_column(lambda c: ColumnScan.of(batch.frame[c], keys, numeric=numeric[c], bottom=bottom), columns)
 

@@ -204,12 +204,14 @@ def outside_counts(sample: Sample, ranges: Mapping[str, tuple[float, float]],
     return merged
 
 
-def row_hashes(frame: pd.DataFrame) -> np.ndarray:
-    """A 64-bit hash of each row's values (``pandas.util.hash_pandas_object``), each number in one
-    form whether its batch was read as integers or, with a missing value, as floats
+def row_hashes(frame: pd.DataFrame, key: str | None = None) -> np.ndarray:
+    """A 64-bit hash of each row's values (``pandas.util.hash_pandas_object``; ``key``: its
+    16-character hash key, for a second hash independent of the first), each number in one form
+    whether its batch was read as integers or, with a missing value, as floats
     (:func:`canonical_numbers`)."""
     frame = frame.apply(lambda c: canonical_numbers(c) if quality.kind_of(c) in _NUMBERS else c)
-    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    keyed = {"hash_key": key} if key is not None else {}
+    return pd.util.hash_pandas_object(frame, index=False, **keyed).to_numpy()
 
 
 def canonical_numbers(values: pd.Series) -> np.ndarray:
