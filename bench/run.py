@@ -382,6 +382,11 @@ SPEC_BATCH_ROWS = 250_000
 batches of a whole row group, in the same time."""
 
 
+FULL_PACK_MAX_ROWS = 10_000_000
+"""The full pack in batches runs up to this many rows per sample (its target is at 10M; at 100M the
+issue asks for drift alone, here and on a cluster)."""
+
+
 def write_large_inputs(folder: Path, rows: int) -> tuple[Path, float]:
     """Reference and current parquet files of ``rows`` rows each, generated a million rows at a time
     (row groups of a million rows), and a spec reading them in batches; the seconds it took."""
@@ -451,15 +456,17 @@ def batched_cases(rows_list: list[int], *, cluster_workers: int = 2) -> list[dic
                             "target_seconds": target, "target_gib": 2.0,
                             "note": f"two parquet files of {size:.1f} GB generated in {generated:.0f} s; drift notebook "
                                     f"{drift['duration_seconds']:.0f} s, status {drift['status']}"})
-            pack = measure([sys.executable, "-m", "validation", "run", str(spec.parent / "full.yaml"), "--out",
-                            str(Path(scratch) / "pack"), "--quiet"])
-            doc = json.loads((Path(pack["stdout"][0]) / "results.json").read_text())
-            notebooks = ", ".join(f"{c['name']} {c['duration_seconds']:.0f} s ({c['status']})" for c in doc["checks"])
-            results.append({"case": f"full pack in batches end to end (drift, data_quality, fairness, backtesting), "
-                                    f"{label} + {label} rows (data.batch_rows)",
-                            "seconds": pack["wall_s"], "peak_gib": pack["peak_bytes"] / GIB,
-                            "target_seconds": 60.0 if rows == 10_000_000 else None, "target_gib": 2.0,
-                            "note": f"notebooks (two at a time): {notebooks}"})
+            if rows <= FULL_PACK_MAX_ROWS:
+                pack = measure([sys.executable, "-m", "validation", "run", str(spec.parent / "full.yaml"), "--out",
+                                str(Path(scratch) / "pack"), "--quiet"])
+                doc = json.loads((Path(pack["stdout"][0]) / "results.json").read_text())
+                notebooks = ", ".join(f"{c['name']} {c['duration_seconds']:.0f} s ({c['status']})"
+                                      for c in doc["checks"])
+                results.append({"case": f"full pack in batches end to end (drift, data_quality, fairness, "
+                                        f"backtesting), {label} + {label} rows (data.batch_rows)",
+                                "seconds": pack["wall_s"], "peak_gib": pack["peak_bytes"] / GIB,
+                                "target_seconds": 60.0 if rows == 10_000_000 else None, "target_gib": 2.0,
+                                "note": f"notebooks (two at a time): {notebooks}"})
             if not cluster_workers:
                 continue
             on_cluster = measure([sys.executable, str(HERE / "run.py"), "--child-cluster-run", str(spec),
