@@ -314,8 +314,10 @@ def test_repeated_identifiers_are_removed_as_from_a_sample_read_whole(write_spec
 
     reference, current = synthetic_sample(4000, seed=1), synthetic_sample(3500, seed=2, shift=0.2)
     current["customer_id"] = current["customer_id"].astype(float)
-    current.loc[current.index[3000:3100], "customer_id"] = current["customer_id"].iloc[:100].to_numpy()  # 3 batches on
-    current.loc[current.index[:100:7], "month"] = None  # the repeat's earlier row: missing time is earliest
+    later = current.iloc[2000:3000]  # the whole first batch repeats rows of equal time later on: all of it removed
+    current.loc[current.index[:1000], ["customer_id", "month"]] = later[["customer_id", "month"]].to_numpy()
+    current.loc[current.index[3000:3100], "customer_id"] = current["customer_id"].iloc[1000:1100].to_numpy()
+    current.loc[current.index[3000:3100], "month"] = None  # a missing time is the earliest: these are removed
     current.loc[current.index[3200:3210], "customer_id"] = np.nan  # never a repeat
     reference.loc[reference.index[-50:], "customer_id"] = reference["customer_id"].iloc[1000:1050].to_numpy()
     data = {"ids": ["customer_id"], "time": "month", "protected": ["sex"], "segments": ["region"]}
@@ -323,6 +325,7 @@ def test_repeated_identifiers_are_removed_as_from_a_sample_read_whole(write_spec
     whole = write_spec({"data": data, "checks": checks}, name="whole.yaml", reference=reference, current=current)
     batched = write_spec({"data": {**data, "batch_rows": ROWS}, "checks": checks}, name="batched.yaml",
                          reference=reference, current=current)
+    current.to_parquet(batched.parent / "data" / "cur.parquet", row_group_size=ROWS)  # a row group a batch
     done, expected = _run(whole, tmp_path / "whole")
     assert done.returncode in (0, 1), done.stderr
     done, got = _run(batched, tmp_path / "batched")
@@ -334,9 +337,9 @@ def test_repeated_identifiers_are_removed_as_from_a_sample_read_whole(write_spec
         _same_findings(_check(expected, name), _check(got, name), EXACT.get(name))
         _same_findings(_check(got, name), _check(outcome.results, name), EXACT.get(name))
     quality = {(f["metric"], f["subject"]): f["value"] for f in _check(got, "data_quality")["findings"]}
-    assert quality[("duplicate_id_rows", "sample:current")] == 100
+    assert quality[("duplicate_id_rows", "sample:current")] == 1100
     assert quality[("duplicate_id_rows", "sample:reference")] == 50
-    assert _check(got, "backtesting")["summary"]["current_rows"] == 3400
+    assert _check(got, "backtesting")["summary"]["current_rows"] == 2400
 
 
 def test_repeated_identifiers_in_batches_are_those_deduplicate_finds(monkeypatch: pytest.MonkeyPatch) -> None:

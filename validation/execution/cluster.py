@@ -51,10 +51,17 @@ class ClusterSample:
         """``work`` on every row group on the workers; merged pairwise on the workers, in row-group
         order (a tree: no worker holds more than two summaries, the client only the result)."""
         read = self.read
-        level = [self.client.submit(lambda part: work(read(part[0], part[1], columns)), part, pure=False)
-                 for part in self.parts]
+
+        def part_work(part: tuple[int, int]) -> T | None:  # a row group all of whose rows were removed: nothing
+            batch = read(part[0], part[1], columns)
+            return work(batch) if len(batch.frame) else None
+
+        def either(x: T | None, y: T | None) -> T | None:
+            return y if x is None else x if y is None else merge(x, y)
+
+        level = [self.client.submit(part_work, part, pure=False) for part in self.parts]
         while len(level) > 1:
-            level = [self.client.submit(merge, level[i], level[i + 1], pure=False) if i + 1 < len(level) else level[i]
+            level = [self.client.submit(either, level[i], level[i + 1], pure=False) if i + 1 < len(level) else level[i]
                      for i in range(0, len(level), 2)]
         return level[0].result() if level else None
 

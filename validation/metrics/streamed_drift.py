@@ -60,6 +60,8 @@ class LocalSample:
     def map_merge(self, columns: list[str], work: Callable[[Batch], T], merge: Callable[[T, T], T]) -> T | None:
         merged: T | None = None
         for batch in self.batches(columns):
+            if not len(batch.frame):  # all its rows removed (repeated identifiers): nothing to summarise
+                continue
             part = work(batch)
             merged = part if merged is None else merge(merged, part)
         return merged
