@@ -46,26 +46,42 @@ def _suffix(path: str | Path) -> str:
     return Path(str(path).split("://", 1)[-1]).suffix.lower()
 
 
+def parquet_file(path: str | Path) -> Any:
+    """A ``pyarrow.parquet.ParquetFile`` of a local path or an fsspec URL (``s3://``, ``gs://``,
+    ``file://``, ...: read through fsspec, as :func:`validation.inputs.samples.read_table` reads
+    it), without pyarrow's pre-buffering of the whole file."""
+    import pyarrow.parquet as pq
+
+    from validation.inputs.storage import is_url
+
+    if is_url(path):
+        import fsspec
+
+        filesystem, inner = fsspec.core.url_to_fs(str(path))
+        return pq.ParquetFile(inner, filesystem=filesystem, pre_buffer=False)
+    return pq.ParquetFile(str(path), pre_buffer=False)
+
+
 def row_count(path: str | Path) -> int:
     """Rows of a sample file: a parquet file's from its metadata, a CSV file's by reading its first
     column (pyarrow's streaming reader: no frame held)."""
     if _suffix(path) in {".parquet", ".pq"}:
-        import pyarrow.parquet as pq
-
-        return int(pq.ParquetFile(str(path)).metadata.num_rows)
+        return int(parquet_file(path).metadata.num_rows)
     from pyarrow import csv
 
-    first = str(pd.read_csv(str(path), nrows=0).columns[0])
-    reader = csv.open_csv(str(path), convert_options=csv.ConvertOptions(include_columns=[first],
-                                                                        column_types={first: "string"}))
-    return sum(record.num_rows for record in reader)
+    from validation.inputs.storage import open_binary
+
+    with open_binary(path) as handle:
+        first = str(pd.read_csv(handle, nrows=0).columns[0])
+    with open_binary(path) as handle:
+        reader = csv.open_csv(handle, convert_options=csv.ConvertOptions(include_columns=[first],
+                                                                         column_types={first: "string"}))
+        return sum(record.num_rows for record in reader)
 
 
 def row_groups(path: str | Path) -> list[tuple[int, int, int]]:
     """A parquet file's row groups as ``(index, first row, rows)``, from its metadata."""
-    import pyarrow.parquet as pq
-
-    meta = pq.ParquetFile(str(path)).metadata
+    meta = parquet_file(path).metadata
     groups, start = [], 0
     for i in range(meta.num_row_groups):
         rows = int(meta.row_group(i).num_rows)
@@ -76,9 +92,7 @@ def row_groups(path: str | Path) -> list[tuple[int, int, int]]:
 
 def read_row_group(path: str | Path, index: int, columns: list[str]) -> pd.DataFrame:
     """One row group of a parquet file, the columns asked for."""
-    import pyarrow.parquet as pq
-
-    return _to_pandas(pq.ParquetFile(str(path), pre_buffer=False).read_row_group(index, columns=columns))
+    return _to_pandas(parquet_file(path).read_row_group(index, columns=columns))
 
 
 def _to_pandas(record: Any) -> pd.DataFrame:
@@ -106,10 +120,8 @@ def iter_batches(path: str | Path, columns: list[str], role: str, *, batch_rows:
     start = 0
     try:
         if suffix in {".parquet", ".pq"}:
-            import pyarrow.parquet as pq
-
             # no pre-buffering: pyarrow would otherwise hold the whole file's column chunks at once
-            handle = pq.ParquetFile(str(path), pre_buffer=False)
+            handle = parquet_file(path)
             missing = [c for c in columns if c not in handle.schema_arrow.names]
             if missing:
                 raise DataError(path, missing[0], "is not a column of this file", role)
@@ -124,13 +136,17 @@ def iter_batches(path: str | Path, columns: list[str], role: str, *, batch_rows:
                 yield Batch(start, frame)
                 start += len(frame)
         elif suffix in {".csv", ".txt"}:  # pandas' parser in chunks: the values the whole-file reader gives
-            header = set(pd.read_csv(str(path), nrows=0).columns)
+            from validation.inputs.storage import open_binary
+
+            with open_binary(path) as handle:
+                header = set(pd.read_csv(handle, nrows=0).columns)
             missing = [c for c in columns if c not in header]
             if missing:
                 raise DataError(path, missing[0], "is not a column of this file", role)
-            for frame in pd.read_csv(str(path), usecols=columns, chunksize=batch_rows):
-                yield Batch(start, frame.reset_index(drop=True)[columns])
-                start += len(frame)
+            with open_binary(path) as handle:
+                for frame in pd.read_csv(handle, usecols=columns, chunksize=batch_rows):
+                    yield Batch(start, frame.reset_index(drop=True)[columns])
+                    start += len(frame)
         else:
             raise DataError(path, None, "is neither parquet (.parquet, .pq) nor CSV (.csv, .txt)", role)
     except DataError:

@@ -752,11 +752,14 @@ def file_columns(spec: ModelVersionSpec, role: str, sources: "Mapping[str, str |
     suffix = Path(path.split("://", 1)[-1]).suffix.lower()
     try:
         if suffix in {".parquet", ".pq"}:
-            import pyarrow.parquet as pq
+            from validation.inputs.batches import parquet_file
 
-            return list(pq.read_schema(path).names)
+            return list(parquet_file(path).schema_arrow.names)
         if suffix in {".csv", ".txt"}:
-            return [str(c) for c in pd.read_csv(path, nrows=0).columns]
+            from validation.inputs.storage import open_binary
+
+            with open_binary(path) as handle:
+                return [str(c) for c in pd.read_csv(handle, nrows=0).columns]
     except Exception as exc:  # a parser's failure is the file's problem, named plainly
         raise DataError(path, None, f"could not be read ({type(exc).__name__}: "
                         f"{str(exc).splitlines()[0] if str(exc) else ''})", role) from None
