@@ -13,7 +13,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,24 @@ def _check(doc: dict[str, Any], name: str) -> dict[str, Any]:
 
 def _drift(doc: dict[str, Any]) -> dict[str, Any]:
     return _check(doc, "drift")
+
+
+def _three_ways(whole: Path, batched: Path, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The results of ``whole`` (samples read whole), and of ``batched`` in one process and on a
+    LocalCluster of one single-threaded worker process (a row group a task, merged: the notebook's
+    own tasks must run beside it, so no deadlock)."""
+    from distributed import LocalCluster
+
+    from validation.execution.pipeline import run_specs
+
+    done, expected = _run(whole, tmp_path / "whole")
+    assert done.returncode in (0, 1), done.stderr
+    done, got = _run(batched, tmp_path / "batched")
+    assert done.returncode in (0, 1), done.stderr
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        (outcome,), _ = run_specs([batched], out=tmp_path / "cluster", scheduler=cluster.scheduler_address)
+    assert expected is not None and got is not None
+    return expected, got, outcome.results
 
 
 EXACT = {"drift": ("psi", "default_rate")}
@@ -68,10 +86,6 @@ def test_checks_in_batches_judge_as_in_memory_here_and_on_a_dask_cluster(write_s
     deadlock): the same findings. Fairness and backtesting, whose scores here are fewer than
     DISTINCT_CAP, are exact to the last digits: intersections, a numeric attribute's groups, pooled
     segment values, periods, deciles of the reference score as grades and business impact included."""
-    from distributed import LocalCluster
-
-    from validation.execution.pipeline import run_specs
-
     reference, current = synthetic_sample(4000, seed=1), synthetic_sample(3500, seed=2, shift=0.2)
     current.loc[current.index[:7], "tenure"] = np.nan  # a numeric group read as floats in one batch only
     for frame in (reference, current):
@@ -89,16 +103,10 @@ def test_checks_in_batches_judge_as_in_memory_here_and_on_a_dask_cluster(write_s
                          reference=reference, current=current)
     reference.to_parquet(batched.parent / "data" / "ref.parquet", row_group_size=1500)  # 4 row groups
     current.to_parquet(batched.parent / "data" / "cur.parquet", row_group_size=1500)
-    done, expected = _run(whole, tmp_path / "whole")
-    assert done.returncode in (0, 1), done.stderr
-    done, got = _run(batched, tmp_path / "batched")
-    assert done.returncode in (0, 1), done.stderr
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        (outcome,), _ = run_specs([batched], out=tmp_path / "cluster", scheduler=cluster.scheduler_address)
-    assert expected is not None and got is not None
+    expected, got, on_cluster = _three_ways(whole, batched, tmp_path)
     for name in ("drift", "fairness", "backtesting", "data_quality"):
         _same_findings(_check(expected, name), _check(got, name), EXACT.get(name))
-        _same_findings(_check(got, name), _check(outcome.results, name), EXACT.get(name))
+        _same_findings(_check(got, name), _check(on_cluster, name), EXACT.get(name))
     fairness = _check(got, "fairness")
     assert fairness["summary"]["missing_values"] == {"sex": 0, "tenure": 7, "region": 0}
     assert {f["subject"] for f in fairness["findings"]} >= {"tenure:1", "sex*region:female*north"}
@@ -113,7 +121,7 @@ def test_checks_in_batches_judge_as_in_memory_here_and_on_a_dask_cluster(write_s
     assert backtesting["summary"]["approximate"] == {} and backtesting["summary"]["current_rows"] == 3500
     assert {f["subject"] for f in backtesting["findings"]} >= {"region:(fewer than 5 rows)", "tenure:1",
                                                                 "period:2025-01", "grade:10"}
-    drift_expected, drift_got, drift_cluster = _drift(expected), _drift(got), _drift(outcome.results)
+    drift_expected, drift_got, drift_cluster = _drift(expected), _drift(got), _drift(on_cluster)
     summary = drift_got["summary"]
     assert (summary["reference_rows"], summary["current_rows"], summary["batch_rows"]) == (4000, 3500, ROWS)
     assert (summary["summarised_on"], drift_cluster["summary"]["summarised_on"]) == (
@@ -262,13 +270,11 @@ def test_an_artifact_scores_the_samples_batch_by_batch(write_spec: Callable[...,
     saved with skops, loaded once per process), here and on a cluster; every finding of the four
     checks is the one of the samples read whole and scored at once."""
     import skops.io as sio
-    from distributed import LocalCluster
     from sklearn.compose import make_column_transformer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    from validation.execution.pipeline import run_specs
     from validation.inputs.artifacts import sha256_file
 
     features = ["income", "tenure", "region"]
@@ -278,23 +284,17 @@ def test_an_artifact_scores_the_samples_batch_by_batch(write_spec: Callable[...,
                           LogisticRegression()).fit(reference[features], reference["default"])
     reference, current = reference.drop(columns="pd"), current.drop(columns="pd")
     sio.dump(model, tmp_path / "pd.skops")
+    data: dict[str, Any] = {"ids": [], "score": None, "time": "month", "protected": ["sex"], "segments": ["region"]}
     document = {"model": {"artifact": "pd.skops", "artifact_sha256": sha256_file(tmp_path / "pd.skops")},
-                "data": {"ids": [], "score": None, "time": "month", "protected": ["sex"], "segments": ["region"]},
-                "checks": ["drift", "fairness", "backtesting", "data_quality"]}
+                "data": data, "checks": ["drift", "fairness", "backtesting", "data_quality"]}
     whole = write_spec(document, name="whole.yaml", reference=reference, current=current)
-    batched = write_spec({**document, "data": {**document["data"], "batch_rows": ROWS}}, name="batched.yaml",
+    batched = write_spec({**document, "data": {**data, "batch_rows": ROWS}}, name="batched.yaml",
                          reference=reference, current=current)
-    done, expected = _run(whole, tmp_path / "whole")
-    assert done.returncode in (0, 1), done.stderr
-    done, got = _run(batched, tmp_path / "batched")
-    assert done.returncode in (0, 1), done.stderr
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        (outcome,), _ = run_specs([batched], out=tmp_path / "cluster", scheduler=cluster.scheduler_address)
-    assert expected is not None and got is not None
+    expected, got, on_cluster = _three_ways(whole, batched, tmp_path)
     for name in ("drift", "fairness", "backtesting", "data_quality"):
         assert _check(got, name)["summary"]["batch_rows"] == ROWS
         _same_findings(_check(expected, name), _check(got, name), None)
-        _same_findings(_check(got, name), _check(outcome.results, name), None)
+        _same_findings(_check(got, name), _check(on_cluster, name), None)
     assert ("psi", "score") in {(f["metric"], f["subject"]) for f in _drift(got)["findings"]}
     assert _check(got, "backtesting")["summary"]["current_rows"] == 3500
     assert _check(got, "data_quality")["summary"]["sample_description"] == \
@@ -308,10 +308,6 @@ def test_repeated_identifiers_are_removed_as_from_a_sample_read_whole(write_spec
     earliest, a missing identifier never a repeat), here and on a cluster: the four checks find
     what they find on the samples read whole and deduplicated, the data quality check reports the
     same rows removed, and the bottom-k sample is keyed by file position."""
-    from distributed import LocalCluster
-
-    from validation.execution.pipeline import run_specs
-
     reference, current = synthetic_sample(4000, seed=1), synthetic_sample(3500, seed=2, shift=0.2)
     current["customer_id"] = current["customer_id"].astype(float)
     later = current.iloc[2000:3000]  # the whole first batch repeats rows of equal time later on: all of it removed
@@ -326,16 +322,10 @@ def test_repeated_identifiers_are_removed_as_from_a_sample_read_whole(write_spec
     batched = write_spec({"data": {**data, "batch_rows": ROWS}, "checks": checks}, name="batched.yaml",
                          reference=reference, current=current)
     current.to_parquet(batched.parent / "data" / "cur.parquet", row_group_size=ROWS)  # a row group a batch
-    done, expected = _run(whole, tmp_path / "whole")
-    assert done.returncode in (0, 1), done.stderr
-    done, got = _run(batched, tmp_path / "batched")
-    assert done.returncode in (0, 1), done.stderr
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        (outcome,), _ = run_specs([batched], out=tmp_path / "cluster", scheduler=cluster.scheduler_address)
-    assert expected is not None and got is not None
+    expected, got, on_cluster = _three_ways(whole, batched, tmp_path)
     for name in checks:
         _same_findings(_check(expected, name), _check(got, name), EXACT.get(name))
-        _same_findings(_check(got, name), _check(outcome.results, name), EXACT.get(name))
+        _same_findings(_check(got, name), _check(on_cluster, name), EXACT.get(name))
     quality = {(f["metric"], f["subject"]): f["value"] for f in _check(got, "data_quality")["findings"]}
     assert quality[("duplicate_id_rows", "sample:current")] == 1100
     assert quality[("duplicate_id_rows", "sample:reference")] == 50
@@ -355,11 +345,12 @@ def test_repeated_identifiers_in_batches_are_those_deduplicate_finds(monkeypatch
     rng = np.random.default_rng(3)
     n = 5000
     frame = pd.DataFrame({"id": rng.integers(0, 3000, n).astype(float), "branch": rng.choice(["a", "b"], n),
-                          "month": rng.choice(["2025-01", "2025-02", "2025-03", None], n), "x": np.arange(n)})
+                          "month": rng.choice(np.array(["2025-01", "2025-02", "2025-03", None], dtype=object), n),
+                          "x": np.arange(n)})
     frame.loc[frame.index[::97], "id"] = np.nan
     kept, removed = deduplicate(frame, ["id", "branch"], "month")
 
-    def batches(size: int, columns: list[str]):  # type: ignore[no-untyped-def]
+    def batches(size: int, columns: list[str]) -> Iterator[Batch]:
         for start in range(0, n, size):
             part = frame.iloc[start:start + size][columns].reset_index(drop=True)
             if "id" in columns and not part["id"].isna().any():
