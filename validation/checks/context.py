@@ -83,9 +83,12 @@ def open_context(spec: str | Path | None = None, version: str | None = None, *,
         samples = batch_samples(entry, sources=snapshots)
     else:
         samples = load_samples(entry, sources=snapshots)
-    for key in VERIFIED_INPUTS:
-        if key in files and files[key] is not None and not isinstance(files[key], SqlSource):
-            _verify(key, str(files[key]), expected.get(key))
+    from validation.inputs.storage import sha256_each
+
+    verified = [key for key in VERIFIED_INPUTS if key in files and files[key] is not None
+                and not isinstance(files[key], SqlSource) and expected.get(key) is not None]
+    for key, digest in zip(verified, sha256_each([str(files[key]) for key in verified])):  # the samples at once
+        _verify(key, str(files[key]), expected.get(key), digest)
     return CheckContext(entry, spec_file, samples, Policy.for_spec(entry), dict(runner_inputs or {}),
                         sources=snapshots, keep=keep)
 

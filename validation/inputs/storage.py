@@ -136,6 +136,17 @@ def sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def sha256_each(paths: "list[str | Path]") -> list[str]:
+    """:func:`sha256` of each path, the files hashed at once in threads (hashlib and file reads
+    leave the GIL: two large samples are hashed in about the time of one on two cores)."""
+    if len(paths) < 2:
+        return [sha256(path) for path in paths]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(len(paths), os.cpu_count() or 1)) as pool:
+        return list(pool.map(sha256, paths))
+
+
 @contextlib.contextmanager
 def local_copy(path: str | Path) -> Iterator[Path]:
     """A local path for the file: itself, or a temporary copy of a URL's content."""

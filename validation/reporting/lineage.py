@@ -46,19 +46,25 @@ def input_hashes(spec: ModelVersionSpec, templates: dict[str, Path],
     ``path``, the snapshot's sha256, the URL as written, the query's sha256 (or the table), the
     rows and the columns read (:meth:`validation.inputs.sql.Snapshot.record`). A ``var`` model
     given no reference sample has no ``data.reference``."""
+    from validation.inputs.storage import sha256_each
+
     inputs: dict[str, dict[str, Any]] = {"spec": {"path": str(spec.path), "sha256": spec.sha256}}
+    files: dict[str, str] = {}
     for key in ("reference", "current"):
         source = getattr(spec.data, key)
         if snapshots and f"data.{key}" in snapshots:
             inputs[f"data.{key}"] = snapshots[f"data.{key}"].record()
         elif source is not None:
             assert isinstance(source, str), f"data.{key} is a SQL source: its snapshot is hashed, not the source"
-            inputs[f"data.{key}"] = {"path": source, "sha256": sha256_file(source)}
+            files[f"data.{key}"] = source
     if spec.data.reference_profile:
-        inputs["data.reference_profile"] = {"path": spec.data.reference_profile,
-                                            "sha256": sha256_file(spec.data.reference_profile)}
+        files["data.reference_profile"] = spec.data.reference_profile
     if spec.model.artifact:
-        inputs["model.artifact"] = {"path": spec.model.artifact, "sha256": sha256_file(spec.model.artifact)}
+        files["model.artifact"] = spec.model.artifact
+    hashed = dict(zip(files, sha256_each(list(files.values()))))  # the samples at once
+    order = ["spec", "data.reference", "data.current", "data.reference_profile", "model.artifact"]
+    inputs = {key: inputs[key] if key in inputs else {"path": files[key], "sha256": hashed[key]}
+              for key in order if key in inputs or key in files}
     for name, template in templates.items():
         inputs[f"template:{name}"] = {"path": str(template), "sha256": sha256_file(template)}
     return inputs
