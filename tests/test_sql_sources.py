@@ -479,6 +479,12 @@ def test_a_postgresql_snapshot_in_batches_is_fetched_from_a_server_side_cursor(p
     assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [1000, 1000, 500]
     assert snapshot.rows == 2500 and snapshot.columns == ("x", "y")
     assert pd.read_parquet(snapshot.path)["y"].tolist() == (np.arange(2500) * 0.5).tolist()
+    # DuckDB's streamed results make the same row groups
+    pd.DataFrame({"x": np.arange(2500)}).to_parquet(tmp_path / "rows.parquet")
+    duck = store.take(SqlSource(sql="duckdb:///:memory:", query="select * from read_parquet('rows.parquet')"),
+                      "data.current", ["x"], folder=tmp_path, batch_rows=1000)
+    meta = pq.ParquetFile(duck.path).metadata
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [1000, 1000, 500]
     store.close()
 
 
