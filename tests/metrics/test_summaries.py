@@ -183,3 +183,29 @@ def test_batches_read_the_file_in_order(tmp_path: Path, suffix: str) -> None:
     assert row_count(path) == 2500
     with pytest.raises(DataError, match="not a column"):
         list(iter_batches(path, ["nope"], "data.current"))
+
+
+@pytest.mark.parametrize("kind", ["lognormal", "normal", "zeros and heaps", "wide"])
+def test_fine_bins_by_lookup_are_those_of_a_binary_search(kind: str) -> None:
+    """:class:`~validation.metrics.summaries.FineBins` against ``np.searchsorted`` (the reference),
+    on values equal to an edge, one float either side of one, both signs, zeros of both signs,
+    subnormals and magnitudes far apart; and :class:`GridCounts` against counting the sorted
+    values bin by bin."""
+    rng = np.random.default_rng(11)
+    base = {"lognormal": rng.lognormal(10, 1, 50_000), "normal": rng.normal(0, 1, 50_000),
+            "zeros and heaps": np.r_[np.zeros(20_000), rng.integers(0, 50, 20_000) * 0.25, rng.normal(0, 3, 10_000)],
+            "wide": np.r_[rng.normal(0, 1e-300, 1000), 5e-324, -5e-324, rng.lognormal(0, 30, 20_000),
+                          -rng.lognormal(0, 30, 20_000)]}[kind]
+    edges = np.unique(np.quantile(base, np.linspace(0, 1, 4097)[1:-1]))
+    values = np.r_[base, edges, np.nextafter(edges, np.inf), np.nextafter(edges, -np.inf), 0.0, -0.0,
+                   base.min() - 1, base.max() + 1]
+    np.testing.assert_array_equal(summaries.fine_bins(edges).of(values), np.searchsorted(edges, values, side="left"))
+    grid = summaries.GridCounts.of(pd.Series(values), edges, 0.0)
+    ordered = np.sort(values)  # the reference: each bin a run of the sorted values
+    ends = np.r_[np.searchsorted(ordered, edges, side="right"), len(ordered)]
+    starts = np.r_[0, ends[:-1]]
+    np.testing.assert_array_equal(grid.counts, ends - starts)
+    filled = ends > starts
+    np.testing.assert_array_equal(grid.low[filled], ordered[starts[filled]])
+    np.testing.assert_array_equal(grid.high[filled], ordered[ends[filled] - 1])
+    assert np.isinf(grid.low[~filled]).all()
