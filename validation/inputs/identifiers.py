@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from validation.inputs.batches import Batch
+from validation.metrics.streamed_quality import row_hashes
 
 IDS_PER_PASS = 8_000_000
 """Identifier hash pairs held at once (project default: 128 MB; a sample of more rows takes one
@@ -91,14 +92,12 @@ def repeated_ids(batches: Batches, ids: list[str], time: str | None, rows: int) 
         When ``time`` holds values that cannot be ordered (text beside numbers) and an
         identifier repeats, as :func:`~validation.inputs.samples.deduplicate`.
     """
-    from validation.metrics.streamed_quality import row_hashes
-
     parts = max(1, math.ceil(rows / IDS_PER_PASS))
     removed: list[np.ndarray] = []
     for part in range(parts):
         pairs = []
         for batch in batches(ids):
-            first, second, known = _hashes(batch.frame, ids, row_hashes)
+            first, second, known = _hashes(batch.frame, ids)
             mine = known & (first % np.uint64(parts) == part)
             pairs.append(np.stack([first[mine], second[mine]], axis=1))
         held = np.concatenate(pairs) if pairs else np.empty((0, 2), dtype=np.uint64)
@@ -107,24 +106,23 @@ def repeated_ids(batches: Batches, ids: list[str], time: str | None, rows: int) 
         del held
         repeated = distinct[counts > 1]
         if len(repeated):
-            removed.append(_resolve(batches, ids, time, repeated, parts, part, row_hashes))
+            removed.append(_resolve(batches, ids, time, repeated, parts, part))
     return RepeatedIds.of(np.concatenate(removed) if removed else np.empty(0, dtype=np.int64), rows)
 
 
-def _hashes(frame: pd.DataFrame, ids: list[str], row_hashes: Callable[..., np.ndarray]
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _hashes(frame: pd.DataFrame, ids: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each row's two identifier hashes, and whether it has every identifier."""
     keys = frame[ids]
     return row_hashes(keys), row_hashes(keys, SECOND_KEY), ~keys.isna().any(axis=1).to_numpy()
 
 
-def _resolve(batches: Batches, ids: list[str], time: str | None, repeated: np.ndarray, parts: int, part: int,
-             row_hashes: Callable[..., np.ndarray]) -> np.ndarray:
+def _resolve(batches: Batches, ids: list[str], time: str | None, repeated: np.ndarray, parts: int,
+             part: int) -> np.ndarray:
     """The positions of the rows of the ``repeated`` identifier hash pairs that are not kept."""
     wanted = pd.MultiIndex.from_arrays([repeated[:, 0], repeated[:, 1]])
     found = []
     for batch in batches([*ids, *([time] if time else [])]):
-        first, second, known = _hashes(batch.frame, ids, row_hashes)
+        first, second, known = _hashes(batch.frame, ids)
         mine = known & (first % np.uint64(parts) == part)
         mine[mine] = pd.MultiIndex.from_arrays([first[mine], second[mine]]).isin(wanted)
         if mine.any():

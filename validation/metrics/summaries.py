@@ -257,8 +257,8 @@ class GridCounts:
 
 
 LOOKUP_SIZE = 1 << 18
-"""Entries of a :class:`FineBins` table at most (project default: two int16 arrays of 512 KB each,
-a cache-sized table; more entries leave fewer values to a binary search, and cost more misses)."""
+"""Entries of a :class:`FineBins` table at most (project default: an int16 array of 512 KB, about
+a cache's size; more entries leave fewer values to a binary search, and cost more cache misses)."""
 
 
 class FineBins:
@@ -271,8 +271,9 @@ class FineBins:
     them), are searched among the edges. Edges that are not all positive are moved above zero
     first (``v - offset``): a subtraction rounds monotonically, so a value whose moved bucket
     holds no moved edge compares with every edge as its moved value does, and the lookup stays
-    exact. About twice as fast as sorting the batch to count it (7 to 9 ms for 250,000 values
-    here, against 12 to 15 ms), with a table of at most :data:`LOOKUP_SIZE` entries.
+    exact. Measured on 250,000 values: 5 to 8 ms, against 12 to 15 ms to sort them and count
+    them bin by bin; no faster for a column a third of whose values sit on an edge (those are
+    always searched). A table of at most :data:`LOOKUP_SIZE` entries.
 
     >>> edges = np.array([-1.0, 0.0, 2.5, 10.0])
     >>> values = np.array([-5.0, -1.0, -0.5, 0.0, 1.0, 2.5, 3.0, 10.0, 11.0])

@@ -48,23 +48,22 @@ def input_hashes(spec: ModelVersionSpec, templates: dict[str, Path],
     given no reference sample has no ``data.reference``."""
     from validation.inputs.storage import sha256_each
 
-    inputs: dict[str, dict[str, Any]] = {"spec": {"path": str(spec.path), "sha256": spec.sha256}}
-    files: dict[str, str] = {}
+    entries: dict[str, Any] = {"spec": {"path": str(spec.path), "sha256": spec.sha256}}  # a file: its path
     for key in ("reference", "current"):
         source = getattr(spec.data, key)
         if snapshots and f"data.{key}" in snapshots:
-            inputs[f"data.{key}"] = snapshots[f"data.{key}"].record()
+            entries[f"data.{key}"] = snapshots[f"data.{key}"].record()
         elif source is not None:
             assert isinstance(source, str), f"data.{key} is a SQL source: its snapshot is hashed, not the source"
-            files[f"data.{key}"] = source
+            entries[f"data.{key}"] = source
     if spec.data.reference_profile:
-        files["data.reference_profile"] = spec.data.reference_profile
+        entries["data.reference_profile"] = spec.data.reference_profile
     if spec.model.artifact:
-        files["model.artifact"] = spec.model.artifact
+        entries["model.artifact"] = spec.model.artifact
+    files = {key: path for key, path in entries.items() if isinstance(path, str)}
     hashed = dict(zip(files, sha256_each(list(files.values()))))  # the samples at once
-    order = ["spec", "data.reference", "data.current", "data.reference_profile", "model.artifact"]
-    inputs = {key: inputs[key] if key in inputs else {"path": files[key], "sha256": hashed[key]}
-              for key in order if key in inputs or key in files}
+    inputs: dict[str, dict[str, Any]] = {key: {"path": entry, "sha256": hashed[key]} if key in hashed else entry
+                                         for key, entry in entries.items()}
     for name, template in templates.items():
         inputs[f"template:{name}"] = {"path": str(template), "sha256": sha256_file(template)}
     return inputs
