@@ -212,6 +212,19 @@ def test_every_page_of_the_pack_is_a_section_in_order(printed: tuple[Path, PdfRe
 
 
 @needs_chromium
+def test_text_copied_from_the_pdf_has_no_ligatures(printed: tuple[Path, PdfReport, Path]) -> None:
+    """Chromium joins "ff", "fi", "ffi"... into one glyph (U+FB00 to U+FB06) unless told not to, and
+    a PDF reader then copies "ﬀ" for "ff": a run id such as ``...Z-ff6315``, a sha256, "coefficient"
+    or a column name would not read back as the pack wrote it (a CI run failed on such a run id)."""
+    from pypdf import PdfReader
+
+    _, report, _ = printed
+    text = "".join(page.extract_text() for page in PdfReader(report.path).pages)
+    assert "fi" in text and "ff" in text  # the demo pack has both ("findings", "coefficient"...)
+    assert not {char for char in text if "\ufb00" <= char <= "\ufb06"}
+
+
+@needs_chromium
 def test_pages_are_a4_landscape(printed: tuple[Path, PdfReport, Path]) -> None:
     from pypdf import PdfReader
 

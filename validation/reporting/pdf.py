@@ -82,7 +82,8 @@ CONTENTS_TEMPLATE = """<!DOCTYPE html>
 <title>Contents: {{ model }} version {{ version }}</title>
 <style>
   @page { size: A4 landscape; margin: 15mm; }
-  body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; font-size: 11pt; color: #1b1f24; }
+  body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; font-size: 11pt; color: #1b1f24;
+         font-variant-ligatures: none; }
   h1 { font-size: 20pt; margin: 0 0 4mm; }
   p.meta { margin: 0 0 8mm; color: #444; }
   table { border-collapse: collapse; width: 100%; }
