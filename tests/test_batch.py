@@ -140,6 +140,21 @@ def test_costliest_notebooks_start_first_and_packs_keep_spec_order(write_spec: C
     assert [t.check for t in plans[0].tasks] == order  # the pack lists its checks as the spec does
 
 
+def test_planning_a_scores_only_run_imports_no_statistics_library(write_spec: Callable[..., Path],
+                                                                    tmp_path: Path) -> None:
+    """The runner checks the inputs of a spec with a score column without importing scipy.stats,
+    matplotlib or scikit-learn (about 1 s of imports in every run and every worker, measured with
+    ``python -X importtime``); the notebooks import what their statistics need."""
+    spec = write_spec({"checks": ["data_quality", "drift", "fairness", "backtesting"]}, name="light.yaml")
+    script = ("import sys\nfrom pathlib import Path\nfrom validation.execution.planning import plan_runs\n"
+              f"plans = plan_runs([Path({str(spec)!r})], out=Path({str(tmp_path / 'out')!r}))\n"
+              "assert len(plans[0].tasks) == 4\n"
+              "print(sorted(m for m in ('scipy.stats', 'matplotlib', 'sklearn', 'fairlearn') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
 def test_history_and_compare_on_two_versions(write_spec: Callable[..., Path], tmp_path: Path) -> None:
     spec = _two_versions(write_spec)
     registry = Registry(tmp_path / "r.sqlite")

@@ -256,7 +256,7 @@ def validate_benchmark_score(frame: "pd.DataFrame", column: str, path: str, role
     validation.errors.DataError: column 'pd_lr': data.benchmark_score must be a probability in [0, 1]; 1 values are outside (e.g. 1.5): give the benchmark's PD, not a score or a percentage (data.current: current.parquet)
     """
     from validation.errors import DataError
-    from validation.metrics.drift import is_numeric
+    from validation.metrics.kinds import is_numeric
 
     if column not in frame.columns:
         raise DataError(path, column, "data.benchmark_score names a column the sample does not have; add the "
@@ -534,7 +534,7 @@ def _fairness(output: CheckOutput, context: CheckContext, new: "np.ndarray", lab
     the most-approved group of at least its ``min_group_size``."""
     from validation.checks.fairness import MAX_GROUPS_UNBANDED, FairnessCheck, FairnessParams
     from validation.metrics import fairness
-    from validation.metrics.drift import is_numeric
+    from validation.metrics.kinds import is_numeric
     from validation.reporting.display import md
 
     spec, decision = context.spec, context.spec.decision

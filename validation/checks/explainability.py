@@ -67,7 +67,7 @@ class ExplainabilityCheck(BuiltinCheck):
 
     def check_inputs(self, spec: "ModelVersionSpec", samples: "Samples", params: Any) -> None:
         from validation.errors import SpecError
-        from validation.metrics.drift import is_numeric
+        from validation.metrics.kinds import is_numeric
 
         key = "checks.explainability.monotone"
         for feature in params.monotone:

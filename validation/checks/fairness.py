@@ -130,7 +130,7 @@ class FairnessCheck(BuiltinCheck):
         than :data:`MAX_PROTECTED_VALUES` distinct values, an identifier rather than a group
         (:class:`~validation.errors.DataError`)."""
         from validation.errors import SpecError
-        from validation.metrics.drift import is_numeric
+        from validation.metrics.kinds import is_numeric
 
         current = samples.current
         for attribute in params.bands:
@@ -246,7 +246,7 @@ class _Decisions:
 
         from validation.metrics import fairness
         from validation.metrics import outcome_cells as oc
-        from validation.metrics.drift import is_numeric
+        from validation.metrics.kinds import is_numeric
         from validation.metrics.streamed_outcomes import outcome_cells, score_scan
 
         s, spec, decision = context.samples, context.spec, _decision(context.spec)

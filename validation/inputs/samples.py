@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from validation.errors import DataError
-from validation.metrics.drift import is_numeric
+from validation.metrics.kinds import is_numeric
 from validation.inputs.artifacts import load_artifact, predict_scores
 from validation.inputs.spec import ModelVersionSpec
 

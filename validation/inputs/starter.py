@@ -30,7 +30,7 @@ import pandas as pd
 
 from validation.errors import InputError
 from validation.inputs.samples import read_table
-from validation.metrics.drift import is_numeric
+from validation.metrics.kinds import is_numeric
 
 PROTECTED_WORDS = frozenset({"sex", "gender", "age", "race", "racial", "ethnicity", "ethnic", "religion", "religious",
                              "marital", "nationality", "citizenship", "disability", "disabled", "pregnancy"})

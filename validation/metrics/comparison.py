@@ -492,7 +492,7 @@ def fit_benchmark(frame: pd.DataFrame, features: list[str], target: str, *, max_
     >>> fitted.fitted_rows, fitted.predict(frame).shape
     (6, (6,))
     """
-    from validation.metrics.drift import is_numeric
+    from validation.metrics.kinds import is_numeric
 
     available = len(frame)
     rows = frame.sample(n=max_rows, random_state=seed).sort_index() if available > max_rows else frame

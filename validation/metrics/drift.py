@@ -60,6 +60,7 @@ from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
 from validation.judging.policy import PSI_CRITICAL_LEVELS, Bounds, Policy, severity, worst
+from validation.metrics.kinds import is_numeric
 
 if TYPE_CHECKING:
     from validation.judging.findings import Finding
@@ -81,11 +82,6 @@ of it down to 1e-14 and parts further into the far tail (14% at 1e-56, a factor 
 hundred columns) is the same."""
 
 BinKind = Literal["numeric", "discrete", "categorical"]
-
-
-def is_numeric(values: pd.Series) -> bool:
-    """Numeric for drift purposes: a numeric dtype that is not boolean."""
-    return bool(pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values))
 
 
 # --- one sample's summary of one column ------------------------------------------------------
