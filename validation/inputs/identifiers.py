@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from validation.inputs.batches import Batch
-from validation.metrics.streamed_quality import row_hashes
+from validation.metrics.hashing import row_hashes
 
 IDS_PER_PASS = 8_000_000
 """Identifier hash pairs held at once (project default: 128 MB; a sample of more rows takes one
@@ -102,12 +102,32 @@ def repeated_ids(batches: Batches, ids: list[str], time: str | None, rows: int) 
             pairs.append(np.stack([first[mine], second[mine]], axis=1))
         held = np.concatenate(pairs) if pairs else np.empty((0, 2), dtype=np.uint64)
         del pairs
-        distinct, counts = np.unique(held, axis=0, return_counts=True)
+        repeated = repeated_pairs(held)
         del held
-        repeated = distinct[counts > 1]
         if len(repeated):
             removed.append(_resolve(batches, ids, time, repeated, parts, part))
     return RepeatedIds.of(np.concatenate(removed) if removed else np.empty(0, dtype=np.int64), rows)
+
+
+def repeated_pairs(pairs: np.ndarray) -> np.ndarray:
+    """The distinct rows of ``pairs`` (an ``(n, 2)`` array of hash pairs) held more than once.
+
+    The first hashes are sorted alone, and only the pairs whose first hash is held twice are
+    compared whole: a sort of numbers instead of ``np.unique(pairs, axis=0)``'s sort of rows,
+    which took 1 s for a million pairs where this takes about 0.1 s (measured on the bench's
+    identifiers, none repeated).
+
+    >>> pairs = np.array([[1, 7], [2, 8], [1, 7], [2, 9], [3, 1]], dtype=np.uint64)
+    >>> repeated_pairs(pairs).tolist()
+    [[1, 7]]
+    """
+    first = np.sort(pairs[:, 0])
+    twice = np.unique(first[1:][first[1:] == first[:-1]])
+    if not len(twice):
+        return np.empty((0, 2), dtype=pairs.dtype)
+    candidates = pairs[np.isin(pairs[:, 0], twice)]
+    distinct, counts = np.unique(candidates, axis=0, return_counts=True)
+    return distinct[counts > 1]
 
 
 def _hashes(frame: pd.DataFrame, ids: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from validation.metrics.drift import MIN_CATEGORY_COUNT, is_numeric
+from validation.metrics.kinds import kind_of
 
 MissingCodes = Sequence[Any]
 """The codes that mean missing in one column (``data.missing_values.<column>``): text or numbers."""
@@ -46,24 +47,6 @@ _PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?:(?P<month>\d{2})(?:-(?P<day>\d{2})
 
 
 # --- kinds and missing values ------------------------------------------------------------------
-
-
-def kind_of(values: pd.Series) -> str:
-    """The kind of a column, as the schema compares it: ``boolean``, ``integer``, ``float``,
-    ``datetime`` or ``text`` (strings, categoricals and any other object).
-
-    >>> kind_of(pd.Series([1, 2])), kind_of(pd.Series([1.5])), kind_of(pd.Series(["a"])), kind_of(pd.Series([True]))
-    ('integer', 'float', 'text', 'boolean')
-    """
-    if pd.api.types.is_bool_dtype(values):
-        return "boolean"
-    if pd.api.types.is_integer_dtype(values):
-        return "integer"
-    if pd.api.types.is_float_dtype(values):
-        return "float"
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return "datetime"
-    return "text"
 
 
 def _numeric_codes(codes: MissingCodes) -> list[float]:
