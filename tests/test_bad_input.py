@@ -249,8 +249,16 @@ CASES: list[tuple[str, Builder, str]] = [
 ]
 
 
+@pytest.mark.parametrize("planning_batch", [None, 64], ids=["whole", "batches of 64 rows"])
 @pytest.mark.parametrize(("case", "build", "fragment"), CASES, ids=[c[0] for c in CASES])
-def test_bad_input(write_spec: Callable[..., Path], tmp_path: Path, case: str, build: Builder, fragment: str) -> None:
+def test_bad_input(write_spec: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str,
+                   build: Builder, fragment: str, planning_batch: int | None) -> None:
+    """Each case as the runner meets it in samples it reads in one batch, and in batches of 64
+    rows (the samples have 300 and 400), where the problem is past the first batch."""
+    from validation.inputs import scan
+
+    if planning_batch is not None:
+        monkeypatch.setattr(scan, "PLANNING_BATCH_ROWS", planning_batch)
     out = tmp_path / "out"
     arguments = build(write_spec, tmp_path)
     result = CliRunner().invoke(main, ["run", *arguments, "--out", str(out), "--quiet"])

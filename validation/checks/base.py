@@ -358,7 +358,16 @@ class Check:
 
     def check_inputs(self, spec: "ModelVersionSpec", samples: "Samples", params: CheckParams) -> None:
         """Raise a :class:`~validation.errors.SpecError` or ``DataError`` for what the check cannot
-        use in the samples (called before any notebook runs: exit 2, nothing written)."""
+        use in the samples (called before any notebook runs: exit 2, nothing written).
+
+        The runner reads samples in batches to check them: ``samples`` then holds their columns
+        and no rows, with :meth:`~validation.inputs.samples.Samples.column_totals` for the current
+        sample's protected attributes; a rule on each row goes in :meth:`check_batch`."""
+
+    def check_batch(self, spec: "ModelVersionSpec", role: str, batch: "pd.DataFrame", params: CheckParams) -> None:
+        """Raise a ``DataError`` for rows of ``batch`` the check cannot use: called by the runner on
+        every batch of each sample (``role``: ``data.reference`` or ``data.current``), checked as
+        a whole sample is, before any notebook runs. None by default."""
 
     def registry_inputs(self, spec: "ModelVersionSpec", registry: "Registry") -> dict[str, Any]:
         """Runner parameters taken from the registry (none by default)."""

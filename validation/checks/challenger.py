@@ -177,6 +177,12 @@ class ChallengerCheck(BuiltinCheck):
         if column is not None:
             validate_benchmark_score(samples.current, column, str(spec.data.current))
 
+    def check_batch(self, spec: "ModelVersionSpec", role: str, batch: "pd.DataFrame", params: CheckParams) -> None:
+        """:meth:`check_inputs`' rule on each batch of the current sample the runner reads."""
+        column = spec.data.benchmark_score
+        if column is not None and role == "data.current":
+            validate_benchmark_score(batch, column, str(spec.data.current))
+
     def fingerprint(self, spec: "ModelVersionSpec", spec_file: "Spec", parameters: Mapping[str, Any]) -> dict[str, Any]:
         """The parameters and the previous version's artifact and features, when the spec names one."""
         values = dict(parameters)

@@ -139,9 +139,10 @@ class FairnessCheck(BuiltinCheck):
                                 "apply to numeric attributes such as age")
         if spec.data.batch_rows is not None:  # no rows here: run() checks the groups it counts
             return
-        for attribute in spec.data.protected:
-            column = current[attribute]
-            _check_groups(spec, params, attribute, int(column.nunique()), len(column), numeric=is_numeric(column))
+        for attribute in spec.data.protected:  # every row's values, also when the runner read them in batches
+            totals = samples.column_totals(attribute)
+            _check_groups(spec, params, attribute, totals.distinct, totals.rows, numeric=totals.numeric,
+                          at_least=totals.at_least)
 
     def card_analyses(self, findings: list["Finding"]) -> list[dict[str, Any]]:
         """Per group: approval rate, disparate impact ratio and default rate, each attribute's
@@ -297,11 +298,12 @@ class _Decisions:
 
 
 def _check_groups(spec: "ModelVersionSpec", params: FairnessParams, attribute: str, distinct: int, rows: int | None,
-                  *, numeric: bool) -> None:
+                  *, numeric: bool, at_least: bool = False) -> None:
     """Refuse a protected attribute the check cannot group by: no value at all, numeric with more
     than :data:`MAX_GROUPS_UNBANDED` values and no bands (:class:`~validation.errors.SpecError`),
     or more than :data:`MAX_PROTECTED_VALUES` distinct values (:func:`_not_an_identifier`).
-    ``rows``: the sample's, or ``None`` when a sample read in batches was refused before its end."""
+    ``rows``: the sample's, or ``None`` when a sample read in batches was refused before its end;
+    ``at_least``: ``distinct`` is a lower bound (values counted up to a limit)."""
     from validation.errors import DataError, SpecError
 
     if distinct == 0 and rows is not None:
@@ -311,20 +313,20 @@ def _check_groups(spec: "ModelVersionSpec", params: FairnessParams, attribute: s
         return
     if numeric and distinct > MAX_GROUPS_UNBANDED:
         raise SpecError(spec.path, "checks.fairness.bands", f"protected attribute '{attribute}' is numeric "
-                        f"with {'' if rows is not None else 'at least '}{distinct} distinct values; give band edges, "
-                        f"e.g. "
-                        f"checks: {{fairness: {{bands: {{{attribute}: [25, 35, 50]}}}}}}")
-    _not_an_identifier(spec, attribute, distinct, rows)
+                        f"with {'' if rows is not None and not at_least else 'at least '}{distinct} distinct values; "
+                        f"give band edges, e.g. checks: {{fairness: {{bands: {{{attribute}: [25, 35, 50]}}}}}}")
+    _not_an_identifier(spec, attribute, distinct, rows, at_least=at_least)
 
 
-def _not_an_identifier(spec: "ModelVersionSpec", attribute: str, distinct: int, rows: int | None) -> None:
+def _not_an_identifier(spec: "ModelVersionSpec", attribute: str, distinct: int, rows: int | None, *,
+                       at_least: bool = False) -> None:
     """A :class:`~validation.errors.DataError` when a protected attribute has more distinct values
     than :data:`MAX_PROTECTED_VALUES`: an identifier or free text, not groups to compare."""
     from validation.errors import DataError
 
     if distinct > MAX_PROTECTED_VALUES:
-        counted = f"{distinct} distinct values in {rows} rows" if rows is not None else \
-            f"at least {distinct} distinct values (counted in batches)"
+        counted = (f"at least {distinct} distinct values (counted in batches)" if rows is None
+                   else f"{'at least ' * at_least}{distinct} distinct values in {rows} rows")
         raise DataError(str(spec.data.current), attribute, f"protected attribute with {counted} (more than "
                         f"{MAX_PROTECTED_VALUES}): it looks like an identifier or free text, "
                         "not groups to compare; use a coarser attribute (a region, not an address), or bands of a "

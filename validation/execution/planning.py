@@ -14,6 +14,7 @@ the plans holding it are gone (or at exit), or at once when planning fails.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
@@ -143,20 +144,24 @@ def _plan_version(spec_file: Spec, entry: ModelVersionSpec, checks: list[str] | 
     """Snapshot the version's SQL sources, load and check its samples, and plan its pack."""
     from validation.checks.context import check_parameters
     from validation.inputs.batches import row_count
-    from validation.inputs.samples import batch_samples, load_samples, release_memory, wanted_columns
+    from validation.inputs.samples import batch_samples, release_memory, wanted_columns
+    from validation.inputs.scan import scanned_samples
     from validation.inputs.sql import take_snapshots
 
     selected = select_checks(entry, checks)
+    applying = {name: check_parameters(REGISTRY[name], entry.checks.get(name, {}), {})
+                for name in selected if not REGISTRY[name].why_not(entry)}
     snapshots = take_snapshots(entry, store, wanted_columns(entry))
+    sources = {key: str(snapshot.path) for key, snapshot in snapshots.items()}
     if entry.data.batch_rows is not None:  # the first batches checked here, every batch by the checks
-        samples = batch_samples(entry, sources={key: str(snapshot.path) for key, snapshot in snapshots.items()})
-    else:
-        samples = load_samples(entry, sources={key: snapshot.path for key, snapshot in snapshots.items()})
-    for name in selected:
-        check = REGISTRY[name]
-        if not check.why_not(entry):
-            check.check_inputs(entry, samples, check_parameters(check, entry.checks.get(name, {}), {}))
-    rows = ({"reference": len(samples.reference), "current": len(samples.current)} if entry.data.batch_rows is None
+        samples = batch_samples(entry, sources=sources)
+    else:  # every row checked here, in batches: each notebook loads the samples whole, the runner never does
+        samples = scanned_samples(entry, sources, batch_checks=tuple(
+            functools.partial(REGISTRY[name].check_batch, entry, params=params) for name, params in applying.items()))
+    for name, params in applying.items():
+        REGISTRY[name].check_inputs(entry, samples, params)
+    rows = ({role.removeprefix("data."): samples.rows.get(role, 0) for role in ("data.reference", "data.current")}
+            if samples.rows is not None
             else {role.removeprefix("data."): snapshots[role].rows if role in snapshots
                   else row_count(str(getattr(entry.data, role.removeprefix("data."))))
                   for role in ("data.reference", "data.current")})

@@ -55,6 +55,36 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9
 """Text read as a date in ``data.time``: ``2025-03-14``, optionally with a time and offset (ISO 8601)."""
 
 
+DISTINCT_COUNTED = 10_000
+"""Distinct values counted per column of a sample checked in batches (:class:`ColumnTotals`);
+past it, only "more than" is known: enough for any rule on groups (the fairness check refuses
+more than 250), and the memory of 10,000 values per column, not of the file's."""
+
+
+@dataclass(frozen=True)
+class ColumnTotals:
+    """One column of a whole sample, as the checks' input rules need it.
+
+    Attributes
+    ----------
+    rows
+        Rows of the sample (after repeated identifiers are removed and ``data.max_rows`` sampling).
+    distinct
+        Distinct non-missing values, at most :data:`DISTINCT_COUNTED` + 1.
+    numeric
+        Whether the column is numeric (:func:`validation.metrics.kinds.is_numeric`).
+    """
+
+    rows: int
+    distinct: int
+    numeric: bool
+
+    @property
+    def at_least(self) -> bool:
+        """Whether :attr:`distinct` is a lower bound (more than :data:`DISTINCT_COUNTED` values)."""
+        return self.distinct > DISTINCT_COUNTED
+
+
 @dataclass(frozen=True)
 class Samples:
     """The two samples of a model version, checked, identifiers removed.
@@ -92,6 +122,25 @@ class Samples:
     has_reference: bool = True
     """False for a ``var`` model given no ``data.reference``: :attr:`reference` is then empty (the
     current sample's columns, no rows)."""
+    rows: dict[str, int] | None = None
+    """Spec key -> rows, when the samples were checked in batches and :attr:`reference` and
+    :attr:`current` hold their columns but no rows (:func:`validation.inputs.scan.scanned_samples`)."""
+    totals: dict[str, ColumnTotals] | None = None
+    """The current sample's protected attributes summarised over every row, when it was checked in
+    batches; :meth:`column_totals` reads them, or the rows held."""
+
+    def column_totals(self, column: str) -> ColumnTotals:
+        """The current sample's ``column`` over all its rows: from :attr:`totals`, else counted in
+        the rows held.
+
+        >>> frame = pd.DataFrame({"sex": ["f", "m", "f", None]})
+        >>> Samples(frame, frame, [], None, None).column_totals("sex")
+        ColumnTotals(rows=4, distinct=2, numeric=False)
+        """
+        if self.totals is not None and column in self.totals:
+            return self.totals[column]
+        values = self.current[column]
+        return ColumnTotals(len(values), int(values.nunique()), is_numeric(values))
 
     def sampling_note(self) -> str:
         """What a pack must say about sampling, or ``""``."""
@@ -147,12 +196,16 @@ def _header_duplicates(path: str | Path) -> list[str]:
     return sorted({c for c in header if c in seen or seen.add(c)})  # type: ignore[func-returns-value]
 
 
-def read_table(path: str | Path, role: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """Read a parquet or CSV file; ``role`` is the spec key it comes from, for messages.
+def readable_columns(path: str | Path, role: str, columns: list[str] | None = None) -> list[str]:
+    """The columns of a parquet or CSV file that a read of ``columns`` (``None``: all) takes, from
+    its schema or header alone: in the order of ``columns`` for parquet, of the file for CSV, as
+    :func:`read_table` reads them.
 
-    With ``columns``, only those of them the file has are read (a missing one is reported by the
-    caller, which knows which spec key names it): at a million rows, loading 25 columns of 60
-    saves both time and memory.
+    Raises
+    ------
+    DataError
+        A file that cannot be used or read, of an unknown type, with a column named twice, or a
+        nested or binary parquet column among those read.
     """
     from validation.inputs.storage import is_url, open_binary, problem
 
@@ -168,36 +221,63 @@ def read_table(path: str | Path, role: str, columns: list[str] | None = None) ->
                 import fsspec
 
                 filesystem, inner = fsspec.core.url_to_fs(str(path))
-                names = pq.read_schema(inner, filesystem=filesystem).names
+                schema = pq.read_schema(inner, filesystem=filesystem)
             else:
-                filesystem, inner = None, str(path)
-                names = pq.read_schema(inner).names
+                schema = pq.read_schema(str(path))
+            names = schema.names
             duplicates = sorted({n for n in names if names.count(n) > 1})
             if duplicates:
                 raise DataError(path, duplicates[0], "appears more than once in the file; "
                                 "rename the duplicate columns", role)
-            wanted = None if columns is None else [c for c in dict.fromkeys(columns) if c in names]
-            _refuse_nested(pq.read_schema(inner, filesystem=filesystem), wanted, path, role)
+            wanted = list(names) if columns is None else [c for c in dict.fromkeys(columns) if c in names]
+            _refuse_nested(schema, wanted, path, role)
+            return wanted
+        if suffix in {".csv", ".txt"}:
+            duplicates = _header_duplicates(path)
+            if duplicates:
+                raise DataError(path, duplicates[0], "appears more than once in the header; "
+                                "rename the duplicate columns", role)
+            with open_binary(path) as handle:
+                header = [str(c) for c in pd.read_csv(handle, nrows=0).columns]
+            return header if columns is None else [c for c in header if c in set(columns)]
+    except DataError:
+        raise
+    except Exception as exc:  # a parser's failure is the file's problem, named plainly
+        raise DataError(path, None, f"could not be read ({type(exc).__name__}: "
+                        f"{str(exc).splitlines()[0] if str(exc) else ''})", role) from None
+    raise DataError(path, None, f"unknown file type '{suffix}'; use .parquet or .csv", role)
+
+
+def read_table(path: str | Path, role: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a parquet or CSV file; ``role`` is the spec key it comes from, for messages.
+
+    With ``columns``, only those of them the file has are read (a missing one is reported by the
+    caller, which knows which spec key names it): at a million rows, loading 25 columns of 60
+    saves both time and memory.
+    """
+    from validation.inputs.storage import is_url, open_binary
+
+    wanted = readable_columns(path, role, columns)
+    suffix = Path(str(path).split("://", 1)[-1]).suffix.lower()
+    try:
+        if suffix in {".parquet", ".pq"}:
+            import pyarrow.parquet as pq
+
+            if is_url(path):
+                import fsspec
+
+                filesystem, inner = fsspec.core.url_to_fs(str(path))
+            else:
+                filesystem, inner = None, str(path)
             table = pq.read_table(inner, columns=wanted, filesystem=filesystem)
             # convert column by column, freeing each Arrow buffer once converted: peak memory
             # stays near one copy of the data instead of two
             frame = table.to_pandas(self_destruct=True, split_blocks=True)
             del table
             _release_arrow_memory()
-        elif suffix in {".csv", ".txt"}:
-            duplicates = _header_duplicates(path)
-            if duplicates:
-                raise DataError(path, duplicates[0], "appears more than once in the header; "
-                                "rename the duplicate columns", role)
-            with open_binary(path) as handle:
-                header = set(pd.read_csv(handle, nrows=0).columns)
-            wanted = None if columns is None else [c for c in dict.fromkeys(columns) if c in header]
-            with open_binary(path) as handle:
-                frame = pd.read_csv(handle, usecols=wanted)
         else:
-            raise DataError(path, None, f"unknown file type '{suffix}'; use .parquet or .csv", role)
-    except DataError:
-        raise
+            with open_binary(path) as handle:
+                frame = pd.read_csv(handle, usecols=None if columns is None else wanted)
     except Exception as exc:  # a parser's failure is the file's problem, named plainly
         raise DataError(path, None, f"could not be read ({type(exc).__name__}: "
                         f"{str(exc).splitlines()[0] if str(exc) else ''})", role) from None
@@ -867,10 +947,11 @@ def _without_repeats(batch: "Batch", repeats: "RepeatedIds | None") -> "Batch":
     return replace(batch, frame=batch.frame[kept].reset_index(drop=True), positions=batch.row_positions()[kept])
 
 
-def repeated_ids_of(spec: ModelVersionSpec, role: str, sources: "Mapping[str, str | Path] | None" = None
-                    ) -> "RepeatedIds | None":
+def repeated_ids_of(spec: ModelVersionSpec, role: str, sources: "Mapping[str, str | Path] | None" = None,
+                    *, batch_rows: int | None = None) -> "RepeatedIds | None":
     """A sample's rows whose ``data.ids`` repeat another row's (:mod:`validation.inputs.identifiers`),
-    found once per process and file; ``None`` without ``data.ids``.
+    found once per process and file; ``None`` without ``data.ids``. The file is read
+    ``batch_rows`` rows at a time (default: ``data.batch_rows``).
 
     Raises
     ------
@@ -888,9 +969,10 @@ def repeated_ids_of(spec: ModelVersionSpec, role: str, sources: "Mapping[str, st
     from validation.inputs.storage import problem
 
     stamp = None if problem(path) is not None or "://" in path else (os.stat(path).st_size, os.stat(path).st_mtime_ns)
-    assert d.batch_rows is not None, "repeated identifiers are found in batches when data.batch_rows is set"
+    batch_rows = batch_rows or d.batch_rows
+    assert batch_rows is not None, "repeated identifiers are found in batches of data.batch_rows or given rows"
     try:
-        return _repeated_ids(path, stamp, tuple(d.ids), time, d.batch_rows, role)
+        return _repeated_ids(path, stamp, tuple(d.ids), time, batch_rows, role)
     except TypeError:
         raise DataError(_where(spec, role), time, "holds values of several types (text beside numbers) that cannot "
                         "be ordered, so the latest row of an identifier repeated in data.ids cannot be found; "
