@@ -234,6 +234,72 @@ def _report(outcomes: list[PackOutcome], code: int) -> None:
     sys.exit(code)
 
 
+ALERT_EVENTS = ("red", "amber", "error", "overdue")
+
+
+def _alert_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``--notify``, ``--notify-on``, ``--pack-url-base`` and ``--notify-dry-run`` (docs/cli.md, Alerts)."""
+    options = [
+        click.option("--notify", "notify", multiple=True, metavar="URL",
+                     help="Send the run's message to this Apprise URL (mailtos://, json://, slack://...); repeatable. "
+                          "Adds to the spec's alerts.targets."),
+        click.option("--notify-on", "notify_on", default="red,error,overdue", show_default=True,
+                     help="When --notify targets hear: comma-separated red, amber, error, overdue."),
+        click.option("--pack-url-base", help="URL the --out folder is published under: packs become links."),
+        click.option("--notify-dry-run", is_flag=True,
+                     help="Print each target's message on standard error instead of sending it."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _alert_events(value: str) -> tuple[str, ...]:
+    events = tuple(dict.fromkeys(e.strip() for e in value.split(",") if e.strip()))
+    unknown = [e for e in events if e not in ALERT_EVENTS]
+    if unknown or not events:
+        raise InputError(f"--notify-on {value!r}: expected a comma-separated list of {', '.join(ALERT_EVENTS)}")
+    return events
+
+
+def _check_notify(targets: tuple[str, ...]) -> None:
+    """Each ``--notify`` target is a URL Apprise knows (exit 2 before anything runs)."""
+    if not targets:
+        return
+    from validation.governance.alerts import apprise_module, expand
+
+    apprise = apprise_module()
+
+    for target in targets:
+        try:
+            url, _ = expand(target)
+        except KeyError as missing:
+            raise InputError(f"--notify {target}: the environment variable {missing.args[0]} is not set") from None
+        if not apprise.Apprise.instantiate(url, suppress_exceptions=True):
+            raise InputError(f"--notify: {printable(target)[:80]!r} is not a notification URL Apprise knows; "
+                             "e.g. mailtos://user:${SMTP_PASSWORD}@smtp.host?to=mrm@bank.example or json://host/path")
+
+
+def _send_alerts(outcomes: list[PackOutcome], *, notify: tuple[str, ...], events: tuple[str, ...], out: Path,
+                 pack_url_base: str | None, dry_run: bool, registry: Any) -> None:
+    """Each target's message of the run (:mod:`validation.governance.alerts`): sent, or printed
+    with ``--notify-dry-run``; a failed delivery is a warning on standard error, never the exit code."""
+    from validation.governance.alerts import notify_run
+
+    for audience, message, delivery in notify_run(outcomes, cli_targets=notify, cli_events=events, out=out,
+                                                  pack_url_base=pack_url_base, registry=registry, dry_run=dry_run):
+        from validation.governance.alerts import shown
+
+        if delivery is None:
+            click.echo(f"alert for {shown(audience.target)} (not sent: --notify-dry-run)\n{message.title}\n\n"
+                       f"{message.body}\n", err=True)
+        elif delivery.status == "sent":
+            click.echo(f"alert sent to {delivery.target}", err=True)
+        else:
+            click.echo(f"warning: alert to {delivery.target} failed after {delivery.attempts} attempt(s): "
+                       f"{printable(delivery.error or '')}; recorded (validation alerts)", err=True)
+
+
 def _common(function: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
@@ -277,8 +343,10 @@ PDF_HELP = "Also print each pack to pack.pdf (in its manifest); needs Chromium."
 @click.option("--version", "version", help="Validate only this model version.")
 @click.option("--checks", help="Comma-separated checks to run (default: the spec's checks).")
 @click.option("--pdf", is_flag=True, help=PDF_HELP)
+@_alert_options
 @_common
-def run(spec: Path, version: str | None, checks: str | None, pdf: bool, out: Path, workers: int | None, timeout: int,
+def run(spec: Path, version: str | None, checks: str | None, pdf: bool, notify: tuple[str, ...], notify_on: str,
+        pack_url_base: str | None, notify_dry_run: bool, out: Path, workers: int | None, timeout: int,
         registry: Path | None, force: bool, quiet: bool) -> None:
     """Validate the model version(s) of SPEC and write one pack per version.
 
@@ -286,10 +354,15 @@ def run(spec: Path, version: str | None, checks: str | None, pdf: bool, out: Pat
     """
     from validation.execution.pipeline import run_specs
 
+    events = _alert_events(notify_on)
+    _check_notify(notify)
+    book = _registry(out, registry)
     with _Progress(quiet) as progress:
         outcomes, code = run_specs([spec], version=version, checks=_split_checks(checks), out=out,
-                                   workers=workers, timeout=timeout, registry=_registry(out, registry),
+                                   workers=workers, timeout=timeout, registry=book,
                                    force=force, on_done=progress, pdf=pdf)
+    _send_alerts(outcomes, notify=notify, events=events, out=out, pack_url_base=pack_url_base,
+                 dry_run=notify_dry_run, registry=book)
     _report(outcomes, code)
 
 
@@ -299,8 +372,10 @@ def run(spec: Path, version: str | None, checks: str | None, pdf: bool, out: Pat
               "default: a local process pool.")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here.")
 @click.option("--pdf", is_flag=True, help=PDF_HELP)
+@_alert_options
 @_common
-def batch(specs: tuple[Path, ...], scheduler: str | None, junit: Path | None, pdf: bool, out: Path,
+def batch(specs: tuple[Path, ...], scheduler: str | None, junit: Path | None, pdf: bool, notify: tuple[str, ...],
+          notify_on: str, pack_url_base: str | None, notify_dry_run: bool, out: Path,
           workers: int | None, timeout: int, registry: Path | None, force: bool, quiet: bool) -> None:
     """Validate every model version of every SPEC (files or folders of specs), every check, as
     independent notebook tasks; unchanged (version, check) pairs are reused unless --force."""
@@ -309,12 +384,17 @@ def batch(specs: tuple[Path, ...], scheduler: str | None, junit: Path | None, pd
 
     if junit:
         _probe_writable(junit, "--junit")
+    events = _alert_events(notify_on)
+    _check_notify(notify)
+    book = _registry(out, registry)
     with _Progress(quiet) as progress:
         outcomes, code = run_specs(list(specs), out=out, workers=workers, scheduler=scheduler, timeout=timeout,
-                                   registry=_registry(out, registry), force=force, on_done=progress, pdf=pdf)
+                                   registry=book, force=force, on_done=progress, pdf=pdf)
     _summary(outcomes, quiet)
     if junit:
         write_junit(junit, [(o.results, str(o.path)) for o in outcomes])
+    _send_alerts(outcomes, notify=notify, events=events, out=out, pack_url_base=pack_url_base,
+                 dry_run=notify_dry_run, registry=book)
     _report(outcomes, code)
 
 
@@ -676,6 +756,17 @@ def init(data: Path, target: str, score: str | None, current: Path | None, artif
     if note is not None:
         click.echo(f"REVIEW (conceptual soundness): {printable(note)}", err=True)
     click.echo(str(written.path))
+
+
+@main.command(name="alerts")
+@click.option("--all", "everything", is_flag=True, help="Every delivery, not only the failed ones.")
+@_registry_options
+def alerts_command(everything: bool, out: Path, registry: Path | None) -> None:
+    """List the deliveries of run messages that failed (or all of them), newest first: one line
+    each, tab-separated: time, status, attempts, target (secrets masked), runs, error."""
+    for row in _registry(out, registry).alerts(failed=not everything):
+        click.echo("\t".join(printable(str(row[key] if row[key] is not None else ""))
+                             for key in ("at", "status", "attempts", "target", "runs", "error")))
 
 
 @main.command(name="checks")

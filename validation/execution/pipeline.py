@@ -18,6 +18,7 @@ from validation.execution.planning import PackPlan, collect_specs, plan_runs
 from validation.execution.reuse import reuse_result, task_inputs_sha256, with_registry_inputs
 from validation.execution.workers import DEFAULT_CELL_TIMEOUT, Task, TaskResult, run_tasks
 from validation.governance.registry import Registry
+from validation.inputs.spec import Alerts
 from validation.judging.policy import exit_code, worst
 from validation.reporting.pack import finish_pack, publish_pack
 from validation.reporting.staging import claim, discard
@@ -30,6 +31,8 @@ class PackOutcome:
     path: Path
     results: dict[str, Any]
     tasks: list[TaskResult] = field(default_factory=list)
+    alerts: Alerts | None = None
+    """The spec's ``alerts`` block: who hears about this pack (:mod:`validation.governance.alerts`)."""
 
     @property
     def status(self) -> str:
@@ -86,7 +89,7 @@ def execute_plans(plans: list[PackPlan], *, workers: int | None = None, schedule
                                 publish=lambda plan=plan: publish_pack(plan))  # type: ignore[misc]
             else:
                 publish_pack(plan)
-            outcomes.append(PackOutcome(path, doc, task_results))
+            outcomes.append(PackOutcome(path, doc, task_results, plan.spec.alerts))
         return outcomes
     except BaseException:
         for plan in plans:

@@ -98,6 +98,10 @@ CREATE TABLE IF NOT EXISTS ledger (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, key TEXT NOT NULL,
     content_sha256 TEXT NOT NULL, prev_hash TEXT NOT NULL, row_hash TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS alerts (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, target TEXT NOT NULL, runs TEXT NOT NULL,
+    status TEXT NOT NULL, attempts INTEGER NOT NULL, error TEXT
+);
 CREATE INDEX IF NOT EXISTS runs_by_model ON runs(model, version, finished_at);
 CREATE INDEX IF NOT EXISTS checks_by_inputs ON checks(name, inputs_sha256);
 CREATE INDEX IF NOT EXISTS findings_by_run ON findings(run_id);
@@ -494,6 +498,22 @@ class Registry:
                     problems.append(f"review {review_id}: not in the ledger (inserted by hand)")
             problems += _register_problems(connection, recorded)
         return problems
+
+    def record_alert(self, *, target: str, runs: Sequence[str], status: str, attempts: int,
+                     error: str | None) -> None:
+        """One delivery of a run's message (:mod:`validation.governance.alerts`): the target as
+        it may be shown (secrets masked), the runs it reported, ``sent`` or ``failed``."""
+        self._write([("INSERT INTO alerts (at, target, runs, status, attempts, error) VALUES (?, ?, ?, ?, ?, ?)",
+                      (register_time(), target, ",".join(runs), status, attempts, error))],
+                     operation="recording an alert delivery")
+
+    def alerts(self, *, failed: bool = True) -> list[dict[str, Any]]:
+        """Deliveries of run messages, newest first: the failed ones (``failed``), or all."""
+        rows = self._read("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'alerts'")
+        if not rows:
+            return []
+        where = "WHERE status = 'failed' " if failed else ""
+        return self._read(f"SELECT at, target, runs, status, attempts, error FROM alerts {where}ORDER BY seq DESC")
 
     def reusable(self, model: str, version: str, check: str, inputs_sha256: str) -> dict[str, Any] | None:
         """The latest successful run of this check with the same inputs, if its pack still exists."""

@@ -143,6 +143,36 @@ def _check_sql_url(value: str) -> str:
     return value
 
 
+_SECRET_PARAMETERS = (*_PASSWORD_PARAMETERS, "token", "secret", "key", "apikey", "api_key", "webhook", "access_token")
+
+
+def _check_alert_target(value: str) -> str:
+    """An Apprise notification URL (``mailto://``, ``json://``, ``slack://``...) with no literal
+    secret: a password, a token or a key is a ``${VAR}`` placeholder (the whole URL may be one)."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    if PLACEHOLDER_RE.fullmatch(value.strip()):
+        return value.strip()
+    if not _SCHEME_RE.match(value) or "\x00" in value or any(c in value for c in "\r\n"):
+        raise ValueError("not a notification URL; expected an Apprise URL such as mailtos://${SMTP_USER}:"
+                         "${SMTP_PASSWORD}@smtp.bank.internal?to=mrm@bank.example or json://hooks.bank.internal/mrm, "
+                         "or ${VAR} naming an environment variable that holds one")
+    literal = ("a literal secret in the URL: credentials never go in a spec. Write each password, token or key as "
+               "${VAR} and set the environment variable VAR (mailtos://${SMTP_USER}:${SMTP_PASSWORD}@host?to=...), "
+               "or give the whole URL as ${VAR}")
+    try:
+        parts = urlsplit(value)
+        password = parts.password
+    except ValueError as exc:
+        raise ValueError(f"not a URL ({exc})") from None
+    if password and not PLACEHOLDER_RE.fullmatch(password):
+        raise ValueError(literal)
+    for key, given in parse_qsl(parts.query):
+        if key.lower() in _SECRET_PARAMETERS and given and not PLACEHOLDER_RE.fullmatch(given):
+            raise ValueError(literal)
+    return value
+
+
 def _check_query(value: str) -> str:
     if not value.strip().rstrip(";").strip():
         raise ValueError("an empty query; give a SELECT statement")
@@ -157,6 +187,7 @@ Sha256 = Annotated[str, AfterValidator(_valid_sha)]
 PathText = Annotated[str, AfterValidator(_check_path)]
 SqlUrl = Annotated[str, AfterValidator(_check_sql_url)]
 Query = Annotated[str, Field(max_length=MAX_QUERY), AfterValidator(_check_query)]
+AlertTarget = Annotated[str, Field(max_length=2_000), AfterValidator(_check_alert_target)]
 Column = Annotated[str, AfterValidator(_check_column)]
 Columns = Annotated[list[Column], Field(max_length=MAX_COLUMNS)]
 Text = Annotated[str, Field(max_length=MAX_TEXT)]
@@ -398,6 +429,18 @@ def _a_reason(value: str) -> str:
 Reason = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_a_reason)]
 
 
+AlertEvent = Literal["red", "amber", "error", "overdue"]
+DEFAULT_ALERT_EVENTS: tuple[AlertEvent, ...] = ("red", "error", "overdue")
+
+
+class Alerts(_Strict):
+    """Who hears about a run, and when (``docs/spec.md``, "alerts")."""
+
+    targets: Annotated[list[AlertTarget], Field(max_length=20)] = Field(default_factory=list)
+    on: Annotated[list[AlertEvent], Field(min_length=1)] = Field(default_factory=lambda: list(DEFAULT_ALERT_EVENTS))
+    pack_url_base: Annotated[str, Field(max_length=2_000)] | None = None
+
+
 class VersionEntry(_Strict):
     version: VersionLabel
     artifact: PathText | None = None
@@ -440,6 +483,7 @@ class SpecFile(_Strict):
     governance: Governance = Field(default_factory=Governance)
     waivers: dict[str, Reason] = Field(default_factory=dict)
     """Required checks (by materiality) the spec leaves out, each with the reason."""
+    alerts: Alerts = Field(default_factory=Alerts)
     versions: Annotated[list[VersionEntry], Field(max_length=MAX_VERSIONS)] | None = None
 
 
@@ -462,6 +506,8 @@ class ModelVersionSpec(BaseModel):
     governance: Governance = Field(default_factory=Governance)
     waivers: dict[str, str] = Field(default_factory=dict)
     """Required checks left out, with the reason for each (``docs/spec.md``, "Materiality")."""
+    alerts: Alerts = Field(default_factory=Alerts)
+    """Where a run's message goes, and on what (``docs/spec.md``, "alerts")."""
     previous_version: str | None = None
     """The version listed just before this one in the same spec, if any."""
     first_listed: bool = False
@@ -567,7 +613,7 @@ def _describe(error: dict[str, Any], key: str) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     got = error.get("input")
     shown = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"
-    if key.rsplit(".", 1)[-1] == "sql":  # a database URL may hold the password it is refused for: never echo it
+    if key.rsplit(".", 1)[-1] == "sql" or key.startswith("alerts.targets"):  # may hold the secret it is refused for
         shown = ""
     source = key.endswith(("data.reference", "data.current"))  # a path, or a SQL source: say both
     return message + shown + (f"; expected {hint}" if hint and (kind.startswith("literal") or source) else "")
@@ -911,6 +957,7 @@ def load_spec(path: str | Path) -> Spec:
             path=path, sha256=digest, model=model, data=data, decision=parsed.decision,
             grades=grades, checks=checks, thresholds=thresholds,
             multiplicity=parsed.multiplicity, governance=parsed.governance, waivers=dict(parsed.waivers),
+            alerts=parsed.alerts,
             reference_metrics=(entry.reference_metrics if entry is not None and entry.reference_metrics is not None
                                else parsed.reference_metrics),
             previous_version=previous, first_listed=entry is not None and index == 0,
