@@ -189,7 +189,7 @@ def test_a_notify_url_apprise_does_not_know_is_refused_before_anything_runs(writ
                                                                             tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["run", str(_red_spec(write_spec)), "--out", str(tmp_path / "out"),
                                        "--notify", "nosuch://host/path"])
-    assert result.exit_code == 2 and "is not a notification URL Apprise knows" in result.output
+    assert result.exit_code == 2 and "not a notification URL Apprise knows" in result.output
     assert not (tmp_path / "out").exists()
     result = CliRunner().invoke(main, ["run", str(_red_spec(write_spec)), "--out", str(tmp_path / "out"),
                                        "--notify", "json://h/x", "--notify-on", "red,purple"])
@@ -215,3 +215,49 @@ def test_a_model_past_its_validation_date_is_reported_overdue(red_demo_run: tupl
     assert run_message([], ["overdue"], out=root / "reports", registry=registry,
                        today=datetime.date.fromisoformat(due)) is None  # due that day: not yet overdue
     assert run_message([], ["red", "error"], out=root / "reports", registry=registry, today=later) is None
+
+
+def test_a_target_named_twice_gets_one_message_with_each_pack_judged_on_its_own_events(tmp_path: Path) -> None:
+    """--notify X (red) and a spec naming X (amber too): one message to X; the spec's amber pack is
+    in it because its spec asks for amber, another spec's amber pack is not."""
+    from validation.execution.pipeline import PackOutcome
+    from validation.governance.alerts import notify_run
+    from validation.inputs.spec import Alerts
+
+    def outcome(name: str, status: str, alerts: Alerts | None) -> PackOutcome:
+        results = {"model": {"name": name, "version": "1"}, "status": status, "run": {"id": f"run-{name}"},
+                   "checks": [{"name": "drift", "status": status, "findings": [], "issues": [
+                       {"status": status, "check": "drift", "sentence": f"psi of score is high ({name})"}]}]}
+        return PackOutcome(tmp_path / name / "1" / f"run-{name}", results, [], alerts)
+
+    asked = Alerts(targets=["json://127.0.0.1:9/x"], on=["amber"], pack_url_base="https://a.example/packs")
+    packs = [outcome("red_pd", "red", None), outcome("amber_pd", "amber", asked), outcome("other_pd", "amber", None)]
+    ((audience, message, delivery),) = notify_run(packs, cli_targets=["json://127.0.0.1:9/x"], cli_events=["red"],
+                                                  out=tmp_path, dry_run=True)
+    assert delivery is None and message is not None
+    assert "red_pd version 1: RED" in message.body and "amber_pd version 1: AMBER" in message.body
+    assert "other_pd" not in message.body
+    assert "Pack: https://a.example/packs/amber_pd/1/run-amber_pd/index.html" in message.body
+    assert f"Pack: {tmp_path / 'red_pd' / '1' / 'run-red_pd'}" in message.body
+    assert message.runs == ("run-red_pd", "run-amber_pd")
+
+
+def test_targets_are_shown_without_their_secrets(write_spec: Callable[..., Path], tmp_path: Path) -> None:
+    from validation.governance.alerts import shown
+
+    for target in ("mailtos://risk:hunter2@smtp.bank.example?to=mrm@bank.example",
+                   "json://hooks.bank.example/x?+Authorization=Bearer%20hunter2", "slack://T1/B2/hunter2",
+                   "mailtos://risk:hunter2@smtp.bank.example?to=${TO}"):
+        assert "hunter2" not in shown(target) and shown(target).endswith("/...")
+    result = CliRunner().invoke(main, ["run", str(_red_spec(write_spec)), "--out", str(tmp_path / "out"),
+                                       "--notify", "mailtoz://risk:hunter2@smtp.bank.example"])
+    assert result.exit_code == 2 and "hunter2" not in result.output
+
+
+@pytest.mark.parametrize("target", ["json://hooks.bank.example/x?+Authorization=Bearer%20hunter2",
+                                    "json://hooks.bank.example/x?-token=hunter2", "slack://T1/B2/hunter2"])
+def test_a_secret_in_a_header_a_parameter_or_a_path_is_refused_in_a_spec(write_spec: Callable[..., Path],
+                                                                         tmp_path: Path, target: str) -> None:
+    result = CliRunner().invoke(main, ["run", str(_red_spec(write_spec, targets=[target])), "--out",
+                                       str(tmp_path / "out")])
+    assert result.exit_code == 2 and "alerts.targets[0]: a " in result.output and "hunter2" not in result.output

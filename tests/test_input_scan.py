@@ -229,3 +229,33 @@ def test_the_runner_never_loads_a_sample_whole(write_spec: Callable[..., Path], 
     spec = write_spec({"checks": ["data_quality", "drift", "fairness", "backtesting"]})
     (plan,) = plan_runs([spec], out=tmp_path / "out")
     assert plan.rows == {"reference": 400, "current": 300} and len(plan.tasks) == 4
+
+
+def test_a_csv_file_with_a_short_row_is_counted_as_pandas_reads_it(write_spec: Callable[..., Path],
+                                                                    tmp_path: Path) -> None:
+    """pandas fills a row with fewer fields than the header with missing values, as a whole read
+    does; the row count (for repeated identifiers and data.max_rows) agrees with it."""
+    from validation.inputs.batches import row_count
+
+    current = synthetic_sample(300, seed=2)
+    path = write_spec({"data": {"current": "data/cur.csv", "max_rows": 100}})
+    text = current.to_csv(index=False)
+    (tmp_path / "data" / "cur.csv").write_text(text + "5,1000.0,1\n")  # a short last row: its target missing
+    assert row_count(tmp_path / "data" / "cur.csv") == 301
+    entry = _entry(path)
+    with pytest.raises(DataError, match="target has 1 missing values"):
+        load_samples(entry)
+    _same_verdict(entry, 64)
+
+
+def test_a_count_in_a_parquet_file_of_several_row_groups_names_its_rows(write_spec: Callable[..., Path],
+                                                                         tmp_path: Path) -> None:
+    """Row groups of 100 rows read as batches of their own: a problem in the first is counted in it
+    alone, and the message says so (the file has 300 rows)."""
+    current = synthetic_sample(300, seed=2)
+    current.loc[[10, 250], "pd"] = np.nan
+    path = write_spec()
+    current.to_parquet(tmp_path / "data" / "cur.parquet", row_group_size=100)
+    with pytest.raises(DataError) as raised:
+        scanned_samples(_entry(path), batch_rows=250)
+    assert "score has 1 missing values" in str(raised.value) and "[in rows 1 to 100 of the file" in str(raised.value)

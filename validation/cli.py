@@ -266,7 +266,7 @@ def _check_notify(targets: tuple[str, ...]) -> None:
     """Each ``--notify`` target is a URL Apprise knows (exit 2 before anything runs)."""
     if not targets:
         return
-    from validation.governance.alerts import apprise_module, expand
+    from validation.governance.alerts import apprise_module, expand, shown
 
     apprise = apprise_module()
 
@@ -276,28 +276,28 @@ def _check_notify(targets: tuple[str, ...]) -> None:
         except KeyError as missing:
             raise InputError(f"--notify {target}: the environment variable {missing.args[0]} is not set") from None
         if not apprise.Apprise.instantiate(url, suppress_exceptions=True):
-            raise InputError(f"--notify: {printable(target)[:80]!r} is not a notification URL Apprise knows; "
-                             "e.g. mailtos://user:${SMTP_PASSWORD}@smtp.host?to=mrm@bank.example or json://host/path")
+            raise InputError(f"--notify {printable(shown(target))}: not a notification URL Apprise knows; e.g. "
+                             "mailtos://user:${SMTP_PASSWORD}@smtp.host?to=mrm@bank.example or json://host/path")
 
 
 def _send_alerts(outcomes: list[PackOutcome], *, notify: tuple[str, ...], events: tuple[str, ...], out: Path,
                  pack_url_base: str | None, dry_run: bool, registry: Any) -> None:
     """Each target's message of the run (:mod:`validation.governance.alerts`): sent, or printed
     with ``--notify-dry-run``; a failed delivery is a warning on standard error, never the exit code."""
-    from validation.governance.alerts import notify_run
+    from validation.governance.alerts import notify_run, shown
 
     for audience, message, delivery in notify_run(outcomes, cli_targets=notify, cli_events=events, out=out,
                                                   pack_url_base=pack_url_base, registry=registry, dry_run=dry_run):
-        from validation.governance.alerts import shown
-
-        if delivery is None:
+        if delivery is None and message is not None:
             click.echo(f"alert for {shown(audience.target)} (not sent: --notify-dry-run)\n{message.title}\n\n"
                        f"{message.body}\n", err=True)
-        elif delivery.status == "sent":
-            click.echo(f"alert sent to {delivery.target}", err=True)
-        else:
+        elif delivery is not None and delivery.status == "sent":
+            click.echo(f"alert sent to {delivery.target}" + (f" ({delivery.error})" if delivery.error else ""),
+                       err=True)
+        elif delivery is not None:
+            recorded = "" if "not recorded" in (delivery.error or "") else "; recorded (validation alerts)"
             click.echo(f"warning: alert to {delivery.target} failed after {delivery.attempts} attempt(s): "
-                       f"{printable(delivery.error or '')}; recorded (validation alerts)", err=True)
+                       f"{printable(delivery.error or '')}{recorded}", err=True)
 
 
 def _common(function: Callable[..., Any]) -> Callable[..., Any]:

@@ -75,29 +75,37 @@ class Delivery:
 
 @dataclass
 class Audience:
-    """A target and what it hears about: its events and the packs of the specs that name it."""
+    """A target and what it hears about: each pack with the events it is judged on (``--notify``'s
+    for every pack, a spec's ``alerts.on`` for that spec's packs; both, merged, for a target given
+    both ways) and the link base of its packs."""
 
     target: str
-    events: tuple[str, ...]
-    outcomes: list["PackOutcome"] = field(default_factory=list)
+    packs: list[tuple["PackOutcome", tuple[str, ...], str | None]] = field(default_factory=list)
+
+    @property
+    def events(self) -> set[str]:
+        return {event for _, events, _ in self.packs for event in events}
 
 
-def audiences(outcomes: Sequence["PackOutcome"], cli_targets: Sequence[str], cli_events: Sequence[str]
-              ) -> list[Audience]:
-    """Each target with its events and packs: ``--notify`` targets hear about every pack, with
+def audiences(outcomes: Sequence["PackOutcome"], cli_targets: Sequence[str], cli_events: Sequence[str],
+              cli_base: str | None = None) -> list[Audience]:
+    """Each target once, with its packs: ``--notify`` targets hear about every pack, with
     ``cli_events``; a spec's ``alerts.targets`` about that spec's packs, with its ``alerts.on``."""
-    found: dict[tuple[str, tuple[str, ...]], Audience] = {}
-    for target in cli_targets:
-        found.setdefault((target, tuple(cli_events)), Audience(target, tuple(cli_events))).outcomes.extend(outcomes)
+    found: dict[str, dict[int, tuple["PackOutcome", set[str], str | None]]] = {}
     for outcome in outcomes:
         alerts = outcome.alerts
-        if alerts is None:
-            continue
-        for target in alerts.targets:
-            audience = found.setdefault((target, tuple(alerts.on)), Audience(target, tuple(alerts.on)))
-            if outcome not in audience.outcomes:
-                audience.outcomes.append(outcome)
-    return list(found.values())
+        base = cli_base or (alerts.pack_url_base if alerts is not None else None)
+        heard = [(target, set(cli_events)) for target in cli_targets]
+        if alerts is not None:
+            heard += [(target, set(alerts.on)) for target in alerts.targets]
+        for target, events in heard:
+            packs = found.setdefault(target, {})
+            _, known, _ = packs.get(id(outcome), (outcome, set(), base))
+            packs[id(outcome)] = (outcome, known | events, base)
+    for target in cli_targets:  # a target hears about overdue models even in a run of no pack
+        found.setdefault(target, {})
+    return [Audience(target, [(o, tuple(sorted(e)), b) for o, e, b in packs.values()])
+            for target, packs in found.items()]
 
 
 def _failed_checks(results: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -180,7 +188,9 @@ def _overdue_lines(registry: "Registry | None", today: datetime.date) -> list[st
 
 def run_message(outcomes: Sequence["PackOutcome"], events: Iterable[str], *, out: Path,
                 pack_url_base: str | None = None, registry: "Registry | None" = None,
-                today: datetime.date | None = None) -> AlertMessage | None:
+                today: datetime.date | None = None,
+                bases: Mapping[int, str | None] | None = None,
+                judged: Mapping[int, Iterable[str]] | None = None) -> AlertMessage | None:
     """The message of one run to one target, or ``None`` when nothing in it calls for one.
 
     Parameters
@@ -194,10 +204,15 @@ def run_message(outcomes: Sequence["PackOutcome"], events: Iterable[str], *, out
         The folder the packs are written under (for their links).
     pack_url_base
         The URL the folder is published under; the packs are given as paths without it.
+    bases, judged
+        By ``id()`` of an outcome: its own link base, and its own events (a spec's), in place of
+        ``pack_url_base`` and ``events``.
     """
     events = tuple(events)
     today = today or datetime.date.today()
-    triggered = [o for o in outcomes if _triggers(o.results, events)]
+    judged = judged or {}
+    bases = bases or {}
+    triggered = [o for o in outcomes if _triggers(o.results, judged.get(id(o), events))]
     overdue = _overdue_lines(registry, today) if "overdue" in events else []
     if not triggered and not overdue:
         return None
@@ -210,7 +225,7 @@ def run_message(outcomes: Sequence["PackOutcome"], events: Iterable[str], *, out
         change = _changes_line(outcome, registry)
         if change:
             lines.append(change)
-        lines.append(f"  Pack: {pack_link(outcome.path, out, pack_url_base)}")
+        lines.append(f"  Pack: {pack_link(outcome.path, out, bases.get(id(outcome), pack_url_base))}")
         blocks.append("\n".join(lines))
     if overdue:
         blocks.append("Overdue for validation:\n" + "\n".join(overdue))
@@ -266,14 +281,27 @@ def expand(target: str, environ: Mapping[str, str] | None = None) -> tuple[str, 
 
 
 def shown(target: str) -> str:
-    """A target as it may be printed or recorded: its ``${VAR}`` placeholders as written, or,
-    for a literal URL, Apprise's privacy mask over passwords and tokens."""
-    if _PLACEHOLDER.search(target):
-        return target
-    apprise = apprise_module()
+    """A target as it may be printed or recorded: ``${VAR}`` when it is one, else its scheme and
+    host alone (a password, a token in a path or a header never shows).
 
-    server = apprise.Apprise.instantiate(target, suppress_exceptions=True)
-    return str(server.url(privacy=True)) if server else "(not a notification URL)"
+    >>> shown("${MRM_HOOK}"), shown("mailtos://risk:hunter2@smtp.bank.example:587?to=mrm@bank.example")
+    ('${MRM_HOOK}', 'mailtos://smtp.bank.example:587/...')
+    >>> shown("slack://T1/B2/secret"), shown("not a url")
+    ('slack://t1/...', '(not a URL)')
+    """
+    from urllib.parse import urlsplit
+
+    if _PLACEHOLDER.fullmatch(target.strip()):
+        return target.strip()
+    try:
+        parts = urlsplit(target)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(not a URL)"
+    if not parts.scheme or "://" not in target:
+        return "(not a URL)"
+    return f"{parts.scheme}://{host}{port}/..."
 
 
 def deliver(message: AlertMessage, target: str, *, attempts: int | None = None, wait: float | None = None,
@@ -318,26 +346,34 @@ def _masked(text: str, secrets: Iterable[str]) -> str:
 def notify_run(outcomes: Sequence["PackOutcome"], *, cli_targets: Sequence[str] = (),
                cli_events: Sequence[str] = (), out: Path, pack_url_base: str | None = None,
                registry: "Registry | None" = None, dry_run: bool = False, attempts: int | None = None,
-               wait: float | None = None) -> list[tuple[Audience, AlertMessage, Delivery | None]]:
-    """Build and send each target's message of a run (print nothing: the caller reports); with
-    ``dry_run``, build them only. Each delivery is recorded in the registry; a registry that cannot
-    record it leaves the delivery as it was. Never raises for a target."""
+               wait: float | None = None) -> list[tuple[Audience, AlertMessage | None, Delivery | None]]:
+    """Build and send each target's message of a run (printing nothing: the caller reports); with
+    ``dry_run``, build them only. Each delivery is recorded in the registry. Never raises: a message
+    that cannot be built (a registry that cannot be read) is a failed delivery, like a target that
+    cannot be reached, and a delivery the registry cannot record says so in its error."""
     from validation.inputs.spec import DEFAULT_ALERT_EVENTS
 
-    sent = []
-    for audience in audiences(outcomes, cli_targets, cli_events or DEFAULT_ALERT_EVENTS):
-        base = pack_url_base or next((o.alerts.pack_url_base for o in audience.outcomes
-                                      if o.alerts is not None and o.alerts.pack_url_base), None)
-        message = run_message(audience.outcomes, audience.events, out=out, pack_url_base=base, registry=registry)
-        if message is None:
-            continue
-        delivery = None if dry_run else deliver(message, audience.target, attempts=attempts, wait=wait)
+    sent: list[tuple[Audience, AlertMessage | None, Delivery | None]] = []
+    delivery: Delivery | None
+    for audience in audiences(outcomes, cli_targets, cli_events or DEFAULT_ALERT_EVENTS, pack_url_base):
+        try:
+            message = run_message([o for o, _, _ in audience.packs], audience.events, out=out, registry=registry,
+                                  bases={id(o): b for o, _, b in audience.packs},
+                                  judged={id(o): e for o, e, _ in audience.packs})
+        except Exception as exc:
+            message, delivery = None, Delivery(shown(audience.target), "failed", 0, "the message could not be built "
+                                               f"({type(exc).__name__}: {_masked(str(exc), [])})")
+        else:
+            if message is None:
+                continue
+            delivery = None if dry_run else deliver(message, audience.target, attempts=attempts, wait=wait)
         if delivery is not None and registry is not None:
             try:
-                registry.record_alert(target=delivery.target, runs=message.runs, status=delivery.status,
-                                      attempts=delivery.attempts, error=delivery.error)
-            except Exception:  # the delivery stands; the caller says it was not recorded
+                registry.record_alert(target=delivery.target, runs=message.runs if message else (),
+                                      status=delivery.status, attempts=delivery.attempts, error=delivery.error)
+            except Exception as exc:  # the delivery stands; its error says it is not in the registry
                 delivery = Delivery(delivery.target, delivery.status, delivery.attempts,
-                                    (delivery.error or "") + " (not recorded: the registry could not be written)")
+                                    ((delivery.error + "; ") if delivery.error else "")
+                                    + f"not recorded: the registry could not be written ({type(exc).__name__})")
         sent.append((audience, message, delivery))
     return sent

@@ -152,8 +152,13 @@ def _scan(spec: ModelVersionSpec, role: str, columns: list[str], features: list[
 
     d = spec.data
     path = _file(spec, role, sources)
-    if not _has_rows(path):
-        raise DataError(path, None, "has no rows; a sample needs at least one row", role)
+    try:
+        if not _has_rows(path):
+            raise DataError(path, None, "has no rows; a sample needs at least one row", role)
+    except DataError as exc:
+        raise DataError(exc.path, exc.column, exc.problem, role) from None
+    parquet = Path(path.split("://", 1)[-1]).suffix.lower() in {".parquet", ".pq"}
+    file_rows = row_count(path) if parquet else None  # parquet: from the metadata
     repeats = repeated_ids_of(spec, role, sources, batch_rows=batch_rows)
     chosen = None
     available = row_count(path) - (repeats.removed if repeats is not None else 0) if d.max_rows is not None else 0
@@ -177,7 +182,8 @@ def _scan(spec: ModelVersionSpec, role: str, columns: list[str], features: list[
         try:
             _check_batch(spec, role, frame, found, named, numeric, protected, features, scoring, batch_checks)
         except DataError as exc:
-            if batch.start == 0 and len(batch.frame) < batch_rows:  # the whole sample: its counts are the file's
+            whole = len(batch.frame) == file_rows if file_rows is not None else len(batch.frame) < batch_rows
+            if batch.start == 0 and whole:  # the batch is the whole file: its counts are the file's
                 raise
             raise DataError(exc.path, exc.column, f"{exc.problem} [in rows {first:,} to {last:,} of the file, read "
                             f"{batch_rows:,} at a time: the first rows with the problem]", exc.role) from None
@@ -191,10 +197,14 @@ def _has_rows(path: str) -> bool:
     from validation.inputs.batches import parquet_file
     from validation.inputs.storage import open_binary
 
-    if Path(path.split("://", 1)[-1]).suffix.lower() in {".parquet", ".pq"}:
-        return int(parquet_file(path).metadata.num_rows) > 0
-    with open_binary(path) as handle:
-        return len(pd.read_csv(handle, nrows=1)) > 0
+    try:
+        if Path(path.split("://", 1)[-1]).suffix.lower() in {".parquet", ".pq"}:
+            return int(parquet_file(path).metadata.num_rows) > 0
+        with open_binary(path) as handle:
+            return len(pd.read_csv(handle, nrows=1)) > 0
+    except Exception as exc:  # a parser's failure is the file's problem, named plainly (as read_table names it)
+        raise DataError(path, None, f"could not be read ({type(exc).__name__}: "
+                        f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
 
 
 def _check_batch(spec: ModelVersionSpec, role: str, frame: pd.DataFrame, found: _Scanned, named: dict[str, str],

@@ -121,8 +121,6 @@ _PASSWORD_PARAMETERS = ("password", "pwd", "pass", "passwd", "sslpassword")
 def _check_sql_url(value: str) -> str:
     """A SQLAlchemy URL with its scheme and no literal password (a password is a ``${VAR}``
     placeholder or left to the driver: PGPASSWORD, ``~/.pgpass``)."""
-    from urllib.parse import parse_qsl, urlsplit
-
     _check_path(value)
     if not _SCHEME_RE.match(value):
         raise ValueError(f"{value!r} is not a database URL; expected dialect://user@host:port/database, e.g. "
@@ -130,29 +128,47 @@ def _check_sql_url(value: str) -> str:
     literal = ("a literal password in the URL: credentials never go in a spec. Write the password as ${VAR} "
                "and set the environment variable VAR (postgresql://risk:${PGPASSWORD_RISK}@host/db), or leave it "
                "out for the driver to find (PostgreSQL: PGPASSWORD or ~/.pgpass)")
+    _refuse_literal_secret(value, _PASSWORD_PARAMETERS, literal)
+    return value
+
+
+def _refuse_literal_secret(value: str, parameters: tuple[str, ...], message: str) -> None:
+    """``ValueError(message)`` when the URL's password, or a query parameter named in ``parameters``
+    (after Apprise's ``+``, ``-`` and ``:`` prefixes), is written out rather than as ``${VAR}``."""
+    from urllib.parse import parse_qsl, urlsplit
+
     try:
         parts = urlsplit(value)
         password = parts.password
     except ValueError as exc:
         raise ValueError(f"not a URL ({exc})") from None
     if password and not PLACEHOLDER_RE.fullmatch(password):
-        raise ValueError(literal)
-    for key, given in parse_qsl(parts.query):
-        if key.lower() in _PASSWORD_PARAMETERS and given and not PLACEHOLDER_RE.fullmatch(given):
-            raise ValueError(literal)
-    return value
+        raise ValueError(message)
+    for key, given in parse_qsl(parts.query, keep_blank_values=True):
+        if key.strip().lstrip("+-:").lower() in parameters and given and not PLACEHOLDER_RE.fullmatch(given):
+            raise ValueError(message)
 
 
-_SECRET_PARAMETERS = (*_PASSWORD_PARAMETERS, "token", "secret", "key", "apikey", "api_key", "webhook", "access_token")
+_SECRET_PARAMETERS = (*_PASSWORD_PARAMETERS, "token", "secret", "key", "apikey", "api_key", "webhook", "access_token",
+                      "authorization", "auth", "bearer", "x-api-key", "signature")
+_ALERT_LITERAL_SCHEMES = ("mailto", "mailtos", "json", "jsons", "xml", "xmls", "form", "forms")
+"""Apprise services whose secrets sit in a URL's password or parameters, where a literal one is
+found; every other service (Slack, Teams, Telegram...) carries its token in the path, and is given
+whole as ``${VAR}``."""
 
 
 def _check_alert_target(value: str) -> str:
-    """An Apprise notification URL (``mailto://``, ``json://``, ``slack://``...) with no literal
-    secret: a password, a token or a key is a ``${VAR}`` placeholder (the whole URL may be one)."""
-    from urllib.parse import parse_qsl, urlsplit
-
+    """An Apprise notification URL with no literal secret: ``${VAR}`` naming an environment variable
+    that holds the URL, or an e-mail or webhook URL (:data:`_ALERT_LITERAL_SCHEMES`) with each
+    password, token, key or authorization header (``+Authorization=``) written as ``${VAR}``."""
     if PLACEHOLDER_RE.fullmatch(value.strip()):
         return value.strip()
+    scheme = value.split("://", 1)[0].lower() if _SCHEME_RE.match(value) else ""
+    if scheme and scheme not in _ALERT_LITERAL_SCHEMES:
+        raise ValueError(f"a {scheme}:// URL carries its token in its path: give the whole URL as ${{VAR}} and set "
+                         "the environment variable VAR (credentials never go in a spec); only e-mail "
+                         f"and webhook URLs ({', '.join(_ALERT_LITERAL_SCHEMES)}) are written out, with ${{VAR}} "
+                         "for each secret")
     if not _SCHEME_RE.match(value) or "\x00" in value or any(c in value for c in "\r\n"):
         raise ValueError("not a notification URL; expected an Apprise URL such as mailtos://${SMTP_USER}:"
                          "${SMTP_PASSWORD}@smtp.bank.internal?to=mrm@bank.example or json://hooks.bank.internal/mrm, "
@@ -160,16 +176,7 @@ def _check_alert_target(value: str) -> str:
     literal = ("a literal secret in the URL: credentials never go in a spec. Write each password, token or key as "
                "${VAR} and set the environment variable VAR (mailtos://${SMTP_USER}:${SMTP_PASSWORD}@host?to=...), "
                "or give the whole URL as ${VAR}")
-    try:
-        parts = urlsplit(value)
-        password = parts.password
-    except ValueError as exc:
-        raise ValueError(f"not a URL ({exc})") from None
-    if password and not PLACEHOLDER_RE.fullmatch(password):
-        raise ValueError(literal)
-    for key, given in parse_qsl(parts.query):
-        if key.lower() in _SECRET_PARAMETERS and given and not PLACEHOLDER_RE.fullmatch(given):
-            raise ValueError(literal)
+    _refuse_literal_secret(value, _SECRET_PARAMETERS, literal)
     return value
 
 
