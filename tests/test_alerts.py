@@ -155,6 +155,7 @@ def test_an_unreachable_target_is_retried_recorded_and_never_fails_the_run(
 
     (row,) = Registry(out / "registry.sqlite").alerts()
     assert row["attempts"] == 3 and row["status"] == "failed" and row["runs"] == pack.name
+    assert "Connection" in row["error"] and " - WARNING - " not in row["error"]  # Apprise's words, no log prefix
 
 
 def test_a_message_holds_no_identifier_and_no_rare_category(write_spec: Callable[..., Path], tmp_path: Path) -> None:

@@ -325,7 +325,7 @@ def deliver(message: AlertMessage, target: str, *, attempts: int | None = None, 
     notifier.add(server)
     error = "the target refused the message"
     for attempt in range(1, attempts + 1):
-        with apprise.LogCapture(level=apprise.logging.WARNING) as log:
+        with apprise.LogCapture(level=apprise.logging.WARNING, fmt="%(message)s") as log:
             sent = notifier.notify(title=message.title, body=message.body, body_format=apprise.NotifyFormat.TEXT)
         if bool(sent):
             return Delivery(label, "sent", attempt)
