@@ -23,11 +23,12 @@ COMPARISONS = {"lt", "le", "gt", "ge", "clip", "between", "where", "mask"}
 NAMED_LIMITS = {"MIN_DISCLOSED_GROUP", "MIN_CATEGORY_COUNT", "MIN_DISCLOSED_SLICE", "MIN_EXPECTED_COUNT", "KS_EXACT_MAX_N",
                 "MAX_GROUPS_UNBANDED", "MAX_INTERSECTIONS", "SHARE_FLOOR", "_DARK_SHARE",
                 "P_FLOOR", "TINY_PERCENT", "SCIENTIFIC_BELOW", "CHAMPION_C", "CONNECT_TIMEOUT",
-                "MIN_EVENTS_PER_PARAMETER"}
+                "MIN_EVENTS_PER_PARAMETER", "TOP_ISSUES"}
 """Named module constants that are no threshold of the policy: privacy minimums (groups, categories
 and slices under 5 are pooled), a statistical rule of thumb, sizes, a numerical floor, a chart's
 text contrast, the precision at which numbers are printed, the demo champion's L2 penalty and the
-seconds a SQL source's server is waited for and the outcomes per coefficient a fitted benchmark needs."""
+seconds a SQL source's server is waited for and the outcomes per coefficient a fitted benchmark needs,
+and the issues an alert lists per model version."""
 
 
 def _policy_numbers() -> set[float]:
