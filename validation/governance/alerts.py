@@ -102,8 +102,6 @@ def audiences(outcomes: Sequence["PackOutcome"], cli_targets: Sequence[str], cli
             packs = found.setdefault(target, {})
             _, known, _ = packs.get(id(outcome), (outcome, set(), base))
             packs[id(outcome)] = (outcome, known | events, base)
-    for target in cli_targets:  # a target hears about overdue models even in a run of no pack
-        found.setdefault(target, {})
     return [Audience(target, [(o, tuple(sorted(e)), b) for o, e, b in packs.values()])
             for target, packs in found.items()]
 

@@ -699,11 +699,19 @@ def _prepare(frame: pd.DataFrame, spec: ModelVersionSpec, role: str, named: dict
     return frame, dated
 
 
+NUMERIC_KEYS = ("data.features", "data.score", "data.exposure", "data.lgd", "data.pnl", "data.var")
+"""The spec keys whose columns hold numbers that must be finite."""
+
+
+def numeric_columns(named: dict[str, str]) -> list[str]:
+    """The named columns (column -> spec key) whose numbers must be finite."""
+    return [c for c, key in named.items() if key in NUMERIC_KEYS]
+
+
 def _check_agreement(spec: ModelVersionSpec, reference: pd.DataFrame | None, current: pd.DataFrame,
                      named: dict[str, str]) -> None:
     """Numeric columns finite in both samples, and each named column of one kind in both."""
-    numeric_named = [c for c, key in named.items() if key in ("data.features", "data.score", "data.exposure",
-                                                             "data.lgd", "data.pnl", "data.var")]
+    numeric_named = numeric_columns(named)
     _check_finite(current, numeric_named, _where(spec, "data.current"), "data.current")
     if reference is None:
         return

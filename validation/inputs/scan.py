@@ -40,7 +40,7 @@ from validation.errors import DataError
 from validation.inputs.samples import (DEFAULT_TIME_GRAIN, DISTINCT_COUNTED, ROLES, SCORE_FROM_ARTIFACT, ColumnTotals,
                                        Samples, _artifact, _check_agreement, _check_finite, _check_profile, _file,
                                        _named_columns, _prepare, _release_arrow_memory, _score_clash, _scores, _where,
-                                       readable_columns, repeated_ids_of, source_of, wanted_columns)
+                                       numeric_columns, readable_columns, repeated_ids_of, source_of, wanted_columns)
 from validation.inputs.spec import ModelVersionSpec
 from validation.metrics.kinds import is_numeric
 
@@ -161,13 +161,13 @@ def _scan(spec: ModelVersionSpec, role: str, columns: list[str], features: list[
     file_rows = row_count(path) if parquet else None  # parquet: from the metadata
     repeats = repeated_ids_of(spec, role, sources, batch_rows=batch_rows)
     chosen = None
-    available = row_count(path) - (repeats.removed if repeats is not None else 0) if d.max_rows is not None else 0
+    rows = file_rows if file_rows is not None else row_count(path) if d.max_rows is not None else 0
+    available = rows - (repeats.removed if repeats is not None else 0)
     if d.max_rows is not None and available > d.max_rows:  # the rows DataFrame.sample(n, random_state=0) takes
         chosen = np.zeros(available, dtype=bool)
         chosen[np.random.RandomState(0).choice(available, d.max_rows, replace=False)] = True
     found = _Scanned()
-    numeric = [c for c, key in named.items() if key in ("data.features", "data.score", "data.exposure", "data.lgd",
-                                                         "data.pnl", "data.var")]
+    numeric = numeric_columns(named)
     protected = [c for c in d.protected if c in columns] if role == "data.current" else []
     kept_before = 0  # rows kept (repeats removed) in the batches before this one: positions for chosen
     for batch in iter_batches(path, columns, role, batch_rows=batch_rows):
